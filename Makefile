@@ -1,0 +1,48 @@
+# Two commands set everything up on a fresh machine:
+#   make run   - create .venv, install, run the main job
+#   make test  - create .venv, install (Python and Debian packages), lint, types, all tests
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Debian packages the test suite needs: a C compiler for our core, C++ for the pdqhash oracle.
+APT_PACKAGES := gcc g++
+RUN_ARGS ?= $(if $(wildcard ../shared/testdata/pdq/images),../shared/testdata/pdq/images,--help)
+
+.PHONY: run test lint typecheck unit apt venv bench clean
+
+$(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/stopspread hash $(RUN_ARGS)
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest
+
+test: apt $(STAMP) lint typecheck unit
+
+bench: $(STAMP)
+	$(PY) bench/hashing.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info src/stopspread/hashing/*.so

@@ -1,0 +1,40 @@
+"""The ``stopspread`` command line. One module per command group; this one wires them.
+
+Exit codes, like other Unix tools: 0 everything worked, 1 some input failed
+(each failure is reported on stderr), 2 usage error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import click
+from PIL import Image
+
+from stopspread import __version__
+from stopspread.cli.hash import hash_command
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stopspread")
+def cli() -> None:
+    """StopSpread: stop intimate images shared without consent from spreading.
+
+    Hashes are computed on this machine; no image is sent anywhere.
+    """
+
+
+cli.add_command(hash_command)
+
+
+def main() -> None:
+    # Our own pixel cap decides about large images; Pillow's warning would only add noise.
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    try:
+        cli.main(prog_name="stopspread", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("stopspread: interrupted", err=True)
+        sys.exit(130)

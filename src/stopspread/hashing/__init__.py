@@ -1,0 +1,49 @@
+"""Hashing: PDQ (bit-exact with Meta's reference), dihedral variants, digests.
+
+A pure library: no database, no web framework, no network.
+
+>>> from stopspread.hashing import hash_image            # doctest: +SKIP
+>>> h = hash_image("photo.jpg", dihedral=True)          # doctest: +SKIP
+>>> h.pdq.hex, h.quality, h.digests.md5                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from stopspread.hashing._decode import DEFAULT_LIMITS, DecodeLimits, ImageSource
+from stopspread.hashing.api import BatchItem, ImageHashes, hash_image, hash_many
+from stopspread.hashing.digest import FileDigests, digest_bytes, digest_file
+from stopspread.hashing.dihedral import Dihedral, dihedral_dct, dihedral_hashes
+from stopspread.hashing.image import Pipeline
+from stopspread.hashing.pdq import (
+    PDQ_MATCH_DISTANCE,
+    PDQ_MIN_QUALITY,
+    PdqHash,
+    PdqResult,
+    dct_from_pixels,
+    hash_from_dct,
+    hash_pixels,
+)
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "PDQ_MATCH_DISTANCE",
+    "PDQ_MIN_QUALITY",
+    "BatchItem",
+    "DecodeLimits",
+    "Dihedral",
+    "FileDigests",
+    "ImageHashes",
+    "ImageSource",
+    "PdqHash",
+    "PdqResult",
+    "Pipeline",
+    "dct_from_pixels",
+    "digest_bytes",
+    "digest_file",
+    "dihedral_dct",
+    "dihedral_hashes",
+    "hash_from_dct",
+    "hash_image",
+    "hash_many",
+    "hash_pixels",
+]
