@@ -1,0 +1,13 @@
+"""Matching: which banked hashes are within a Hamming radius of a query.
+
+A pure library (no database, no network). Every index implements
+:class:`HashIndex`; :class:`BruteForceIndex` is the slow, obviously-correct
+oracle that every fast index is tested against.
+"""
+
+from __future__ import annotations
+
+from stopspread.matching.base import DEFAULT_RADIUS, HashIndex, Match, as_hash_array
+from stopspread.matching.brute import BruteForceIndex
+
+__all__ = ["DEFAULT_RADIUS", "BruteForceIndex", "HashIndex", "Match", "as_hash_array"]

@@ -1,0 +1,70 @@
+"""The brute-force index: compare the query with every stored hash.
+
+Slow (linear in the number of hashes) and obviously correct; the oracle for
+every fast index's tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from stopspread.matching.base import (
+    DEFAULT_RADIUS,
+    HASH_BYTES,
+    HashArray,
+    IdArray,
+    Match,
+    as_hash_array,
+)
+
+__all__ = ["BruteForceIndex", "popcount_rows"]
+
+_POPCOUNT: Final = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
+
+
+def popcount_rows(xor: HashArray) -> npt.NDArray[np.int64]:
+    """Bits set in each row of an ``(n, 32)`` uint8 array."""
+    counts: npt.NDArray[np.int64] = _POPCOUNT[xor].sum(axis=1, dtype=np.int64)
+    return counts
+
+
+class BruteForceIndex:
+    """Linear scan. Adds append; removes filter. Not for production sizes."""
+
+    def __init__(self) -> None:
+        self._hashes: HashArray = np.empty((0, HASH_BYTES), dtype=np.uint8)
+        self._ids: IdArray = np.empty(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self._ids.shape[0])
+
+    def add(self, hashes: HashArray, ids: IdArray) -> None:
+        arr = as_hash_array(hashes)
+        id_arr = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if arr.shape[0] != id_arr.shape[0]:
+            raise ValueError("hashes and ids must have the same length")
+        self._hashes = np.concatenate([self._hashes, arr])
+        self._ids = np.concatenate([self._ids, id_arr])
+
+    def remove(self, ids: IdArray | Sequence[int]) -> int:
+        drop = np.isin(self._ids, np.asarray(ids, dtype=np.int64))
+        self._hashes = self._hashes[~drop]
+        self._ids = self._ids[~drop]
+        return int(drop.sum())
+
+    def search(self, query: HashArray, radius: int = DEFAULT_RADIUS) -> list[Match]:
+        q = as_hash_array(query)
+        if q.shape[0] != 1:
+            raise ValueError("search takes exactly one query; use search_batch")
+        if radius < 0:
+            raise ValueError("radius must be >= 0")
+        dist = popcount_rows(self._hashes ^ q[0])
+        hit = np.nonzero(dist <= radius)[0]
+        return sorted(Match(int(self._ids[i]), int(dist[i])) for i in hit)
+
+    def search_batch(self, queries: HashArray, radius: int = DEFAULT_RADIUS) -> list[list[Match]]:
+        return [self.search(row.reshape(1, HASH_BYTES), radius) for row in as_hash_array(queries)]
