@@ -4,9 +4,11 @@
 
     StopSpreadError
     ├── MediaError                 a file could not be turned into a hash
-    │   ├── MediaTooLargeError     over the byte cap or the pixel cap (decompression bomb)
-    │   ├── UnsupportedMediaError  not an image we can decode (unknown or non-image format)
-    │   └── CorruptMediaError      a recognised format whose data is truncated or broken
+    │   ├── MediaTooLargeError     over a byte, pixel, frame or memory cap (decompression bomb)
+    │   ├── UnsupportedMediaError  not a format we decode (unknown format, no video stream)
+    │   ├── CorruptMediaError      a recognised format whose data is truncated or broken
+    │   │   └── VideoDecodeError   FFmpeg could not demux/decode a video, or its decoder crashed
+    │   └── MediaTimeoutError      decoding ran past its wall-time limit (endless or hostile stream)
     └── HashFormatError            a hash string that is not a valid signal value
 
 Callers catch ``StopSpreadError`` for "anything we raise on purpose"; anything
@@ -19,9 +21,11 @@ __all__ = [
     "CorruptMediaError",
     "HashFormatError",
     "MediaError",
+    "MediaTimeoutError",
     "MediaTooLargeError",
     "StopSpreadError",
     "UnsupportedMediaError",
+    "VideoDecodeError",
 ]
 
 
@@ -47,3 +51,11 @@ class CorruptMediaError(MediaError):
 
 class HashFormatError(StopSpreadError, ValueError):
     """A hash value (hex text, bytes) is malformed."""
+
+
+class VideoDecodeError(CorruptMediaError):
+    """A video could not be demuxed or decoded, or the decoding child process died."""
+
+
+class MediaTimeoutError(MediaError):
+    """Decoding took longer than its wall-time limit and was stopped."""

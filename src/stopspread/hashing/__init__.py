@@ -1,4 +1,4 @@
-"""Hashing: PDQ (bit-exact with Meta's reference), dihedral variants, digests.
+"""Hashing: PDQ (bit-exact with Meta's reference), dihedral variants, vPDQ video, digests.
 
 A pure library: no database, no web framework, no network.
 
@@ -23,27 +23,44 @@ from stopspread.hashing.pdq import (
     hash_from_dct,
     hash_pixels,
 )
+from stopspread.hashing.video import VideoHashes, hash_video
+from stopspread.hashing.vpdq import (
+    DEFAULT_VIDEO_LIMITS,
+    FrameHash,
+    VideoLimits,
+    VideoMode,
+    format_vpdq,
+    parse_vpdq,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_VIDEO_LIMITS",
     "PDQ_MATCH_DISTANCE",
     "PDQ_MIN_QUALITY",
     "BatchItem",
     "DecodeLimits",
     "Dihedral",
     "FileDigests",
+    "FrameHash",
     "ImageHashes",
     "ImageSource",
     "PdqHash",
     "PdqResult",
     "Pipeline",
+    "VideoHashes",
+    "VideoLimits",
+    "VideoMode",
     "dct_from_pixels",
     "digest_bytes",
     "digest_file",
     "dihedral_dct",
     "dihedral_hashes",
+    "format_vpdq",
     "hash_from_dct",
     "hash_image",
     "hash_many",
     "hash_pixels",
+    "hash_video",
+    "parse_vpdq",
 ]
