@@ -9,5 +9,25 @@ from __future__ import annotations
 
 from stopspread.matching.base import DEFAULT_RADIUS, HashIndex, Match, as_hash_array
 from stopspread.matching.brute import BruteForceIndex
+from stopspread.matching.video import (
+    VideoBank,
+    VideoComparison,
+    VideoMatchSettings,
+    VideoRule,
+    VideoVerdict,
+    compare_videos,
+)
 
-__all__ = ["DEFAULT_RADIUS", "BruteForceIndex", "HashIndex", "Match", "as_hash_array"]
+__all__ = [
+    "DEFAULT_RADIUS",
+    "BruteForceIndex",
+    "HashIndex",
+    "Match",
+    "VideoBank",
+    "VideoComparison",
+    "VideoMatchSettings",
+    "VideoRule",
+    "VideoVerdict",
+    "as_hash_array",
+    "compare_videos",
+]
