@@ -121,8 +121,10 @@ class _Packets:
                 self.count += 1
             yield packet
 
-    def check_complete(self) -> None:
-        """A container that declares more frames than it holds was cut short."""
+    def check_complete(self, hashed: int) -> None:
+        """No frame at all, or fewer than the container declares (MP4, MOV): cut short."""
+        if not hashed:
+            raise VideoDecodeError("video has no decodable frames")
         declared = self.stream.frames
         if declared and self.count < declared:
             raise VideoDecodeError(
@@ -204,7 +206,7 @@ def _run(
             if len(pending) >= threads * _IN_FLIGHT_PER_THREAD:
                 frames.append(pending.popleft().result())
         frames.extend(f.result() for f in pending)
-    packets.check_complete()
+    packets.check_complete(len(frames))
     return DecodedVideo(
         frames=tuple(sorted(frames, key=lambda f: f.frame)),
         width=ctx.width,
