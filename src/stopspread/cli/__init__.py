@@ -14,6 +14,7 @@ from PIL import Image
 
 from stopspread import __version__
 from stopspread.cli.hash import hash_command
+from stopspread.cli.match import match_command
 
 __all__ = ["cli", "main"]
 
@@ -28,6 +29,7 @@ def cli() -> None:
 
 
 cli.add_command(hash_command)
+cli.add_command(match_command)
 
 
 def main() -> None:

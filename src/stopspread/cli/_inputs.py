@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from stopspread.hashing.sniff import VIDEO_SUFFIXES
+
 __all__ = ["IMAGE_SUFFIXES", "STDIN", "InputProblem", "expand_paths"]
 
 STDIN: Final = "-"
@@ -31,12 +33,12 @@ def _walk(folder: Path) -> Iterator[Path]:
         dirs.sort()
         for name in sorted(files):
             path = Path(root) / name
-            if path.suffix.lower() in IMAGE_SUFFIXES:
+            if path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
                 yield path
 
 
 def expand_paths(args: tuple[str, ...]) -> tuple[list[str | Path], list[InputProblem]]:
-    """Files as given, folders walked recursively (image suffixes only), ``-`` for stdin."""
+    """Files as given, folders walked recursively (image and video suffixes), ``-`` for stdin."""
     inputs: list[str | Path] = []
     problems: list[InputProblem] = []
     for arg in args:

@@ -1,4 +1,4 @@
-"""``stopspread hash``: PDQ, dihedral variants and digests of image files."""
+"""``stopspread hash``: PDQ, dihedral variants and digests of images; vPDQ of videos."""
 
 from __future__ import annotations
 
@@ -11,15 +11,19 @@ from typing import Any, TextIO
 import click
 
 from stopspread.cli._inputs import STDIN, expand_paths
+from stopspread.cli._video import emit_video
 from stopspread.errors import MediaError
 from stopspread.hashing import (
+    BatchItem,
     DecodeLimits,
     Dihedral,
     ImageHashes,
     Pipeline,
+    VideoMode,
     hash_many,
 )
 from stopspread.hashing._decode import read_capped
+from stopspread.hashing.sniff import MediaKind, sniff_media
 
 __all__ = ["format_json", "format_text", "hash_command"]
 
@@ -76,6 +80,26 @@ def _report_error(name: str, exc: MediaError, as_json: bool, out: TextIO) -> Non
         out.write(json.dumps({"path": name, "error": str(exc), "kind": type(exc).__name__}) + "\n")
 
 
+def _emit_image(result: BatchItem, name: str, as_json: bool, digests: bool, out: TextIO) -> bool:
+    """Print one image's hashes; False when it failed."""
+    if result.error is not None:
+        _report_error(name, result.error, as_json, out)
+        return False
+    if result.hashes is not None:
+        h = result.hashes
+        if as_json:
+            out.write(format_json(h, name) + "\n")
+        else:
+            out.write("\n".join(format_text(h, name, digests)) + "\n")
+        if h.low_quality:
+            _warn_low_quality(name, h.quality)
+    return True
+
+
+def _is_video(item: str | Path) -> bool:
+    return item != STDIN and sniff_media(Path(item)) is MediaKind.VIDEO
+
+
 @click.command("hash")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
@@ -91,6 +115,13 @@ def _report_error(name: str, exc: MediaError, as_json: bool, out: TextIO) -> Non
     help="Refuse images with more pixels (decompression bombs).",
 )
 @click.option(
+    "--seconds-per-hash",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Videos: hash one frame per this many seconds; 0 = every frame.",
+)
+@click.option(
     "--progress/--no-progress", default=None, help="Progress bar on stderr [when a terminal]."
 )
 def hash_command(
@@ -101,12 +132,16 @@ def hash_command(
     digests: bool,
     jobs: int | None,
     max_megapixels: float,
+    seconds_per_hash: float,
     progress: bool | None,
 ) -> None:
-    """Hash image files with PDQ. PATH may be a file, a folder (walked recursively) or -.
+    """Hash images with PDQ and videos with vPDQ. PATH: a file, a folder (recursive) or -.
 
     \b
     Output, one line per image:  pdq <hex> <quality> <path>
+    Videos (found by their container signature): Meta's vPDQ lines,
+      frame,quality,pdq_hex,timestamp   (with --fast: keyframes only)
+    preceded by "# vpdq <path>" when several files are hashed.
     Quality under 50 means the hash is unreliable (a warning goes to stderr).
     Exit status: 0 all hashed, 1 some failed, 2 usage error.
     """
@@ -123,26 +158,26 @@ def hash_command(
     except MediaError as exc:
         click.echo(f"stopspread: -: {exc}", err=True)
         sys.exit(1)
-    results = hash_many(sources, workers=jobs, pipeline=pipeline, dihedral=dihedral, limits=limits)
+    videos = [_is_video(item) for item in inputs]
+    images = [src for src, video in zip(sources, videos, strict=True) if not video]
+    results = hash_many(images, workers=jobs, pipeline=pipeline, dihedral=dihedral, limits=limits)
+    mode = VideoMode.FAST if fast else VideoMode.REFERENCE
     with click.progressbar(
         length=len(inputs), label="hashing", file=sys.stderr if show_bar else io.StringIO()
     ) as bar:
-        for item, result in zip(inputs, results, strict=True):
+        for item, video in zip(inputs, videos, strict=True):
             name = _name(item)
-            if result.error is not None:
-                failed = True
-                _report_error(name, result.error, as_json, out)
-            elif result.hashes is not None:
-                h = result.hashes
-                if as_json:
-                    out.write(format_json(h, name) + "\n")
-                else:
-                    out.write("\n".join(format_text(h, name, digests)) + "\n")
-                if h.low_quality:
-                    _warn_low_quality(name, h.quality)
+            if video:
+                ok = emit_video(
+                    name, out, mode=mode, seconds_per_hash=seconds_per_hash,
+                    as_json=as_json, digests=digests, header=len(inputs) > 1,
+                )  # fmt: skip
+            else:
+                ok = _emit_image(next(results), name, as_json, digests, out)
+            failed = failed or not ok
             out.flush()
             bar.update(1)
     if not inputs and not problems:
-        click.echo("stopspread: no image files found", err=True)
+        click.echo("stopspread: no image or video files found", err=True)
         sys.exit(1)
     sys.exit(1 if failed else 0)
