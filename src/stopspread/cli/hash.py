@@ -141,7 +141,7 @@ def hash_command(
     Output, one line per image:  pdq <hex> <quality> <path>
     Videos (found by their container signature): Meta's vPDQ lines,
       frame,quality,pdq_hex,timestamp   (with --fast: keyframes only)
-    preceded by "# vpdq <path>" when several files are hashed.
+    preceded by "# vpdq <path>" unless a single file is named.
     Quality under 50 means the hash is unreliable (a warning goes to stderr).
     Exit status: 0 all hashed, 1 some failed, 2 usage error.
     """
@@ -162,6 +162,8 @@ def hash_command(
     images = [src for src, video in zip(sources, videos, strict=True) if not video]
     results = hash_many(images, workers=jobs, pipeline=pipeline, dihedral=dihedral, limits=limits)
     mode = VideoMode.FAST if fast else VideoMode.REFERENCE
+    # A header names each video unless one file was named: then the output is a hash file.
+    header = len(inputs) > 1 or any(Path(p).is_dir() for p in paths)
     with click.progressbar(
         length=len(inputs), label="hashing", file=sys.stderr if show_bar else io.StringIO()
     ) as bar:
@@ -170,7 +172,7 @@ def hash_command(
             if video:
                 ok = emit_video(
                     name, out, mode=mode, seconds_per_hash=seconds_per_hash,
-                    as_json=as_json, digests=digests, header=len(inputs) > 1,
+                    as_json=as_json, digests=digests, header=header,
                 )  # fmt: skip
             else:
                 ok = _emit_image(next(results), name, as_json, digests, out)
