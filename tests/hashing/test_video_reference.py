@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import VIDEO_NAMES, VideoCache, reference_hashes
+from videokit import VIDEO_NAMES, VideoCache, reference_hashes
 
 from stopspread.hashing import PDQ_MATCH_DISTANCE, PDQ_MIN_QUALITY, VideoMode, hash_video
 
