@@ -1,7 +1,7 @@
 """Video fixtures: the reference vPDQ test set (skipped when absent) and a hash cache.
 
-Helpers live in ``videokit.py`` (a distinct name, so that ``from videokit import …``
-never picks up another folder's ``conftest``).
+Helpers live in ``videokit.py`` (a plain module, importable from any test as
+``tests.hashing.videokit``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from videokit import VPDQ_DATA, VideoCache
+
+from tests.hashing.videokit import VPDQ_DATA, VideoCache
 
 
 @pytest.fixture(scope="session")

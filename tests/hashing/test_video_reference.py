@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from videokit import VIDEO_NAMES, VideoCache, reference_hashes
 
 from stopspread.hashing import PDQ_MATCH_DISTANCE, PDQ_MIN_QUALITY, VideoMode, hash_video
+from tests.hashing.videokit import VIDEO_NAMES, VideoCache, reference_hashes
 
 # Measured means are 0.0-5.4 bits (docs/video.md); this leaves room for other FFmpeg builds
 # while still catching a broken pipeline, which lands near 128.

@@ -13,7 +13,9 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
-from videokit import (
+
+from stopspread.matching import VideoRule, VideoVerdict, compare_videos
+from tests.hashing.videokit import (
     SAME_FOOTAGE,
     VIDEO_NAMES,
     VideoCache,
@@ -22,8 +24,6 @@ from videokit import (
     logo,
     transcode,
 )
-
-from stopspread.matching import VideoRule, VideoVerdict, compare_videos
 
 CLIP_SECONDS = 10.0  # the issue's clip length; videos shorter than 15 s give their middle half
 # Bit rate of the "low bit rate" copy: about a fifth of the test videos' ~1 Mbit/s.
