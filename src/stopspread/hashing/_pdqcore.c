@@ -43,8 +43,8 @@ static int jarosz_window(int old_dim) { return (old_dim + 2 * 64 - 1) / (2 * 64)
 /* Centred box filter down every column at once (vectors of length rows,
  * stride cols); the per-element operation sequence is the reference's
  * box1DFloat, applied to all columns side by side. */
-static void box_down_columns(const float *in, float *out, int rows, int cols,
-                             int window, float *sum) {
+static void box_down_columns(const float *restrict in, float *restrict out, int rows, int cols,
+                             int window, float *restrict sum) {
     int half = (window + 2) / 2;
     int p1 = half - 1, p2 = window - half + 1, p3 = rows - window, p4 = half - 1;
     int ri = 0, li = 0, oi = 0, current = 0;
@@ -83,28 +83,36 @@ static void box_down_columns(const float *in, float *out, int rows, int cols,
     }
 }
 
-static void transpose(const float *in, float *out, int rows, int cols) {
-    const int B = 32;
-    for (int i0 = 0; i0 < rows; i0 += B) {
-        int i1 = i0 + B < rows ? i0 + B : rows;
-        for (int j0 = 0; j0 < cols; j0 += B) {
-            int j1 = j0 + B < cols ? j0 + B : cols;
-            for (int i = i0; i < i1; i++)
-                for (int j = j0; j < j1; j++)
-                    out[(size_t)j * rows + i] = in[(size_t)i * cols + j];
+/* Box filter along every row. Rows are taken ROW_BLOCK at a time into a small
+ * transposed tile (cols x ROW_BLOCK, cache-resident), filtered with the column
+ * kernel (vectorised across the block's rows) and written back. */
+#define ROW_BLOCK 8
+static void box_along_rows(const float *restrict in, float *restrict out, int rows, int cols,
+                           int window, float *restrict tile, float *restrict tile_out,
+                           float *restrict sum) {
+    for (int r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+        int nb = rows - r0 < ROW_BLOCK ? rows - r0 : ROW_BLOCK;
+        for (int r = 0; r < nb; r++) {
+            const float *src = in + (size_t)(r0 + r) * cols;
+            for (int k = 0; k < cols; k++) tile[(size_t)k * nb + r] = src[k];
+        }
+        box_down_columns(tile, tile_out, cols, nb, window, sum);
+        for (int r = 0; r < nb; r++) {
+            float *dst = out + (size_t)(r0 + r) * cols;
+            for (int k = 0; k < cols; k++) dst[k] = tile_out[(size_t)k * nb + r];
         }
     }
 }
 
-/* Two passes of {box along rows, box along columns}; result in a. */
-static void jarosz(float *a, float *b, int rows, int cols, float *sum) {
+/* Two passes of {box along rows, box along columns}; result in a.
+ * scratch holds 2 * ROW_BLOCK * cols + max(rows, cols) floats. */
+static void jarosz(float *a, float *b, int rows, int cols, float *scratch) {
     int w_rows = jarosz_window(cols); /* window along each row */
     int w_cols = jarosz_window(rows); /* window along each column */
+    float *tile = scratch, *tile_out = scratch + (size_t)ROW_BLOCK * cols;
+    float *sum = tile_out + (size_t)ROW_BLOCK * cols;
     for (int pass = 0; pass < 2; pass++) {
-        /* along rows: transpose, filter down the columns of the transpose, back */
-        transpose(a, b, rows, cols);
-        box_down_columns(b, a, cols, rows, w_rows, sum);
-        transpose(a, b, cols, rows);
+        box_along_rows(a, b, rows, cols, w_rows, tile, tile_out, sum);
         box_down_columns(b, a, rows, cols, w_cols, sum);
     }
 }
@@ -144,6 +152,29 @@ static void dct64_to_16(float a[64][64], float out[16][16]) {
     }
 }
 
+/* Working memory. Each thread keeps its buffers for images up to CACHE_FLOATS
+ * floats (a 1024x1024 image), so repeated hashing does not fault in fresh pages
+ * on every call; larger inputs allocate and free per call. */
+#define CACHE_FLOATS ((size_t)1 << 20)
+typedef struct { float *ptr; size_t cap; } buffer_t;
+static __thread buffer_t cached[2];
+
+static float *take(int slot, size_t n) {
+    if (n > CACHE_FLOATS) return malloc(sizeof(float) * n);
+    buffer_t *c = &cached[slot];
+    if (c->cap < n) {
+        float *p = realloc(c->ptr, sizeof(float) * n);
+        if (p == NULL) return NULL;
+        c->ptr = p;
+        c->cap = n;
+    }
+    return c->ptr;
+}
+
+static void give_back(float *p, size_t n) {
+    if (n > CACHE_FLOATS) free(p);
+}
+
 /* Blur, decimate, quality and DCT of a float luma buffer `a` (rows x cols,
  * overwritten). Returns 0 on success, -1 when out of memory. */
 static int pdq_from_luma(float *a, int rows, int cols, float out[16][16], int *quality) {
@@ -151,11 +182,12 @@ static int pdq_from_luma(float *a, int rows, int cols, float out[16][16], int *q
     if (rows == 64 && cols == 64) {
         memcpy(m64, a, sizeof(m64));
     } else {
-        float *b = malloc(sizeof(float) * (size_t)rows * (size_t)cols);
-        float *sum = malloc(sizeof(float) * (size_t)(rows > cols ? rows : cols));
-        if (b == NULL || sum == NULL) { free(b); free(sum); return -1; }
-        jarosz(a, b, rows, cols, sum);
-        free(b); free(sum);
+        size_t n = (size_t)rows * (size_t)cols;
+        size_t need = n + 2 * (size_t)ROW_BLOCK * cols + (size_t)(rows > cols ? rows : cols);
+        float *b = take(1, need);
+        if (b == NULL) return -1;
+        jarosz(a, b, rows, cols, b + n);
+        give_back(b, need);
         for (int i = 0; i < 64; i++) {
             int ii = (int)(((i + 0.5) * rows) / 64);
             for (int j = 0; j < 64; j++) {
@@ -169,9 +201,21 @@ static int pdq_from_luma(float *a, int rows, int cols, float out[16][16], int *q
     return 0;
 }
 
-/* Luma as the reference computes it: float coefficients, float arithmetic. */
-static void luma_from_pixels(const uint8_t *px, int rows, int cols, int channels, float *a) {
+/* Each coefficient times each byte value, rounded to float exactly as the
+ * reference's `0.299f * r` is; the sums below then add in the reference's order. */
+static float lut_r[256], lut_g[256], lut_b[256];
+
+static void init_luma_tables(void) {
     const float cr = 0.299f, cg = 0.587f, cb = 0.114f;
+    for (int v = 0; v < 256; v++) {
+        lut_r[v] = cr * (float)v;
+        lut_g[v] = cg * (float)v;
+        lut_b[v] = cb * (float)v;
+    }
+}
+
+/* Luma as the reference computes it: (0.299f r + 0.587f g) + 0.114f b in float. */
+static void luma_from_pixels(const uint8_t *px, int rows, int cols, int channels, float *a) {
     size_t row_stride = (size_t)cols * (size_t)channels;
     for (int i = 0; i < rows; i++) {
         const uint8_t *p = px + (size_t)i * row_stride;
@@ -181,7 +225,7 @@ static void luma_from_pixels(const uint8_t *px, int rows, int cols, int channels
         } else {
             for (int j = 0; j < cols; j++) {
                 const uint8_t *q = p + (size_t)j * 3;
-                o[j] = cr * (float)q[0] + cg * (float)q[1] + cb * (float)q[2];
+                o[j] = lut_r[q[0]] + lut_g[q[1]] + lut_b[q[2]];
             }
         }
     }
@@ -219,13 +263,14 @@ static PyObject *py_dct16(PyObject *self, PyObject *args) {
     int quality = 0, rc = 0;
     if (!too_small(rows, cols, out, &quality)) {
         Py_BEGIN_ALLOW_THREADS
-        float *a = malloc(sizeof(float) * (size_t)rows * (size_t)cols);
+        size_t n = (size_t)rows * (size_t)cols;
+        float *a = take(0, n);
         if (a == NULL) {
             rc = -1;
         } else {
             luma_from_pixels((const uint8_t *)view.buf, rows, cols, channels, a);
             rc = pdq_from_luma(a, rows, cols, out, &quality);
-            free(a);
+            give_back(a, n);
         }
         Py_END_ALLOW_THREADS
     }
@@ -250,13 +295,14 @@ static PyObject *py_dct16_luma(PyObject *self, PyObject *args) {
     int quality = 0, rc = 0;
     if (!too_small(rows, cols, out, &quality)) {
         Py_BEGIN_ALLOW_THREADS
-        float *a = malloc(sizeof(float) * (size_t)rows * (size_t)cols);
+        size_t n = (size_t)rows * (size_t)cols;
+        float *a = take(0, n);
         if (a == NULL) {
             rc = -1;
         } else {
-            memcpy(a, view.buf, sizeof(float) * (size_t)rows * (size_t)cols);
+            memcpy(a, view.buf, sizeof(float) * n);
             rc = pdq_from_luma(a, rows, cols, out, &quality);
-            free(a);
+            give_back(a, n);
         }
         Py_END_ALLOW_THREADS
     }
@@ -276,5 +322,6 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__pdqcore(void) {
     init_dct_matrix();
+    init_luma_tables();
     return PyModule_Create(&module);
 }
