@@ -36,7 +36,9 @@ def synthetic_rgb(width: int, height: int, seed: int = 0) -> np.ndarray:
         img += blob[..., None] * rng.uniform(-120, 160, 3)
     img += 60 * np.sin(x / (width / rng.uniform(2, 9)))[..., None]
     # mid-frequency texture, so that PDQ's quality is high (> 50) as for real photos
-    img += 35 * (np.sin(x / (width / 40) + rng.uniform(0, 6)) * np.cos(y / (height / 30)))[..., None]
+    img += (
+        35 * (np.sin(x / (width / 40) + rng.uniform(0, 6)) * np.cos(y / (height / 30)))[..., None]
+    )
     img += rng.normal(0, 4, img.shape)
     return np.clip(img + 90, 0, 255).astype(np.uint8)
 
