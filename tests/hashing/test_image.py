@@ -93,3 +93,17 @@ def test_dihedral_variants_match_really_transformed_images() -> None:
         # flip lands some bits away; but the right variant matches and is the nearest.
         assert min(distances, key=lambda v: distances[v]) is variant
         assert distances[variant] <= 31
+
+
+@pytest.mark.parametrize("size", [(640, 480), (513, 2000), (2100, 2000), (300, 200)])
+def test_both_resampling_routes_give_the_same_dct(size: tuple[int, int]) -> None:
+    from stopspread.hashing import dct_from_pixels
+    from stopspread.hashing.image import dct_for_image
+
+    pixels = synthetic_rgb(*size, seed=8)
+    via_pillow = dct_from_pixels(pixels_for_pdq(Image.fromarray(pixels)))
+    via_core = dct_from_pixels(pixels, resample_side=PREDOWNSAMPLE_SIDE)
+    via_image = dct_for_image(Image.fromarray(pixels))
+    assert np.array_equal(via_pillow[0], via_core[0])
+    assert np.array_equal(via_pillow[0], via_image[0])
+    assert via_pillow[1] == via_core[1] == via_image[1]

@@ -83,36 +83,106 @@ static void box_down_columns(const float *restrict in, float *restrict out, int 
     }
 }
 
-/* Box filter along every row. Rows are taken ROW_BLOCK at a time into a small
- * transposed tile (cols x ROW_BLOCK, cache-resident), filtered with the column
- * kernel (vectorised across the block's rows) and written back. */
-#define ROW_BLOCK 8
-static void box_along_rows(const float *restrict in, float *restrict out, int rows, int cols,
-                           int window, float *restrict tile, float *restrict tile_out,
-                           float *restrict sum) {
-    for (int r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
-        int nb = rows - r0 < ROW_BLOCK ? rows - r0 : ROW_BLOCK;
-        for (int r = 0; r < nb; r++) {
-            const float *src = in + (size_t)(r0 + r) * cols;
-            for (int k = 0; k < cols; k++) tile[(size_t)k * nb + r] = src[k];
+/* Box filter along NR rows at once (rows at stride `cols`). Each row's running
+ * sum follows the reference's box1DFloat exactly; the rows only share loop
+ * control. With SSE2, the full-window phase handles 4 rows x 4 columns per step
+ * through two in-register 4x4 transposes (lane-wise IEEE add/sub/div, so the
+ * results are bit-identical to the scalar code). */
+static void box_rows_scalar(const float *in, float *out, int nr, int cols, int window) {
+    int half = (window + 2) / 2;
+    int p1 = half - 1, p2 = window - half + 1, p3 = cols - window, p4 = half - 1;
+    for (int r = 0; r < nr; r++) {
+        const float *x = in + (size_t)r * cols;
+        float *o = out + (size_t)r * cols;
+        float sum = 0.0f;
+        int current = 0, ri = 0, li = 0, oi = 0;
+        for (int n = 0; n < p1; n++) { sum += x[ri++]; current++; }
+        for (int n = 0; n < p2; n++) { sum += x[ri++]; current++; o[oi++] = sum / (float)current; }
+        for (int n = 0; n < p3; n++) {
+            sum += x[ri++];
+            sum -= x[li++];
+            o[oi++] = sum / (float)current;
         }
-        box_down_columns(tile, tile_out, cols, nb, window, sum);
-        for (int r = 0; r < nb; r++) {
-            float *dst = out + (size_t)(r0 + r) * cols;
-            for (int k = 0; k < cols; k++) dst[k] = tile_out[(size_t)k * nb + r];
-        }
+        for (int n = 0; n < p4; n++) { sum -= x[li++]; current--; o[oi++] = sum / (float)current; }
     }
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#include <xmmintrin.h>
+
+static void box_rows4_sse(const float *in, float *out, int cols, int window) {
+    int half = (window + 2) / 2;
+    int p1 = half - 1, p2 = window - half + 1, p3 = cols - window, p4 = half - 1;
+    const float *x[4] = {in, in + cols, in + 2 * (size_t)cols, in + 3 * (size_t)cols};
+    float *o[4] = {out, out + cols, out + 2 * (size_t)cols, out + 3 * (size_t)cols};
+    float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    int current = 0, ri = 0, li = 0, oi = 0;
+    for (int n = 0; n < p1; n++, ri++) {
+        current++;
+        for (int r = 0; r < 4; r++) s[r] += x[r][ri];
+    }
+    for (int n = 0; n < p2; n++, ri++, oi++) {
+        current++;
+        for (int r = 0; r < 4; r++) { s[r] += x[r][ri]; o[r][oi] = s[r] / (float)current; }
+    }
+    __m128 sv = _mm_loadu_ps(s), cv = _mm_set1_ps((float)current);
+    int n = 0;
+    for (; n + 4 <= p3; n += 4) {
+        __m128 a0 = _mm_loadu_ps(x[0] + ri + n), a1 = _mm_loadu_ps(x[1] + ri + n);
+        __m128 a2 = _mm_loadu_ps(x[2] + ri + n), a3 = _mm_loadu_ps(x[3] + ri + n);
+        __m128 b0 = _mm_loadu_ps(x[0] + li + n), b1 = _mm_loadu_ps(x[1] + li + n);
+        __m128 b2 = _mm_loadu_ps(x[2] + li + n), b3 = _mm_loadu_ps(x[3] + li + n);
+        _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
+        _MM_TRANSPOSE4_PS(b0, b1, b2, b3);
+        sv = _mm_sub_ps(_mm_add_ps(sv, a0), b0);
+        __m128 o0 = _mm_div_ps(sv, cv);
+        sv = _mm_sub_ps(_mm_add_ps(sv, a1), b1);
+        __m128 o1 = _mm_div_ps(sv, cv);
+        sv = _mm_sub_ps(_mm_add_ps(sv, a2), b2);
+        __m128 o2 = _mm_div_ps(sv, cv);
+        sv = _mm_sub_ps(_mm_add_ps(sv, a3), b3);
+        __m128 o3 = _mm_div_ps(sv, cv);
+        _MM_TRANSPOSE4_PS(o0, o1, o2, o3);
+        _mm_storeu_ps(o[0] + oi + n, o0);
+        _mm_storeu_ps(o[1] + oi + n, o1);
+        _mm_storeu_ps(o[2] + oi + n, o2);
+        _mm_storeu_ps(o[3] + oi + n, o3);
+    }
+    _mm_storeu_ps(s, sv);
+    for (; n < p3; n++) {
+        for (int r = 0; r < 4; r++) {
+            s[r] += x[r][ri + n];
+            s[r] -= x[r][li + n];
+            o[r][oi + n] = s[r] / (float)current;
+        }
+    }
+    li += p3;
+    oi += p3;
+    for (int k = 0; k < p4; k++, li++, oi++) {
+        current--;
+        for (int r = 0; r < 4; r++) { s[r] -= x[r][li]; o[r][oi] = s[r] / (float)current; }
+    }
+}
+#endif
+
+static void box_along_rows(const float *restrict in, float *restrict out, int rows, int cols,
+                           int window) {
+    int r = 0;
+#ifdef __SSE2__
+    for (; r + 4 <= rows; r += 4)
+        box_rows4_sse(in + (size_t)r * cols, out + (size_t)r * cols, cols, window);
+#endif
+    box_rows_scalar(in + (size_t)r * cols, out + (size_t)r * cols, rows - r, cols, window);
+}
+
 /* Two passes of {box along rows, box along columns}; result in a.
- * scratch holds 2 * ROW_BLOCK * cols + max(rows, cols) floats. */
-static void jarosz(float *a, float *b, int rows, int cols, float *scratch) {
+ * sum holds max(rows, cols) floats. */
+static void jarosz(float *a, float *b, int rows, int cols, float *sum) {
     int w_rows = jarosz_window(cols); /* window along each row */
     int w_cols = jarosz_window(rows); /* window along each column */
-    float *tile = scratch, *tile_out = scratch + (size_t)ROW_BLOCK * cols;
-    float *sum = tile_out + (size_t)ROW_BLOCK * cols;
     for (int pass = 0; pass < 2; pass++) {
-        box_along_rows(a, b, rows, cols, w_rows, tile, tile_out, sum);
+        box_along_rows(a, b, rows, cols, w_rows);
         box_down_columns(b, a, rows, cols, w_cols, sum);
     }
 }
@@ -183,7 +253,7 @@ static int pdq_from_luma(float *a, int rows, int cols, float out[16][16], int *q
         memcpy(m64, a, sizeof(m64));
     } else {
         size_t n = (size_t)rows * (size_t)cols;
-        size_t need = n + 2 * (size_t)ROW_BLOCK * cols + (size_t)(rows > cols ? rows : cols);
+        size_t need = n + (size_t)(rows > cols ? rows : cols);
         float *b = take(1, need);
         if (b == NULL) return -1;
         jarosz(a, b, rows, cols, b + n);
@@ -231,6 +301,27 @@ static void luma_from_pixels(const uint8_t *px, int rows, int cols, int channels
     }
 }
 
+/* Nearest-neighbour resample to side x side fused with luma, as the reference's
+ * pre-downsample does: output (i, j) takes source (floor(i*rows/side), floor(j*cols/side)). */
+static void luma_resampled(const uint8_t *px, int rows, int cols, int channels, int side,
+                           float *a, int *col_offset) {
+    size_t row_stride = (size_t)cols * (size_t)channels;
+    for (int j = 0; j < side; j++)
+        col_offset[j] = (int)(((int64_t)j * cols) / side) * channels;
+    for (int i = 0; i < side; i++) {
+        const uint8_t *p = px + (size_t)(((int64_t)i * rows) / side) * row_stride;
+        float *o = a + (size_t)i * side;
+        if (channels == 1) {
+            for (int j = 0; j < side; j++) o[j] = (float)p[col_offset[j]];
+        } else {
+            for (int j = 0; j < side; j++) {
+                const uint8_t *q = p + col_offset[j];
+                o[j] = lut_r[q[0]] + lut_g[q[1]] + lut_b[q[2]];
+            }
+        }
+    }
+}
+
 static int too_small(int rows, int cols, float out[16][16], int *quality) {
     if (rows >= MIN_HASHABLE_DIM && cols >= MIN_HASHABLE_DIM) return 0;
     memset(out, 0, sizeof(float) * 256);
@@ -244,34 +335,43 @@ static PyObject *result(float out[16][16], int quality, int rc) {
 }
 
 PyDoc_STRVAR(dct16_doc,
-"dct16(pixels, rows, cols, channels) -> (bytes, int)\n\n"
+"dct16(pixels, rows, cols, channels, side=0) -> (bytes, int)\n\n"
 "PDQ's 16x16 DCT (256 float32, row-major, native byte order) and quality for\n"
 "a C-contiguous uint8 buffer of rows x cols x channels (channels 3 = RGB, 1 = luma).\n"
-"No pre-downsampling is done here.");
+"With side > 0, an image larger than side x side on either axis is first resampled\n"
+"to exactly side x side by nearest neighbour (floor(x * W / side)), like the reference.");
 
 static PyObject *py_dct16(PyObject *self, PyObject *args) {
     Py_buffer view;
-    int rows, cols, channels;
-    if (!PyArg_ParseTuple(args, "y*iii", &view, &rows, &cols, &channels)) return NULL;
-    if (rows < 0 || cols < 0 || (channels != 1 && channels != 3) ||
+    int rows, cols, channels, side = 0;
+    if (!PyArg_ParseTuple(args, "y*iii|i", &view, &rows, &cols, &channels, &side)) return NULL;
+    if (rows < 0 || cols < 0 || side < 0 || (channels != 1 && channels != 3) ||
         view.len != (Py_ssize_t)rows * cols * channels) {
         PyBuffer_Release(&view);
         PyErr_SetString(PyExc_ValueError, "buffer size does not match rows x cols x channels");
         return NULL;
     }
+    int resample = side > 0 && (rows > side || cols > side);
+    int h = resample ? side : rows, w = resample ? side : cols;
     float out[16][16];
     int quality = 0, rc = 0;
-    if (!too_small(rows, cols, out, &quality)) {
+    if (!too_small(h, w, out, &quality)) {
         Py_BEGIN_ALLOW_THREADS
-        size_t n = (size_t)rows * (size_t)cols;
+        size_t n = (size_t)h * (size_t)w;
         float *a = take(0, n);
-        if (a == NULL) {
+        int *col_offset = resample ? malloc(sizeof(int) * (size_t)side) : NULL;
+        if (a == NULL || (resample && col_offset == NULL)) {
             rc = -1;
         } else {
-            luma_from_pixels((const uint8_t *)view.buf, rows, cols, channels, a);
-            rc = pdq_from_luma(a, rows, cols, out, &quality);
-            give_back(a, n);
+            const uint8_t *px = (const uint8_t *)view.buf;
+            if (resample)
+                luma_resampled(px, rows, cols, channels, side, a, col_offset);
+            else
+                luma_from_pixels(px, rows, cols, channels, a);
+            rc = pdq_from_luma(a, h, w, out, &quality);
         }
+        if (a != NULL) give_back(a, n);
+        free(col_offset);
         Py_END_ALLOW_THREADS
     }
     PyBuffer_Release(&view);
