@@ -133,3 +133,10 @@ def test_empty_folder_exits_1(tmp_path: Path) -> None:
 
 def test_version() -> None:
     assert "stopspread" in run("--version").stdout
+
+
+def test_progress_bar_can_be_forced(folder: Path) -> None:
+    result = run("hash", "--progress", str(folder))
+    assert result.returncode == 0
+    assert "hashing" in result.stderr
+    assert len(result.stdout.splitlines()) == 3
