@@ -122,6 +122,17 @@ class MihIndex:
             index._state = replace(index._state, segments=(build_segment(arr, id_arr, chunks),))
         return index
 
+    @classmethod
+    def _restore(cls, segments: tuple[Segment, ...], delta: Segment) -> MihIndex:
+        """An index over loaded segments; the delta is copied into writable buffers."""
+        index = cls(delta_max_rows=max(DELTA_MAX_ROWS, delta.n_rows))
+        n = delta.n_rows
+        index._dh[:n], index._di[:n] = delta.hashes, delta.ids
+        dead = delta.dead.copy()
+        restored = replace(delta, hashes=index._dh[:n], ids=index._di[:n], dead=dead)
+        index._state = _State(segments, restored)
+        return index
+
     # ---- reading -------------------------------------------------------------------------
 
     def __len__(self) -> int:
