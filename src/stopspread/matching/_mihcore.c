@@ -302,12 +302,14 @@ KERNEL static void verify(const segment_t *s, const uint64_t *q, uint32_t qi, in
     }
 }
 
+enum { MODE_AUTO = 0, MODE_PROBE = 1, MODE_SCAN = 2 };
+
 /* Returns -1 when out of memory. */
-static int search_mih(const segment_t *s, const uint64_t *q, uint32_t qi, int radius,
+static int search_mih(const segment_t *s, const uint64_t *q, uint32_t qi, int radius, int mode,
                       work_t *w, hits_t *out) {
     int rt[MAX_CHUNKS];
     assign_radii(s->L, radius, rt);
-    if (!probing_pays(s->L, rt, s->n)) {
+    if (mode == MODE_SCAN || (mode == MODE_AUTO && !probing_pays(s->L, rt, s->n))) {
         scan_linear(s, q, qi, radius, out);
         return 0;
     }
@@ -388,16 +390,17 @@ static int check_queries(Py_buffer *queries, int radius) {
 }
 
 PyDoc_STRVAR(search_doc,
-"search(hashes, offsets, rows, widths, row_bytes, dead, queries, radius) -> bytes\n\n"
+"search(hashes, offsets, rows, widths, row_bytes, dead, queries, radius, mode) -> bytes\n\n"
 "Every (query, row, distance) as uint32 triples, rows not dead and within radius.\n"
-"An empty ``offsets`` means the segment has no tables: a linear scan.");
+"An empty ``offsets`` means the segment has no tables: a linear scan. mode 0 chooses\n"
+"between probing and scanning by cost, 1 always probes, 2 always scans.");
 
 static PyObject *py_search(PyObject *self, PyObject *args) {
     Py_buffer hashes, offsets, rows, widths, dead, queries;
-    int rb, radius;
+    int rb, radius, mode;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*iy*y*i", &hashes, &offsets, &rows, &widths, &rb, &dead,
-                          &queries, &radius))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*iy*y*ii", &hashes, &offsets, &rows, &widths, &rb, &dead,
+                          &queries, &radius, &mode))
         return NULL;
     PyObject *result = NULL;
     layout_t L;
@@ -425,7 +428,7 @@ static PyObject *py_search(PyObject *self, PyObject *args) {
                 memcpy(q, (const uint8_t *)queries.buf + i * HASH_BYTES, HASH_BYTES);
                 if (flat)
                     scan_linear(&s, q, (uint32_t)i, r, &h);
-                else if (search_mih(&s, q, (uint32_t)i, r, &w, &h) < 0)
+                else if (search_mih(&s, q, (uint32_t)i, r, mode, &w, &h) < 0)
                     h.oom = 1;
             }
             Py_END_ALLOW_THREADS

@@ -13,6 +13,7 @@ def search(
     dead: Buffer,
     queries: Buffer,
     radius: int,
+    mode: int,
     /,
 ) -> bytes:
     """Every (query, row, distance) within radius as uint32 triples; empty offsets: scan."""

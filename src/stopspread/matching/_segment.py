@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import mmap
 from dataclasses import dataclass, replace
+from enum import IntEnum
 from typing import Any, Final
 
 import numpy as np
@@ -24,6 +25,7 @@ from stopspread.matching.base import HASH_BYTES, HashArray, IdArray
 
 __all__ = [
     "Hits",
+    "SearchMode",
     "Segment",
     "build_segment",
     "chunk_widths",
@@ -47,6 +49,14 @@ HUGE_PAGE_MIN_BYTES: Final = 4 << 20
 
 Hits = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
 _EMPTY_U8: Final = np.empty(0, dtype=np.uint8)
+
+
+class SearchMode(IntEnum):
+    """How a segment with tables is searched (the values are the C kernel's)."""
+
+    AUTO = 0  # probe the tables unless reading every hash is cheaper (the default)
+    PROBE = 1  # always probe: tests use it to exercise the tables on small segments
+    SCAN = 2  # always scan linearly: the benchmark's C linear-scan baseline
 
 
 def default_chunks(n_rows: int) -> int:
@@ -114,7 +124,7 @@ class Segment:
         arrays = (self.hashes, self.ids, self.offsets, self.rows, self.dead)
         return sum(int(a.nbytes) for a in arrays)
 
-    def search(self, queries: HashArray, radius: int) -> Hits:
+    def search(self, queries: HashArray, radius: int, mode: SearchMode = SearchMode.AUTO) -> Hits:
         """(query index, id, distance) of every live row within ``radius``."""
         raw = _mihcore.search(
             self.hashes,
@@ -125,6 +135,7 @@ class Segment:
             self.dead if self.n_dead else _EMPTY_U8,
             queries,
             radius,
+            int(mode),
         )
         triples = np.frombuffer(raw, dtype=np.uint32).reshape(-1, 3)
         q = triples[:, 0].astype(np.int64)

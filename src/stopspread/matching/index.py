@@ -25,7 +25,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from stopspread.matching._segment import Hits, Segment, build_segment, flat_segment
+from stopspread.matching._segment import Hits, SearchMode, Segment, build_segment, flat_segment
 from stopspread.matching.base import (
     DEFAULT_RADIUS,
     HASH_BYTES,
@@ -35,7 +35,7 @@ from stopspread.matching.base import (
     as_hash_array,
 )
 
-__all__ = ["DELTA_MAX_ROWS", "IndexStats", "MihIndex", "hits_to_lists"]
+__all__ = ["DELTA_MAX_ROWS", "IndexStats", "MihIndex", "SearchMode", "hits_to_lists"]
 
 DELTA_MAX_ROWS: Final = 16_384  # scanned linearly by every query: 512 KiB, tens of microseconds
 TIER_FANOUT: Final = 4  # a new segment absorbs the one before it while that one is < 4x larger
@@ -67,8 +67,8 @@ class _State:
     def all(self) -> tuple[Segment, ...]:
         return (*self.segments, self.delta)
 
-    def search(self, queries: HashArray, radius: int) -> Hits:
-        parts = [seg.search(queries, radius) for seg in self.all() if seg.n_live]
+    def search(self, queries: HashArray, radius: int, mode: SearchMode) -> Hits:
+        parts = [seg.search(queries, radius, mode) for seg in self.all() if seg.n_live]
         parts = [p for p in parts if p[0].size]
         if not parts:
             empty = np.empty(0, dtype=np.int64)
@@ -106,17 +106,33 @@ def hits_to_lists(n_queries: int, hits: Hits) -> list[list[Match]]:
 class MihIndex:
     """Exact radius search over 256-bit hashes by multi-index hashing. See the module doc."""
 
-    def __init__(self, *, chunks: int | None = None, delta_max_rows: int = DELTA_MAX_ROWS) -> None:
+    def __init__(
+        self,
+        *,
+        chunks: int | None = None,
+        delta_max_rows: int = DELTA_MAX_ROWS,
+        mode: SearchMode = SearchMode.AUTO,
+    ) -> None:
+        if delta_max_rows < 1:
+            raise ValueError("delta_max_rows must be >= 1")
         self._chunks = chunks
+        self._mode = mode
         self._delta_max = delta_max_rows
         self._lock = threading.Lock()
         self._dh, self._di, delta = _empty_delta(delta_max_rows)
         self._state = _State((), delta)
 
     @classmethod
-    def from_arrays(cls, hashes: HashArray, ids: IdArray, *, chunks: int | None = None) -> MihIndex:
+    def from_arrays(
+        cls,
+        hashes: HashArray,
+        ids: IdArray,
+        *,
+        chunks: int | None = None,
+        mode: SearchMode = SearchMode.AUTO,
+    ) -> MihIndex:
         """Bulk build: one segment holding every row (fastest to build and to search)."""
-        index = cls(chunks=chunks)
+        index = cls(chunks=chunks, mode=mode)
         arr, id_arr = _checked_rows(hashes, ids)
         if id_arr.size:
             index._state = replace(index._state, segments=(build_segment(arr, id_arr, chunks),))
@@ -156,7 +172,7 @@ class MihIndex:
         if q.shape[0] != 1:
             raise ValueError("search takes exactly one query; use search_batch")
         _check_radius(radius)
-        return hits_to_lists(1, self._state.search(q, int(radius)))[0]
+        return hits_to_lists(1, self._state.search(q, int(radius), self._mode))[0]
 
     def search_batch(self, queries: HashArray, radius: int = DEFAULT_RADIUS) -> list[list[Match]]:
         """``search`` for each row of ``queries``."""
@@ -169,7 +185,7 @@ class MihIndex:
         """(query row, id, distance) of every match, sorted; the fastest way to read results."""
         q = as_hash_array(queries)
         _check_radius(radius)
-        return self._state.search(q, int(radius))
+        return self._state.search(q, int(radius), self._mode)
 
     def stats(self) -> IndexStats:
         state = self._state

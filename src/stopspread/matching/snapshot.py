@@ -58,6 +58,11 @@ _DTYPES: Final[dict[str, type[np.generic]]] = {
 }
 
 
+def _raw(arr: npt.NDArray[Any]) -> memoryview:
+    """The bytes of an array, as a flat memoryview (no copy when contiguous)."""
+    return np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data
+
+
 def _pad(f: BinaryIO) -> int:
     pos = f.tell()
     gap = -pos % ALIGN
@@ -81,7 +86,7 @@ def _plan(segs: tuple[Segment, ...], data_start: int) -> list[dict[str, Any]]:
         arrays = {}
         for name, arr in _segment_arrays(seg).items():
             pos += -pos % ALIGN
-            crc = zlib.crc32(np.ascontiguousarray(arr).data.cast("B"))
+            crc = zlib.crc32(_raw(arr))
             arrays[name] = [pos, int(arr.nbytes), crc]
             pos += int(arr.nbytes)
         entries.append(
@@ -114,7 +119,7 @@ def save(index: MihIndex, path: str | os.PathLike[str]) -> None:
         for seg in segs:
             for arr in _segment_arrays(seg).values():
                 _pad(f)
-                f.write(np.ascontiguousarray(arr).data.cast("B"))
+                f.write(_raw(arr))
         f.flush()
         os.fsync(f.fileno())
     tmp.replace(target)
@@ -195,7 +200,7 @@ def _segment(buf: Any, size: int, entry: Any, is_last: bool, verify: bool) -> Se
     }
     if verify:
         for name, arr in arrays.items():
-            if zlib.crc32(arr.data.cast("B")) != entry["arrays"][name][2]:
+            if zlib.crc32(_raw(arr)) != entry["arrays"][name][2]:
                 raise IndexFormatError(f"snapshot array {name!r} fails its checksum")
     n, widths = entry["rows"], tuple(entry["widths"])
     dead_bits = np.unpackbits(arrays["dead"], bitorder="little")
