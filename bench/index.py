@@ -44,15 +44,26 @@ U8 = npt.NDArray[np.uint8]
 
 
 def balanced_hashes(rng: np.random.Generator, n: int) -> U8:
-    """n random 256-bit hashes with exactly 128 ones each."""
+    """n random 256-bit hashes with exactly 128 ones each (a random permutation per row)."""
     out = np.empty((n, 32), dtype=np.uint8)
+    pattern = np.repeat(np.array([0, 1], dtype=np.uint8), 128)
     for start in range(0, n, GEN_ROWS):
         k = min(GEN_ROWS, n - start)
-        ones = np.argpartition(rng.random((k, 256), dtype=np.float32), 128, axis=1)[:, :128]
-        bits = np.zeros((k, 256), dtype=np.uint8)
-        np.put_along_axis(bits, ones, 1, axis=1)
+        bits = rng.permuted(np.broadcast_to(pattern, (k, 256)), axis=1)
         out[start : start + k] = np.packbits(bits, axis=1)
     return out
+
+
+def stored_hashes(n: int, cache: Path | None) -> U8:
+    """The N stored hashes for seed N, from the cache folder when generated before (slow)."""
+    path = cache / f"balanced-{n}.npy" if cache else None
+    if path and path.is_file():
+        return np.load(path)
+    hashes = balanced_hashes(np.random.default_rng(n), n)
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, hashes)
+    return hashes
 
 
 def near_duplicates(rng: np.random.Generator, stored: U8, n: int) -> U8:
@@ -152,15 +163,15 @@ def bench_ours(hashes: U8, queries: dict[str, U8], truth: list[set[int]], tmp: P
     stats = index.stats()
     path = tmp / "ours.ssmih"
     save_snapshot(index, path)
-    del index
     gc.collect()
     t = time.perf_counter()
     mapped = load_snapshot(path, use_mmap=True)
     load_mmap = time.perf_counter() - t
     del mapped
     t = time.perf_counter()
-    index = load_snapshot(path)
+    loaded = load_snapshot(path)
     load = time.perf_counter() - t
+    del loaded
     path.unlink()
     p50, p99, qps, rec = measure(label, ours_search(index, RADIUS), queries["latency"],
                                  queries["batch"], queries["truth"], truth)  # fmt: skip
@@ -224,10 +235,10 @@ def print_table(n: int, rows: list[Row]) -> None:
 
 
 def run_size(n: int, args: argparse.Namespace, tmp: Path) -> None:
-    rng = np.random.default_rng(n)
     t = time.perf_counter()
-    hashes = balanced_hashes(rng, n)
-    print(f"N = {n:,}: generated in {time.perf_counter() - t:.1f} s", flush=True)
+    hashes = stored_hashes(n, args.cache)
+    print(f"N = {n:,}: hashes ready in {time.perf_counter() - t:.1f} s", flush=True)
+    rng = np.random.default_rng(n + 1)
     queries = make_queries(rng, hashes, args.queries, args.batch, args.truth)
     flat_lat = max(20, min(args.queries, args.queries * 1_000_000 // (4 * n)))
     faiss.omp_set_num_threads(1)
@@ -267,8 +278,15 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2000, help="queries in the batch run")
     parser.add_argument("--truth", type=int, default=500, help="queries checked for recall")
     parser.add_argument("--sweep", action="store_true", help="also other chunk counts, a scan")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(__file__).parent / "out",
+        help="folder for generated hashes (git-ignored); '' to disable",
+    )
     parser.add_argument("--sweep-chunks", type=int, nargs="+", default=[12, 14, 16, 20])
     args = parser.parse_args()
+    args.cache = Path(args.cache) if args.cache else None
     if args.quick:
         args.n, args.queries, args.batch, args.truth = [100_000], 300, 300, 100
     print(f"bench/index.py  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  cpus={os.cpu_count()}  "

@@ -153,6 +153,12 @@ class Segment:
         starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
         return (starts + np.arange(int(counts.sum()))).astype(np.int64)
 
+    def is_live(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Whether each of ``rows`` is live (reads only their tombstone bits)."""
+        bits = (self.dead[rows >> 3] >> (rows & 7).astype(np.uint8)) & 1
+        live: npt.NDArray[np.bool_] = bits == 0
+        return live
+
     def live_mask(self) -> npt.NDArray[np.bool_]:
         bits = np.unpackbits(self.dead, count=self.n_rows, bitorder="little")
         return np.logical_not(bits.astype(np.bool_))
@@ -162,12 +168,11 @@ class Segment:
         rows = self.rows_of(ids)
         if rows.size == 0:
             return self, 0
-        rows = rows[self.live_mask()[rows]]
+        rows = rows[self.is_live(rows)]
         if rows.size == 0:
             return self, 0
-        bits = np.unpackbits(self.dead, count=self.n_rows, bitorder="little")
-        bits[rows] = 1
-        dead = np.packbits(bits, bitorder="little")
+        dead = self.dead.copy()
+        np.bitwise_or.at(dead, rows >> 3, np.left_shift(1, rows & 7).astype(np.uint8))
         return replace(self, dead=dead, n_dead=self.n_dead + int(rows.size)), int(rows.size)
 
     def live(self) -> tuple[HashArray, IdArray]:

@@ -162,7 +162,7 @@ class MihIndex:
         ids = np.array([id_], dtype=np.int64)
         for seg in self._state.all():
             rows = seg.rows_of(ids)
-            if rows.size and seg.live_mask()[rows].any():
+            if rows.size and seg.is_live(rows).any():
                 return True
         return False
 

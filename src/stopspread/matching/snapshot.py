@@ -10,7 +10,7 @@ File layout (all integers little-endian)::
 
 The header lists the segments in order; the last one, without tables, is the delta::
 
-    {"byteorder": "little",
+    {"byteorder": "little",   (the writer's; a reader of the other byte order refuses it)
      "segments": [{"rows": n, "dead_rows": k, "widths": [22, ...], "row_bytes": 3,
                    "arrays": {"hashes": [offset, nbytes, crc32], "ids": [...],
                               "offsets": [...], "rows": [...], "dead": [...]}}, ...]}
@@ -28,6 +28,7 @@ import json
 import mmap
 import os
 import struct
+import sys
 import zlib
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -106,10 +107,10 @@ def save(index: MihIndex, path: str | os.PathLike[str]) -> None:
     state = index._state
     segs = state.all()
     # The header's size depends on the offsets it lists; plan twice with a generous start.
-    probe = json.dumps({"byteorder": "little", "segments": _plan(segs, 0)}).encode()
+    probe = json.dumps({"byteorder": sys.byteorder, "segments": _plan(segs, 0)}).encode()
     data_start = _PREFIX.size + len(probe) + 64 * len(segs) * 5 + ALIGN
     data_start += -data_start % ALIGN
-    header = json.dumps({"byteorder": "little", "segments": _plan(segs, data_start)}).encode()
+    header = json.dumps({"byteorder": sys.byteorder, "segments": _plan(segs, data_start)}).encode()
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
     with tmp.open("wb") as f:
@@ -145,8 +146,8 @@ def _read_header(f: BinaryIO) -> list[dict[str, Any]]:
         header = json.loads(f.read(size).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise IndexFormatError("snapshot header is not valid JSON") from None
-    if not isinstance(header, dict) or header.get("byteorder") != "little":
-        raise IndexFormatError("snapshot header is malformed or not little-endian")
+    if not isinstance(header, dict) or header.get("byteorder") != sys.byteorder:
+        raise IndexFormatError("snapshot header is malformed or from a machine of other byte order")
     segments = header.get("segments")
     if not isinstance(segments, list) or not segments:
         raise IndexFormatError("snapshot header lists no segments")
