@@ -318,22 +318,44 @@ static int search_mih(const segment_t *s, const uint64_t *q, uint32_t qi, int ra
     return 0;
 }
 
-static void build_tables(const uint64_t *hashes, size_t n, const layout_t *L, int rb,
-                         uint32_t *offsets, uint8_t *rows, uint32_t *keys, uint32_t *cursor) {
-    for (int t = 0; t < L->m; t++) {
-        int w = L->width[t];
-        size_t nb = (size_t)1 << w;
-        uint32_t *off = offsets + L->base[t];
-        uint8_t *out = rows + (size_t)t * n * (size_t)rb;
-        memset(off, 0, (nb + 1) * sizeof(uint32_t));
-        for (size_t i = 0; i < n; i++) {
-            keys[i] = chunk_of(hashes + 4 * i, L->start[t], w);
-            off[keys[i] + 1]++;
-        }
-        for (size_t b = 0; b < nb; b++) off[b + 1] += off[b];
-        memcpy(cursor, off, nb * sizeof(uint32_t));
-        for (size_t i = 0; i < n; i++) store_row(out + (size_t)cursor[keys[i]]++ * rb, (uint32_t)i, rb);
+/* Scratch for building: per-row keys, and (key, row) pairs partitioned by the
+ * key's top COARSE_BITS bits, so the final scatter stays inside a few KiB. */
+#define COARSE_BITS 11
+typedef struct {
+    uint32_t *keys, *pair_key, *pair_row, *cursor;
+    uint32_t coarse[(1u << COARSE_BITS) + 1];
+} build_work_t;
+
+static void build_table(const uint64_t *hashes, size_t n, int start, int w, int rb,
+                        uint32_t *off, uint8_t *out, build_work_t *b) {
+    size_t nb = (size_t)1 << w;
+    int shift = w > COARSE_BITS ? w - COARSE_BITS : 0;
+    size_t nc = nb >> shift;
+    memset(b->coarse, 0, sizeof(b->coarse));
+    for (size_t i = 0; i < n; i++) {
+        b->keys[i] = chunk_of(hashes + 4 * i, start, w);
+        b->coarse[(b->keys[i] >> shift) + 1]++;
     }
+    for (size_t c = 0; c < nc; c++) b->coarse[c + 1] += b->coarse[c];
+    memcpy(b->cursor, b->coarse, nc * sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++) { /* stable: rows stay ascending within a part */
+        uint32_t pos = b->cursor[b->keys[i] >> shift]++;
+        b->pair_key[pos] = b->keys[i];
+        b->pair_row[pos] = (uint32_t)i;
+    }
+    memset(off, 0, (nb + 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++) off[b->pair_key[i] + 1]++; /* keys now nearly sorted */
+    for (size_t k = 0; k < nb; k++) off[k + 1] += off[k];
+    memcpy(b->cursor, off, nb * sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++)
+        store_row(out + (size_t)b->cursor[b->pair_key[i]]++ * rb, b->pair_row[i], rb);
+}
+
+static void build_tables(const uint64_t *hashes, size_t n, const layout_t *L, int rb,
+                         uint32_t *offsets, uint8_t *rows, build_work_t *b) {
+    for (int t = 0; t < L->m; t++)
+        build_table(hashes, n, L->start[t], L->width[t], rb, offsets + L->base[t],
+                    rows + (size_t)t * n * (size_t)rb, b);
 }
 
 /* ---- Python glue --------------------------------------------------------- */
@@ -461,18 +483,29 @@ static PyObject *py_build(PyObject *self, PyObject *args) {
         size_t maxb = 0;
         for (int t = 0; t < L.m; t++)
             if (((size_t)1 << L.width[t]) > maxb) maxb = (size_t)1 << L.width[t];
-        uint32_t *keys = malloc((s.n ? s.n : 1) * sizeof(uint32_t));
-        uint32_t *cursor = malloc(maxb * sizeof(uint32_t));
-        if (keys == NULL || cursor == NULL) {
+        size_t rows_alloc = (s.n ? s.n : 1) * sizeof(uint32_t);
+        build_work_t *b = malloc(sizeof(build_work_t));
+        if (b != NULL) {
+            b->keys = malloc(rows_alloc);
+            b->pair_key = malloc(rows_alloc);
+            b->pair_row = malloc(rows_alloc);
+            b->cursor = malloc((maxb + 1) * sizeof(uint32_t));
+        }
+        if (b == NULL || !b->keys || !b->pair_key || !b->pair_row || !b->cursor) {
             PyErr_NoMemory();
         } else {
             Py_BEGIN_ALLOW_THREADS
-            build_tables(s.hashes, s.n, &L, rb, offsets.buf, rows.buf, keys, cursor);
+            build_tables(s.hashes, s.n, &L, rb, offsets.buf, rows.buf, b);
             Py_END_ALLOW_THREADS
             result = Py_NewRef(Py_None);
         }
-        free(keys);
-        free(cursor);
+        if (b != NULL) {
+            free(b->keys);
+            free(b->pair_key);
+            free(b->pair_row);
+            free(b->cursor);
+            free(b);
+        }
     }
     PyBuffer_Release(&hashes);
     PyBuffer_Release(&widths);
