@@ -236,11 +236,13 @@ def _read_exactly(f: BinaryIO, view: memoryview) -> None:
         done += got
 
 
-def load(path: str | os.PathLike[str], *, use_mmap: bool = False, verify: bool = False) -> MihIndex:
+def load(path: str | os.PathLike[str], *, use_mmap: bool = True, verify: bool = False) -> MihIndex:
     """Load a snapshot written by :func:`save`.
 
-    ``use_mmap=True`` maps the file (instant, pages read on demand, 4 KiB pages);
-    the default reads it into huge-page memory (about 1 s per GiB, faster queries).
+    By default the file is memory-mapped read-only: loading takes a fraction of a second,
+    and API workers on one machine that load the same file share one copy in the page
+    cache. ``use_mmap=False`` reads it into private (huge-page) memory instead, about 1 s
+    per GiB. Never modify a mapped snapshot in place; :func:`save` always replaces it.
     """
     with Path(path).open("rb") as f:
         entries = _read_header(f)
