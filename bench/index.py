@@ -35,7 +35,6 @@ except ImportError:
     sys.exit("faiss is missing: .venv/bin/pip install -e '.[bench]'")
 
 from stopspread.matching import MihIndex, load_snapshot, save_snapshot
-from stopspread.matching import _segment as segment_module
 from stopspread.matching.index import SearchMode
 
 RADIUS = 31  # PDQ's match threshold; FAISS's range_search is strict, so it gets RADIUS + 1
@@ -154,7 +153,7 @@ def measure(name: str, search: Search, lat_q: U8, batch_q: U8, truth_q: U8,
 
 def bench_ours(hashes: U8, queries: dict[str, U8], truth: list[set[int]], tmp: Path,
                chunks: int | None = None, mode: SearchMode = SearchMode.AUTO,
-               label: str = "MihIndex (ours)") -> Row:  # fmt: skip
+               label: str = "MihIndex (ours)", use_mmap: bool = True) -> Row:  # fmt: skip
     n = len(hashes)
     gc.collect()
     t = time.perf_counter()
@@ -166,11 +165,11 @@ def bench_ours(hashes: U8, queries: dict[str, U8], truth: list[set[int]], tmp: P
     del index
     gc.collect()
     t = time.perf_counter()
-    copied = load_snapshot(path, use_mmap=False)
-    load_read = time.perf_counter() - t
-    del copied
+    other = load_snapshot(path, use_mmap=not use_mmap)
+    load_other = time.perf_counter() - t
+    del other
     t = time.perf_counter()
-    index = load_snapshot(path)  # the default: memory-mapped; queries below run on it
+    index = load_snapshot(path, use_mmap=use_mmap)  # the queries below run on this one
     load = time.perf_counter() - t
     index._mode = mode
     k = len(queries["latency"]) if mode != SearchMode.SCAN else max(20, 100_000_000 // (n * 4))
@@ -179,7 +178,8 @@ def bench_ours(hashes: U8, queries: dict[str, U8], truth: list[set[int]], tmp: P
     widths = mih_widths(index)
     del index
     path.unlink()
-    note = f"{len(widths)} chunks; load = mmap; read into RAM {load_read:.2f} s"
+    how, other_how = ("mmap", "read into RAM") if use_mmap else ("read into RAM", "mmap")
+    note = f"{len(widths)} chunks; load = {how}; {other_how} {load_other:.2f} s"
     return Row(label, build, stats.bytes_per_hash, load, p50, p99, qps, rec, note)
 
 
@@ -257,10 +257,8 @@ def run_size(n: int, args: argparse.Namespace, tmp: Path) -> None:
                                    label=f"MIH, {chunks} chunks"))  # fmt: skip
         rows.append(bench_ours(hashes, queries, truth, tmp, mode=SearchMode.SCAN,
                                label="C linear scan (ours)"))  # fmt: skip
-        limit = segment_module.HUGE_PAGE_MIN_BYTES
-        segment_module.HUGE_PAGE_MIN_BYTES = 1 << 62  # type: ignore[misc]
-        rows.append(bench_ours(hashes, queries, truth, tmp, label="MihIndex, 4 KiB pages"))
-        segment_module.HUGE_PAGE_MIN_BYTES = limit  # type: ignore[misc]
+        rows.append(bench_ours(hashes, queries, truth, tmp, use_mmap=False,
+                               label="MihIndex, read into RAM"))  # fmt: skip
     rows.append(bench_faiss("faiss.IndexBinaryFlat", lambda: faiss.IndexBinaryFlat(256),
                             hashes, queries, truth, tmp, flat_lat))  # fmt: skip
 

@@ -12,10 +12,9 @@ chunks; each chunk has a CSR table: ``offsets`` per key and row numbers.
 from __future__ import annotations
 
 import math
-import mmap
 from dataclasses import dataclass, replace
 from enum import IntEnum
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -43,10 +42,6 @@ KEY_BITS_BELOW_LOG2_ROWS: Final = 1
 MIN_KEY_BITS: Final = 10  # below ~1k rows a linear scan wins anyway
 MAX_KEY_BITS: Final = 24  # offsets table of 2^24 uint32 = 64 MiB per chunk: the memory cap
 
-# Arrays this large go in anonymous memory advised for transparent huge pages: the search reads
-# hashes and table rows at random, and 2 MiB pages save a TLB miss on most of those reads.
-HUGE_PAGE_MIN_BYTES: Final = 4 << 20
-
 Hits = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]
 _EMPTY_U8: Final = np.empty(0, dtype=np.uint8)
 
@@ -73,17 +68,6 @@ def chunk_widths(n_rows: int, chunks: int | None = None) -> tuple[int, ...]:
         raise ValueError("chunks must be between 10 and 64 (keys of 4 to 26 bits)")
     base, extra = divmod(HASH_BITS, m)
     return tuple([base + 1] * extra + [base] * (m - extra))
-
-
-def huge_empty(n_items: int, dtype: type[np.generic]) -> npt.NDArray[Any]:
-    """An uninitialised 1-D array, in huge-page-advised memory when it is large."""
-    nbytes = n_items * np.dtype(dtype).itemsize
-    if nbytes < HUGE_PAGE_MIN_BYTES:
-        return np.empty(n_items, dtype=dtype)
-    mm = mmap.mmap(-1, nbytes)
-    if hasattr(mmap, "MADV_HUGEPAGE"):
-        mm.madvise(mmap.MADV_HUGEPAGE)
-    return np.frombuffer(mm, dtype=dtype, count=n_items)
 
 
 def _empty_dead(n: int) -> npt.NDArray[np.uint8]:
@@ -203,8 +187,8 @@ def build_segment(hashes: HashArray, ids: IdArray, chunks: int | None = None) ->
     if n > MAX_SEGMENT_ROWS:
         raise ValueError("a segment holds at most 2^32 - 1 rows")
     order = np.argsort(ids, kind="stable")
-    sorted_hashes = huge_empty(n * HASH_BYTES, np.uint8).reshape(n, HASH_BYTES)
-    sorted_ids = huge_empty(n, np.int64)
+    sorted_hashes = np.empty((n, HASH_BYTES), dtype=np.uint8)
+    sorted_ids = np.empty(n, dtype=np.int64)
     if np.all(order[1:] > order[:-1]):
         sorted_hashes[:], sorted_ids[:] = hashes, ids
     else:
@@ -212,8 +196,8 @@ def build_segment(hashes: HashArray, ids: IdArray, chunks: int | None = None) ->
         np.take(ids, order, out=sorted_ids)
     widths = chunk_widths(n, chunks)
     row_bytes = 3 if n <= MAX_ROWS_3_BYTES else 4
-    offsets = huge_empty(sum((1 << w) + 1 for w in widths), np.uint32)
-    rows = huge_empty(len(widths) * n * row_bytes, np.uint8)
+    offsets = np.empty(sum((1 << w) + 1 for w in widths), dtype=np.uint32)
+    rows = np.empty(len(widths) * n * row_bytes, dtype=np.uint8)
     _mihcore.build(sorted_hashes, bytes(widths), row_bytes, offsets, rows)
     dead = _empty_dead(n)
     return Segment(sorted_hashes, sorted_ids, widths, row_bytes, offsets, rows, dead, 0)

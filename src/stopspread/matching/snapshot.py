@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from stopspread.errors import IndexFormatError
 from stopspread.matching import _mihcore
-from stopspread.matching._segment import Segment, huge_empty
+from stopspread.matching._segment import Segment
 from stopspread.matching.base import HASH_BYTES
 from stopspread.matching.index import MihIndex
 
@@ -241,8 +241,8 @@ def load(path: str | os.PathLike[str], *, use_mmap: bool = True, verify: bool = 
 
     By default the file is memory-mapped read-only: loading takes a fraction of a second,
     and API workers on one machine that load the same file share one copy in the page
-    cache. ``use_mmap=False`` reads it into private (huge-page) memory instead, about 1 s
-    per GiB. Never modify a mapped snapshot in place; :func:`save` always replaces it.
+    cache. ``use_mmap=False`` reads it into private memory instead, about 1-2 s per GiB.
+    Never modify a mapped snapshot in place; :func:`save` always replaces it.
     """
     with Path(path).open("rb") as f:
         entries = _read_header(f)
@@ -250,7 +250,7 @@ def load(path: str | os.PathLike[str], *, use_mmap: bool = True, verify: bool = 
         if use_mmap:
             buf: Any = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         else:
-            buf = huge_empty(size, np.uint8)
+            buf = np.empty(size, dtype=np.uint8)
             f.seek(0)
             _read_exactly(f, memoryview(buf))
     segs = [
