@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matching_helpers import assert_same, at_distance, load_hex_list, random_hashes
 
-from stopspread.matching import BruteForceIndex, HashIndex, MihIndex
+from stopspread.matching import (
+    BruteForceIndex,
+    HashIndex,
+    MihIndex,
+    load_snapshot,
+    save_snapshot,
+)
+from stopspread.matching import index as index_module
+from stopspread.matching._segment import Segment
 from stopspread.matching.index import SearchMode
 
 MODES = [SearchMode.AUTO, SearchMode.PROBE, SearchMode.SCAN]
@@ -194,3 +203,42 @@ def test_radius_above_256_matches_everything() -> None:
     hashes = random_hashes(np.random.default_rng(11), 50)
     index = MihIndex.from_arrays(hashes, np.arange(50), mode=SearchMode.PROBE)
     assert len(index.search(hashes[0], 300)) == 50
+
+
+def test_writes_during_a_compaction_are_carried_over(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real_merge = index_module._merge_live
+    started, release = threading.Event(), threading.Event()
+
+    def held_merge(segments: tuple[Segment, ...], chunks: int | None) -> Segment | None:
+        started.set()
+        release.wait(10)
+        return real_merge(segments, chunks)
+
+    monkeypatch.setattr(index_module, "_merge_live", held_merge)
+    rng = np.random.default_rng(12)
+    hashes = random_hashes(rng, 3000)
+    ids = np.arange(3000, dtype=np.int64)
+    fast, oracle = MihIndex(delta_max_rows=400), BruteForceIndex()
+    for part in np.array_split(np.arange(2500), 5):
+        fast.add(hashes[part], ids[part])
+        oracle.add(hashes[part], ids[part])
+    compaction = threading.Thread(target=fast.compact)
+    compaction.start()
+    assert started.wait(10)
+    # While the merge is held: adds and removals go on, and are visible at once.
+    for part in np.array_split(np.arange(2500, 3000), 3):
+        fast.add(hashes[part], ids[part])
+        oracle.add(hashes[part], ids[part])
+    for gone in ([3, 1200, 2999], [2600]):
+        assert fast.remove(gone) == oracle.remove(gone)
+    queries = np.concatenate([hashes[::25], hashes[[3, 1200, 2999, 2600]]])
+    assert_same(fast, oracle, queries, 31)
+    save_snapshot(fast, tmp_path / "mid.ssmih")  # a snapshot taken mid-compaction loads
+    assert_same(load_snapshot(tmp_path / "mid.ssmih"), oracle, queries, 31)
+    release.set()
+    compaction.join()
+    assert_same(fast, oracle, queries, 31)
+    assert fast.stats().segments <= 2
+    assert len(fast) == len(oracle)

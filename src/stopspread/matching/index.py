@@ -12,7 +12,8 @@ Concurrency: every reader takes ``self._state`` once (one attribute read, atomic
 in CPython) and searches that immutable object; the C kernels release the GIL,
 so readers run in parallel. One writer at a time (a lock) builds the next state
 and publishes it by one assignment. An ``add`` or ``remove`` is visible to every
-search that starts after it returns.
+search that starts after it returns. ``compact`` builds outside the writer lock and
+carries over the writes made meanwhile.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ __all__ = ["DELTA_MAX_ROWS", "IndexStats", "MihIndex", "SearchMode", "hits_to_li
 
 DELTA_MAX_ROWS: Final = 16_384  # scanned linearly by every query: 512 KiB, tens of microseconds
 TIER_FANOUT: Final = 4  # a new segment absorbs the one before it while that one is < 4x larger
-# Merges above this many rows wait for compact(): a merge holds the writer lock (not readers)
-# for about 0.5 s per million rows, and new hashes must become searchable within a second.
+# Merges above this many rows wait for compact(): an automatic merge holds the writer lock
+# (not readers) for about 0.5 s per million rows, and new hashes must match within a second.
 AUTO_MERGE_MAX_ROWS: Final = 1_000_000
 
 
@@ -81,6 +82,10 @@ class _State:
         return q[order], ids[order], dist[order]
 
 
+_NO_HASHES: Final = np.empty((0, HASH_BYTES), dtype=np.uint8)
+_NO_IDS: Final = np.empty(0, dtype=np.int64)
+
+
 def _empty_delta(capacity: int) -> tuple[HashArray, IdArray, Segment]:
     hashes = np.empty((capacity, HASH_BYTES), dtype=np.uint8)
     ids = np.empty(capacity, dtype=np.int64)
@@ -118,7 +123,9 @@ class MihIndex:
         self._chunks = chunks
         self._mode = mode
         self._delta_max = delta_max_rows
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one writer at a time
+        self._compact_lock = threading.Lock()  # one compaction at a time
+        self._removed_during_compaction: list[IdArray] | None = None
         self._dh, self._di, delta = _empty_delta(delta_max_rows)
         self._state = _State((), delta)
 
@@ -235,23 +242,44 @@ class MihIndex:
                 total += removed
             if total:
                 self._state = _State(tuple(new_segs[:-1]), new_segs[-1])
+                if self._removed_during_compaction is not None:
+                    self._removed_during_compaction.append(wanted)
             return total
 
     def compact(self) -> None:
         """Merge every segment and the delta into one segment without removed rows.
 
-        Holds the writer lock for the build (about 0.5 s per million rows); readers go on.
+        The build (about 0.5 s per million rows) runs without the writer lock: adds and
+        removals go on meanwhile and are carried over when the result is swapped in.
         """
-        with self._lock:
-            state = self._state
-            parts = [seg.live() for seg in state.all()]
-            hashes = np.concatenate([p[0] for p in parts])
-            ids = np.concatenate([p[1] for p in parts])
-            segs = (build_segment(hashes, ids, self._chunks),) if ids.size else ()
-            self._dh, self._di, delta = _empty_delta(self._delta_max)
-            self._state = _State(segs, delta)
+        with self._compact_lock:
+            with self._lock:  # the old delta joins the inputs; new rows go to a fresh one
+                state = self._state
+                inputs = (*state.segments, state.delta) if state.delta.n_rows else state.segments
+                self._dh, self._di, delta = _empty_delta(self._delta_max)
+                self._state = _State(inputs, delta)
+                self._removed_during_compaction = []
+            try:
+                merged = _merge_live(inputs, self._chunks)
+            except BaseException:
+                with self._lock:  # the inputs stay searchable as they are: still exact
+                    self._removed_during_compaction = None
+                raise
+            with self._lock:
+                removed, self._removed_during_compaction = self._removed_during_compaction, None
+                self._swap_in(len(inputs), merged, removed)
+
+    def _swap_in(self, n_inputs: int, merged: Segment | None, removed: list[IdArray]) -> None:
+        """Replace the first ``n_inputs`` segments by ``merged``; call with the writer lock."""
+        state = self._state
+        if merged is not None and removed:
+            merged, _ = merged.without(np.unique(np.concatenate(removed)))
+        head = (merged,) if merged is not None and merged.n_live else ()
+        self._state = _State((*head, *state.segments[n_inputs:]), state.delta)
 
     def _tiered(self, segments: tuple[Segment, ...], new: Segment) -> tuple[Segment, ...]:
+        if self._removed_during_compaction is not None:
+            return (*segments, new)  # a compaction owns the existing segments' positions
         segs = [s for s in segments if s.n_live]
         while (
             segs
@@ -262,6 +290,13 @@ class MihIndex:
             new_h, new_i = new.live()
             new = build_segment(np.concatenate([prev_h, new_h]), np.concatenate([prev_i, new_i]))
         return (*segs, new)
+
+
+def _merge_live(segments: tuple[Segment, ...], chunks: int | None) -> Segment | None:
+    parts = [seg.live() for seg in segments]
+    hashes = np.concatenate([p[0] for p in parts]) if parts else _NO_HASHES
+    ids = np.concatenate([p[1] for p in parts]) if parts else _NO_IDS
+    return build_segment(hashes, ids, chunks) if ids.size else None
 
 
 def _checked_rows(hashes: HashArray, ids: IdArray) -> tuple[HashArray, IdArray]:

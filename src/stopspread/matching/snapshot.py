@@ -8,7 +8,8 @@ File layout (all integers little-endian)::
     16  H bytes   header, UTF-8 JSON (below)
         ...       zero padding; every array starts at a multiple of 64 bytes
 
-The header lists the segments in order; the last one, without tables, is the delta::
+The header lists the segments in order; the last one, without tables, is the delta (a
+snapshot taken during a compaction may hold another segment without tables)::
 
     {"byteorder": "little",   (the writer's; a reader of the other byte order refuses it)
      "segments": [{"rows": n, "dead_rows": k, "widths": [22, ...], "row_bytes": 3,
@@ -186,7 +187,7 @@ def _check_entry(entry: Any, is_last: bool) -> None:
         and entry.get("row_bytes") in (3, 4)
         and isinstance(entry.get("arrays"), dict)
         and set(entry["arrays"]) == set(_DTYPES)
-        and bool(entry["widths"]) != is_last
+        and not (is_last and entry["widths"])  # the delta (last) has no tables
     )
     if not ok:
         raise IndexFormatError("snapshot segment entry is malformed")
