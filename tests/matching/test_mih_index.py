@@ -192,6 +192,8 @@ def test_readers_see_consistent_states_while_one_writer_changes_it() -> None:
         (lambda ix: ix.add(np.zeros((2, 32), np.uint8), np.arange(3)), "same length"),
         (lambda ix: ix.add(np.zeros((1, 31), np.uint8), np.arange(1)), "shape"),
         (lambda ix: ix.add(np.zeros((1, 32), np.uint8), np.array([0.5])), "integers"),
+        (lambda ix: ix.remove([1.5]), "integers"),
+        (lambda ix: ix.add(np.zeros((1, 32), np.uint8), np.array([2**64 - 1], np.uint64)), "int64"),
     ],
 )
 def test_rejects_bad_input(call: object, message: str) -> None:

@@ -231,7 +231,7 @@ class MihIndex:
 
     def remove(self, ids: IdArray | Sequence[int]) -> int:
         """Remove every hash stored under these ids; returns how many were removed."""
-        wanted = np.unique(np.asarray(ids, dtype=np.int64).reshape(-1))
+        wanted = np.unique(_checked_ids(ids))
         with self._lock:
             state = self._state
             total = 0
@@ -299,12 +299,21 @@ def _merge_live(segments: tuple[Segment, ...], chunks: int | None) -> Segment | 
     return build_segment(hashes, ids, chunks) if ids.size else None
 
 
+def _checked_ids(ids: IdArray | Sequence[int]) -> IdArray:
+    """Ids as int64; refuses floats (1.5 must not silently remove id 1) and values > 2^63 - 1."""
+    arr = np.asarray(ids).reshape(-1)
+    if arr.size == 0:
+        return np.empty(0, dtype=np.int64)
+    if arr.dtype.kind not in "iu":
+        raise ValueError("ids must be integers")
+    if arr.dtype.kind == "u" and int(arr.max()) > np.iinfo(np.int64).max:
+        raise ValueError("ids must fit in int64")
+    return arr.astype(np.int64)
+
+
 def _checked_rows(hashes: HashArray, ids: IdArray) -> tuple[HashArray, IdArray]:
     arr = as_hash_array(hashes)
-    id_arr = np.asarray(ids)
-    if id_arr.dtype.kind not in "iu":
-        raise ValueError("ids must be integers")
-    id_arr = id_arr.astype(np.int64).reshape(-1)
+    id_arr = _checked_ids(ids)
     if arr.shape[0] != id_arr.shape[0]:
         raise ValueError("hashes and ids must have the same length")
     return arr, id_arr
