@@ -7,7 +7,8 @@
     │   ├── MediaTooLargeError     over the byte cap or the pixel cap (decompression bomb)
     │   ├── UnsupportedMediaError  not an image we can decode (unknown or non-image format)
     │   └── CorruptMediaError      a recognised format whose data is truncated or broken
-    └── HashFormatError            a hash string that is not a valid signal value
+    ├── HashFormatError            a hash string that is not a valid signal value
+    └── IndexFormatError           an index snapshot file that is not one we wrote (or is damaged)
 
 Callers catch ``StopSpreadError`` for "anything we raise on purpose"; anything
 else escaping is a bug.
@@ -18,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "CorruptMediaError",
     "HashFormatError",
+    "IndexFormatError",
     "MediaError",
     "MediaTooLargeError",
     "StopSpreadError",
@@ -47,3 +49,7 @@ class CorruptMediaError(MediaError):
 
 class HashFormatError(StopSpreadError, ValueError):
     """A hash value (hex text, bytes) is malformed."""
+
+
+class IndexFormatError(StopSpreadError, ValueError):
+    """An index snapshot is truncated, damaged, of another version, or not a snapshot at all."""
