@@ -1,0 +1,67 @@
+"""Request dependencies: the shared services, the calling platform client, the case."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
+
+from stopspread.errors import AuthError
+from stopspread.services import cases
+from stopspread.services.context import Services
+from stopspread.services.platform import ClientDirectory, ClientInfo, check_limits
+
+__all__ = ["CaseId", "Client", "Svc", "client_address"]
+
+BEARER = "bearer "
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_clients(request: Request) -> ClientDirectory:
+    clients: ClientDirectory = request.app.state.clients
+    return clients
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+Svc = Annotated[Services, Depends(get_services)]
+
+
+async def current_client(
+    svc: Svc,
+    clients: Annotated[ClientDirectory, Depends(get_clients)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> ClientInfo:
+    """The platform calling, from ``Authorization: Bearer <key>``; counts against its limits."""
+    key = None
+    if authorization and authorization[: len(BEARER)].lower() == BEARER:
+        key = authorization[len(BEARER) :].strip()
+    client = clients.authenticate(key)
+    check_limits(svc, client)
+    return client
+
+
+Client = Annotated[ClientInfo, Depends(current_client)]
+
+
+async def current_case(
+    code: str,
+    request: Request,
+    svc: Svc,
+    x_case_secret: Annotated[str | None, Header()] = None,
+) -> int:
+    """The case id, once ``X-Case-Secret`` has proved the code (rate-limited)."""
+    if not x_case_secret:
+        raise AuthError("the case secret is needed: X-Case-Secret header")
+    address = client_address(request)
+    return await run_in_threadpool(cases.authenticate, svc, code, x_case_secret, address)
+
+
+CaseId = Annotated[int, Depends(current_case)]
