@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Iterator
 
-import uvicorn
 import httpx
+import uvicorn
 
 from stopspread.config import Settings
 from stopspread.services import platform
