@@ -11,7 +11,7 @@ APT_PACKAGES := gcc g++ postgresql
 
 .PHONY: run test lint typecheck unit apt venv bench bench-api clean
 
-$(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c
+$(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matching/_mihcore.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,bench]'

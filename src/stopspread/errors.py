@@ -8,15 +8,16 @@
     │   ├── UnsupportedMediaError  not an image we can decode (unknown or non-image format)
     │   └── CorruptMediaError      a recognised format whose data is truncated or broken
     ├── HashFormatError            a hash string that is not a valid signal value
+    ├── IndexFormatError           an index snapshot file that is not one we wrote (or is damaged)
     ├── ConfigError                a setting (environment, TOML file) is invalid
+    ├── AuditChainError            the audit log's hash chain is broken (edited or deleted rows)
     └── ServiceError               a use case refused a request (each maps to one HTTP status)
         ├── AuthError              no credentials were given (401)
         ├── ForbiddenError         wrong credentials, or not allowed for this client (403)
         ├── NotFoundError          no such object visible to this caller (404)
         ├── InvalidRequestError    the request is well-formed but its content is not (422)
         ├── RateLimitedError       too many attempts or requests; ``retry_after`` seconds (429)
-        ├── CaseWithdrawnError     the case was withdrawn: withdrawal is final (410)
-        └── AuditChainError        the audit log's hash chain is broken (edited or deleted rows)
+        └── CaseWithdrawnError     the case was withdrawn: withdrawal is final (410)
 
 Callers catch ``StopSpreadError`` for "anything we raise on purpose"; anything
 else escaping is a bug.
@@ -32,6 +33,7 @@ __all__ = [
     "CorruptMediaError",
     "ForbiddenError",
     "HashFormatError",
+    "IndexFormatError",
     "InvalidRequestError",
     "MediaError",
     "MediaTooLargeError",
@@ -65,6 +67,10 @@ class CorruptMediaError(MediaError):
 
 class HashFormatError(StopSpreadError, ValueError):
     """A hash value (hex text, bytes) is malformed."""
+
+
+class IndexFormatError(StopSpreadError, ValueError):
+    """An index snapshot is truncated, damaged, of another version, or not a snapshot at all."""
 
 
 class ConfigError(StopSpreadError, ValueError):
