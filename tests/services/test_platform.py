@@ -129,3 +129,23 @@ def test_client_keys(services: Services) -> None:
     with pytest.raises(ForbiddenError):
         clients.authenticate(key)
     assert client.can_hash is False
+
+
+@pytest.mark.parametrize("kind", ["brute", "mih"])
+def test_every_index_kind_serves_the_same_answers(
+    sqlite_url: str, tmp_path: Path, kind: str
+) -> None:
+    from stopspread.config import IndexKind
+
+    svc = make_services(sqlite_url, tmp_path, index_kind=IndexKind(kind))
+    rng = np.random.default_rng(5)
+    values = [random_pdq(rng) for _ in range(50)]
+    cases.create_case(svc, [parse_signal("pdq", v) for v in values[:25]])
+    svc.replica.load()  # the first 25 by bulk load, the rest through the change log
+    cases.create_case(svc, [parse_signal("pdq", v) for v in values[25:]])
+    svc.replica.sync()
+    client = _client(svc)
+    for v in values:
+        assert platform.match(svc, client, parse_signal("pdq", flip_bits(v, 31, rng))).match
+    assert not platform.match(svc, client, parse_signal("pdq", random_pdq(rng))).match
+    svc.db.dispose()

@@ -18,8 +18,8 @@ import numpy as np
 from sqlalchemy import select
 
 from stopspread.config import IndexKind
-from stopspread.errors import ConfigError
-from stopspread.matching import BruteForceIndex, HashIndex
+from stopspread.matching import BruteForceIndex, HashIndex, MihIndex
+from stopspread.matching.base import HashArray, IdArray
 from stopspread.services.signals import SignalIn
 from stopspread.storage.db import Database
 from stopspread.storage.models import (
@@ -37,20 +37,21 @@ LOAD_BATCH: Final = 100_000  # signals read and added per step at start-up
 SYNC_BATCH: Final = 10_000  # changes applied per poll
 
 
-def make_index(kind: IndexKind) -> HashIndex:
-    """The index class the ``index_kind`` setting names."""
-    if kind is IndexKind.BRUTE:
-        return BruteForceIndex()
-    import stopspread.matching as matching
-
-    cls = getattr(matching, "MihIndex", None)
-    if cls is None:
-        raise ConfigError("index_kind 'mih' needs the fast index (stopspread.matching.MihIndex)")
-    index: HashIndex = cls()
+def make_index(
+    kind: IndexKind, hashes: HashArray | None = None, ids: IdArray | None = None
+) -> HashIndex:
+    """The index class the ``index_kind`` setting names, optionally bulk-built from arrays."""
+    if kind is IndexKind.MIH:
+        if hashes is not None and ids is not None:
+            return MihIndex.from_arrays(hashes, ids)  # one segment: fastest to build and search
+        return MihIndex()
+    index = BruteForceIndex()
+    if hashes is not None and ids is not None:
+        index.add(hashes, ids)
     return index
 
 
-def _rows_to_arrays(rows: Iterable[tuple[int, str]]) -> tuple[np.ndarray, np.ndarray]:
+def _rows_to_arrays(rows: Iterable[tuple[int, str]]) -> tuple[HashArray, IdArray]:
     pairs = list(rows)
     ids = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
     blob = bytes.fromhex("".join(p[1] for p in pairs))
@@ -82,7 +83,9 @@ class IndexReplica:
                 .order_by(Signal.id)
                 .execution_options(yield_per=LOAD_BATCH)
             )
-            index, md5, md5_of = make_index(self._kind), defaultdict(set), {}
+            md5: defaultdict[str, set[int]] = defaultdict(set)
+            md5_of: dict[int, str] = {}
+            hash_parts, id_parts = [], []
             for part in session.execute(stmt).partitions():
                 pdq = [(r[0], r[2]) for r in part if r[1] is SignalType.PDQ]
                 for r in part:
@@ -90,7 +93,14 @@ class IndexReplica:
                         md5[r[2]].add(r[0])
                         md5_of[r[0]] = r[2]
                 if pdq:
-                    index.add(*_rows_to_arrays(pdq))
+                    hashes, ids = _rows_to_arrays(pdq)
+                    hash_parts.append(hashes)
+                    id_parts.append(ids)
+        index = make_index(
+            self._kind,
+            np.concatenate(hash_parts) if hash_parts else np.empty((0, 32), dtype=np.uint8),
+            np.concatenate(id_parts) if id_parts else np.empty(0, dtype=np.int64),
+        )
         with self._lock:
             self._index, self._md5, self._md5_of, self.seq = index, md5, md5_of, seq
 
