@@ -165,6 +165,22 @@ def test_one_error_shape(
     assert "g" * 64 not in payload["error"]  # never echo a hash back
 
 
+def test_match_body_errors_take_the_same_shape(sqlite_url: str, tmp_path: Path) -> None:
+    settings = fast_settings(sqlite_url, tmp_path)
+    key = new_client_key(settings)
+    secret_ish = "q" * 64
+    with api_client(settings) as client:
+        for body in (
+            b"not json",
+            b'{"type":"pdq"}',
+            b'{"type":"pdq","value":"' + secret_ish.encode() + b'"}',
+        ):
+            response = client.post("/v1/match", content=body, headers=auth(key))
+            assert response.status_code == 422
+            assert set(response.json()) == {"ok", "error", "status"}
+            assert secret_ish not in response.text
+
+
 def test_health_and_openapi(sqlite_url: str, tmp_path: Path) -> None:
     with api_client(fast_settings(sqlite_url, tmp_path)) as client:
         assert client.get("/healthz").json()["ok"] is True
@@ -173,6 +189,8 @@ def test_health_and_openapi(sqlite_url: str, tmp_path: Path) -> None:
     assert {"/v1/match", "/v1/feedback", "/v1/hash", "/v1/cases", "/healthz"} <= set(spec["paths"])
     match_out = spec["components"]["schemas"]["MatchOut"]["properties"]
     assert set(match_out) == {"match", "ref"}
+    match_in = spec["paths"]["/v1/match"]["post"]["requestBody"]["content"]["application/json"]
+    assert set(match_in["schema"]["properties"]) == {"type", "value"}
 
 
 def test_hash_endpoint_hashes_and_matches(
