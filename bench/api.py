@@ -91,10 +91,17 @@ def populate(settings: Settings, n: int) -> tuple[str, list[str]]:
     t0 = time.perf_counter()
     for start in range(1, n, INSERT_BATCH):
         rows = [
-            {"bank_id": bank_id, "type": SignalType.PDQ, "value": raw[i].tobytes().hex(),
-             "quality": 100, "status": SignalStatus.ACTIVE, "match_count": 0, "window_matches": 0}
+            {
+                "bank_id": bank_id,
+                "type": SignalType.PDQ,
+                "value": raw[i].tobytes().hex(),
+                "quality": 100,
+                "status": SignalStatus.ACTIVE,
+                "match_count": 0,
+                "window_matches": 0,
+            }
             for i in range(start, min(start + INSERT_BATCH, n))
-        ]  # fmt: skip
+        ]
         with db.write() as (session, _head):
             session.execute(insert(Signal), rows)
     print(f"inserted {n:,} signals in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -120,8 +127,11 @@ def start_server(env: dict[str, str], port: int, expect: int) -> subprocess.Pope
         try:
             health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()
             if health.get("signals", 0) >= expect:
-                print(f"server ready with {health['signals']:,} hashes after "
-                      f"{time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
+                print(
+                    f"server ready with {health['signals']:,} hashes after "
+                    f"{time.perf_counter() - t0:.1f} s",
+                    flush=True,
+                )
                 return proc
         except httpx.HTTPError:
             pass
@@ -137,27 +147,52 @@ def run_wrk(
     script = workdir / "match.lua"
     table = ",".join(f'"{h}"' for h in hot)
     script.write_text(LUA % {"hot": table, "hit_rate": args.hit_rate, "key": key}, encoding="utf-8")
-    cmd = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "5s",
-           "-s", str(script), f"http://127.0.0.1:{port}"]  # fmt: skip
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     r = json.loads(line[len("RESULT ") :])
     errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
-    return {"requests": r["requests"], "seconds": r["duration_us"] / 1e6, "errors": errors,
-            "p50_ms": r["p50_us"] / 1e3, "p90_ms": r["p90_us"] / 1e3, "p99_ms": r["p99_us"] / 1e3,
-            "p999_ms": r["p999_us"] / 1e3, "max_ms": r["max_us"] / 1e3}  # fmt: skip
+    return {
+        "requests": r["requests"],
+        "seconds": r["duration_us"] / 1e6,
+        "errors": errors,
+        "p50_ms": r["p50_us"] / 1e3,
+        "p90_ms": r["p90_us"] / 1e3,
+        "p99_ms": r["p99_us"] / 1e3,
+        "p999_ms": r["p999_us"] / 1e3,
+        "max_ms": r["max_us"] / 1e3,
+    }
 
 
-async def _connection(port: int, key: str, hot: list[str], args: argparse.Namespace,
-                      stop: float, lat: list[float], errs: list[int]) -> None:  # fmt: skip
+async def _connection(
+    port: int,
+    key: str,
+    hot: list[str],
+    args: argparse.Namespace,
+    stop: float,
+    lat: list[float],
+    errs: list[int],
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     rnd = random.Random()
     while time.perf_counter() < stop:
         hit = rnd.random() < args.hit_rate
         value = rnd.choice(hot) if hit else rnd.randbytes(32).hex()
         body = f'{{"type":"pdq","value":"{value}"}}'.encode()
-        head = (f"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")  # fmt: skip
+        head = (
+            f"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         t0 = time.perf_counter()
         writer.write(head.encode() + body)
         status_line = await reader.readline()
@@ -179,16 +214,23 @@ def run_python(port: int, key: str, hot: list[str], args: argparse.Namespace) ->
     async def main() -> float:
         t0 = time.perf_counter()
         stop = t0 + args.duration
-        await asyncio.gather(*(_connection(port, key, hot, args, stop, lat, errs)
-                               for _ in range(args.connections)))  # fmt: skip
+        await asyncio.gather(
+            *(_connection(port, key, hot, args, stop, lat, errs) for _ in range(args.connections))
+        )
         return time.perf_counter() - t0
 
     seconds = asyncio.run(main())
     ms = np.array(lat) * 1e3
-    return {"requests": len(lat), "seconds": seconds, "errors": len(errs),
-            "p50_ms": float(np.percentile(ms, 50)), "p90_ms": float(np.percentile(ms, 90)),
-            "p99_ms": float(np.percentile(ms, 99)), "p999_ms": float(np.percentile(ms, 99.9)),
-            "max_ms": float(ms.max())}  # fmt: skip
+    return {
+        "requests": len(lat),
+        "seconds": seconds,
+        "errors": len(errs),
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p90_ms": float(np.percentile(ms, 90)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "p999_ms": float(np.percentile(ms, 99.9)),
+        "max_ms": float(ms.max()),
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -200,18 +242,20 @@ def cpu_seconds(pid: int) -> float:
 def report(result: dict[str, float], args: argparse.Namespace, tool: str) -> str:
     rps = result["requests"] / result["seconds"]
     ok = rps >= 1000 and result["p99_ms"] < 20 and result["errors"] == 0
-    return "\n".join([
-        f"# bench/api.py  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {platform.node()}  "
-        f"{os.cpu_count()} cores  python {platform.python_version()}",
-        "# shared machine: other engineers' jobs may run at the same time; numbers are noisy",
-        f"signals={args.signals:,} index={args.index} workers={args.workers} tool={tool} "
-        f"connections={args.connections} duration={args.duration}s hit_rate={args.hit_rate}",
-        f"requests={int(result['requests']):,} req/s={rps:,.0f} errors={int(result['errors'])}"
-        + (f" server_cpu_per_request={result['cpu_us']:.0f}us" if "cpu_us" in result else ""),
-        f"latency ms: p50={result['p50_ms']:.2f} p90={result['p90_ms']:.2f} "
-        f"p99={result['p99_ms']:.2f} p99.9={result['p999_ms']:.2f} max={result['max_ms']:.2f}",
-        f"target >= 1,000 req/s, p99 < 20 ms, 0 errors: {'MET' if ok else 'NOT MET'}",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"# bench/api.py  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {platform.node()}  "
+            f"{os.cpu_count()} cores  python {platform.python_version()}",
+            "# shared machine: other engineers' jobs may run at the same time; numbers are noisy",
+            f"signals={args.signals:,} index={args.index} workers={args.workers} tool={tool} "
+            f"connections={args.connections} duration={args.duration}s hit_rate={args.hit_rate}",
+            f"requests={int(result['requests']):,} req/s={rps:,.0f} errors={int(result['errors'])}"
+            + (f" server_cpu_per_request={result['cpu_us']:.0f}us" if "cpu_us" in result else ""),
+            f"latency ms: p50={result['p50_ms']:.2f} p90={result['p90_ms']:.2f} "
+            f"p99={result['p99_ms']:.2f} p99.9={result['p999_ms']:.2f} max={result['max_ms']:.2f}",
+            f"target >= 1,000 req/s, p99 < 20 ms, 0 errors: {'MET' if ok else 'NOT MET'}",
+        ]
+    )
 
 
 def main() -> None:
@@ -229,9 +273,15 @@ def main() -> None:
     args = parser.parse_args()
     tool = ("wrk" if shutil.which("wrk") else "python") if args.tool == "auto" else args.tool
     workdir = Path(tempfile.mkdtemp(prefix="stopspread-bench-"))
-    env = {**os.environ, "STOPSPREAD_DATA_DIR": str(workdir), "STOPSPREAD_INDEX_KIND": args.index,
-           "STOPSPREAD_CLIENT_RATE_PER_S": "1e9", "STOPSPREAD_CLIENT_BURST": "1000000000",
-           "STOPSPREAD_WORKERS": str(args.workers), "STOPSPREAD_LOG_LEVEL": "warning"}  # fmt: skip
+    env = {
+        **os.environ,
+        "STOPSPREAD_DATA_DIR": str(workdir),
+        "STOPSPREAD_INDEX_KIND": args.index,
+        "STOPSPREAD_CLIENT_RATE_PER_S": "1e9",
+        "STOPSPREAD_CLIENT_BURST": "1000000000",
+        "STOPSPREAD_WORKERS": str(args.workers),
+        "STOPSPREAD_LOG_LEVEL": "warning",
+    }
     env.pop("STOPSPREAD_DATABASE_URL", None)
     settings = Settings(data_dir=workdir, argon2_memory_kib=1024)
     key, hot = populate(settings, args.signals)
