@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
@@ -214,3 +215,23 @@ def test_hash_endpoint_hashes_and_matches(
         junk = client.post("/v1/hash", content=b"not an image", headers=auth(key))
         assert junk.status_code == 415
         assert junk.json()["ok"] is False
+
+
+def test_two_servers_on_one_database_agree_within_a_second(sqlite_url: str, tmp_path: Path) -> None:
+    """Two app instances (as two worker processes) share one database and stay consistent."""
+    from tests.web.support import live_server
+
+    settings = fast_settings(sqlite_url, tmp_path, index_poll_interval_s=0.25)
+    key = new_client_key(settings)
+    value = random_pdq(np.random.default_rng(9))
+    with live_server(settings) as one, live_server(settings) as two:
+        new = httpx.post(
+            f"{one}/v1/cases", json={"signals": [{"type": "pdq", "value": value}]}
+        ).json()
+        with httpx.Client(base_url=two) as other:
+            assert _eventually_matches(other, key, value, True)
+            httpx.post(
+                f"{one}/v1/cases/{new['case_code']}/withdraw",
+                headers={"X-Case-Secret": new["secret"]},
+            )
+            assert _eventually_matches(other, key, value, False)

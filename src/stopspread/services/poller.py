@@ -41,3 +41,5 @@ class Poller:
                 self.poll_once()
             except SQLAlchemyError as exc:  # the database is away: keep serving, retry
                 log.warning("index poll failed: %s", type(exc).__name__)
+            except Exception as exc:  # a dead poller would leave withdrawn hashes matching
+                log.error("index poll failed unexpectedly: %s", type(exc).__name__)

@@ -14,6 +14,7 @@ from stopspread.services.context import Services, build_services
 from stopspread.services.platform import ClientDirectory
 from stopspread.services.poller import Poller
 from stopspread.web.errors import install_error_handlers
+from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.routes import health, platform, survivor
 
 __all__ = ["create_app"]
@@ -56,6 +57,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
+    app.add_middleware(MatchFastLane)
     app.include_router(health.router)
     app.include_router(survivor.router)
     app.include_router(platform.router)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,9 +16,11 @@ from starlette.exceptions import HTTPException
 
 from stopspread.errors import MediaError, MediaTooLargeError, RateLimitedError, ServiceError
 
-__all__ = ["error_response", "install_error_handlers"]
+__all__ = ["HANDLERS", "error_response", "install_error_handlers", "render_error"]
 
 log = logging.getLogger("stopspread.web")
+
+Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
 
 
 def error_response(
@@ -58,9 +61,23 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal error")
 
 
+HANDLERS: tuple[tuple[type[Exception], Handler], ...] = (
+    (ServiceError, _service_error),
+    (MediaError, _media_error),
+    (RequestValidationError, _validation_error),
+    (HTTPException, _http_error),
+    (Exception, _unexpected),
+)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ServiceError, _service_error)
-    app.add_exception_handler(MediaError, _media_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for exc_type, handler in HANDLERS:
+        app.add_exception_handler(exc_type, handler)
+
+
+async def render_error(request: Request, exc: Exception) -> JSONResponse:
+    """The response the installed handlers give, for code outside FastAPI's routing."""
+    for exc_type, handler in HANDLERS:
+        if isinstance(exc, exc_type):
+            return await handler(request, exc)
+    return await _unexpected(request, exc)

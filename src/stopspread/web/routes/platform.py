@@ -16,9 +16,11 @@ from stopspread.storage.models import ReviewStatus, SignalType
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
 from stopspread.web.schemas import FeedbackIn, HashOut, MatchIn, MatchOut, OkOut
 
-__all__ = ["router"]
+__all__ = ["MATCH_PATH", "match", "router"]
 
 router = APIRouter(prefix="/v1", tags=["platforms"])
+
+MATCH_PATH: Final = "/v1/match"  # also served by web.fastlane, with the same function
 
 MATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     401: {"description": "no API key"},
@@ -45,8 +47,9 @@ async def _match(
 async def match(request: Request) -> Response:
     """Does this signal match a bank? Only ``match`` and an opaque ``ref`` come back.
 
-    The hot path: no FastAPI dependencies or response model at run time (they cost more
-    than the match); the same checks, done directly.
+    The hot path: served by :mod:`stopspread.web.fastlane` ahead of FastAPI's routing, so it
+    takes the request itself and does its checks directly (no dependencies, no response
+    model at run time).
     """
     svc = request.app.state.services
     client = await current_client(
