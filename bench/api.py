@@ -270,9 +270,13 @@ def main() -> None:
     parser.add_argument("--index", choices=["mih", "brute"], default="mih")
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "api.txt")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep the populated database here and reuse it"
+    )
     args = parser.parse_args()
     tool = ("wrk" if shutil.which("wrk") else "python") if args.tool == "auto" else args.tool
-    workdir = Path(tempfile.mkdtemp(prefix="stopspread-bench-"))
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="stopspread-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "STOPSPREAD_DATA_DIR": str(workdir),
@@ -284,7 +288,13 @@ def main() -> None:
     }
     env.pop("STOPSPREAD_DATABASE_URL", None)
     settings = Settings(data_dir=workdir, argon2_memory_kib=1024)
-    key, hot = populate(settings, args.signals)
+    saved = workdir / f"bench-{args.signals}.json"
+    if saved.is_file():
+        key, hot = json.loads(saved.read_text(encoding="utf-8"))
+    else:
+        key, hot = populate(settings, args.signals)
+        if args.keep:
+            saved.write_text(json.dumps([key, hot]), encoding="utf-8")
     port = free_port()
     proc = start_server(env, port, args.signals)
     try:
@@ -302,7 +312,8 @@ def main() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
     text = report(result, args, tool)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

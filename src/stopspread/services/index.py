@@ -9,6 +9,7 @@ PDQ signals go into a :class:`~stopspread.matching.HashIndex`; MD5 signals into 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -59,7 +60,12 @@ def _rows_to_arrays(rows: Iterable[tuple[int, str]]) -> tuple[HashArray, IdArray
 
 
 class IndexReplica:
-    """The signals this process matches against; thread-safe."""
+    """The signals this process matches against; thread-safe.
+
+    ``_lock`` serialises writers (the poller, a withdrawal) and guards the MD5 map. Searches
+    of a :class:`MihIndex` take no lock at all (it publishes immutable states, so a long
+    segment merge never stalls a match); the brute-force index is searched under the lock.
+    """
 
     def __init__(self, db: Database, kind: IndexKind, radius: int) -> None:
         self._db, self._kind, self.radius = db, kind, radius
@@ -67,7 +73,11 @@ class IndexReplica:
         self._md5: defaultdict[str, set[int]] = defaultdict(set)
         self._md5_of: dict[int, str] = {}
         self._lock = threading.Lock()
+        self._search_lock: contextlib.AbstractContextManager[object] = self._guard(self._index)
         self.seq = 0
+
+    def _guard(self, index: HashIndex) -> contextlib.AbstractContextManager[object]:
+        return contextlib.nullcontext() if isinstance(index, MihIndex) else self._lock
 
     def __len__(self) -> int:
         return len(self._index) + sum(len(ids) for ids in self._md5.values())
@@ -103,6 +113,7 @@ class IndexReplica:
         )
         with self._lock:
             self._index, self._md5, self._md5_of, self.seq = index, md5, md5_of, seq
+            self._search_lock = self._guard(index)
 
     def sync(self) -> int:
         """Apply the changes made since the last call; returns how many were applied."""
@@ -142,7 +153,7 @@ class IndexReplica:
             with self._lock:
                 return sorted(self._md5.get(signal.value, ()))
         query = np.frombuffer(bytes.fromhex(signal.value), dtype=np.uint8).reshape(1, 32)
-        with self._lock:
+        with self._search_lock:
             found = self._index.search(query, self.radius)
         return [m.id for m in sorted(found, key=lambda m: (m.distance, m.id))]
 

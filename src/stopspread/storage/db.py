@@ -8,6 +8,7 @@ the audit chain linear and makes the change log's sequence order its commit orde
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -68,6 +69,9 @@ class Database:
         else:
             self._reader = create_engine(self.url, pool_size=POOL_SIZE, pool_pre_ping=True)
             self._writer = self._reader
+        # Threads of this process queue here rather than in SQLite's busy handler, which
+        # sleeps in growing steps (up to 100 ms) and would add that to a waiting write.
+        self._sqlite_writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
 
@@ -90,7 +94,7 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[tuple[Session, ChainHead]]:
         """A write transaction holding the writer lock; yields the session and the locked head."""
-        with self._write_sessions() as session, session.begin():
+        with self._sqlite_writer, self._write_sessions() as session, session.begin():
             head = session.scalars(
                 select(ChainHead).where(ChainHead.id == 1).with_for_update()
             ).one()
