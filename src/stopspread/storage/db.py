@@ -8,6 +8,7 @@ the audit chain linear and makes the change log's sequence order its commit orde
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from stopspread.storage.models import ChainHead
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: only the in-process lock there
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "Database", "normalise_url"]
 
@@ -57,6 +63,41 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+class _WriterLock:
+    """SQLite writers queue here, not in SQLite's busy handler.
+
+    The busy handler sleeps in growing steps (up to 100 ms) while another connection writes,
+    which would add that much to a waiting write. A thread lock (this process) plus an
+    ``flock`` on ``<db>.writelock`` (other processes: ``STOPSPREAD_WORKERS``, the CLI) wake
+    the next writer as soon as the last one commits.
+    """
+
+    def __init__(self, database: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = Path(database + ".writelock") if database and database != ":memory:" else None
+        self._fd: int | None = None
+
+    def __enter__(self) -> _WriterLock:
+        self._thread_lock.acquire()
+        if self._path is not None and fcntl is not None:
+            try:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except BaseException:
+                self._release()
+                raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+        self._thread_lock.release()
+
+
 class Database:
     """One database: a reader and a writer engine (the same engine on PostgreSQL)."""
 
@@ -69,9 +110,9 @@ class Database:
         else:
             self._reader = create_engine(self.url, pool_size=POOL_SIZE, pool_pre_ping=True)
             self._writer = self._reader
-        # Threads of this process queue here rather than in SQLite's busy handler, which
-        # sleeps in growing steps (up to 100 ms) and would add that to a waiting write.
-        self._sqlite_writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._sqlite_writer: contextlib.AbstractContextManager[object] = (
+            _WriterLock(make_url(self.url).database) if self.is_sqlite else contextlib.nullcontext()
+        )
         self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
 

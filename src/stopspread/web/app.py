@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -41,6 +42,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         poller = Poller(svc.replica, clients, settings.index_poll_interval_s)
         app.state.services, app.state.clients, app.state.poller = svc, clients, poller
         poller.start()
+        gc.collect()
+        gc.freeze()  # start-up objects out of the collector's way: no long gen-2 pauses
         try:
             yield
         finally:
