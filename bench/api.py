@@ -185,7 +185,13 @@ async def _connection(
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     rnd = random.Random()
+    # --rate: open loop, each connection sends on a fixed schedule and latency counts from
+    # the scheduled time (no coordinated omission); else closed loop, as fast as answered.
+    interval = args.connections / args.rate if args.rate else 0.0
+    scheduled = time.perf_counter() + rnd.random() * interval
     while time.perf_counter() < stop:
+        if interval:
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
         hit = rnd.random() < args.hit_rate
         value = rnd.choice(hot) if hit else rnd.randbytes(32).hex()
         body = f'{{"type":"pdq","value":"{value}"}}'.encode()
@@ -193,7 +199,8 @@ async def _connection(
             f"POST /v1/match HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
-        t0 = time.perf_counter()
+        t0 = scheduled if interval else time.perf_counter()
+        scheduled += interval
         writer.write(head.encode() + body)
         status_line = await reader.readline()
         length = 0
@@ -248,7 +255,8 @@ def report(result: dict[str, float], args: argparse.Namespace, tool: str) -> str
             f"{os.cpu_count()} cores  python {platform.python_version()}",
             "# shared machine: other engineers' jobs may run at the same time; numbers are noisy",
             f"signals={args.signals:,} index={args.index} workers={args.workers} tool={tool} "
-            f"connections={args.connections} duration={args.duration}s hit_rate={args.hit_rate}",
+            f"connections={args.connections} duration={args.duration}s hit_rate={args.hit_rate}"
+            + (f" fixed_rate={args.rate:g}/s (open loop)" if args.rate else " (closed loop)"),
             f"requests={int(result['requests']):,} req/s={rps:,.0f} errors={int(result['errors'])}"
             + (f" server_cpu_per_request={result['cpu_us']:.0f}us" if "cpu_us" in result else ""),
             f"latency ms: p50={result['p50_ms']:.2f} p90={result['p90_ms']:.2f} "
@@ -269,12 +277,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--index", choices=["mih", "brute"], default="mih")
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="fixed request rate (python tool; 0: flat out)"
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "api.txt")
     parser.add_argument(
         "--keep", type=Path, default=None, help="keep the populated database here and reuse it"
     )
     args = parser.parse_args()
     tool = ("wrk" if shutil.which("wrk") else "python") if args.tool == "auto" else args.tool
+    if args.rate:
+        tool = "python"  # wrk has no fixed-rate mode
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="stopspread-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     env = {
