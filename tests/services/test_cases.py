@@ -91,3 +91,36 @@ def test_bad_signals_are_refused_without_echoing_them(services: Services) -> Non
     with pytest.raises(InvalidRequestError):
         cases.create_case(services, [])
     assert "<redacted>" in repr(parse_signal("md5", "a" * 32))
+
+
+def test_withdrawn_ids_are_never_reused_and_new_signals_still_match(services: Services) -> None:
+    rng = np.random.default_rng(8)
+    first, second = random_pdq(rng), random_pdq(rng)
+    new = cases.create_case(services, [parse_signal("pdq", first)])
+    services.replica.sync()
+    with services.db.read() as session:
+        old_id = session.scalar(select(Signal.id))
+    cases.withdraw(services, cases.authenticate(services, new.code, new.secret, "a"))
+    cases.create_case(services, [parse_signal("pdq", second)])
+    services.replica.sync()
+    with services.db.read() as session:
+        assert session.scalar(select(Signal.id)) != old_id
+    assert services.replica.lookup(parse_signal("pdq", second)) != []
+    assert services.replica.lookup(parse_signal("pdq", first)) == []
+
+
+def test_a_stale_poll_cannot_bring_a_withdrawn_hash_back(services: Services) -> None:
+    """A poll that read the rows just before a withdrawal committed must not re-add them."""
+    from stopspread.storage.models import SignalType
+
+    value = random_pdq(np.random.default_rng(10))
+    new = cases.create_case(services, [parse_signal("pdq", value)])
+    with services.db.read() as session:
+        sid = session.scalar(select(Signal.id))
+    assert sid is not None
+    stale_seq = services.replica.seq + 1
+    cases.withdraw(services, cases.authenticate(services, new.code, new.secret, "a"))
+    services.replica._apply([sid], [(sid, SignalType.PDQ, value)], stale_seq, [])
+    assert services.replica.lookup(parse_signal("pdq", value)) == []
+    services.replica.sync()  # then the removal itself arrives
+    assert services.replica.lookup(parse_signal("pdq", value)) == []

@@ -72,6 +72,9 @@ class IndexReplica:
         self._index = make_index(kind)
         self._md5: defaultdict[str, set[int]] = defaultdict(set)
         self._md5_of: dict[int, str] = {}
+        # withdrawn here before the poller saw the removal: a poll that read the rows just
+        # before the withdrawal committed must not put them back
+        self._forgotten: set[int] = set()
         self._lock = threading.Lock()
         self._search_lock: contextlib.AbstractContextManager[object] = self._guard(self._index)
         self.seq = 0
@@ -127,17 +130,26 @@ class IndexReplica:
             if not changes:
                 return 0
             last: dict[int, ChangeOp] = {sid: op for _, op, sid in changes}
+            removed = [sid for _, op, sid in changes if op is ChangeOp.REMOVE]
             adds = [sid for sid, op in last.items() if op is ChangeOp.ADD]
             stmt = select(Signal.id, Signal.type, Signal.value).where(
                 Signal.id.in_(adds), Signal.status == SignalStatus.ACTIVE
             )
             rows = [(r[0], r[1], r[2]) for r in session.execute(stmt)] if adds else []
-        self._apply(list(last), rows, changes[-1][0])
+        self._apply(list(last), rows, changes[-1][0], removed)
         return len(changes)
 
-    def _apply(self, touched: list[int], rows: list[tuple[int, SignalType, str]], seq: int) -> None:
-        pdq = [(r[0], r[2]) for r in rows if r[1] is SignalType.PDQ]
+    def _apply(
+        self,
+        touched: list[int],
+        rows: list[tuple[int, SignalType, str]],
+        seq: int,
+        removed: list[int],
+    ) -> None:
         with self._lock:
+            rows = [r for r in rows if r[0] not in self._forgotten]
+            self._forgotten.difference_update(removed)
+            pdq = [(r[0], r[2]) for r in rows if r[1] is SignalType.PDQ]
             self._drop(touched)
             if pdq:
                 self._index.add(*_rows_to_arrays(pdq))
@@ -161,6 +173,7 @@ class IndexReplica:
         """Drop signals at once in this process (withdrawal); other processes poll."""
         with self._lock:
             self._drop(signal_ids)
+            self._forgotten.update(signal_ids)
 
     def _drop(self, signal_ids: list[int]) -> None:
         """Remove from the index and the MD5 map; the caller holds the lock."""

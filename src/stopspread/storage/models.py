@@ -131,7 +131,11 @@ class Bank(Base):
 
 class Signal(Base):
     __tablename__ = "signals"
-    __table_args__ = (Index(None, "type", "value"), Index(None, "bank_id"))
+    __table_args__ = (
+        Index(None, "type", "value"),
+        Index(None, "bank_id"),
+        {"sqlite_autoincrement": True},  # ids are never reused: a withdrawn id never comes back
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
     type: Mapped[SignalType] = mapped_column(_enum(SignalType, "signal_type"))

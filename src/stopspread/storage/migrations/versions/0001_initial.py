@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("window_start", TS),
         sa.Column("window_matches", sa.Integer(), nullable=False),
         sa.Column("created_at", TS, nullable=False),
+        sqlite_autoincrement=True,  # ids are never reused: a withdrawn id never comes back
     )
     op.create_index("ix_signals_type_value", "signals", ["type", "value"])
     op.create_index("ix_signals_bank_id", "signals", ["bank_id"])
