@@ -246,6 +246,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
+
+
 def report(result: dict[str, float], args: argparse.Namespace, tool: str) -> str:
     rps = result["requests"] / result["seconds"]
     ok = rps >= 1000 and result["p99_ms"] < 20 and result["errors"] == 0
@@ -253,7 +258,9 @@ def report(result: dict[str, float], args: argparse.Namespace, tool: str) -> str
         [
             f"# bench/api.py  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  {platform.node()}  "
             f"{os.cpu_count()} cores  python {platform.python_version()}",
-            "# shared machine: other engineers' jobs may run at the same time; numbers are noisy",
+            "# shared machine: other engineers' jobs may run at the same time; numbers are noisy"
+            f" (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+            f"; code {_commit()}",
             f"signals={args.signals:,} index={args.index} workers={args.workers} tool={tool} "
             f"connections={args.connections} duration={args.duration}s hit_rate={args.hit_rate}"
             + (f" fixed_rate={args.rate:g}/s (open loop)" if args.rate else " (closed loop)"),
