@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from stopspread.config import Settings
+from stopspread.services.context import Services, build_services
+from stopspread.storage import Database, upgrade
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = PROJECT_ROOT.parent / "shared" / "testdata"
@@ -57,3 +61,64 @@ def make_image() -> Callable[..., np.ndarray]:
 @pytest.fixture
 def jpeg_bytes() -> bytes:
     return encode(synthetic_rgb(800, 600, seed=3), "JPEG", quality=90)
+
+
+# --- the service: databases (SQLite and PostgreSQL), settings ---------------------------
+
+from tests.pg import pg_cluster  # noqa: E402, F401  (the session-wide PostgreSQL fixture)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new database on the test cluster."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.new_database()
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def fast_settings(url: str, tmp_path: Path, **changes: object) -> Settings:
+    """Settings for tests: cheap argon2, quick polling, the given database."""
+    base = Settings(
+        data_dir=tmp_path,
+        database_url=url,
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        index_poll_interval_s=0.05,
+    )
+    return base.replace(**changes)
+
+
+def random_pdq(rng: np.random.Generator) -> str:
+    return rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex()
+
+
+def flip_bits(hex_value: str, n: int, rng: np.random.Generator) -> str:
+    """The hash with ``n`` distinct bits flipped (a near-duplicate at distance ``n``)."""
+    bits = np.unpackbits(np.frombuffer(bytes.fromhex(hex_value), dtype=np.uint8))
+    bits[rng.choice(256, n, replace=False)] ^= 1
+    return np.packbits(bits).tobytes().hex()
+
+
+@pytest.fixture
+def services(database_url: str, tmp_path: Path) -> Iterator[Services]:
+    """Migrated database + use-case services with a loaded (empty) index."""
+    svc = make_services(database_url, tmp_path)
+    yield svc
+    svc.db.dispose()
+
+
+def make_services(url: str, tmp_path: Path, **changes: object) -> Services:
+    db = Database(url)
+    upgrade(db)
+    svc = build_services(fast_settings(url, tmp_path, **changes), db)
+    svc.replica.load()
+    return svc

@@ -18,6 +18,13 @@ PUBLIC_MODULES = [
     "stopspread.hashing.image",
     "stopspread.hashing.api",
     "stopspread.matching",
+    "stopspread.config",
+    "stopspread.storage",
+    "stopspread.storage.models",
+    "stopspread.services.audit",
+    "stopspread.services.cases",
+    "stopspread.services.platform",
+    "stopspread.web",
 ]
 
 

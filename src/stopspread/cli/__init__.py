@@ -14,6 +14,7 @@ from PIL import Image
 
 from stopspread import __version__
 from stopspread.cli.hash import hash_command
+from stopspread.cli.service import audit_group, client_group, db_group, serve_command
 
 __all__ = ["cli", "main"]
 
@@ -28,6 +29,8 @@ def cli() -> None:
 
 
 cli.add_command(hash_command)
+for _command in (serve_command, db_group, client_group, audit_group):
+    cli.add_command(_command)
 
 
 def main() -> None:
