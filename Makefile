@@ -1,17 +1,17 @@
 # Two commands set everything up on a fresh machine:
-#   make run   - create .venv, install, run the main job
+#   make run   - create .venv, install, migrate the SQLite database, serve the API
 #   make test  - create .venv, install (Python and Debian packages), lint, types, all tests
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# Debian packages the test suite needs: a C compiler for our core, C++ for the pdqhash oracle.
-APT_PACKAGES := gcc g++
-RUN_ARGS ?= $(if $(wildcard ../shared/testdata/pdq/images),../shared/testdata/pdq/images,--help)
+# Debian packages the test suite needs: a C compiler for our core, C++ for the pdqhash oracle,
+# PostgreSQL for the storage tests (they start a throwaway cluster of their own).
+APT_PACKAGES := gcc g++ postgresql
 
-.PHONY: run test lint typecheck unit apt venv bench clean
+.PHONY: run test lint typecheck unit apt venv bench bench-api clean
 
-$(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c
+$(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matching/_mihcore.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/stopspread hash $(RUN_ARGS)
+	$(VENV)/bin/stopspread db upgrade
+	$(VENV)/bin/stopspread serve
 
 apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -43,6 +44,9 @@ test: apt $(STAMP) lint typecheck unit
 
 bench: $(STAMP)
 	$(PY) bench/hashing.py
+
+bench-api: $(STAMP)
+	$(PY) bench/api.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/stopspread/hashing/*.so

@@ -9,7 +9,17 @@
     │   ├── CorruptMediaError      a recognised format whose data is truncated or broken
     │   │   └── VideoDecodeError   FFmpeg could not demux/decode a video, or its decoder crashed
     │   └── MediaTimeoutError      decoding ran past its wall-time limit (endless or hostile stream)
-    └── HashFormatError            a hash string that is not a valid signal value
+    ├── HashFormatError            a hash string that is not a valid signal value
+    ├── IndexFormatError           an index snapshot file that is not one we wrote (or is damaged)
+    ├── ConfigError                a setting (environment, TOML file) is invalid
+    ├── AuditChainError            the audit log's hash chain is broken (edited or deleted rows)
+    └── ServiceError               a use case refused a request (each maps to one HTTP status)
+        ├── AuthError              no credentials were given (401)
+        ├── ForbiddenError         wrong credentials, or not allowed for this client (403)
+        ├── NotFoundError          no such object visible to this caller (404)
+        ├── InvalidRequestError    the request is well-formed but its content is not (422)
+        ├── RateLimitedError       too many attempts or requests; ``retry_after`` seconds (429)
+        └── CaseWithdrawnError     the case was withdrawn: withdrawal is final (410)
 
 Callers catch ``StopSpreadError`` for "anything we raise on purpose"; anything
 else escaping is a bug.
@@ -18,11 +28,21 @@ else escaping is a bug.
 from __future__ import annotations
 
 __all__ = [
+    "AuditChainError",
+    "AuthError",
+    "CaseWithdrawnError",
+    "ConfigError",
     "CorruptMediaError",
+    "ForbiddenError",
     "HashFormatError",
+    "IndexFormatError",
+    "InvalidRequestError",
     "MediaError",
     "MediaTimeoutError",
     "MediaTooLargeError",
+    "NotFoundError",
+    "RateLimitedError",
+    "ServiceError",
     "StopSpreadError",
     "UnsupportedMediaError",
     "VideoDecodeError",
@@ -59,3 +79,61 @@ class VideoDecodeError(CorruptMediaError):
 
 class MediaTimeoutError(MediaError):
     """Decoding took longer than its wall-time limit and was stopped."""
+
+
+class IndexFormatError(StopSpreadError, ValueError):
+    """An index snapshot is truncated, damaged, of another version, or not a snapshot at all."""
+
+
+class ConfigError(StopSpreadError, ValueError):
+    """A setting from the environment or the TOML file is missing, unknown or malformed."""
+
+
+class ServiceError(StopSpreadError):
+    """A use case refused a request. ``status`` is the HTTP status the web layer answers."""
+
+    status = 400
+
+
+class AuthError(ServiceError):
+    """No credentials (API key, case secret) were given."""
+
+    status = 401
+
+
+class ForbiddenError(ServiceError):
+    """The credentials are wrong, revoked, or do not allow this call."""
+
+    status = 403
+
+
+class NotFoundError(ServiceError):
+    """Nothing with this identifier is visible to the caller."""
+
+    status = 404
+
+
+class InvalidRequestError(ServiceError):
+    """The request parsed, but its content is not acceptable (a bad hash, too many signals)."""
+
+    status = 422
+
+
+class RateLimitedError(ServiceError):
+    """Too many requests or secret attempts; try again after ``retry_after`` seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CaseWithdrawnError(ServiceError):
+    """The case was withdrawn; a withdrawal is final and nothing can be added to it."""
+
+    status = 410
+
+
+class AuditChainError(StopSpreadError):
+    """The audit log's hash chain does not verify: a row was edited, inserted or deleted."""

@@ -180,6 +180,6 @@ def hash_command(
             out.flush()
             bar.update(1)
     if not inputs and not problems:
-        click.echo("stopspread: no image or video files found", err=True)
+        click.echo("stopspread: no image files or videos found", err=True)
         sys.exit(1)
     sys.exit(1 if failed else 0)

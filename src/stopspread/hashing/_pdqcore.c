@@ -43,8 +43,8 @@ static int jarosz_window(int old_dim) { return (old_dim + 2 * 64 - 1) / (2 * 64)
 /* Centred box filter down every column at once (vectors of length rows,
  * stride cols); the per-element operation sequence is the reference's
  * box1DFloat, applied to all columns side by side. */
-static void box_down_columns(const float *in, float *out, int rows, int cols,
-                             int window, float *sum) {
+static void box_down_columns(const float *restrict in, float *restrict out, int rows, int cols,
+                             int window, float *restrict sum) {
     int half = (window + 2) / 2;
     int p1 = half - 1, p2 = window - half + 1, p3 = rows - window, p4 = half - 1;
     int ri = 0, li = 0, oi = 0, current = 0;
@@ -83,28 +83,106 @@ static void box_down_columns(const float *in, float *out, int rows, int cols,
     }
 }
 
-static void transpose(const float *in, float *out, int rows, int cols) {
-    const int B = 32;
-    for (int i0 = 0; i0 < rows; i0 += B) {
-        int i1 = i0 + B < rows ? i0 + B : rows;
-        for (int j0 = 0; j0 < cols; j0 += B) {
-            int j1 = j0 + B < cols ? j0 + B : cols;
-            for (int i = i0; i < i1; i++)
-                for (int j = j0; j < j1; j++)
-                    out[(size_t)j * rows + i] = in[(size_t)i * cols + j];
+/* Box filter along NR rows at once (rows at stride `cols`). Each row's running
+ * sum follows the reference's box1DFloat exactly; the rows only share loop
+ * control. With SSE2, the full-window phase handles 4 rows x 4 columns per step
+ * through two in-register 4x4 transposes (lane-wise IEEE add/sub/div, so the
+ * results are bit-identical to the scalar code). */
+static void box_rows_scalar(const float *in, float *out, int nr, int cols, int window) {
+    int half = (window + 2) / 2;
+    int p1 = half - 1, p2 = window - half + 1, p3 = cols - window, p4 = half - 1;
+    for (int r = 0; r < nr; r++) {
+        const float *x = in + (size_t)r * cols;
+        float *o = out + (size_t)r * cols;
+        float sum = 0.0f;
+        int current = 0, ri = 0, li = 0, oi = 0;
+        for (int n = 0; n < p1; n++) { sum += x[ri++]; current++; }
+        for (int n = 0; n < p2; n++) { sum += x[ri++]; current++; o[oi++] = sum / (float)current; }
+        for (int n = 0; n < p3; n++) {
+            sum += x[ri++];
+            sum -= x[li++];
+            o[oi++] = sum / (float)current;
         }
+        for (int n = 0; n < p4; n++) { sum -= x[li++]; current--; o[oi++] = sum / (float)current; }
     }
 }
 
-/* Two passes of {box along rows, box along columns}; result in a. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#include <xmmintrin.h>
+
+static void box_rows4_sse(const float *in, float *out, int cols, int window) {
+    int half = (window + 2) / 2;
+    int p1 = half - 1, p2 = window - half + 1, p3 = cols - window, p4 = half - 1;
+    const float *x[4] = {in, in + cols, in + 2 * (size_t)cols, in + 3 * (size_t)cols};
+    float *o[4] = {out, out + cols, out + 2 * (size_t)cols, out + 3 * (size_t)cols};
+    float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    int current = 0, ri = 0, li = 0, oi = 0;
+    for (int n = 0; n < p1; n++, ri++) {
+        current++;
+        for (int r = 0; r < 4; r++) s[r] += x[r][ri];
+    }
+    for (int n = 0; n < p2; n++, ri++, oi++) {
+        current++;
+        for (int r = 0; r < 4; r++) { s[r] += x[r][ri]; o[r][oi] = s[r] / (float)current; }
+    }
+    __m128 sv = _mm_loadu_ps(s), cv = _mm_set1_ps((float)current);
+    int n = 0;
+    for (; n + 4 <= p3; n += 4) {
+        __m128 a0 = _mm_loadu_ps(x[0] + ri + n), a1 = _mm_loadu_ps(x[1] + ri + n);
+        __m128 a2 = _mm_loadu_ps(x[2] + ri + n), a3 = _mm_loadu_ps(x[3] + ri + n);
+        __m128 b0 = _mm_loadu_ps(x[0] + li + n), b1 = _mm_loadu_ps(x[1] + li + n);
+        __m128 b2 = _mm_loadu_ps(x[2] + li + n), b3 = _mm_loadu_ps(x[3] + li + n);
+        _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
+        _MM_TRANSPOSE4_PS(b0, b1, b2, b3);
+        sv = _mm_sub_ps(_mm_add_ps(sv, a0), b0);
+        __m128 o0 = _mm_div_ps(sv, cv);
+        sv = _mm_sub_ps(_mm_add_ps(sv, a1), b1);
+        __m128 o1 = _mm_div_ps(sv, cv);
+        sv = _mm_sub_ps(_mm_add_ps(sv, a2), b2);
+        __m128 o2 = _mm_div_ps(sv, cv);
+        sv = _mm_sub_ps(_mm_add_ps(sv, a3), b3);
+        __m128 o3 = _mm_div_ps(sv, cv);
+        _MM_TRANSPOSE4_PS(o0, o1, o2, o3);
+        _mm_storeu_ps(o[0] + oi + n, o0);
+        _mm_storeu_ps(o[1] + oi + n, o1);
+        _mm_storeu_ps(o[2] + oi + n, o2);
+        _mm_storeu_ps(o[3] + oi + n, o3);
+    }
+    _mm_storeu_ps(s, sv);
+    for (; n < p3; n++) {
+        for (int r = 0; r < 4; r++) {
+            s[r] += x[r][ri + n];
+            s[r] -= x[r][li + n];
+            o[r][oi + n] = s[r] / (float)current;
+        }
+    }
+    li += p3;
+    oi += p3;
+    for (int k = 0; k < p4; k++, li++, oi++) {
+        current--;
+        for (int r = 0; r < 4; r++) { s[r] -= x[r][li]; o[r][oi] = s[r] / (float)current; }
+    }
+}
+#endif
+
+static void box_along_rows(const float *restrict in, float *restrict out, int rows, int cols,
+                           int window) {
+    int r = 0;
+#ifdef __SSE2__
+    for (; r + 4 <= rows; r += 4)
+        box_rows4_sse(in + (size_t)r * cols, out + (size_t)r * cols, cols, window);
+#endif
+    box_rows_scalar(in + (size_t)r * cols, out + (size_t)r * cols, rows - r, cols, window);
+}
+
+/* Two passes of {box along rows, box along columns}; result in a.
+ * sum holds max(rows, cols) floats. */
 static void jarosz(float *a, float *b, int rows, int cols, float *sum) {
     int w_rows = jarosz_window(cols); /* window along each row */
     int w_cols = jarosz_window(rows); /* window along each column */
     for (int pass = 0; pass < 2; pass++) {
-        /* along rows: transpose, filter down the columns of the transpose, back */
-        transpose(a, b, rows, cols);
-        box_down_columns(b, a, cols, rows, w_rows, sum);
-        transpose(a, b, cols, rows);
+        box_along_rows(a, b, rows, cols, w_rows);
         box_down_columns(b, a, rows, cols, w_cols, sum);
     }
 }
@@ -144,6 +222,29 @@ static void dct64_to_16(float a[64][64], float out[16][16]) {
     }
 }
 
+/* Working memory. Each thread keeps its buffers for images up to CACHE_FLOATS
+ * floats (a 1024x1024 image), so repeated hashing does not fault in fresh pages
+ * on every call; larger inputs allocate and free per call. */
+#define CACHE_FLOATS ((size_t)1 << 20)
+typedef struct { float *ptr; size_t cap; } buffer_t;
+static __thread buffer_t cached[2];
+
+static float *take(int slot, size_t n) {
+    if (n > CACHE_FLOATS) return malloc(sizeof(float) * n);
+    buffer_t *c = &cached[slot];
+    if (c->cap < n) {
+        float *p = realloc(c->ptr, sizeof(float) * n);
+        if (p == NULL) return NULL;
+        c->ptr = p;
+        c->cap = n;
+    }
+    return c->ptr;
+}
+
+static void give_back(float *p, size_t n) {
+    if (n > CACHE_FLOATS) free(p);
+}
+
 /* Blur, decimate, quality and DCT of a float luma buffer `a` (rows x cols,
  * overwritten). Returns 0 on success, -1 when out of memory. */
 static int pdq_from_luma(float *a, int rows, int cols, float out[16][16], int *quality) {
@@ -151,11 +252,12 @@ static int pdq_from_luma(float *a, int rows, int cols, float out[16][16], int *q
     if (rows == 64 && cols == 64) {
         memcpy(m64, a, sizeof(m64));
     } else {
-        float *b = malloc(sizeof(float) * (size_t)rows * (size_t)cols);
-        float *sum = malloc(sizeof(float) * (size_t)(rows > cols ? rows : cols));
-        if (b == NULL || sum == NULL) { free(b); free(sum); return -1; }
-        jarosz(a, b, rows, cols, sum);
-        free(b); free(sum);
+        size_t n = (size_t)rows * (size_t)cols;
+        size_t need = n + (size_t)(rows > cols ? rows : cols);
+        float *b = take(1, need);
+        if (b == NULL) return -1;
+        jarosz(a, b, rows, cols, b + n);
+        give_back(b, need);
         for (int i = 0; i < 64; i++) {
             int ii = (int)(((i + 0.5) * rows) / 64);
             for (int j = 0; j < 64; j++) {
@@ -169,9 +271,21 @@ static int pdq_from_luma(float *a, int rows, int cols, float out[16][16], int *q
     return 0;
 }
 
-/* Luma as the reference computes it: float coefficients, float arithmetic. */
-static void luma_from_pixels(const uint8_t *px, int rows, int cols, int channels, float *a) {
+/* Each coefficient times each byte value, rounded to float exactly as the
+ * reference's `0.299f * r` is; the sums below then add in the reference's order. */
+static float lut_r[256], lut_g[256], lut_b[256];
+
+static void init_luma_tables(void) {
     const float cr = 0.299f, cg = 0.587f, cb = 0.114f;
+    for (int v = 0; v < 256; v++) {
+        lut_r[v] = cr * (float)v;
+        lut_g[v] = cg * (float)v;
+        lut_b[v] = cb * (float)v;
+    }
+}
+
+/* Luma as the reference computes it: (0.299f r + 0.587f g) + 0.114f b in float. */
+static void luma_from_pixels(const uint8_t *px, int rows, int cols, int channels, float *a) {
     size_t row_stride = (size_t)cols * (size_t)channels;
     for (int i = 0; i < rows; i++) {
         const uint8_t *p = px + (size_t)i * row_stride;
@@ -181,7 +295,28 @@ static void luma_from_pixels(const uint8_t *px, int rows, int cols, int channels
         } else {
             for (int j = 0; j < cols; j++) {
                 const uint8_t *q = p + (size_t)j * 3;
-                o[j] = cr * (float)q[0] + cg * (float)q[1] + cb * (float)q[2];
+                o[j] = lut_r[q[0]] + lut_g[q[1]] + lut_b[q[2]];
+            }
+        }
+    }
+}
+
+/* Nearest-neighbour resample to side x side fused with luma, as the reference's
+ * pre-downsample does: output (i, j) takes source (floor(i*rows/side), floor(j*cols/side)). */
+static void luma_resampled(const uint8_t *px, int rows, int cols, int channels, int side,
+                           float *a, int *col_offset) {
+    size_t row_stride = (size_t)cols * (size_t)channels;
+    for (int j = 0; j < side; j++)
+        col_offset[j] = (int)(((int64_t)j * cols) / side) * channels;
+    for (int i = 0; i < side; i++) {
+        const uint8_t *p = px + (size_t)(((int64_t)i * rows) / side) * row_stride;
+        float *o = a + (size_t)i * side;
+        if (channels == 1) {
+            for (int j = 0; j < side; j++) o[j] = (float)p[col_offset[j]];
+        } else {
+            for (int j = 0; j < side; j++) {
+                const uint8_t *q = p + col_offset[j];
+                o[j] = lut_r[q[0]] + lut_g[q[1]] + lut_b[q[2]];
             }
         }
     }
@@ -200,33 +335,43 @@ static PyObject *result(float out[16][16], int quality, int rc) {
 }
 
 PyDoc_STRVAR(dct16_doc,
-"dct16(pixels, rows, cols, channels) -> (bytes, int)\n\n"
+"dct16(pixels, rows, cols, channels, side=0) -> (bytes, int)\n\n"
 "PDQ's 16x16 DCT (256 float32, row-major, native byte order) and quality for\n"
 "a C-contiguous uint8 buffer of rows x cols x channels (channels 3 = RGB, 1 = luma).\n"
-"No pre-downsampling is done here.");
+"With side > 0, an image larger than side x side on either axis is first resampled\n"
+"to exactly side x side by nearest neighbour (floor(x * W / side)), like the reference.");
 
 static PyObject *py_dct16(PyObject *self, PyObject *args) {
     Py_buffer view;
-    int rows, cols, channels;
-    if (!PyArg_ParseTuple(args, "y*iii", &view, &rows, &cols, &channels)) return NULL;
-    if (rows < 0 || cols < 0 || (channels != 1 && channels != 3) ||
+    int rows, cols, channels, side = 0;
+    if (!PyArg_ParseTuple(args, "y*iii|i", &view, &rows, &cols, &channels, &side)) return NULL;
+    if (rows < 0 || cols < 0 || side < 0 || (channels != 1 && channels != 3) ||
         view.len != (Py_ssize_t)rows * cols * channels) {
         PyBuffer_Release(&view);
         PyErr_SetString(PyExc_ValueError, "buffer size does not match rows x cols x channels");
         return NULL;
     }
+    int resample = side > 0 && (rows > side || cols > side);
+    int h = resample ? side : rows, w = resample ? side : cols;
     float out[16][16];
     int quality = 0, rc = 0;
-    if (!too_small(rows, cols, out, &quality)) {
+    if (!too_small(h, w, out, &quality)) {
         Py_BEGIN_ALLOW_THREADS
-        float *a = malloc(sizeof(float) * (size_t)rows * (size_t)cols);
-        if (a == NULL) {
+        size_t n = (size_t)h * (size_t)w;
+        float *a = take(0, n);
+        int *col_offset = resample ? malloc(sizeof(int) * (size_t)side) : NULL;
+        if (a == NULL || (resample && col_offset == NULL)) {
             rc = -1;
         } else {
-            luma_from_pixels((const uint8_t *)view.buf, rows, cols, channels, a);
-            rc = pdq_from_luma(a, rows, cols, out, &quality);
-            free(a);
+            const uint8_t *px = (const uint8_t *)view.buf;
+            if (resample)
+                luma_resampled(px, rows, cols, channels, side, a, col_offset);
+            else
+                luma_from_pixels(px, rows, cols, channels, a);
+            rc = pdq_from_luma(a, h, w, out, &quality);
         }
+        if (a != NULL) give_back(a, n);
+        free(col_offset);
         Py_END_ALLOW_THREADS
     }
     PyBuffer_Release(&view);
@@ -250,13 +395,14 @@ static PyObject *py_dct16_luma(PyObject *self, PyObject *args) {
     int quality = 0, rc = 0;
     if (!too_small(rows, cols, out, &quality)) {
         Py_BEGIN_ALLOW_THREADS
-        float *a = malloc(sizeof(float) * (size_t)rows * (size_t)cols);
+        size_t n = (size_t)rows * (size_t)cols;
+        float *a = take(0, n);
         if (a == NULL) {
             rc = -1;
         } else {
-            memcpy(a, view.buf, sizeof(float) * (size_t)rows * (size_t)cols);
+            memcpy(a, view.buf, sizeof(float) * n);
             rc = pdq_from_luma(a, rows, cols, out, &quality);
-            free(a);
+            give_back(a, n);
         }
         Py_END_ALLOW_THREADS
     }
@@ -276,5 +422,6 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__pdqcore(void) {
     init_dct_matrix();
+    init_luma_tables();
     return PyModule_Create(&module);
 }

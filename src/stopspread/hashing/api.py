@@ -71,21 +71,24 @@ def hash_image(
     *,
     pipeline: Pipeline = Pipeline.REFERENCE,
     dihedral: bool = False,
+    digests: bool = True,
     limits: DecodeLimits = DEFAULT_LIMITS,
 ) -> ImageHashes:
     """PDQ (and optionally its dihedral variants) plus MD5/SHA-256 of one image.
 
+    ``digests=False`` skips MD5/SHA-256 (``ImageHashes.digests`` is then ``None``).
+
     Raises :class:`~stopspread.errors.MediaError` subclasses for input that is
     too large, not an image, or damaged.
     """
-    digests: FileDigests | None = None
+    file_digests: FileDigests | None = None
     if isinstance(source, Image.Image):
         check_pixels(source.size, limits)
         image = source
     else:
         data = read_file(Path(source), limits) if isinstance(source, str | Path) else bytes(source)
         image = open_image(data, limits)
-        digests = digest_bytes(data)
+        file_digests = digest_bytes(data) if digests else None
     width, height = image.size
     dct, quality = dct_for_image(image, pipeline)
     if width < 5 or height < 5:  # the reference hashes tiny images to zeros
@@ -96,7 +99,7 @@ def hash_image(
         pdq = variants[Dihedral.ORIGINAL]
     else:
         pdq, variants = hash_from_dct(dct), {}
-    return ImageHashes(pdq, quality, width, height, pipeline, variants, digests)
+    return ImageHashes(pdq, quality, width, height, pipeline, variants, file_digests)
 
 
 def _hash_one(

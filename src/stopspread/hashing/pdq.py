@@ -109,11 +109,13 @@ class PdqResult:
         return self.quality < PDQ_MIN_QUALITY
 
 
-def dct_from_pixels(pixels: Pixels) -> tuple[Dct16, int]:
-    """The 16x16 DCT and quality of an ``HxWx3`` (RGB) or ``HxW`` (luma) uint8 array.
+def dct_from_pixels(pixels: Pixels, resample_side: int = 0) -> tuple[Dct16, int]:
+    """The 16x16 DCT and quality of an ``HxWx3`` (RGB) or ``HxW`` (grey) uint8 array.
 
-    The pixels are hashed as given: no pre-downsampling (that is the image
-    pipeline's job, see :mod:`stopspread.hashing.image`).
+    By default the pixels are hashed as given. With ``resample_side`` (the
+    reference uses 512), an array larger than that on either axis is first
+    resampled to exactly ``side x side`` by nearest neighbour, taking source
+    index ``floor(x * W / side)`` - done inside the C core, fused with luma.
     """
     if pixels.dtype != np.uint8:
         raise TypeError(f"pixels must be uint8, got {pixels.dtype}")
@@ -124,7 +126,10 @@ def dct_from_pixels(pixels: Pixels) -> tuple[Dct16, int]:
     else:
         raise ValueError(f"pixels must be HxW or HxWx3, got shape {pixels.shape}")
     rows, cols = int(pixels.shape[0]), int(pixels.shape[1])
-    raw, quality = _pdqcore.dct16(np.ascontiguousarray(pixels).data, rows, cols, channels)
+    if resample_side < 0:
+        raise ValueError("resample_side must be >= 0")
+    buffer = np.ascontiguousarray(pixels).data
+    raw, quality = _pdqcore.dct16(buffer, rows, cols, channels, resample_side)
     return np.frombuffer(raw, dtype=np.float32).reshape(16, 16), quality
 
 

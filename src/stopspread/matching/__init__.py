@@ -2,13 +2,18 @@
 
 A pure library (no database, no network). Every index implements
 :class:`HashIndex`; :class:`BruteForceIndex` is the slow, obviously-correct
-oracle that every fast index is tested against.
+oracle that every fast index is tested against. :class:`MihIndex` is the fast
+exact index (multi-index hashing, see docs/matching.md); ``save_snapshot`` and
+``load_snapshot`` write and read it without pickle.
 """
 
 from __future__ import annotations
 
 from stopspread.matching.base import DEFAULT_RADIUS, HashIndex, Match, as_hash_array
 from stopspread.matching.brute import BruteForceIndex
+from stopspread.matching.index import IndexStats, MihIndex
+from stopspread.matching.snapshot import load as load_snapshot
+from stopspread.matching.snapshot import save as save_snapshot
 from stopspread.matching.video import (
     VideoBank,
     VideoComparison,
@@ -22,7 +27,9 @@ __all__ = [
     "DEFAULT_RADIUS",
     "BruteForceIndex",
     "HashIndex",
+    "IndexStats",
     "Match",
+    "MihIndex",
     "VideoBank",
     "VideoComparison",
     "VideoMatchSettings",
@@ -30,4 +37,6 @@ __all__ = [
     "VideoVerdict",
     "as_hash_array",
     "compare_videos",
+    "load_snapshot",
+    "save_snapshot",
 ]

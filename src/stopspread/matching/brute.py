@@ -23,12 +23,13 @@ from stopspread.matching.base import (
 
 __all__ = ["BruteForceIndex", "popcount_rows"]
 
-_POPCOUNT: Final = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
+_POPCOUNT16: Final = np.array([bin(i).count("1") for i in range(1 << 16)], dtype=np.uint8)
 
 
 def popcount_rows(xor: HashArray) -> npt.NDArray[np.int64]:
-    """Bits set in each row of an ``(n, 32)`` uint8 array."""
-    counts: npt.NDArray[np.int64] = _POPCOUNT[xor].sum(axis=1, dtype=np.int64)
+    """Bits set in each row of an ``(n, 32)`` uint8 array (16 bits per table lookup)."""
+    halves = np.ascontiguousarray(xor).view(np.uint16)
+    counts: npt.NDArray[np.int64] = _POPCOUNT16[halves].sum(axis=1, dtype=np.int64)
     return counts
 
 
@@ -55,6 +56,29 @@ class BruteForceIndex:
         self._hashes = self._hashes[~drop]
         self._ids = self._ids[~drop]
         return int(drop.sum())
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, int | np.integer) and self.contains(int(item))
+
+    def contains(self, id_: int) -> bool:
+        """Whether any hash is stored under ``id_``."""
+        return bool(np.any(self._ids == id_))
+
+    def search_arrays(
+        self, queries: HashArray, radius: int = DEFAULT_RADIUS
+    ) -> tuple[npt.NDArray[np.int64], IdArray, npt.NDArray[np.int64]]:
+        """(query row, id, distance) of every match, sorted by all three."""
+        q_out, id_out, d_out = [], [], []
+        for i, row in enumerate(self.search_batch(queries, radius)):
+            for m in row:
+                q_out.append(i)
+                id_out.append(m.id)
+                d_out.append(m.distance)
+        return (
+            np.array(q_out, dtype=np.int64),
+            np.array(id_out, dtype=np.int64),
+            np.array(d_out, dtype=np.int64),
+        )
 
     def search(self, query: HashArray, radius: int = DEFAULT_RADIUS) -> list[Match]:
         q = as_hash_array(query)

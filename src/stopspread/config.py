@@ -1,0 +1,125 @@
+"""Settings: one typed object, built once from the environment and an optional TOML file.
+
+Nothing here runs at import time: the CLI calls :func:`load_settings` in ``main()`` and
+passes the result down; tests build :class:`Settings` directly. Precedence, highest first:
+``STOPSPREAD_<NAME>`` environment variables, the TOML file (``STOPSPREAD_CONFIG`` or
+``--config``), the defaults below. Every field is documented in ``docs/configuration.md``
+(a test checks it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from stopspread.errors import ConfigError
+
+__all__ = ["ENV_PREFIX", "IndexKind", "Settings", "load_settings"]
+
+ENV_PREFIX: Final = "STOPSPREAD_"
+
+
+class IndexKind(enum.StrEnum):
+    """Which :class:`~stopspread.matching.HashIndex` implementation the service holds."""
+
+    BRUTE = "brute"  # the linear-scan oracle: fine up to ~100k hashes
+    MIH = "mih"  # the fast exact multi-index-hashing index
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting of the service. Field names are the lower-case ``STOPSPREAD_*`` names."""
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None  # None: SQLite file ``<data_dir>/stopspread.db``
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+    index_kind: IndexKind = IndexKind.BRUTE
+    index_poll_interval_s: float = 0.25  # changes are live within 1 s: poll at most every 0.5 s
+    match_radius: int = 31  # Meta's recommended PDQ threshold, bits
+    secret_key: str | None = None  # HMAC key for match refs; None: generated once, kept in the DB
+    client_rate_per_s: float = 50.0
+    client_burst: int = 100
+    client_daily_quota: int = 1_000_000
+    case_attempts_per_minute: float = 5.0
+    address_attempts_per_minute: float = 30.0
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65_536
+    upload_max_bytes: int = 20 * 1024 * 1024
+    quarantine_window_s: int = 3600
+    quarantine_min_matches: int = 100
+    quarantine_factor: float = 10.0
+    max_signals_per_request: int = 1000
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL: ``database_url`` or the default SQLite file in ``data_dir``."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'stopspread.db').resolve()}"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _fields() -> dict[str, dataclasses.Field[Any]]:
+    return {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    default = Settings.__dataclass_fields__[name].default
+    try:
+        if isinstance(default, IndexKind):
+            return IndexKind(str(raw).lower())
+        if isinstance(default, Path):
+            return Path(str(raw))
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        return None if raw in ("", None) else str(raw)
+    except ValueError as exc:
+        raise ConfigError(f"setting {name}: invalid value") from exc
+
+
+def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -> Settings:
+    """Build :class:`Settings` from a TOML file (optional) and ``STOPSPREAD_*`` variables."""
+    values: dict[str, Any] = {}
+    known = _fields()
+    env_file = environ.get(ENV_PREFIX + "CONFIG")
+    path = config_file or (Path(env_file) if env_file else None)
+    if path is not None:
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        for key, raw in table.items():
+            if key not in known:
+                raise ConfigError(f"unknown setting {key!r} in {path}")
+            values[key] = _coerce(key, raw)
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if name not in known:
+            raise ConfigError(f"unknown setting {key}")
+        values[name] = _coerce(name, raw)
+    settings = Settings(**values)
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    if not 0 < settings.index_poll_interval_s <= 0.5:
+        raise ConfigError("index_poll_interval_s must be in (0, 0.5]: changes are live within 1 s")
+    if not 0 <= settings.match_radius <= 64:
+        raise ConfigError("match_radius must be between 0 and 64 bits")
+    if settings.workers < 1:
+        raise ConfigError("workers must be at least 1")

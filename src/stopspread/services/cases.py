@@ -1,0 +1,249 @@
+"""Survivor use cases: open a case from hashes, add hashes, read counts, withdraw.
+
+The server only ever receives hashes. A case is reached with its code plus its secret;
+the secret is checked with argon2 and attempts are rate-limited per case (in the
+database, across processes) and per client address (in memory, per process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from stopspread.errors import (
+    CaseWithdrawnError,
+    ForbiddenError,
+    InvalidRequestError,
+    RateLimitedError,
+)
+from stopspread.services import audit
+from stopspread.services.context import SECONDS_PER_MINUTE, Services
+from stopspread.services.keys import new_case_code, new_case_secret
+from stopspread.services.ratelimit import refill
+from stopspread.services.signals import SignalIn, record_change
+from stopspread.storage.models import (
+    Bank,
+    Case,
+    CaseStatus,
+    ChainHead,
+    ChangeOp,
+    MatchRef,
+    ReviewItem,
+    ReviewStatus,
+    Signal,
+    SignalStatus,
+)
+
+__all__ = [
+    "CaseView",
+    "NewCase",
+    "add_signals",
+    "authenticate",
+    "case_status",
+    "create_case",
+    "withdraw",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    code: str
+    secret: str  # shown once, never stored in clear
+    signals: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """What a survivor sees: counts only, never hashes or images."""
+
+    code: str
+    status: CaseStatus
+    signals: int
+    quarantined: int
+    matches: int
+    reviews_open: int  # matches waiting for a person's review
+    reviews_closed: int
+    feedback_confirmed: int  # platforms' own reviewers said: this is the enrolled image
+    feedback_not_ncii: int  # platforms' own reviewers said: this is something else
+
+
+def _check_count(svc: Services, signals: Sequence[SignalIn]) -> None:
+    if not signals:
+        raise InvalidRequestError("at least one signal is needed")
+    if len(signals) > svc.settings.max_signals_per_request:
+        raise InvalidRequestError(
+            f"at most {svc.settings.max_signals_per_request} signals a request"
+        )
+
+
+def _insert_signals(
+    session: Session, head: ChainHead, bank_id: int, signals: Sequence[SignalIn]
+) -> list[int]:
+    rows = [
+        Signal(
+            bank_id=bank_id,
+            type=s.type,
+            value=s.value,
+            quality=s.quality,
+            status=SignalStatus.ACTIVE,
+            match_count=0,
+            window_matches=0,
+        )
+        for s in signals
+    ]
+    session.add_all(rows)
+    session.flush()
+    for row in rows:
+        record_change(session, head, ChangeOp.ADD, row)
+    return [row.id for row in rows]
+
+
+def create_case(svc: Services, signals: Sequence[SignalIn]) -> NewCase:
+    """Open a case; the returned secret is the only copy there will ever be."""
+    _check_count(svc, signals)
+    secret = new_case_secret()
+    secret_hash = svc.hasher.hash(secret)  # slow: outside the write lock
+    now = datetime.now(UTC)
+    with svc.db.write() as (session, head):
+        code = new_case_code()
+        while session.scalar(select(Case.id).where(Case.code == code)) is not None:
+            code = new_case_code()  # 60 random bits: practically never
+        burst = svc.settings.case_attempts_per_minute
+        case = Case(
+            code=code,
+            secret_hash=secret_hash,
+            status=CaseStatus.ACTIVE,
+            attempt_tokens=burst,
+            attempt_at=now,
+            signals_withdrawn=0,
+        )
+        session.add(case)
+        session.flush()
+        bank = Bank(case_id=case.id, name="case")
+        session.add(bank)
+        session.flush()
+        _insert_signals(session, head, bank.id, signals)
+        audit.append(
+            session, head, audit.AuditKind.CASE_CREATED, {"case": case.id, "signals": len(signals)}
+        )
+    return NewCase(code=code, secret=secret, signals=len(signals))
+
+
+def _take_attempt(svc: Services, code: str) -> str | None:
+    """Spend one of the case's secret attempts; returns its stored hash (``None``: no case)."""
+    rate = svc.settings.case_attempts_per_minute / SECONDS_PER_MINUTE
+    burst = svc.settings.case_attempts_per_minute
+    now = datetime.now(UTC)
+    with svc.db.write() as (session, _head):
+        case = session.scalars(select(Case).where(Case.code == code)).one_or_none()
+        if case is None:
+            return None
+        last = case.attempt_at if case.attempt_at.tzinfo else case.attempt_at.replace(tzinfo=UTC)
+        tokens = refill(case.attempt_tokens, (now - last).total_seconds(), rate, burst)
+        if tokens < 1.0:
+            raise RateLimitedError("too many attempts for this case", (1.0 - tokens) / rate)
+        case.attempt_tokens, case.attempt_at = tokens - 1.0, now
+        return case.secret_hash
+
+
+def authenticate(svc: Services, code: str, secret: str, address: str) -> int:
+    """The case id if ``secret`` opens ``code``; rate-limited per case and per address."""
+    wait = svc.address_limiter.take(address)
+    if wait:
+        raise RateLimitedError("too many attempts from this address", wait)
+    stored = _take_attempt(svc, code.strip().upper()[:32])
+    if not svc.hasher.verify(stored, secret):  # a dummy hash when the code is unknown
+        raise ForbiddenError("the case code or the secret is wrong")
+    with svc.db.read() as session:
+        case = session.scalars(select(Case).where(Case.code == code.strip().upper())).one()
+        if case.status is CaseStatus.WITHDRAWN:
+            raise CaseWithdrawnError("this case was withdrawn")
+        return case.id
+
+
+def add_signals(svc: Services, case_id: int, signals: Sequence[SignalIn]) -> int:
+    _check_count(svc, signals)
+    with svc.db.write() as (session, head):
+        case = session.get(Case, case_id)
+        if case is None or case.status is CaseStatus.WITHDRAWN:
+            raise CaseWithdrawnError("this case was withdrawn")
+        bank_id = session.scalars(select(Bank.id).where(Bank.case_id == case_id)).first()
+        if bank_id is None:
+            raise CaseWithdrawnError("this case has no bank")
+        _insert_signals(session, head, bank_id, signals)
+        audit.append(
+            session, head, audit.AuditKind.SIGNALS_ADDED, {"case": case_id, "signals": len(signals)}
+        )
+    return len(signals)
+
+
+def case_status(svc: Services, case_id: int) -> CaseView:
+    with svc.db.read(snapshot=True) as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise ForbiddenError("the case code or the secret is wrong")
+        banks = select(Bank.id).where(Bank.case_id == case_id)
+        by_status = dict(
+            session.execute(
+                select(Signal.status, func.count())
+                .where(Signal.bank_id.in_(banks))
+                .group_by(Signal.status)
+            ).all()
+        )
+        matches = session.scalar(
+            select(func.coalesce(func.sum(Signal.match_count), 0)).where(Signal.bank_id.in_(banks))
+        )
+        reviews = session.execute(
+            select(ReviewItem.status, ReviewItem.platform_verdict, func.count())
+            .where(ReviewItem.case_id == case_id)
+            .group_by(ReviewItem.status, ReviewItem.platform_verdict)
+        ).all()
+    count = _counter(reviews)
+    return CaseView(
+        code=case.code,
+        status=case.status,
+        signals=int(by_status.get(SignalStatus.ACTIVE, 0)),
+        quarantined=int(by_status.get(SignalStatus.QUARANTINED, 0)),
+        matches=int(matches or 0),
+        reviews_open=count(0, {ReviewStatus.OPEN}),
+        reviews_closed=count(0, {ReviewStatus.CONFIRMED, ReviewStatus.NOT_NCII}),
+        feedback_confirmed=count(1, {ReviewStatus.CONFIRMED}),
+        feedback_not_ncii=count(1, {ReviewStatus.NOT_NCII}),
+    )
+
+
+def _counter(rows: Sequence[Any]) -> Callable[[int, set[ReviewStatus]], int]:
+    def count(column: int, wanted: set[ReviewStatus]) -> int:
+        return sum(int(r[2]) for r in rows if r[column] in wanted)
+
+    return count
+
+
+def withdraw(svc: Services, case_id: int) -> int:
+    """Delete every signal of the case everywhere; final. Returns how many were deleted."""
+    with svc.db.write() as (session, head):
+        case = session.get(Case, case_id)
+        if case is None or case.status is CaseStatus.WITHDRAWN:
+            raise CaseWithdrawnError("this case was withdrawn")
+        banks = select(Bank.id).where(Bank.case_id == case_id)
+        signals = session.scalars(select(Signal).where(Signal.bank_id.in_(banks))).all()
+        ids = [s.id for s in signals]
+        for signal in signals:
+            record_change(session, head, ChangeOp.REMOVE, signal)
+        if ids:
+            session.execute(delete(MatchRef).where(MatchRef.signal_id.in_(ids)))
+        session.execute(delete(ReviewItem).where(ReviewItem.case_id == case_id))
+        session.execute(delete(Signal).where(Signal.bank_id.in_(banks)))
+        session.execute(delete(Bank).where(Bank.case_id == case_id))
+        case.status, case.secret_hash = CaseStatus.WITHDRAWN, None
+        case.withdrawn_at, case.signals_withdrawn = datetime.now(UTC), len(ids)
+        audit.append(
+            session, head, audit.AuditKind.CASE_WITHDRAWN, {"case": case_id, "signals": len(ids)}
+        )
+    svc.replica.forget(ids)
+    return len(ids)

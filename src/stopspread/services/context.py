@@ -1,0 +1,68 @@
+"""Everything the use cases need, built once from :class:`~stopspread.config.Settings`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from stopspread.config import Settings
+from stopspread.services.index import IndexReplica
+from stopspread.services.keys import SecretHasher, new_server_key
+from stopspread.services.ratelimit import DailyQuota, KeyedLimiter
+from stopspread.storage.db import Database
+from stopspread.storage.models import Meta
+
+__all__ = ["SERVER_KEY_NAME", "Services", "build_services", "server_key"]
+
+SERVER_KEY_NAME = "ref_hmac_key"
+SECONDS_PER_MINUTE = 60.0
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    replica: IndexReplica
+    hasher: SecretHasher
+    server_key: str
+    address_limiter: KeyedLimiter  # secret attempts per client address (per process)
+    client_limiter: KeyedLimiter  # platform requests per API key (per process)
+    client_quota: DailyQuota  # platform requests per API key per UTC day (per process)
+
+
+def server_key(db: Database, configured: str | None) -> str:
+    """The HMAC key for match refs: the setting, else one generated once and kept in the DB."""
+    if configured:
+        return configured
+    with db.read() as session:
+        row = session.get(Meta, SERVER_KEY_NAME)
+        if row is not None:
+            return row.value
+    try:
+        with db.write() as (session, _head):
+            if session.get(Meta, SERVER_KEY_NAME) is None:
+                session.add(Meta(key=SERVER_KEY_NAME, value=new_server_key()))
+    except IntegrityError:  # another process created it first; use theirs
+        pass
+    with db.read() as session:
+        stored = session.get(Meta, SERVER_KEY_NAME)
+        if stored is None:
+            raise RuntimeError("the server key was not stored")  # database misbehaving
+        return stored.value
+
+
+def build_services(settings: Settings, db: Database | None = None) -> Services:
+    """Connect, and build the use cases' shared state (the index is loaded by the caller)."""
+    db = db or Database(settings.url)
+    per_minute = settings.address_attempts_per_minute
+    return Services(
+        settings=settings,
+        db=db,
+        replica=IndexReplica(db, settings.index_kind, settings.match_radius),
+        hasher=SecretHasher(settings.argon2_time_cost, settings.argon2_memory_kib),
+        server_key=server_key(db, settings.secret_key),
+        address_limiter=KeyedLimiter(per_minute / SECONDS_PER_MINUTE, max(per_minute, 1.0)),
+        client_limiter=KeyedLimiter(settings.client_rate_per_s, settings.client_burst),
+        client_quota=DailyQuota(settings.client_daily_quota),
+    )

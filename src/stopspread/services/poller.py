@@ -1,0 +1,45 @@
+"""A background thread that keeps this process's index and client list current."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from stopspread.services.index import IndexReplica
+from stopspread.services.platform import ClientDirectory
+
+__all__ = ["Poller"]
+
+log = logging.getLogger("stopspread.poller")
+
+
+class Poller:
+    """Every ``interval_s``: apply the change log to the index, reload the API clients."""
+
+    def __init__(self, replica: IndexReplica, clients: ClientDirectory, interval_s: float) -> None:
+        self._replica, self._clients, self._interval = replica, clients, interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stopspread-poller", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def poll_once(self) -> None:
+        while self._replica.sync():  # drain a backlog before sleeping
+            pass
+        self._clients.refresh()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.poll_once()
+            except SQLAlchemyError as exc:  # the database is away: keep serving, retry
+                log.warning("index poll failed: %s", type(exc).__name__)
+            except Exception as exc:  # a dead poller would leave withdrawn hashes matching
+                log.error("index poll failed unexpectedly: %s", type(exc).__name__)

@@ -1,0 +1,1 @@
+"""Alembic migrations for the service's tables; run with ``stopspread db upgrade``."""

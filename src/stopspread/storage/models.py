@@ -1,0 +1,233 @@
+"""SQLAlchemy 2 models: the tables the service keeps, on SQLite and PostgreSQL alike.
+
+Signal values (hashes) are personal data: they live only in ``signals.value``; audit events,
+logs and change-log rows carry ids and counts, never a value.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "AuditEvent",
+    "Bank",
+    "Base",
+    "Case",
+    "CaseStatus",
+    "ChainHead",
+    "ChangeOp",
+    "IndexChange",
+    "MatchRef",
+    "Meta",
+    "PlatformClient",
+    "ReviewItem",
+    "ReviewKind",
+    "ReviewStatus",
+    "Signal",
+    "SignalStatus",
+    "SignalType",
+    "utcnow",
+]
+
+# SQLite only aliases the rowid for exactly "INTEGER PRIMARY KEY"; PostgreSQL gets BIGINT.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SignalType(enum.StrEnum):
+    PDQ = "pdq"  # 64 hex chars, Meta's bit order; matched within a Hamming radius
+    MD5 = "md5"  # 32 hex chars, exact match of the file bytes
+
+
+class SignalStatus(enum.StrEnum):
+    ACTIVE = "active"
+    QUARANTINED = "quarantined"  # matched far more than others: answers no-match until reviewed
+    WITHDRAWN = "withdrawn"  # reserved for per-signal withdrawal; a case withdrawal deletes rows
+
+
+class CaseStatus(enum.StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class ReviewKind(enum.StrEnum):
+    MATCH = "match"  # a platform's upload matched a signal
+    QUARANTINE = "quarantine"  # a signal was quarantined for matching far more than others
+
+
+class ReviewStatus(enum.StrEnum):
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    NOT_NCII = "not_ncii"
+
+
+class ChangeOp(enum.StrEnum):
+    ADD = "add"
+    REMOVE = "remove"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # VARCHAR on every database (no native enum types to migrate); the app validates values.
+    return Enum(
+        cls,
+        name=name,
+        values_callable=lambda e: [m.value for m in e],
+        length=16,
+        native_enum=False,
+        create_constraint=False,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None once withdrawn
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"))
+    attempt_tokens: Mapped[float] = mapped_column()  # secret attempts left (token bucket)
+    attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signals_withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Bank(Base):
+    __tablename__ = "banks"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Signal(Base):
+    __tablename__ = "signals"
+    __table_args__ = (
+        Index(None, "type", "value"),
+        Index(None, "bank_id"),
+        {"sqlite_autoincrement": True},  # ids are never reused: a withdrawn id never comes back
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
+    type: Mapped[SignalType] = mapped_column(_enum(SignalType, "signal_type"))
+    value: Mapped[str] = mapped_column(String(64))
+    quality: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[SignalStatus] = mapped_column(_enum(SignalStatus, "signal_status"))
+    match_count: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_matches: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PlatformClient(Base):
+    __tablename__ = "platform_clients"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 hex of the key
+    can_hash: Mapped[bool] = mapped_column(Boolean, default=False)  # opted in to /v1/hash
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MatchRef(Base):
+    """The opaque reference a platform got for a match; resolves feedback to the signal."""
+
+    __tablename__ = "match_refs"
+    __table_args__ = (Index(None, "signal_id"),)
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("platform_clients.id", ondelete="CASCADE"))
+    signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewItem(Base):
+    __tablename__ = "review_items"
+    __table_args__ = (Index(None, "case_id", "status"), Index(None, "ref"))
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind, "review_kind"))
+    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, "review_status"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="SET NULL"))
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform_clients.id", ondelete="SET NULL")
+    )
+    ref: Mapped[str | None] = mapped_column(String(64))
+    hits: Mapped[int] = mapped_column(Integer, default=1)
+    platform_verdict: Mapped[ReviewStatus | None] = mapped_column(
+        _enum(ReviewStatus, "review_status")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IndexChange(Base):
+    """The change log every API process polls to keep its in-memory index current."""
+
+    __tablename__ = "index_changes"
+    seq: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    op: Mapped[ChangeOp] = mapped_column(_enum(ChangeOp, "change_op"))
+    signal_id: Mapped[int] = mapped_column(Id)
+    signal_type: Mapped[SignalType] = mapped_column(_enum(SignalType, "signal_type"))
+
+
+class AuditEvent(Base):
+    """One append-only event; ``hash`` = SHA-256(prev_hash + canonical JSON of the event)."""
+
+    __tablename__ = "audit_events"
+    seq: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 UTC, exactly as hashed
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """One row: the last audit event and change-log sequence numbers.
+
+    Every write transaction locks this row first, so writers are serialised and the
+    change log's sequence order is its commit order (pollers never skip a change).
+    """
+
+    __tablename__ = "chain_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    audit_seq: Mapped[int] = mapped_column(Id)
+    audit_hash: Mapped[str] = mapped_column(String(64))
+    change_seq: Mapped[int] = mapped_column(Id)
+
+
+class Meta(Base):
+    """Small key/value facts about this deployment (the generated ref HMAC key)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,67 @@
+"""``create_app(settings)``: the whole HTTP service, built from one Settings object."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from stopspread import __version__
+from stopspread.config import Settings
+from stopspread.services.context import Services, build_services
+from stopspread.services.platform import ClientDirectory
+from stopspread.services.poller import Poller
+from stopspread.web.errors import install_error_handlers
+from stopspread.web.fastlane import MatchFastLane
+from stopspread.web.routes import health, platform, survivor
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """Hashes only: survivors enrol hashes computed on their own device; platforms
+ask whether an upload's hash matches and get `match` plus an opaque `ref`, never a distance,
+bank or case. Errors are `{"ok": false, "error": ..., "status": ...}`."""
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """The app; connects, loads the index and starts polling when it starts up.
+
+    The database must be migrated already (``stopspread db upgrade``; ``serve`` does it).
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = (
+            services if services is not None else await run_in_threadpool(build_services, settings)
+        )
+        clients = ClientDirectory(svc.db)
+        await run_in_threadpool(svc.replica.load)
+        await run_in_threadpool(clients.refresh)
+        poller = Poller(svc.replica, clients, settings.index_poll_interval_s)
+        app.state.services, app.state.clients, app.state.poller = svc, clients, poller
+        poller.start()
+        gc.collect()
+        gc.freeze()  # start-up objects out of the collector's way: no long gen-2 pauses
+        try:
+            yield
+        finally:
+            poller.stop()
+            if services is None:
+                svc.db.dispose()
+
+    app = FastAPI(
+        title="StopSpread",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # No OpenTelemetry from FastAPI: its logs would carry validation failures (hashes).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
+    install_error_handlers(app)
+    app.add_middleware(MatchFastLane)
+    app.include_router(health.router)
+    app.include_router(survivor.router)
+    app.include_router(platform.router)
+    return app

@@ -1,0 +1,103 @@
+"""Platform API: match an upload's signal, give feedback, hash a file in memory (opt-in)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from stopspread.errors import ForbiddenError, InvalidRequestError, MediaTooLargeError
+from stopspread.hashing import hash_image
+from stopspread.services import platform
+from stopspread.services.signals import parse_signal
+from stopspread.storage.models import ReviewStatus, SignalType
+from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
+from stopspread.web.schemas import FeedbackIn, HashOut, MatchIn, MatchOut, OkOut
+
+__all__ = ["MATCH_PATH", "match", "router"]
+
+router = APIRouter(prefix="/v1", tags=["platforms"])
+
+MATCH_PATH: Final = "/v1/match"  # also served by web.fastlane, with the same function
+
+MATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    401: {"description": "no API key"},
+    403: {"description": "wrong key"},
+}
+
+
+async def _match(
+    svc: Svc, client: platform.ClientInfo, kind: str, value: str
+) -> platform.MatchResult:
+    signal = parse_signal(kind, value)
+    found = svc.replica.lookup(signal)  # in memory, microseconds: no thread hop
+    if not found:
+        return platform.MatchResult(match=False)
+    return await run_in_threadpool(platform.record_match, svc, client, found)
+
+
+@router.post(
+    "/match",
+    response_model=MatchOut,
+    responses=MATCH_RESPONSES,
+    openapi_extra=json_body(MatchIn),
+)
+async def match(request: Request) -> Response:
+    """Does this signal match a bank? Only ``match`` and an opaque ``ref`` come back.
+
+    The hot path: served by :mod:`stopspread.web.fastlane` ahead of FastAPI's routing, so it
+    takes the request itself and does its checks directly (no dependencies, no response
+    model at run time).
+    """
+    svc = request.app.state.services
+    client = await current_client(
+        svc, request.app.state.clients, request.headers.get("authorization")
+    )
+    body = await parse_json(request, MatchIn)
+    result = await _match(svc, client, body.type, body.value)
+    return JSONResponse({"match": result.match, "ref": result.ref})
+
+
+@router.post("/feedback", responses=MATCH_RESPONSES)
+def feedback(body: FeedbackIn, svc: Svc, client: Client) -> OkOut:
+    """Your reviewer's verdict on a match: it goes to the bank owner's review queue."""
+    platform.feedback(svc, client, body.ref, ReviewStatus(body.verdict))
+    return OkOut()
+
+
+async def _read_capped(request: Request, cap: int) -> bytes:
+    """The body, in memory only, refused as soon as it passes ``cap`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise MediaTooLargeError(f"the upload is over {cap} bytes")
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf += chunk
+        if len(buf) > cap:
+            raise MediaTooLargeError(f"the upload is over {cap} bytes")
+    if not buf:
+        raise InvalidRequestError("the body is empty: send the file's bytes")
+    return bytes(buf)
+
+
+@router.post(
+    "/hash",
+    responses=MATCH_RESPONSES,
+    openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}, "required": True}},
+)
+async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
+    """Hash the raw body (an image) in memory, match it, and forget it. Opt-in per client."""
+    if not client.can_hash:
+        raise ForbiddenError("this client has not opted in to /v1/hash")
+    data = await _read_capped(request, svc.settings.upload_max_bytes)
+    hashes = await run_in_threadpool(hash_image, data)
+    del data  # never written anywhere; dropped as soon as it is hashed
+    md5 = hashes.digests.md5 if hashes.digests else ""
+    result = await _match(svc, client, SignalType.PDQ.value, hashes.pdq.hex)
+    if not result.match and md5:
+        result = await _match(svc, client, SignalType.MD5.value, md5)
+    return HashOut(
+        pdq=hashes.pdq.hex, quality=hashes.quality, md5=md5, match=result.match, ref=result.ref
+    )

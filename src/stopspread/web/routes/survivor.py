@@ -1,0 +1,62 @@
+"""Survivor API: hashes only; the server never receives her images."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from stopspread.services import cases
+from stopspread.services.signals import SignalIn, parse_signal
+from stopspread.web.deps import CaseId, Svc
+from stopspread.web.schemas import (
+    AddSignalsIn,
+    AddSignalsOut,
+    CaseOut,
+    CreateCaseIn,
+    NewCaseOut,
+    SignalModel,
+    WithdrawOut,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/cases", tags=["survivors"])
+
+
+def _signals(items: list[SignalModel]) -> list[SignalIn]:
+    return [parse_signal(s.type, s.value, s.quality) for s in items]
+
+
+@router.post("", status_code=201)
+def create_case(body: CreateCaseIn, svc: Svc) -> NewCaseOut:
+    """Open a case from hashes. The secret is shown only in this answer."""
+    new = cases.create_case(svc, _signals(body.signals))
+    return NewCaseOut(case_code=new.code, secret=new.secret, signals=new.signals)
+
+
+@router.post("/{code}/signals")
+def add_signals(body: AddSignalsIn, case_id: CaseId, svc: Svc) -> AddSignalsOut:
+    """Add hashes to the case (needs ``X-Case-Secret``)."""
+    return AddSignalsOut(added=cases.add_signals(svc, case_id, _signals(body.signals)))
+
+
+@router.get("/{code}")
+def case_status(case_id: CaseId, svc: Svc) -> CaseOut:
+    """Counts of what was matched and reviewed; never hashes or images."""
+    view = cases.case_status(svc, case_id)
+    return CaseOut(
+        case_code=view.code,
+        status=view.status.value,
+        signals=view.signals,
+        quarantined=view.quarantined,
+        matches=view.matches,
+        reviews_open=view.reviews_open,
+        reviews_closed=view.reviews_closed,
+        feedback_confirmed=view.feedback_confirmed,
+        feedback_not_ncii=view.feedback_not_ncii,
+    )
+
+
+@router.post("/{code}/withdraw")
+def withdraw(case_id: CaseId, svc: Svc) -> WithdrawOut:
+    """Delete every hash of the case, everywhere. Final."""
+    return WithdrawOut(withdrawn=cases.withdraw(svc, case_id))

@@ -1,0 +1,124 @@
+"""Shared fixtures: the reference test data (skipped when absent) and synthetic images."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stopspread.config import Settings
+from stopspread.services.context import Services, build_services
+from stopspread.storage import Database, upgrade
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TESTDATA = PROJECT_ROOT.parent / "shared" / "testdata"
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    """``../shared/testdata`` beside the project root; tests that need it skip without it."""
+    if not (TESTDATA / "pdq" / "expected-cpp.csv").is_file():
+        pytest.skip(
+            f"reference test data not found at {TESTDATA} (see ../shared/testdata/README.md)"
+        )
+    return TESTDATA
+
+
+def synthetic_rgb(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A smooth, photo-like synthetic image (never a real photograph)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    img = np.zeros((height, width, 3))
+    for _ in range(6):
+        cx, cy = rng.uniform(0, width), rng.uniform(0, height)
+        r = rng.uniform(0.1, 0.5) * max(width, height)
+        blob = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * r * r))
+        img += blob[..., None] * rng.uniform(-120, 160, 3)
+    img += 60 * np.sin(x / (width / rng.uniform(2, 9)))[..., None]
+    # mid-frequency texture, so that PDQ's quality is high (> 50) as for real photos
+    img += (
+        35 * (np.sin(x / (width / 40) + rng.uniform(0, 6)) * np.cos(y / (height / 30)))[..., None]
+    )
+    img += rng.normal(0, 4, img.shape)
+    return np.clip(img + 90, 0, 255).astype(np.uint8)
+
+
+def encode(array: np.ndarray, fmt: str = "JPEG", **save_args: object) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, fmt, **save_args)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def make_image() -> Callable[..., np.ndarray]:
+    return synthetic_rgb
+
+
+@pytest.fixture
+def jpeg_bytes() -> bytes:
+    return encode(synthetic_rgb(800, 600, seed=3), "JPEG", quality=90)
+
+
+# --- the service: databases (SQLite and PostgreSQL), settings ---------------------------
+
+from tests.pg import pg_cluster  # noqa: E402, F401  (the session-wide PostgreSQL fixture)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new database on the test cluster."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.new_database()
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def fast_settings(url: str, tmp_path: Path, **changes: object) -> Settings:
+    """Settings for tests: cheap argon2, quick polling, the given database."""
+    base = Settings(
+        data_dir=tmp_path,
+        database_url=url,
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        index_poll_interval_s=0.05,
+    )
+    return base.replace(**changes)
+
+
+def random_pdq(rng: np.random.Generator) -> str:
+    return rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex()
+
+
+def flip_bits(hex_value: str, n: int, rng: np.random.Generator) -> str:
+    """The hash with ``n`` distinct bits flipped (a near-duplicate at distance ``n``)."""
+    bits = np.unpackbits(np.frombuffer(bytes.fromhex(hex_value), dtype=np.uint8))
+    bits[rng.choice(256, n, replace=False)] ^= 1
+    return np.packbits(bits).tobytes().hex()
+
+
+@pytest.fixture
+def services(database_url: str, tmp_path: Path) -> Iterator[Services]:
+    """Migrated database + use-case services with a loaded (empty) index."""
+    svc = make_services(database_url, tmp_path)
+    yield svc
+    svc.db.dispose()
+
+
+def make_services(url: str, tmp_path: Path, **changes: object) -> Services:
+    db = Database(url)
+    upgrade(db)
+    svc = build_services(fast_settings(url, tmp_path, **changes), db)
+    svc.replica.load()
+    return svc

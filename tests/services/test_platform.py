@@ -1,0 +1,151 @@
+"""Platform use cases: matching, refs, review items, feedback, quarantine, replicas."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from stopspread.errors import ForbiddenError, InvalidRequestError, NotFoundError
+from stopspread.services import cases, platform
+from stopspread.services.context import Services
+from stopspread.services.signals import parse_signal
+from stopspread.storage.models import ReviewItem, ReviewKind, ReviewStatus, Signal, SignalStatus
+from tests.conftest import flip_bits, make_services, random_pdq
+
+
+def _client(svc: Services, name: str = "p1") -> platform.ClientInfo:
+    client, key = platform.create_client(svc.db, name)
+    clients = platform.ClientDirectory(svc.db)
+    clients.refresh()
+    assert clients.authenticate(key) == client
+    return client
+
+
+def test_match_answers_only_match_and_a_per_platform_ref(services: Services) -> None:
+    rng = np.random.default_rng(2)
+    value = random_pdq(rng)
+    cases.create_case(services, [parse_signal("pdq", value)])
+    services.replica.sync()
+    a, b = _client(services, "a"), _client(services, "b")
+    near = parse_signal("pdq", flip_bits(value, 31, rng))
+    far = parse_signal("pdq", flip_bits(value, 40, rng))
+    hit_a, hit_b = platform.match(services, a, near), platform.match(services, b, near)
+    assert hit_a.match and hit_b.match
+    assert hit_a.ref and hit_b.ref and hit_a.ref != hit_b.ref
+    assert platform.match(services, a, near) == hit_a  # stable per platform
+    assert platform.match(services, a, far) == platform.MatchResult(match=False)
+    with services.db.read() as session:
+        reviews = session.scalars(select(ReviewItem).order_by(ReviewItem.id)).all()
+    assert [(r.kind, r.status, r.hits) for r in reviews] == [
+        (ReviewKind.MATCH, ReviewStatus.OPEN, 2),
+        (ReviewKind.MATCH, ReviewStatus.OPEN, 1),
+    ]
+
+
+def test_feedback_resolves_only_the_clients_own_ref(services: Services) -> None:
+    cases.create_case(services, [parse_signal("md5", "ab" * 16)])
+    services.replica.sync()
+    a, b = _client(services, "a"), _client(services, "b")
+    hit = platform.match(services, a, parse_signal("md5", "ab" * 16))
+    assert hit.ref is not None
+    with pytest.raises(NotFoundError):
+        platform.feedback(services, b, hit.ref, ReviewStatus.NOT_NCII)
+    platform.feedback(services, a, hit.ref, ReviewStatus.NOT_NCII)
+    with services.db.read() as session:
+        review = session.scalars(select(ReviewItem)).one()
+    assert review.platform_verdict is ReviewStatus.NOT_NCII
+    assert review.status is ReviewStatus.OPEN  # the bank owner's reviewer decides, not the platform
+
+
+def test_a_suddenly_popular_hash_is_quarantined(database_url: str, tmp_path: Path) -> None:
+    svc = make_services(database_url, tmp_path, quarantine_min_matches=5, quarantine_factor=3.0)
+    rng = np.random.default_rng(3)
+    normal, hot = random_pdq(rng), random_pdq(rng)
+    cases.create_case(svc, [parse_signal("pdq", normal), parse_signal("pdq", hot)])
+    svc.replica.sync()
+    client = _client(svc)
+    assert platform.match(svc, client, parse_signal("pdq", normal)).match
+    answers = [platform.match(svc, client, parse_signal("pdq", hot)).match for _ in range(6)]
+    assert answers == [True, True, True, True, False, False]  # the 5th reaches max(5, 3 x 1)
+    with svc.db.read() as session:
+        statuses = dict(session.execute(select(Signal.value, Signal.status)).all())
+        kinds = session.scalars(select(ReviewItem.kind)).all()
+    assert statuses == {normal: SignalStatus.ACTIVE, hot: SignalStatus.QUARANTINED}
+    assert ReviewKind.QUARANTINE in kinds
+    svc.db.dispose()
+
+
+def test_two_processes_see_each_others_changes_within_a_second(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Two replicas on one database (as two worker processes): enrol on one, match on the other."""
+    from stopspread.services.poller import Poller
+
+    one, two = make_services(database_url, tmp_path), make_services(database_url, tmp_path)
+    pollers = []
+    for svc in (one, two):
+        clients = platform.ClientDirectory(svc.db)
+        pollers.append(Poller(svc.replica, clients, 0.25))
+        pollers[-1].start()
+    try:
+        rng = np.random.default_rng(4)
+        value = random_pdq(rng)
+        new = cases.create_case(one, [parse_signal("pdq", value)])
+        assert _eventually(lambda: two.replica.lookup(parse_signal("pdq", value)) != [])
+        case_id = cases.authenticate(one, new.code, new.secret, "x")
+        cases.withdraw(one, case_id)
+        assert one.replica.lookup(parse_signal("pdq", value)) == []  # at once where withdrawn
+        assert _eventually(lambda: two.replica.lookup(parse_signal("pdq", value)) == [])
+    finally:
+        for poller in pollers:
+            poller.stop()
+        one.db.dispose()
+        two.db.dispose()
+
+
+def _eventually(check: object, within_s: float = 1.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_client_keys(services: Services) -> None:
+    client, key = platform.create_client(services.db, "shop")
+    with pytest.raises(InvalidRequestError):
+        platform.create_client(services.db, "shop")
+    clients = platform.ClientDirectory(services.db)
+    clients.refresh()
+    with pytest.raises(ForbiddenError):
+        clients.authenticate(key + "x")
+    platform.revoke_client(services.db, "shop")
+    clients.refresh()
+    with pytest.raises(ForbiddenError):
+        clients.authenticate(key)
+    assert client.can_hash is False
+
+
+@pytest.mark.parametrize("kind", ["brute", "mih"])
+def test_every_index_kind_serves_the_same_answers(
+    sqlite_url: str, tmp_path: Path, kind: str
+) -> None:
+    from stopspread.config import IndexKind
+
+    svc = make_services(sqlite_url, tmp_path, index_kind=IndexKind(kind))
+    rng = np.random.default_rng(5)
+    values = [random_pdq(rng) for _ in range(50)]
+    cases.create_case(svc, [parse_signal("pdq", v) for v in values[:25]])
+    svc.replica.load()  # the first 25 by bulk load, the rest through the change log
+    cases.create_case(svc, [parse_signal("pdq", v) for v in values[25:]])
+    svc.replica.sync()
+    client = _client(svc)
+    for v in values:
+        assert platform.match(svc, client, parse_signal("pdq", flip_bits(v, 31, rng))).match
+    assert not platform.match(svc, client, parse_signal("pdq", random_pdq(rng))).match
+    svc.db.dispose()
