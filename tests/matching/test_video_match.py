@@ -120,3 +120,17 @@ def test_bank_takes_any_index_factory() -> None:
     bank.add(1, LONG)
     assert len(made) == 1
     assert len(made[0]) == len(LONG)
+
+
+def test_bank_on_the_fast_index_agrees_with_the_oracle() -> None:
+    from stopspread.matching import MihIndex
+
+    fast, oracle = VideoBank(MihIndex), VideoBank(BruteForceIndex)
+    for bank in (fast, oracle):
+        for video_id in (1, 7, (1 << (63 - FRAME_ID_BITS)) - 1):
+            bank.add(video_id, _video(list(range(100 * video_id % 997, 100 * video_id % 997 + 12))))
+        bank.remove(7)
+    query = [FrameHash(f.frame, 100, _near(f.pdq, 25), f.timestamp) for f in LONG[:5]]
+    query += _video(list(range(100, 106)))
+    assert fast.compare(query) == oracle.compare(query)
+    assert fast.compare(query)

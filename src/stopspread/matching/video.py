@@ -147,8 +147,8 @@ def distinct_frames(
 class VideoBank:
     """Banked videos' frames in a :class:`HashIndex`, queried with a whole video.
 
-    ``index_factory`` makes the index (default: the brute-force oracle); pass the
-    fast index's class or factory for production sizes.
+    ``index_factory`` makes the index (default: the brute-force oracle); pass
+    :class:`~stopspread.matching.MihIndex` (or a factory) for production sizes.
     """
 
     def __init__(
