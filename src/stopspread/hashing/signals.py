@@ -1,0 +1,297 @@
+"""Signal sets: which PDQ hashes are computed from one image, at enrolment and at query.
+
+One PDQ of the whole image misses copies that were cropped, framed, padded or
+slightly rotated (see ``docs/robustness.md``). A signal set closes most of that gap
+while staying plain PDQ: at enrolment the survivor's device decodes the photo once
+and hashes a bounded list of *variants* (the whole image and its 7 rotations/flips,
+border-trimmed, crops, small rotations); at query time a platform hashes a few
+variants of the upload (the whole image, border-trimmed, the photo inside a
+screenshot). Any query hash within the match distance of any enrolled hash is a
+match, so the enrolled hashes go into any PDQ index unchanged.
+
+A signal set is versioned: hashes made under ``"ss-img-1"`` are only comparable
+with query hashes made under the same recipe. Change the recipe, change the version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from stopspread.hashing import _regions
+from stopspread.hashing._decode import (
+    DEFAULT_LIMITS,
+    DecodeLimits,
+    ImageSource,
+    check_pixels,
+    load,
+    open_image,
+    read_file,
+    to_rgb,
+)
+from stopspread.hashing.dihedral import Dihedral, dihedral_hashes
+from stopspread.hashing.image import pixels_for_pdq
+from stopspread.hashing.pdq import PDQ_MIN_QUALITY, PdqHash, dct_from_pixels, hash_from_dct
+
+__all__ = [
+    "DEFAULT_SIGNAL_SET",
+    "SHARED_WINDOWS",
+    "SS_IMG_1",
+    "Anchor",
+    "Rotation",
+    "SignalHash",
+    "SignalSet",
+    "Variant",
+    "VariantKind",
+    "compute_variants",
+    "enrolment_hashes",
+    "query_hashes",
+]
+
+# PDQ ignores anything under 5 pixels a side (it hashes such images to zeros).
+_MIN_SIDE_PX: Final = 5
+
+
+class VariantKind(Enum):
+    """What region of the decoded image a variant hashes."""
+
+    FULL = "full"  # the whole image, as plain PDQ sees it
+    TRIMMED = "trim"  # flat borders removed from every edge (letterbox, padding)
+    CONTENT = "content"  # the largest non-flat block (a photo inside a screenshot)
+    CROP = "crop"  # a window keeping ``keep`` of each side at ``anchor``
+    ROTATED = "rot"  # rotated by ``degrees``, the new corners handled as ``rotation`` says
+
+
+class Rotation(Enum):
+    """What a rotated variant does with the corners a rotation uncovers (tag prefix)."""
+
+    STRAIGHTEN = "rot"  # crop to the largest window without them (phone editors)
+    CORNERS = "rotc"  # keep the size, corners black (most desktop tools)
+    EXPAND = "rote"  # grow the canvas to hold the whole image, corners black
+
+
+class Anchor(Enum):
+    """Where a crop window sits. The value is the short name used in tags."""
+
+    CENTER = "c"
+    TOP_LEFT = "tl"
+    TOP = "t"
+    TOP_RIGHT = "tr"
+    LEFT = "l"
+    RIGHT = "r"
+    BOTTOM_LEFT = "bl"
+    BOTTOM = "b"
+    BOTTOM_RIGHT = "br"
+
+    @property
+    def xy(self) -> tuple[float, float]:
+        """0 = left/top, 1 = right/bottom."""
+        x = 0.0 if self.value.endswith("l") else 1.0 if self.value.endswith("r") else 0.5
+        y = 0.0 if self.value.startswith("t") else 1.0 if self.value.startswith("b") else 0.5
+        return (x, y)
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One region to hash. ``dihedral`` adds its 7 rotations/flips (same DCT, no re-hash)."""
+
+    kind: VariantKind
+    keep: float = 1.0
+    anchor: Anchor = Anchor.CENTER
+    degrees: float = 0.0
+    rotation: Rotation = Rotation.STRAIGHTEN
+    dihedral: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.keep <= 1.0:
+            raise ValueError("keep must be in (0, 1]")
+        if abs(self.degrees) >= 45.0:
+            raise ValueError("rotated variants are for small angles (< 45 degrees)")
+
+    @property
+    def tag(self) -> str:
+        """Short stable name: ``full``, ``trim``, ``crop80-tl``, ``rot-3.5``, ``rotc+2.5``."""
+        if self.kind is VariantKind.CROP:
+            return f"crop{round(self.keep * 100)}-{self.anchor.value}"
+        if self.kind is VariantKind.ROTATED:
+            return f"{self.rotation.value}{self.degrees:+g}"
+        return self.kind.value
+
+
+@dataclass(frozen=True, slots=True)
+class SignalSet:
+    """A versioned recipe: the variants hashed at enrolment and at query time.
+
+    Variants other than the whole image are dropped when their PDQ quality is under
+    ``min_quality`` (flat regions collide easily); the whole image is always kept.
+    """
+
+    version: str
+    enrolment: tuple[Variant, ...]
+    query: tuple[Variant, ...]
+    match_distance: int
+    min_quality: int = PDQ_MIN_QUALITY
+
+    @property
+    def max_enrolment_pdqs(self) -> int:
+        """PDQ computations at enrolment, at most (dihedral variants are free)."""
+        return len(self.enrolment)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalHash:
+    """One hash of a signal set, tagged with the variant that made it."""
+
+    hash: PdqHash
+    quality: int
+    variant: Variant
+    dihedral: Dihedral = Dihedral.ORIGINAL
+
+    @property
+    def tag(self) -> str:
+        """``crop80-tl``, or ``full:flipx`` for a rotated/flipped copy."""
+        if self.dihedral is Dihedral.ORIGINAL:
+            return self.variant.tag
+        return f"{self.variant.tag}:{self.dihedral.value}"
+
+
+def _rotations(rotation: Rotation, degrees: tuple[float, ...]) -> tuple[Variant, ...]:
+    return tuple(
+        Variant(VariantKind.ROTATED, degrees=sign * d, rotation=rotation)
+        for d in degrees
+        for sign in (-1.0, 1.0)
+    )
+
+
+# Windows hashed on BOTH sides, at the same relative place: an overlay (caption, sticker)
+# that misses one of them leaves that window's pixels, and so its hash, unchanged.
+# Top band, bottom band, middle band (a meme caption sits in the top or bottom ~15 %).
+SHARED_WINDOWS: Final = (
+    Variant(VariantKind.CROP, keep=0.8, anchor=Anchor.TOP),
+    Variant(VariantKind.CROP, keep=0.8, anchor=Anchor.BOTTOM),
+    Variant(VariantKind.CROP, keep=0.7, anchor=Anchor.CENTER),
+)
+# PDQ stays within 31 bits for about +-0.5..0.7 degrees of rotation (measured on the
+# everyday photos), so a 1-degree grid covers the 2..5 degree band of casual tilts.
+SMALL_ANGLES_DEG: Final = (2.5, 3.5, 4.5)
+LARGER_ANGLES_DEG: Final = (6.0, 7.5, 9.0)
+
+# The default recipe, chosen by bench/robustness.py (docs/robustness.md has the numbers).
+SS_IMG_1: Final = SignalSet(
+    version="ss-img-1",
+    enrolment=(
+        Variant(VariantKind.FULL, dihedral=True),
+        Variant(VariantKind.TRIMMED, dihedral=True),
+        *SHARED_WINDOWS,
+        *_rotations(Rotation.STRAIGHTEN, SMALL_ANGLES_DEG + LARGER_ANGLES_DEG),
+        *_rotations(Rotation.CORNERS, SMALL_ANGLES_DEG),
+        *_rotations(Rotation.EXPAND, SMALL_ANGLES_DEG),
+    ),
+    query=(
+        Variant(VariantKind.FULL),
+        Variant(VariantKind.TRIMMED),
+        Variant(VariantKind.CONTENT),
+        *SHARED_WINDOWS,
+    ),
+    match_distance=31,
+)
+DEFAULT_SIGNAL_SET: Final = SS_IMG_1
+
+
+class _Shared:
+    """Reduced copies of one decoded image, made once and shared by its variants."""
+
+    def __init__(self, rgb: Image.Image) -> None:
+        self.rgb = rgb
+        self._small: npt.NDArray[np.int16] | None = None
+        self._work: Image.Image | None = None
+
+    @property
+    def small(self) -> npt.NDArray[np.int16]:
+        if self._small is None:
+            self._small = _regions.small_array(self.rgb)
+        return self._small
+
+    @property
+    def work(self) -> Image.Image:
+        if self._work is None:
+            self._work = _regions.working_copy(self.rgb)
+        return self._work
+
+
+def _region(shared: _Shared, variant: Variant) -> Image.Image | None:
+    """The pixels ``variant`` hashes, or ``None`` when it does not apply to this image."""
+    kind, rgb = variant.kind, shared.rgb
+    if kind is VariantKind.FULL:
+        return rgb
+    if kind is VariantKind.TRIMMED or kind is VariantKind.CONTENT:
+        find = _regions.trim_box if kind is VariantKind.TRIMMED else _regions.content_box
+        box = find(rgb, shared.small)
+        return None if box is None else rgb.crop(box)
+    if kind is VariantKind.CROP:
+        return rgb.crop(_regions.crop_window(rgb.size, variant.keep, variant.anchor.xy))
+    if variant.rotation is Rotation.STRAIGHTEN:
+        return _regions.rotate_fill(shared.work, variant.degrees)
+    expand = variant.rotation is Rotation.EXPAND
+    return _regions.rotate(shared.work, variant.degrees, expand=expand)
+
+
+def compute_variants(
+    image: Image.Image, variants: tuple[Variant, ...], min_quality: int = PDQ_MIN_QUALITY
+) -> list[SignalHash]:
+    """Hash every variant of one decoded image; duplicates (same hash) are kept once."""
+    shared = _Shared(to_rgb(load(image)))
+    out: list[SignalHash] = []
+    seen: set[bytes] = set()
+    for variant in variants:
+        region = _region(shared, variant)
+        if region is None or min(region.size) < _MIN_SIDE_PX:
+            continue
+        dct, quality = dct_from_pixels(pixels_for_pdq(region))
+        if variant.kind is not VariantKind.FULL and quality < min_quality:
+            continue
+        if variant.dihedral:
+            hashes = dihedral_hashes(dct)
+        else:
+            hashes = {Dihedral.ORIGINAL: hash_from_dct(dct)}
+        for dihedral, value in hashes.items():
+            if value.value not in seen:
+                seen.add(value.value)
+                out.append(SignalHash(value, quality, variant, dihedral))
+    return out
+
+
+def _decode(source: ImageSource, limits: DecodeLimits) -> Image.Image:
+    if isinstance(source, Image.Image):
+        check_pixels(source.size, limits)
+        return source
+    data = read_file(Path(source), limits) if isinstance(source, str | Path) else bytes(source)
+    return open_image(data, limits)
+
+
+def enrolment_hashes(
+    source: ImageSource,
+    signal_set: SignalSet = DEFAULT_SIGNAL_SET,
+    *,
+    limits: DecodeLimits = DEFAULT_LIMITS,
+) -> list[SignalHash]:
+    """The hashes to enrol for one image (decoded once). The first is plain PDQ."""
+    image = _decode(source, limits)
+    return compute_variants(image, signal_set.enrolment, signal_set.min_quality)
+
+
+def query_hashes(
+    source: ImageSource,
+    signal_set: SignalSet = DEFAULT_SIGNAL_SET,
+    *,
+    limits: DecodeLimits = DEFAULT_LIMITS,
+) -> list[SignalHash]:
+    """The hashes to look up for one image (decoded once). The first is plain PDQ."""
+    image = _decode(source, limits)
+    return compute_variants(image, signal_set.query, signal_set.min_quality)
