@@ -36,6 +36,7 @@ from stopspread.hashing.signals import (
     SHARED_WINDOWS,
     SS_IMG_1,
     Anchor,
+    Dihedrals,
     Rotation,
     SignalHash,
     Variant,
@@ -45,12 +46,13 @@ from stopspread.hashing.signals import (
 
 SEED = 20261125
 MAX_THRESHOLD = 31  # never above Meta's recommended PDQ match distance
-V, K, R = Variant, VariantKind, Rotation
+V, K, R, D = Variant, VariantKind, Rotation, Dihedrals
 CORNERS = (Anchor.TOP_LEFT, Anchor.TOP_RIGHT, Anchor.BOTTOM_LEFT, Anchor.BOTTOM_RIGHT)
 EDGES = (Anchor.TOP, Anchor.BOTTOM, Anchor.LEFT, Anchor.RIGHT)
 ENROL_VARIANTS = (
-    V(K.FULL, dihedral=True),
-    V(K.TRIMMED, dihedral=True),
+    V(K.FULL, dihedral=D.FROM_PIXELS),
+    V(K.SMOOTH, dihedral=D.FROM_DCT),
+    V(K.TRIMMED, dihedral=D.FROM_DCT),
     *SHARED_WINDOWS,
     *(V(K.CROP, keep=0.8, anchor=a) for a in CORNERS),
     V(K.CROP, keep=0.9),
@@ -68,17 +70,18 @@ ENROL_VARIANTS = (
 )
 QUERY_VARIANTS = (
     V(K.FULL),
+    V(K.SMOOTH),
     V(K.TRIMMED),
     V(K.CONTENT),
     *SHARED_WINDOWS,
-    *(V(K.CROP, keep=0.8, anchor=a) for a in CORNERS),
 )
 
 
 def enrol_group(h: SignalHash) -> str:
     v = h.variant
     if h.dihedral is not Dihedral.ORIGINAL:
-        return v.tag + "-dih"
+        exact = v.dihedral is D.FROM_PIXELS
+        return v.tag + ("-dihpx" if exact else "-dih")
     if v in SHARED_WINDOWS:
         return "win"
     if v.kind is K.CROP:
@@ -89,11 +92,7 @@ def enrol_group(h: SignalHash) -> str:
 
 
 def query_group(v: Variant) -> str:
-    if v in SHARED_WINDOWS:
-        return "q-win"
-    if v.kind is K.CROP:
-        return "q-grid80"
-    return "q-" + v.tag
+    return "q-win" if v in SHARED_WINDOWS else "q-" + v.tag
 
 
 @dataclass(frozen=True)
@@ -108,18 +107,23 @@ def _s(name: str, enrol: str, query: str) -> Strategy:
 
 
 ROTS = "rot-s rot-l rotc-s rote-s"
-SHIP_E = f"full full-dih trim trim-dih win {ROTS}"
+SHIP_E = f"full full-dihpx smooth smooth-dih trim trim-dih win {ROTS}"
 STRATEGIES = [
     _s("plain PDQ", "full", "q-full"),
     _s("+dihedral", "full full-dih", "q-full"),
+    _s("+dihedral (pixels)", "full full-dihpx", "q-full"),
     _s("+unletterbox", "full full-dih trim trim-dih", "q-full q-trim"),
     _s("enrol crops", "full full-dih crop-c grid80 win", "q-full"),
     _s("enrol rotations", f"full full-dih {ROTS}", "q-full"),
-    _s("query multi-crop", "full full-dih", "q-full q-trim q-content q-win q-grid80"),
-    _s("shared windows", "full full-dih win grid80", "q-full q-win q-grid80"),
+    _s("query multi-crop", "full full-dih", "q-full q-trim q-content q-win"),
+    _s("shared windows", "full full-dih win", "q-full q-win"),
     _s("ss-img-1, plain query", SHIP_E, "q-full"),
-    _s("ss-img-1", SHIP_E, "q-full q-trim q-content q-win"),
-    _s("everything", f"{SHIP_E} grid80 crop-c", "q-full q-trim q-content q-win q-grid80"),
+    _s("ss-img-1", SHIP_E, "q-full q-smooth q-trim q-content q-win"),
+    _s(
+        "everything",
+        f"{SHIP_E} full-dih grid80 crop-c",
+        "q-full q-smooth q-trim q-content q-win",
+    ),
 ]
 
 
@@ -133,6 +137,7 @@ def work(task: tuple[int, str, list[str]]) -> dict:
     img = Image.open(path).convert("RGB")
     t0 = time.perf_counter()
     enrolled = compute_variants(img, ENROL_VARIANTS)
+    enrolled += compute_variants(img, (V(K.FULL, dihedral=D.FROM_DCT),))  # no cross-dedupe
     enrol_ms = (time.perf_counter() - t0) * 1000
     ship_ms = None
     if idx % 10 == 0:  # time the shipped enrolment recipe on a sample
@@ -372,7 +377,7 @@ def chart(report: dict, path: Path, strategies: list[str]) -> None:
 
     fams = list(rt.FAMILIES)
     slices = ["everyday", "astro", "cutout"]
-    fig, axes = plt.subplots(1, 3, figsize=(6 + 1.1 * len(strategies) * 3, 8), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(24, 8.5), sharey=True)
     for ax, sl in zip(axes, slices, strict=True):
         grid = np.array(
             [
@@ -382,7 +387,7 @@ def chart(report: dict, path: Path, strategies: list[str]) -> None:
         )
         ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=100, aspect="auto")
         for (i, j), v in np.ndenumerate(grid):
-            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=8)
+            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7)
         ax.set_xticks(range(len(strategies)), strategies, rotation=35, ha="right", fontsize=8)
         ax.set_yticks(range(len(fams)), fams)
         ax.set_title(f"{sl}: recall % at 0 false matches")

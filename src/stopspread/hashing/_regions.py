@@ -30,6 +30,9 @@ Box = tuple[int, int, int, int]  # left, upper, right, lower (Pillow's crop box)
 # the band's median: wide enough for JPEG ringing at quality 20, narrow enough that
 # real photo texture (skin, foliage, sky noise) is not mistaken for a border.
 FLAT_TOLERANCE_LEVELS: Final = 14
+# Screen UI (bars, margins, separators) is drawn flat; a photo's soft background (bokeh,
+# sky) is not flat to within this many levels across a whole row, so it is not cut.
+UI_TOLERANCE_LEVELS: Final = 4
 # A row/column is a border when at least this share of its pixels is flat. Below 1.0 so
 # that a watermark, a status-bar clock or a few icon pixels do not stop the trimming.
 BORDER_SHARE: Final = 0.92
@@ -54,13 +57,15 @@ def working_copy(image: Image.Image, side: int = WORK_SIDE_PX) -> Image.Image:
     return image.resize(size, Image.Resampling.BOX)
 
 
-def _flat_share(lines: npt.NDArray[np.int16]) -> npt.NDArray[np.float64]:
+def _flat_share(
+    lines: npt.NDArray[np.int16], tolerance: int = FLAT_TOLERANCE_LEVELS
+) -> npt.NDArray[np.float64]:
     """For ``(n, length)`` lines of luma: the share of each line's pixels near its median."""
     if lines.shape[0] == 0 or lines.shape[1] == 0:
         return np.ones(lines.shape[0])
     mid = lines.shape[1] // 2
     median = np.partition(lines, mid, axis=1)[:, mid : mid + 1]  # the upper median
-    near = np.abs(lines - median) <= FLAT_TOLERANCE_LEVELS
+    near = np.abs(lines - median) <= tolerance
     share: npt.NDArray[np.float64] = near.mean(axis=1)
     return share
 
@@ -131,10 +136,10 @@ def content_box(image: Image.Image, small: npt.NDArray[np.int16] | None = None) 
     left, right = 0, width
     for _ in range(2):  # rows, then columns inside those rows, twice
         block = arr[top:bottom, left:right]
-        r0, r1 = _longest_run(_flat_share(block) < BORDER_SHARE)
+        r0, r1 = _longest_run(_flat_share(block, UI_TOLERANCE_LEVELS) < BORDER_SHARE)
         top, bottom = top + r0, top + r1
         block = arr[top:bottom, left:right]
-        c0, c1 = _longest_run(_flat_share(block.T) < BORDER_SHARE)
+        c0, c1 = _longest_run(_flat_share(block.T, UI_TOLERANCE_LEVELS) < BORDER_SHARE)
         left, right = left + c0, left + c1
         if bottom <= top or right <= left:
             return None

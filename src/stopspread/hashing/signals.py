@@ -36,7 +36,7 @@ from stopspread.hashing._decode import (
     to_rgb,
 )
 from stopspread.hashing.dihedral import Dihedral, dihedral_hashes
-from stopspread.hashing.image import pixels_for_pdq
+from stopspread.hashing.image import PREDOWNSAMPLE_SIDE, pixels_for_pdq
 from stopspread.hashing.pdq import PDQ_MIN_QUALITY, PdqHash, dct_from_pixels, hash_from_dct
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "SHARED_WINDOWS",
     "SS_IMG_1",
     "Anchor",
+    "Dihedrals",
     "Rotation",
     "SignalHash",
     "SignalSet",
@@ -56,12 +57,14 @@ __all__ = [
 
 # PDQ ignores anything under 5 pixels a side (it hashes such images to zeros).
 _MIN_SIDE_PX: Final = 5
+PDQ_MAX_QUALITY: Final = 100
 
 
 class VariantKind(Enum):
     """What region of the decoded image a variant hashes."""
 
     FULL = "full"  # the whole image, as plain PDQ sees it
+    SMOOTH = "smooth"  # the whole image area-averaged to 512 px: no aliasing of fine detail
     TRIMMED = "trim"  # flat borders removed from every edge (letterbox, padding)
     CONTENT = "content"  # the largest non-flat block (a photo inside a screenshot)
     CROP = "crop"  # a window keeping ``keep`` of each side at ``anchor``
@@ -74,6 +77,27 @@ class Rotation(Enum):
     STRAIGHTEN = "rot"  # crop to the largest window without them (phone editors)
     CORNERS = "rotc"  # keep the size, corners black (most desktop tools)
     EXPAND = "rote"  # grow the canvas to hold the whole image, corners black
+
+
+class Dihedrals(Enum):
+    """Whether a variant also yields its 7 rotations by 90 degrees and mirror images."""
+
+    NONE = "none"
+    FROM_DCT = "dct"  # free (sign flips of one DCT); a few bits off the real thing
+    FROM_PIXELS = "pixels"  # 7 more PDQs of the really turned pixels: what a query sees
+
+
+# The Pillow operation that turns an image the way each dihedral variant says
+# (checked against the DCT variants in tests/hashing/test_signals.py).
+_TRANSPOSE: Final = {
+    Dihedral.ROTATE_90: Image.Transpose.ROTATE_90,
+    Dihedral.ROTATE_180: Image.Transpose.ROTATE_180,
+    Dihedral.ROTATE_270: Image.Transpose.ROTATE_270,
+    Dihedral.FLIP_X: Image.Transpose.FLIP_TOP_BOTTOM,
+    Dihedral.FLIP_Y: Image.Transpose.FLIP_LEFT_RIGHT,
+    Dihedral.FLIP_PLUS_1: Image.Transpose.TRANSPOSE,
+    Dihedral.FLIP_MINUS_1: Image.Transpose.TRANSVERSE,
+}
 
 
 class Anchor(Enum):
@@ -99,14 +123,14 @@ class Anchor(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """One region to hash. ``dihedral`` adds its 7 rotations/flips (same DCT, no re-hash)."""
+    """One region to hash, and whether its 7 rotations/flips are hashed too."""
 
     kind: VariantKind
     keep: float = 1.0
     anchor: Anchor = Anchor.CENTER
     degrees: float = 0.0
     rotation: Rotation = Rotation.STRAIGHTEN
-    dihedral: bool = False
+    dihedral: Dihedrals = Dihedrals.NONE
 
     def __post_init__(self) -> None:
         if not 0.0 < self.keep <= 1.0:
@@ -121,7 +145,7 @@ class Variant:
             return f"crop{round(self.keep * 100)}-{self.anchor.value}"
         if self.kind is VariantKind.ROTATED:
             return f"{self.rotation.value}{self.degrees:+g}"
-        return self.kind.value
+        return str(self.kind.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +164,17 @@ class SignalSet:
 
     @property
     def max_enrolment_pdqs(self) -> int:
-        """PDQ computations at enrolment, at most (dihedral variants are free)."""
-        return len(self.enrolment)
+        """PDQ computations at enrolment, at most (DCT dihedral variants are free)."""
+        return sum(_pdq_count(v) for v in self.enrolment)
+
+    @property
+    def max_query_pdqs(self) -> int:
+        """PDQ computations at query time, at most."""
+        return sum(_pdq_count(v) for v in self.query)
+
+
+def _pdq_count(variant: Variant) -> int:
+    return 8 if variant.dihedral is Dihedrals.FROM_PIXELS else 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +219,9 @@ LARGER_ANGLES_DEG: Final = (6.0, 7.5, 9.0)
 SS_IMG_1: Final = SignalSet(
     version="ss-img-1",
     enrolment=(
-        Variant(VariantKind.FULL, dihedral=True),
-        Variant(VariantKind.TRIMMED, dihedral=True),
+        Variant(VariantKind.FULL, dihedral=Dihedrals.FROM_PIXELS),
+        Variant(VariantKind.SMOOTH, dihedral=Dihedrals.FROM_DCT),
+        Variant(VariantKind.TRIMMED, dihedral=Dihedrals.FROM_DCT),
         *SHARED_WINDOWS,
         *_rotations(Rotation.STRAIGHTEN, SMALL_ANGLES_DEG + LARGER_ANGLES_DEG),
         *_rotations(Rotation.CORNERS, SMALL_ANGLES_DEG),
@@ -195,6 +229,7 @@ SS_IMG_1: Final = SignalSet(
     ),
     query=(
         Variant(VariantKind.FULL),
+        Variant(VariantKind.SMOOTH),
         Variant(VariantKind.TRIMMED),
         Variant(VariantKind.CONTENT),
         *SHARED_WINDOWS,
@@ -211,12 +246,19 @@ class _Shared:
         self.rgb = rgb
         self._small: npt.NDArray[np.int16] | None = None
         self._work: Image.Image | None = None
+        self._smooth: Image.Image | None = None
 
     @property
     def small(self) -> npt.NDArray[np.int16]:
         if self._small is None:
             self._small = _regions.small_array(self.rgb)
         return self._small
+
+    @property
+    def smooth(self) -> Image.Image:
+        if self._smooth is None:
+            self._smooth = _regions.working_copy(self.rgb, PREDOWNSAMPLE_SIDE)
+        return self._smooth
 
     @property
     def work(self) -> Image.Image:
@@ -230,6 +272,8 @@ def _region(shared: _Shared, variant: Variant) -> Image.Image | None:
     kind, rgb = variant.kind, shared.rgb
     if kind is VariantKind.FULL:
         return rgb
+    if kind is VariantKind.SMOOTH:
+        return shared.smooth
     if kind is VariantKind.TRIMMED or kind is VariantKind.CONTENT:
         find = _regions.trim_box if kind is VariantKind.TRIMMED else _regions.content_box
         box = find(rgb, shared.small)
@@ -242,24 +286,43 @@ def _region(shared: _Shared, variant: Variant) -> Image.Image | None:
     return _regions.rotate(shared.work, variant.degrees, expand=expand)
 
 
+def _hash_region(region: Image.Image, variant: Variant) -> tuple[dict[Dihedral, PdqHash], int]:
+    dct, quality = dct_from_pixels(pixels_for_pdq(region))
+    if variant.dihedral is Dihedrals.FROM_DCT:
+        return dihedral_hashes(dct), quality
+    hashes = {Dihedral.ORIGINAL: hash_from_dct(dct)}
+    if variant.dihedral is Dihedrals.FROM_PIXELS:
+        for dihedral, op in _TRANSPOSE.items():
+            turned, _ = dct_from_pixels(pixels_for_pdq(region.transpose(op)))
+            hashes[dihedral] = hash_from_dct(turned)
+    return hashes, quality
+
+
 def compute_variants(
     image: Image.Image, variants: tuple[Variant, ...], min_quality: int = PDQ_MIN_QUALITY
 ) -> list[SignalHash]:
-    """Hash every variant of one decoded image; duplicates (same hash) are kept once."""
+    """Hash every variant of one decoded image; duplicates (same hash) are kept once.
+
+    Variants other than the whole image are dropped when their quality is under
+    ``min_quality``, and rotations also when the whole image's quality is.
+    """
     shared = _Shared(to_rgb(load(image)))
     out: list[SignalHash] = []
     seen: set[bytes] = set()
+    full_quality = PDQ_MAX_QUALITY
     for variant in variants:
+        if variant.kind is VariantKind.ROTATED and full_quality < min_quality:
+            continue  # the black corners alone would make a confident, meaningless hash
         region = _region(shared, variant)
         if region is None or min(region.size) < _MIN_SIDE_PX:
+            if variant.kind is VariantKind.FULL:  # as plain PDQ: zeros, quality 0
+                out.append(SignalHash(PdqHash(bytes(32)), 0, variant))
             continue
-        dct, quality = dct_from_pixels(pixels_for_pdq(region))
-        if variant.kind is not VariantKind.FULL and quality < min_quality:
+        hashes, quality = _hash_region(region, variant)
+        if variant.kind is VariantKind.FULL:
+            full_quality = quality
+        elif quality < min_quality:
             continue
-        if variant.dihedral:
-            hashes = dihedral_hashes(dct)
-        else:
-            hashes = {Dihedral.ORIGINAL: hash_from_dct(dct)}
         for dihedral, value in hashes.items():
             if value.value not in seen:
                 seen.add(value.value)
