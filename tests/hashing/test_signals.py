@@ -191,7 +191,7 @@ def test_variant_tags(variant: Variant, tag: str) -> None:
 
 @pytest.mark.parametrize(("keep", "degrees"), [(0.0, 0.0), (1.5, 0.0), (1.0, 45.0)])
 def test_variant_rejects_bad_geometry(keep: float, degrees: float) -> None:
-    with pytest.raises(ValueError, match="keep|degrees"):
+    with pytest.raises(ValueError, match=r"keep|degrees"):
         Variant(VariantKind.CROP, keep=keep, degrees=degrees)
 
 
