@@ -16,12 +16,25 @@ from stopspread.hashing import (
     DecodeLimits,
     Dihedral,
     ImageHashes,
+    ImageSource,
     Pipeline,
     hash_many,
 )
 from stopspread.hashing._decode import read_capped
+from stopspread.hashing.signals import (
+    DEFAULT_SIGNAL_SET,
+    SignalHash,
+    enrolment_hashes,
+    query_hashes,
+)
 
-__all__ = ["format_json", "format_text", "hash_command"]
+__all__ = [
+    "format_json",
+    "format_signals_json",
+    "format_signals_text",
+    "format_text",
+    "hash_command",
+]
 
 
 def format_text(hashes: ImageHashes, name: str, digests: bool) -> list[str]:
@@ -54,6 +67,27 @@ def format_json(hashes: ImageHashes, name: str) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
+def format_signals_text(signals: list[SignalHash], name: str) -> list[str]:
+    """``<set>:<variant> <hex> <quality> <path>`` lines, one per signal-set hash."""
+    version = DEFAULT_SIGNAL_SET.version
+    return [f"{version}:{h.tag} {h.hash.hex} {h.quality} {name}" for h in signals]
+
+
+def format_signals_json(signals: list[SignalHash], role: str) -> dict[str, Any]:
+    return {
+        "version": DEFAULT_SIGNAL_SET.version,
+        "role": role,
+        "hashes": [{"variant": h.tag, "pdq": h.hash.hex, "quality": h.quality} for h in signals],
+    }
+
+
+def _signals(source: ImageSource, role: str, limits: DecodeLimits) -> list[SignalHash]:
+    """The signal-set hashes of one input (decoded a second time: simple, and cheap
+    next to the ~30 PDQs of an enrolment)."""
+    compute = enrolment_hashes if role == "enrolment" else query_hashes
+    return compute(source, limits=limits)
+
+
 def _read_stdin(inputs: list[str | Path], limits: DecodeLimits) -> list[str | Path | bytes]:
     """Replace ``-`` by the bytes of standard input (read once, capped)."""
     if STDIN not in inputs:
@@ -76,10 +110,25 @@ def _report_error(name: str, exc: MediaError, as_json: bool, out: TextIO) -> Non
         out.write(json.dumps({"path": name, "error": str(exc), "kind": type(exc).__name__}) + "\n")
 
 
+def _json_line(h: ImageHashes, name: str, signals: list[SignalHash], role: str | None) -> str:
+    if role is None:
+        return format_json(h, name)
+    record = json.loads(format_json(h, name))
+    record["signal_set"] = format_signals_json(signals, role)
+    return json.dumps(record, ensure_ascii=False)
+
+
 @click.command("hash")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--dihedral", is_flag=True, help="Also print the 7 rotated/flipped variants.")
+@click.option(
+    "--signal-set",
+    "signal_role",
+    type=click.Choice(["enrolment", "query"]),
+    default=None,
+    help="Also print the hashes of the default signal set (ss-img-1) for this role.",
+)
 @click.option("--fast", is_flag=True, help="Reduced-size JPEG decoding (a few bits of drift).")
 @click.option("--digests", is_flag=True, help="Also print MD5 and SHA-256 lines (always in JSON).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Threads [all cores].")
@@ -97,6 +146,7 @@ def hash_command(
     paths: tuple[str, ...],
     as_json: bool,
     dihedral: bool,
+    signal_role: str | None,
     fast: bool,
     digests: bool,
     jobs: int | None,
@@ -134,10 +184,12 @@ def hash_command(
                 _report_error(name, result.error, as_json, out)
             elif result.hashes is not None:
                 h = result.hashes
+                signals = _signals(result.source, signal_role, limits) if signal_role else []
                 if as_json:
-                    out.write(format_json(h, name) + "\n")
+                    out.write(_json_line(h, name, signals, signal_role) + "\n")
                 else:
-                    out.write("\n".join(format_text(h, name, digests)) + "\n")
+                    lines = format_text(h, name, digests) + format_signals_text(signals, name)
+                    out.write("\n".join(lines) + "\n")
                 if h.low_quality:
                     _warn_low_quality(name, h.quality)
             out.flush()
