@@ -369,6 +369,38 @@ def table(report: dict, slice_name: str, strategies: list[str]) -> str:
     return "\n".join(lines)
 
 
+# Targets for the shipped set on the everyday slice (issue 6), recall at 0 false matches.
+TARGETS = {
+    **dict.fromkeys(
+        ["jpeg", "resize", "greyscale", "colour", "blur", "caption", "flip", "rot90"], 0.99
+    ),
+    "crop>=80": 0.95,
+    "border<=30": 0.95,
+    "rot<=5": 0.90,
+    "screenshot": 0.90,
+}
+
+
+def side_by_side(report: dict, a: str = "plain PDQ", b: str = "ss-img-1") -> str:
+    """Plain PDQ against the shipped set, every slice, with the everyday target."""
+    slices = ["everyday", "astro", "cutout"]
+    head = "| family | " + " | ".join(f"{sl}: {a} | {sl}: {b}" for sl in slices)
+    lines = [head + " | target (everyday) |", "|---" * 8 + "|"]
+    for fam in ["original", *rt.FAMILIES]:
+        cells = []
+        for sl in slices:
+            for name in (a, b):
+                r = report["strategies"][name]["recall"][sl].get(fam)
+                cells.append("–" if r is None else f"{100 * r:.1f}")
+        target = TARGETS.get(fam)
+        mark = ""
+        if target is not None:
+            met = report["strategies"][b]["recall"]["everyday"][fam] >= target
+            mark = f"≥ {100 * target:.0f} {'met' if met else 'MISSED'}"
+        lines.append(f"| {fam} | " + " | ".join(cells) + f" | {mark} |")
+    return "\n".join(lines)
+
+
 def chart(report: dict, path: Path, strategies: list[str]) -> None:
     import matplotlib
 
@@ -420,7 +452,8 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     shown = [s.name for s in STRATEGIES]
-    md = "\n\n".join(
+    md = "### plain PDQ vs ss-img-1\n\n" + side_by_side(report) + "\n\n"
+    md += "\n\n".join(
         f"### {sl}\n\n" + table(report, sl, shown) for sl in ["everyday", "astro", "cutout"]
     )
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
