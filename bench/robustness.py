@@ -32,6 +32,7 @@ from PIL import Image
 
 import robust_transforms as rt
 from stopspread.hashing.dihedral import Dihedral
+from stopspread.hashing.pdq import PdqHash
 from stopspread.hashing.signals import (
     SHARED_WINDOWS,
     SS_IMG_1,
@@ -125,6 +126,16 @@ STRATEGIES = [
         "q-full q-smooth q-trim q-content q-win",
     ),
 ]
+
+
+def check_shipped_strategy() -> None:
+    """The "ss-img-1" strategy must be exactly the recipe the library ships."""
+    ship = next(st for st in STRATEGIES if st.name == "ss-img-1")
+    zero = PdqHash(bytes(32))
+    enrol = {v for v in ENROL_VARIANTS if enrol_group(SignalHash(zero, 100, v)) in ship.enrol}
+    query = {v for v in QUERY_VARIANTS if query_group(v) in ship.query}
+    if enrol != set(SS_IMG_1.enrolment) or query != set(SS_IMG_1.query):
+        raise SystemExit("bench strategy 'ss-img-1' differs from signals.SS_IMG_1")
 
 
 def _words(h: SignalHash) -> np.ndarray:
@@ -427,6 +438,54 @@ def chart(report: dict, path: Path, strategies: list[str]) -> None:
     fig.savefig(path, dpi=110)
 
 
+def tolerance(corpus: Path, step: int = 12) -> str:
+    """How far PDQ moves under small, exact geometry changes (every ``step``-th everyday photo)."""
+    from stopspread.hashing import hash_image
+    from stopspread.hashing._regions import rotate_fill
+
+    rows = [f for f, c in load_corpus(corpus, None) if c == "everyday"][::step]
+    probes = {
+        **{
+            f"cut {p:.0%} off one edge": (
+                lambda im, p=p: im.crop((round(im.width * p), 0, im.width, im.height))
+            )
+            for p in (0.01, 0.02, 0.03, 0.04)
+        },
+        **{
+            f"slide an 80% window by {p:.0%}": (
+                lambda im, p=p: im.crop(
+                    (round(im.width * p), 0, round(im.width * (0.8 + p)), im.height)
+                )
+            )
+            for p in (0.01, 0.02)
+        },
+        **{
+            f"straighten {d} deg vs 4 deg": (lambda im, d=d: rotate_fill(im, d))
+            for d in (3.0, 3.5, 4.5, 5.0)
+        },
+    }
+    found: dict[str, list[int]] = defaultdict(list)
+    for f in rows:
+        img = Image.open(corpus / f).convert("RGB")
+        base = hash_image(img).pdq
+        ref = {
+            "80": hash_image(img.crop((0, 0, round(img.width * 0.8), img.height))).pdq,
+            "rot": hash_image(rotate_fill(img, 4.0)).pdq,
+        }
+        for name, fn in probes.items():
+            against = ref["80"] if "slide" in name else ref["rot"] if "deg" in name else base
+            found[name].append(hash_image(fn(img)).pdq.distance(against))
+    lines = [
+        f"{len(rows)} everyday photos",
+        "| change | median bits | share <= 31 |",
+        "|---|---|---|",
+    ]
+    for name, d in found.items():
+        arr = np.array(d)
+        lines.append(f"| {name} | {np.median(arr):.0f} | {100 * (arr <= 31).mean():.0f} % |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=Path("../main/corpus"))
@@ -436,7 +495,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("bench/out/robustness.json"))
     ap.add_argument("--chart", type=Path, default=Path("bench/out/robustness.png"))
     ap.add_argument("--markdown", type=Path, default=Path("bench/out/robustness.md"))
+    ap.add_argument("--tolerance", action="store_true", help="only the geometry probe")
     args = ap.parse_args()
+    if args.tolerance:
+        print(tolerance(args.corpus))
+        return
+    check_shipped_strategy()
     rows = load_corpus(args.corpus, 20 if args.quick else args.limit)
     print(f"{len(rows)} originals x {len(rt.FAMILIES) + 1} queries", file=sys.stderr)
     t0 = time.perf_counter()

@@ -17,6 +17,7 @@ PUBLIC_MODULES = [
     "stopspread.hashing.digest",
     "stopspread.hashing.image",
     "stopspread.hashing.api",
+    "stopspread.hashing.signals",
     "stopspread.matching",
 ]
 

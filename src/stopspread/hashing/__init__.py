@@ -1,4 +1,4 @@
-"""Hashing: PDQ (bit-exact with Meta's reference), dihedral variants, digests.
+"""Hashing: PDQ (bit-exact with Meta's reference), dihedral variants, signal sets, digests.
 
 A pure library: no database, no web framework, no network.
 
@@ -23,9 +23,18 @@ from stopspread.hashing.pdq import (
     hash_from_dct,
     hash_pixels,
 )
+from stopspread.hashing.signals import (
+    DEFAULT_SIGNAL_SET,
+    SignalHash,
+    SignalSet,
+    Variant,
+    enrolment_hashes,
+    query_hashes,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_SIGNAL_SET",
     "PDQ_MATCH_DISTANCE",
     "PDQ_MIN_QUALITY",
     "BatchItem",
@@ -37,13 +46,18 @@ __all__ = [
     "PdqHash",
     "PdqResult",
     "Pipeline",
+    "SignalHash",
+    "SignalSet",
+    "Variant",
     "dct_from_pixels",
     "digest_bytes",
     "digest_file",
     "dihedral_dct",
     "dihedral_hashes",
+    "enrolment_hashes",
     "hash_from_dct",
     "hash_image",
     "hash_many",
     "hash_pixels",
+    "query_hashes",
 ]
