@@ -15,6 +15,7 @@ with query hashes made under the same recipe. Change the recipe, change the vers
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -36,8 +37,14 @@ from stopspread.hashing._decode import (
     to_rgb,
 )
 from stopspread.hashing.dihedral import Dihedral, dihedral_hashes
-from stopspread.hashing.image import PREDOWNSAMPLE_SIDE, pixels_for_pdq
-from stopspread.hashing.pdq import PDQ_MIN_QUALITY, PdqHash, dct_from_pixels, hash_from_dct
+from stopspread.hashing.image import PREDOWNSAMPLE_SIDE
+from stopspread.hashing.pdq import (
+    PDQ_MIN_QUALITY,
+    PdqHash,
+    Pixels,
+    dct_from_pixels,
+    hash_from_dct,
+)
 
 __all__ = [
     "DEFAULT_SIGNAL_SET",
@@ -87,6 +94,16 @@ class Dihedrals(Enum):
     FROM_PIXELS = "pixels"  # 7 more PDQs of the really turned pixels: what a query sees
 
 
+# The same turns as views of an HxWx3 array (no copy); equal to _TRANSPOSE pixel for pixel.
+_TURN: Final[dict[Dihedral, Callable[[Pixels], Pixels]]] = {
+    Dihedral.ROTATE_90: lambda a: np.rot90(a, 1),
+    Dihedral.ROTATE_180: lambda a: a[::-1, ::-1],
+    Dihedral.ROTATE_270: lambda a: np.rot90(a, -1),
+    Dihedral.FLIP_X: lambda a: a[::-1],
+    Dihedral.FLIP_Y: lambda a: a[:, ::-1],
+    Dihedral.FLIP_PLUS_1: lambda a: a.transpose(1, 0, 2),
+    Dihedral.FLIP_MINUS_1: lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+}
 # The Pillow operation that turns an image the way each dihedral variant says
 # (checked against the DCT variants in tests/hashing/test_signals.py).
 _TRANSPOSE: Final = {
@@ -247,12 +264,19 @@ class _Shared:
         self._small: npt.NDArray[np.int16] | None = None
         self._work: Image.Image | None = None
         self._smooth: Image.Image | None = None
+        self._pixels: Pixels | None = None
 
     @property
     def small(self) -> npt.NDArray[np.int16]:
         if self._small is None:
             self._small = _regions.small_array(self.rgb)
         return self._small
+
+    @property
+    def pixels(self) -> Pixels:
+        if self._pixels is None:
+            self._pixels = np.asarray(self.rgb, dtype=np.uint8)
+        return self._pixels
 
     @property
     def smooth(self) -> Image.Image:
@@ -267,33 +291,51 @@ class _Shared:
         return self._work
 
 
-def _region(shared: _Shared, variant: Variant) -> Image.Image | None:
-    """The pixels ``variant`` hashes, or ``None`` when it does not apply to this image."""
+def _region(shared: _Shared, variant: Variant) -> Pixels | None:
+    """The pixels ``variant`` hashes (a view where possible), or ``None`` when it does not
+    apply to this image."""
     kind, rgb = variant.kind, shared.rgb
     if kind is VariantKind.FULL:
-        return rgb
+        return shared.pixels
     if kind is VariantKind.SMOOTH:
-        return shared.smooth
+        return np.asarray(shared.smooth)
+    box: _regions.Box | None
     if kind is VariantKind.TRIMMED or kind is VariantKind.CONTENT:
         find = _regions.trim_box if kind is VariantKind.TRIMMED else _regions.content_box
         box = find(rgb, shared.small)
-        return None if box is None else rgb.crop(box)
-    if kind is VariantKind.CROP:
-        return rgb.crop(_regions.crop_window(rgb.size, variant.keep, variant.anchor.xy))
-    if variant.rotation is Rotation.STRAIGHTEN:
-        return _regions.rotate_fill(shared.work, variant.degrees)
-    expand = variant.rotation is Rotation.EXPAND
-    return _regions.rotate(shared.work, variant.degrees, expand=expand)
+    elif kind is VariantKind.CROP:
+        box = _regions.crop_window(rgb.size, variant.keep, variant.anchor.xy)
+    elif variant.rotation is Rotation.STRAIGHTEN:
+        return np.asarray(_regions.rotate_fill(shared.work, variant.degrees))
+    else:
+        expand = variant.rotation is Rotation.EXPAND
+        return np.asarray(_regions.rotate(shared.work, variant.degrees, expand=expand))
+    if box is None:
+        return None
+    left, upper, right, lower = box
+    return shared.pixels[upper:lower, left:right]
 
 
-def _hash_region(region: Image.Image, variant: Variant) -> tuple[dict[Dihedral, PdqHash], int]:
-    dct, quality = dct_from_pixels(pixels_for_pdq(region))
+def _pdq_pixels(view: Pixels) -> Pixels:
+    """What the reference pipeline hashes for these pixels: above 512 on a side, exactly
+    512x512 taking source index ``floor(i * n / 512)``, gathered straight from the view
+    (no copy of a 12-megapixel crop or turn)."""
+    rows, cols = view.shape[:2]
+    if rows <= PREDOWNSAMPLE_SIDE and cols <= PREDOWNSAMPLE_SIDE:
+        return np.ascontiguousarray(view)
+    steps = np.arange(PREDOWNSAMPLE_SIDE)
+    r, c = (steps * rows) // PREDOWNSAMPLE_SIDE, (steps * cols) // PREDOWNSAMPLE_SIDE
+    return np.ascontiguousarray(view[r[:, None], c[None, :]])
+
+
+def _hash_region(region: Pixels, variant: Variant) -> tuple[dict[Dihedral, PdqHash], int]:
+    dct, quality = dct_from_pixels(_pdq_pixels(region))
     if variant.dihedral is Dihedrals.FROM_DCT:
         return dihedral_hashes(dct), quality
     hashes = {Dihedral.ORIGINAL: hash_from_dct(dct)}
     if variant.dihedral is Dihedrals.FROM_PIXELS:
-        for dihedral, op in _TRANSPOSE.items():
-            turned, _ = dct_from_pixels(pixels_for_pdq(region.transpose(op)))
+        for dihedral, turn in _TURN.items():
+            turned, _ = dct_from_pixels(_pdq_pixels(turn(region)))
             hashes[dihedral] = hash_from_dct(turned)
     return hashes, quality
 
@@ -314,7 +356,7 @@ def compute_variants(
         if variant.kind is VariantKind.ROTATED and full_quality < min_quality:
             continue  # the black corners alone would make a confident, meaningless hash
         region = _region(shared, variant)
-        if region is None or min(region.size) < _MIN_SIDE_PX:
+        if region is None or min(region.shape[:2]) < _MIN_SIDE_PX:
             if variant.kind is VariantKind.FULL:  # as plain PDQ: zeros, quality 0
                 out.append(SignalHash(PdqHash(bytes(32)), 0, variant))
             continue
