@@ -287,7 +287,8 @@ class _Shared:
     @property
     def work(self) -> Image.Image:
         if self._work is None:
-            self._work = _regions.working_copy(self.rgb)
+            same = _regions.WORK_SIDE_PX == PREDOWNSAMPLE_SIDE  # one resize serves both
+            self._work = self.smooth if same else _regions.working_copy(self.rgb)
         return self._work
 
 
