@@ -17,7 +17,6 @@ from stopspread.hashing import _regions as regions
 from stopspread.hashing.dihedral import dihedral_hashes
 from stopspread.hashing.signals import (
     _TRANSPOSE,
-    _TURN,
     DEFAULT_SIGNAL_SET,
     SS_IMG_1,
     Anchor,
@@ -107,7 +106,7 @@ def test_turned_copies_match_exactly(
 def test_array_turns_equal_pillow_transposes(original: Image.Image) -> None:
     pixels = np.asarray(original)
     for dihedral, op in _TRANSPOSE.items():
-        assert np.array_equal(_TURN[dihedral](pixels), np.asarray(original.transpose(op)))
+        assert np.array_equal(regions.TURN[dihedral](pixels), np.asarray(original.transpose(op)))
 
 
 def test_transpose_table_agrees_with_the_dct_variants(original: Image.Image) -> None:

@@ -8,15 +8,22 @@ pipeline, so every variant is a plain PDQ hash that any PDQ system can match.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from stopspread.hashing.dihedral import Dihedral
+from stopspread.hashing.image import PREDOWNSAMPLE_SIDE
+from stopspread.hashing.pdq import Pixels
+
 __all__ = [
+    "TURN",
     "content_box",
     "crop_window",
+    "pdq_pixels",
     "rotate",
     "rotate_fill",
     "small_array",
@@ -45,6 +52,31 @@ DETECT_SIDE_PX: Final = 256
 # Rotated variants are made on a copy with this long side: PDQ sees at most 512x512 and
 # then blurs with a 4-pixel tent, so nothing it uses is lost, and a rotation costs ~2 ms.
 WORK_SIDE_PX: Final = 512
+
+
+# The same turns as views of an HxWx3 array (no copy); equal to Pillow's transposes pixel
+# for pixel (tests/hashing/test_signals.py).
+TURN: Final[dict[Dihedral, Callable[[Pixels], Pixels]]] = {
+    Dihedral.ROTATE_90: lambda a: np.rot90(a, 1),
+    Dihedral.ROTATE_180: lambda a: a[::-1, ::-1],
+    Dihedral.ROTATE_270: lambda a: np.rot90(a, -1),
+    Dihedral.FLIP_X: lambda a: a[::-1],
+    Dihedral.FLIP_Y: lambda a: a[:, ::-1],
+    Dihedral.FLIP_PLUS_1: lambda a: a.transpose(1, 0, 2),
+    Dihedral.FLIP_MINUS_1: lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+}
+
+
+def pdq_pixels(view: Pixels) -> Pixels:
+    """What the reference pipeline hashes for these pixels: above 512 on a side, exactly
+    512x512 taking source index ``floor(i * n / 512)``, gathered straight from the view
+    (no copy of a 12-megapixel crop or turn)."""
+    rows, cols = view.shape[:2]
+    if rows <= PREDOWNSAMPLE_SIDE and cols <= PREDOWNSAMPLE_SIDE:
+        return np.ascontiguousarray(view)
+    steps = np.arange(PREDOWNSAMPLE_SIDE)
+    r, c = (steps * rows) // PREDOWNSAMPLE_SIDE, (steps * cols) // PREDOWNSAMPLE_SIDE
+    return np.ascontiguousarray(view[r[:, None], c[None, :]])
 
 
 def working_copy(image: Image.Image, side: int = WORK_SIDE_PX) -> Image.Image:

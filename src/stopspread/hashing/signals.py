@@ -15,7 +15,6 @@ with query hashes made under the same recipe. Change the recipe, change the vers
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -94,16 +93,6 @@ class Dihedrals(Enum):
     FROM_PIXELS = "pixels"  # 7 more PDQs of the really turned pixels: what a query sees
 
 
-# The same turns as views of an HxWx3 array (no copy); equal to _TRANSPOSE pixel for pixel.
-_TURN: Final[dict[Dihedral, Callable[[Pixels], Pixels]]] = {
-    Dihedral.ROTATE_90: lambda a: np.rot90(a, 1),
-    Dihedral.ROTATE_180: lambda a: a[::-1, ::-1],
-    Dihedral.ROTATE_270: lambda a: np.rot90(a, -1),
-    Dihedral.FLIP_X: lambda a: a[::-1],
-    Dihedral.FLIP_Y: lambda a: a[:, ::-1],
-    Dihedral.FLIP_PLUS_1: lambda a: a.transpose(1, 0, 2),
-    Dihedral.FLIP_MINUS_1: lambda a: a[::-1, ::-1].transpose(1, 0, 2),
-}
 # The Pillow operation that turns an image the way each dihedral variant says
 # (checked against the DCT variants in tests/hashing/test_signals.py).
 _TRANSPOSE: Final = {
@@ -317,26 +306,14 @@ def _region(shared: _Shared, variant: Variant) -> Pixels | None:
     return shared.pixels[upper:lower, left:right]
 
 
-def _pdq_pixels(view: Pixels) -> Pixels:
-    """What the reference pipeline hashes for these pixels: above 512 on a side, exactly
-    512x512 taking source index ``floor(i * n / 512)``, gathered straight from the view
-    (no copy of a 12-megapixel crop or turn)."""
-    rows, cols = view.shape[:2]
-    if rows <= PREDOWNSAMPLE_SIDE and cols <= PREDOWNSAMPLE_SIDE:
-        return np.ascontiguousarray(view)
-    steps = np.arange(PREDOWNSAMPLE_SIDE)
-    r, c = (steps * rows) // PREDOWNSAMPLE_SIDE, (steps * cols) // PREDOWNSAMPLE_SIDE
-    return np.ascontiguousarray(view[r[:, None], c[None, :]])
-
-
 def _hash_region(region: Pixels, variant: Variant) -> tuple[dict[Dihedral, PdqHash], int]:
-    dct, quality = dct_from_pixels(_pdq_pixels(region))
+    dct, quality = dct_from_pixels(_regions.pdq_pixels(region))
     if variant.dihedral is Dihedrals.FROM_DCT:
         return dihedral_hashes(dct), quality
     hashes = {Dihedral.ORIGINAL: hash_from_dct(dct)}
     if variant.dihedral is Dihedrals.FROM_PIXELS:
-        for dihedral, turn in _TURN.items():
-            turned, _ = dct_from_pixels(_pdq_pixels(turn(region)))
+        for dihedral, turn in _regions.TURN.items():
+            turned, _ = dct_from_pixels(_regions.pdq_pixels(turn(region)))
             hashes[dihedral] = hash_from_dct(turned)
     return hashes, quality
 
