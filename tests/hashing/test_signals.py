@@ -15,6 +15,7 @@ from stopspread.errors import UnsupportedMediaError
 from stopspread.hashing import PDQ_MATCH_DISTANCE, Dihedral, dct_from_pixels, hash_image
 from stopspread.hashing import _regions as regions
 from stopspread.hashing.dihedral import dihedral_hashes
+from stopspread.hashing.image import pixels_for_pdq
 from stopspread.hashing.signals import (
     _TRANSPOSE,
     DEFAULT_SIGNAL_SET,
@@ -103,10 +104,15 @@ def test_turned_copies_match_exactly(
     assert best([SignalHash(hash_image(turned).pdq, 100, Variant(VariantKind.FULL))], enrolled) == 0
 
 
-def test_array_turns_equal_pillow_transposes(original: Image.Image) -> None:
-    pixels = np.asarray(original)
+@pytest.mark.parametrize("size", [(640, 480), (300, 200), (700, 90)])
+def test_array_turns_equal_pillow_transposes(size: tuple[int, int]) -> None:
+    img = photo(5, size)
+    pixels = np.asarray(img)
     for dihedral, op in _TRANSPOSE.items():
-        assert np.array_equal(regions.TURN[dihedral](pixels), np.asarray(original.transpose(op)))
+        turned = np.asarray(img.transpose(op))
+        assert np.array_equal(regions.turn(pixels, dihedral), turned)
+        expected = np.asarray(pixels_for_pdq(img.transpose(op)))
+        assert np.array_equal(regions.pdq_pixels(pixels, dihedral), expected)
 
 
 def test_transpose_table_agrees_with_the_dct_variants(original: Image.Image) -> None:

@@ -8,7 +8,6 @@ pipeline, so every variant is a plain PDQ hash that any PDQ system can match.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Final
 
 import numpy as np
@@ -20,7 +19,6 @@ from stopspread.hashing.image import PREDOWNSAMPLE_SIDE
 from stopspread.hashing.pdq import Pixels
 
 __all__ = [
-    "TURN",
     "content_box",
     "crop_window",
     "pdq_pixels",
@@ -28,6 +26,7 @@ __all__ = [
     "rotate_fill",
     "small_array",
     "trim_box",
+    "turn",
     "working_copy",
 ]
 
@@ -54,29 +53,45 @@ DETECT_SIDE_PX: Final = 256
 WORK_SIDE_PX: Final = 512
 
 
-# The same turns as views of an HxWx3 array (no copy); equal to Pillow's transposes pixel
-# for pixel (tests/hashing/test_signals.py).
-TURN: Final[dict[Dihedral, Callable[[Pixels], Pixels]]] = {
-    Dihedral.ROTATE_90: lambda a: np.rot90(a, 1),
-    Dihedral.ROTATE_180: lambda a: a[::-1, ::-1],
-    Dihedral.ROTATE_270: lambda a: np.rot90(a, -1),
-    Dihedral.FLIP_X: lambda a: a[::-1],
-    Dihedral.FLIP_Y: lambda a: a[:, ::-1],
-    Dihedral.FLIP_PLUS_1: lambda a: a.transpose(1, 0, 2),
-    Dihedral.FLIP_MINUS_1: lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+# Each turn as (swap axes, flip rows, flip columns): turned = swap(flip(pixels)), the same
+# pixels as Pillow's transposes (tests/hashing/test_signals.py checks it).
+_TURN_SPEC: Final = {
+    Dihedral.ORIGINAL: (False, False, False),
+    Dihedral.ROTATE_90: (True, False, True),
+    Dihedral.ROTATE_180: (False, True, True),
+    Dihedral.ROTATE_270: (True, True, False),
+    Dihedral.FLIP_X: (False, True, False),
+    Dihedral.FLIP_Y: (False, False, True),
+    Dihedral.FLIP_PLUS_1: (True, False, False),
+    Dihedral.FLIP_MINUS_1: (True, True, True),
 }
 
 
-def pdq_pixels(view: Pixels) -> Pixels:
-    """What the reference pipeline hashes for these pixels: above 512 on a side, exactly
-    512x512 taking source index ``floor(i * n / 512)``, gathered straight from the view
-    (no copy of a 12-megapixel crop or turn)."""
-    rows, cols = view.shape[:2]
+def turn(pixels: Pixels, dihedral: Dihedral) -> Pixels:
+    """``pixels`` turned as ``dihedral`` says, as a view (no copy)."""
+    swap, flip_rows, flip_cols = _TURN_SPEC[dihedral]
+    out = pixels[::-1] if flip_rows else pixels
+    out = out[:, ::-1] if flip_cols else out
+    return out.swapaxes(0, 1) if swap else out
+
+
+def pdq_pixels(pixels: Pixels, dihedral: Dihedral = Dihedral.ORIGINAL) -> Pixels:
+    """What the reference pipeline hashes for ``pixels`` turned as ``dihedral`` says: above
+    512 on a side, exactly 512x512 taking source index ``floor(i * n / 512)`` of the turned
+    image. Gathered from the unturned rows, so a 12-megapixel image is never copied whole."""
+    swap, flip_rows, flip_cols = _TURN_SPEC[dihedral]
+    rows, cols = pixels.shape[:2]
     if rows <= PREDOWNSAMPLE_SIDE and cols <= PREDOWNSAMPLE_SIDE:
-        return np.ascontiguousarray(view)
+        return np.ascontiguousarray(turn(pixels, dihedral))
     steps = np.arange(PREDOWNSAMPLE_SIDE)
-    r, c = (steps * rows) // PREDOWNSAMPLE_SIDE, (steps * cols) // PREDOWNSAMPLE_SIDE
-    return np.ascontiguousarray(view[r[:, None], c[None, :]])
+    turned_rows, turned_cols = (cols, rows) if swap else (rows, cols)
+    pick_r = (steps * turned_rows) // PREDOWNSAMPLE_SIDE
+    pick_c = (steps * turned_cols) // PREDOWNSAMPLE_SIDE
+    src_r, src_c = (pick_c, pick_r) if swap else (pick_r, pick_c)
+    src_r = rows - 1 - src_r if flip_rows else src_r
+    src_c = cols - 1 - src_c if flip_cols else src_c
+    sampled = pixels.take(src_r, axis=0).take(src_c, axis=1)
+    return np.ascontiguousarray(sampled.swapaxes(0, 1) if swap else sampled)
 
 
 def working_copy(image: Image.Image, side: int = WORK_SIDE_PX) -> Image.Image:

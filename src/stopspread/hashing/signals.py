@@ -312,8 +312,8 @@ def _hash_region(region: Pixels, variant: Variant) -> tuple[dict[Dihedral, PdqHa
         return dihedral_hashes(dct), quality
     hashes = {Dihedral.ORIGINAL: hash_from_dct(dct)}
     if variant.dihedral is Dihedrals.FROM_PIXELS:
-        for dihedral, turn in _regions.TURN.items():
-            turned, _ = dct_from_pixels(_regions.pdq_pixels(turn(region)))
+        for dihedral in _TRANSPOSE:
+            turned, _ = dct_from_pixels(_regions.pdq_pixels(region, dihedral))
             hashes[dihedral] = hash_from_dct(turned)
     return hashes, quality
 
