@@ -124,6 +124,11 @@ STRATEGIES = [
     _s("ss-img-1, plain query", SHIP_E, "q-full"),
     _s("ss-img-1", SHIP_E, "q-full q-smooth q-trim q-content q-win"),
     _s(
+        "lean",
+        "full full-dihpx smooth trim win rot-s rot-l rotc-s rote-s",
+        "q-full q-smooth q-trim q-content q-win",
+    ),
+    _s(
         "everything",
         f"{SHIP_E} full-dih grid80 crop-c",
         "q-full q-smooth q-trim q-content q-win",
@@ -341,7 +346,7 @@ def assemble(results: list[dict]) -> tuple[Hashes, Hashes, np.ndarray, np.ndarra
     return _stack(e_rows), _stack(q_rows), np.array(q_image), np.array(q_family)
 
 
-def summarise(results, enrolled, runs, q_image, q_family, slices, names) -> dict:
+def summarise(results, enrolled, runs, q_image, q_family, slices, names, min_q) -> dict:
     n_img = len(results)
     q_ms: dict[str, float] = defaultdict(float)
     for res in results:
@@ -350,7 +355,8 @@ def summarise(results, enrolled, runs, q_image, q_family, slices, names) -> dict
     report: dict = {"images": n_img, "queries": len(q_image), "strategies": {}}
     ship = [r["ship_ms"] for r in results if r["ship_ms"] is not None]
     report["enrol_ms_ss_img_1_median"] = float(np.median(ship)) if ship else None
-    hashable = np.array([r["quality"] >= PDQ_MIN_QUALITY for r in results])
+    hashable = np.array([r["quality"] >= min_q for r in results])
+    report["min_quality_enrolled"] = min_q
     report["hashable_originals"] = {
         sl: [int(hashable[slices == sl].sum()), int((slices == sl).sum())]
         for sl in ["everyday", "astro", "cutout"]
@@ -436,6 +442,13 @@ def main() -> None:
     ap.add_argument("--markdown", type=Path, default=Path("bench/out/robustness.md"))
     ap.add_argument("--tolerance", action="store_true", help="only the geometry probe")
     ap.add_argument("--reuse", action="store_true", help="reuse the hashes of the last run")
+    ap.add_argument("--cache", type=Path, default=Path("bench/out/robustness.hashes.pkl"))
+    ap.add_argument(
+        "--min-quality-enrolled",
+        type=int,
+        default=SS_IMG_1.min_enrolled_quality,
+        help="enrolled hashes under this PDQ quality never match",
+    )
     args = ap.parse_args()
     if args.tolerance:
         print(tolerance(args.corpus))
@@ -444,7 +457,7 @@ def main() -> None:
     rows = load_corpus(args.corpus, 20 if args.quick else args.limit)
     print(f"{len(rows)} originals x {len(rt.FAMILIES) + 1} queries", file=sys.stderr)
     t0 = time.perf_counter()
-    cache = args.out.with_suffix(".hashes.pkl")
+    cache = args.cache
     if args.reuse:
         results = pickle.loads(cache.read_bytes())
     else:
@@ -456,7 +469,7 @@ def main() -> None:
     n_q, n_i = len(q_image), len(rows)
     # Meta's rule: hashes of quality < 50 never match (dark, sparse images collide at 0-2 bits).
     reliable = group_distances(
-        enrolled.select(enrolled.quality >= PDQ_MIN_QUALITY),
+        enrolled.select(enrolled.quality >= args.min_quality_enrolled),
         queries.select(queries.quality >= PDQ_MIN_QUALITY),
         n_q,
         n_i,
@@ -471,7 +484,9 @@ def main() -> None:
     t2 = time.perf_counter()
     slices = np.array([c for _, c in rows])
     names = [Path(f).name for f, _ in rows]
-    report = summarise(results, enrolled, runs, q_image, q_family, slices, names)
+    report = summarise(
+        results, enrolled, runs, q_image, q_family, slices, names, args.min_quality_enrolled
+    )
     report["seconds"] = {"hashing": t1 - t0, "matching": t2 - t1}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))

@@ -28,6 +28,7 @@ from stopspread.hashing.signals import (
     VariantKind,
     compute_variants,
     enrolment_hashes,
+    is_match,
     query_hashes,
 )
 
@@ -66,7 +67,8 @@ def test_recipe_is_versioned_and_bounded() -> None:
     assert SS_IMG_1.version == "ss-img-1"
     assert SS_IMG_1.max_enrolment_pdqs <= 40  # one decode, browser budget
     assert SS_IMG_1.max_query_pdqs <= 8
-    assert SS_IMG_1.match_distance == PDQ_MATCH_DISTANCE
+    assert SS_IMG_1.match_distance <= PDQ_MATCH_DISTANCE
+    assert SS_IMG_1.min_enrolled_quality >= SS_IMG_1.min_query_quality >= 50
 
 
 def test_first_enrolled_hash_is_plain_pdq(
@@ -226,3 +228,16 @@ def test_trim_and_content_boxes(original: Image.Image) -> None:
 def test_compute_variants_skips_what_does_not_apply(original: Image.Image) -> None:
     out = compute_variants(original, (Variant(VariantKind.TRIMMED),))
     assert out == []
+
+
+def test_decision_rule(original: Image.Image, enrolled: list[SignalHash]) -> None:
+    assert is_match(query_hashes(ImageOps.mirror(original)), enrolled)
+    assert is_match(query_hashes(original.resize((320, 240))), enrolled)
+    assert not is_match(query_hashes(photo(2)), enrolled)
+
+
+def test_low_quality_enrolled_hashes_never_match() -> None:
+    flat = Image.new("RGB", (300, 200), (120, 130, 140))
+    enrolled = enrolment_hashes(flat)
+    assert enrolled[0].quality < SS_IMG_1.min_enrolled_quality
+    assert not is_match(query_hashes(flat), enrolled)

@@ -29,6 +29,7 @@ from stopspread.hashing.signals import (
     SignalSet,
     Variant,
     enrolment_hashes,
+    is_match,
     query_hashes,
 )
 
@@ -59,5 +60,6 @@ __all__ = [
     "hash_image",
     "hash_many",
     "hash_pixels",
+    "is_match",
     "query_hashes",
 ]
