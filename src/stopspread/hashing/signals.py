@@ -232,8 +232,8 @@ SS_IMG_1: Final = SignalSet(
     version="ss-img-1",
     enrolment=(
         Variant(VariantKind.FULL, dihedral=Dihedrals.FROM_PIXELS),
-        Variant(VariantKind.SMOOTH, dihedral=Dihedrals.FROM_DCT),
-        Variant(VariantKind.TRIMMED, dihedral=Dihedrals.FROM_DCT),
+        Variant(VariantKind.SMOOTH),
+        Variant(VariantKind.TRIMMED),
         *SHARED_WINDOWS,
         *_rotations(Rotation.STRAIGHTEN, SMALL_ANGLES_DEG + LARGER_ANGLES_DEG),
         *_rotations(Rotation.CORNERS, SMALL_ANGLES_DEG),
