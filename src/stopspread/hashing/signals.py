@@ -1,17 +1,16 @@
 """Signal sets: which PDQ hashes are computed from one image, at enrolment and at query.
 
-One PDQ of the whole image misses copies that were cropped, framed, padded or
-slightly rotated (see ``docs/robustness.md``). A signal set closes most of that gap
-while staying plain PDQ: at enrolment the survivor's device decodes the photo once
-and hashes a bounded list of *variants* (the whole image and its 7 rotations/flips,
-border-trimmed, crops, small rotations); at query time a platform hashes a few
-variants of the upload (the whole image, border-trimmed, the photo inside a
-screenshot). Any query hash within the match distance of any enrolled hash is a
-match, so the enrolled hashes go into any PDQ index unchanged.
+One PDQ of the whole image misses copies that were framed, padded, captioned, flipped
+or slightly rotated (see ``docs/robustness.md``). A signal set closes much of that gap
+while staying plain PDQ: at enrolment the survivor's device decodes the photo once and
+hashes a bounded list of *variants* (the whole image and its 7 turns/flips, a smoothed
+copy, the image without flat borders, windows, small rotations); at query time a
+platform hashes a few variants of the upload (the whole image, smoothed, without flat
+borders, the photo inside a screenshot, the same windows). :func:`is_match` is the
+decision rule; the enrolled hashes go into any PDQ index unchanged.
 
 A signal set is versioned: hashes made under ``"ss-img-1"`` are only comparable
-with query hashes made under the same recipe. Change the recipe, change the version.
-"""
+with query hashes made under the same recipe. Change the recipe, change the version."""
 
 from __future__ import annotations
 
