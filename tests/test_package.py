@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "stopspread.hashing.sniff",
     "stopspread.hashing.video",
     "stopspread.hashing.vpdq",
+    "stopspread.hashing.signals",
     "stopspread.matching",
     "stopspread.matching.video",
     "stopspread.config",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,14 +19,27 @@ from stopspread.hashing import (
     DecodeLimits,
     Dihedral,
     ImageHashes,
+    ImageSource,
     Pipeline,
     VideoMode,
     hash_many,
 )
 from stopspread.hashing._decode import read_capped
+from stopspread.hashing.signals import (
+    DEFAULT_SIGNAL_SET,
+    SignalHash,
+    enrolment_hashes,
+    query_hashes,
+)
 from stopspread.hashing.sniff import MediaKind, sniff_media
 
-__all__ = ["format_json", "format_text", "hash_command"]
+__all__ = [
+    "format_json",
+    "format_signals_json",
+    "format_signals_text",
+    "format_text",
+    "hash_command",
+]
 
 
 def format_text(hashes: ImageHashes, name: str, digests: bool) -> list[str]:
@@ -58,6 +72,27 @@ def format_json(hashes: ImageHashes, name: str) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
+def format_signals_text(signals: list[SignalHash], name: str) -> list[str]:
+    """``<set>:<variant> <hex> <quality> <path>`` lines, one per signal-set hash."""
+    version = DEFAULT_SIGNAL_SET.version
+    return [f"{version}:{h.tag} {h.hash.hex} {h.quality} {name}" for h in signals]
+
+
+def format_signals_json(signals: list[SignalHash], role: str) -> dict[str, Any]:
+    return {
+        "version": DEFAULT_SIGNAL_SET.version,
+        "role": role,
+        "hashes": [{"variant": h.tag, "pdq": h.hash.hex, "quality": h.quality} for h in signals],
+    }
+
+
+def _signals(source: ImageSource, role: str, limits: DecodeLimits) -> list[SignalHash]:
+    """The signal-set hashes of one input (decoded a second time: simple, and cheap
+    next to the ~30 PDQs of an enrolment)."""
+    compute = enrolment_hashes if role == "enrolment" else query_hashes
+    return compute(source, limits=limits)
+
+
 def _read_stdin(inputs: list[str | Path], limits: DecodeLimits) -> list[str | Path | bytes]:
     """Replace ``-`` by the bytes of standard input (read once, capped)."""
     if STDIN not in inputs:
@@ -80,17 +115,33 @@ def _report_error(name: str, exc: MediaError, as_json: bool, out: TextIO) -> Non
         out.write(json.dumps({"path": name, "error": str(exc), "kind": type(exc).__name__}) + "\n")
 
 
-def _emit_image(result: BatchItem, name: str, as_json: bool, digests: bool, out: TextIO) -> bool:
-    """Print one image's hashes; False when it failed."""
+@dataclass(frozen=True, slots=True)
+class _ImageOutput:
+    """How image results are printed."""
+
+    as_json: bool
+    digests: bool
+    signal_role: str | None
+    limits: DecodeLimits
+
+
+def _emit_image(result: BatchItem, name: str, how: _ImageOutput, out: TextIO) -> bool:
+    """Print one image's hashes (and its signal set when asked); False when it failed."""
     if result.error is not None:
-        _report_error(name, result.error, as_json, out)
+        _report_error(name, result.error, how.as_json, out)
         return False
     if result.hashes is not None:
         h = result.hashes
-        if as_json:
-            out.write(format_json(h, name) + "\n")
+        role = how.signal_role
+        signals = _signals(result.source, role, how.limits) if role else []
+        if how.as_json:
+            record = json.loads(format_json(h, name))
+            if role:
+                record["signal_set"] = format_signals_json(signals, role)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
-            out.write("\n".join(format_text(h, name, digests)) + "\n")
+            lines = format_text(h, name, how.digests) + format_signals_text(signals, name)
+            out.write("\n".join(lines) + "\n")
         if h.low_quality:
             _warn_low_quality(name, h.quality)
     return True
@@ -115,6 +166,13 @@ def _is_video(item: str | Path) -> bool:
     help="Refuse images with more pixels (decompression bombs).",
 )
 @click.option(
+    "--signal-set",
+    "signal_role",
+    type=click.Choice(["enrolment", "query"]),
+    default=None,
+    help="Images: also print the hashes of the default signal set (ss-img-1) for this role.",
+)
+@click.option(
     "--seconds-per-hash",
     type=click.FloatRange(min=0),
     default=1.0,
@@ -130,6 +188,7 @@ def hash_command(
     dihedral: bool,
     fast: bool,
     digests: bool,
+    signal_role: str | None,
     jobs: int | None,
     max_megapixels: float,
     seconds_per_hash: float,
@@ -146,6 +205,7 @@ def hash_command(
     Exit status: 0 all hashed, 1 some failed, 2 usage error.
     """
     limits = DecodeLimits(max_pixels=int(max_megapixels * 1e6))
+    how = _ImageOutput(as_json, digests, signal_role, limits)
     inputs, problems = expand_paths(paths)
     failed = bool(problems)
     for problem in problems:
@@ -175,7 +235,7 @@ def hash_command(
                     as_json=as_json, digests=digests, header=header,
                 )  # fmt: skip
             else:
-                ok = _emit_image(next(results), name, as_json, digests, out)
+                ok = _emit_image(next(results), name, how, out)
             failed = failed or not ok
             out.flush()
             bar.update(1)

@@ -1,4 +1,5 @@
-"""Hashing: PDQ (bit-exact with Meta's reference), dihedral variants, vPDQ video, digests.
+"""Hashing: PDQ (bit-exact with Meta's reference), dihedral variants, signal sets,
+vPDQ video, digests.
 
 A pure library: no database, no web framework, no network.
 
@@ -23,6 +24,15 @@ from stopspread.hashing.pdq import (
     hash_from_dct,
     hash_pixels,
 )
+from stopspread.hashing.signals import (
+    DEFAULT_SIGNAL_SET,
+    SignalHash,
+    SignalSet,
+    Variant,
+    enrolment_hashes,
+    is_match,
+    query_hashes,
+)
 from stopspread.hashing.video import VideoHashes, hash_video
 from stopspread.hashing.vpdq import (
     DEFAULT_VIDEO_LIMITS,
@@ -35,6 +45,7 @@ from stopspread.hashing.vpdq import (
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_SIGNAL_SET",
     "DEFAULT_VIDEO_LIMITS",
     "PDQ_MATCH_DISTANCE",
     "PDQ_MIN_QUALITY",
@@ -48,6 +59,9 @@ __all__ = [
     "PdqHash",
     "PdqResult",
     "Pipeline",
+    "SignalHash",
+    "SignalSet",
+    "Variant",
     "VideoHashes",
     "VideoLimits",
     "VideoMode",
@@ -56,11 +70,14 @@ __all__ = [
     "digest_file",
     "dihedral_dct",
     "dihedral_hashes",
+    "enrolment_hashes",
     "format_vpdq",
     "hash_from_dct",
     "hash_image",
     "hash_many",
     "hash_pixels",
     "hash_video",
+    "is_match",
     "parse_vpdq",
+    "query_hashes",
 ]
