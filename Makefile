@@ -9,12 +9,12 @@ STAMP  := $(VENV)/.installed
 # PostgreSQL for the storage tests (they start a throwaway cluster of their own).
 APT_PACKAGES := gcc g++ postgresql
 
-.PHONY: run test lint typecheck unit apt venv bench bench-api clean
+.PHONY: run test lint typecheck unit apt venv bench-deps bench bench-index bench-video bench-robustness bench-api clean
 
 $(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matching/_mihcore.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -42,10 +42,24 @@ unit: $(STAMP)
 
 test: apt $(STAMP) lint typecheck unit
 
-bench: $(STAMP)
+# Benchmarks are run by hand; their anchors (pdqhash, imagehash, faiss, matplotlib) are
+# installed only here, not for the tests. bench/video.py's docstring says how to build vpdq.
+bench-deps: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+
+bench: bench-deps
 	$(PY) bench/hashing.py
 
-bench-api: $(STAMP)
+bench-index: bench-deps
+	$(PY) bench/index.py
+
+bench-video: bench-deps
+	$(PY) bench/video.py
+
+bench-robustness: bench-deps
+	$(PY) bench/robustness.py
+
+bench-api: bench-deps
 	$(PY) bench/api.py
 
 clean:
