@@ -11,7 +11,16 @@ from stopspread.errors import MediaError
 from stopspread.hashing import VideoHashes, VideoMode, format_vpdq, hash_video
 from stopspread.hashing.vpdq import VideoLimits
 
-__all__ = ["emit_video", "format_video_json", "format_video_text"]
+__all__ = ["emit_video", "format_video_json", "format_video_text", "seconds_per_hash_option"]
+
+# Shared by `hash` and `match`: how densely video frames are sampled.
+seconds_per_hash_option = click.option(
+    "--seconds-per-hash",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Videos: hash one frame per this many seconds; 0 = every frame.",
+)
 
 
 def format_video_text(video: VideoHashes, name: str, digests: bool, header: bool) -> str:

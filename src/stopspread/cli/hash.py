@@ -12,7 +12,7 @@ from typing import Any, TextIO
 import click
 
 from stopspread.cli._inputs import STDIN, expand_paths
-from stopspread.cli._video import emit_video
+from stopspread.cli._video import emit_video, seconds_per_hash_option
 from stopspread.errors import MediaError
 from stopspread.hashing import (
     BatchItem,
@@ -172,13 +172,7 @@ def _is_video(item: str | Path) -> bool:
     default=None,
     help="Images: also print the hashes of the default signal set (ss-img-1) for this role.",
 )
-@click.option(
-    "--seconds-per-hash",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="Videos: hash one frame per this many seconds; 0 = every frame.",
-)
+@seconds_per_hash_option
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar on stderr [when a terminal]."
 )

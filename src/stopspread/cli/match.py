@@ -18,6 +18,7 @@ from typing import Final, NoReturn
 
 import click
 
+from stopspread.cli._video import seconds_per_hash_option
 from stopspread.errors import HashFormatError, MediaError, StopSpreadError
 from stopspread.hashing import FrameHash, PdqHash, VideoMode, hash_image, hash_video
 from stopspread.hashing.image import Pipeline
@@ -128,13 +129,7 @@ def _fail(name: str, exc: Exception) -> NoReturn:
     help="Share of a side's frames that must match.",
 )
 @click.option("--fast", is_flag=True, help="Videos: keyframes only, shrunk (a few bits of drift).")
-@click.option(
-    "--seconds-per-hash",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="Videos: one frame per this many seconds; 0 = every frame.",
-)
+@seconds_per_hash_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 def match_command(
     query: Path, compared: Path, rule: str, percent: float, fast: bool,

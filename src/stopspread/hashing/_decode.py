@@ -22,7 +22,15 @@ from stopspread.errors import (
     UnsupportedMediaError,
 )
 
-__all__ = ["DEFAULT_LIMITS", "DecodeLimits", "ImageSource", "open_image", "read_capped", "to_rgb"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DecodeLimits",
+    "ImageSource",
+    "open_image",
+    "open_source",
+    "read_capped",
+    "to_rgb",
+]
 
 ImageSource = str | Path | bytes | bytearray | memoryview | Image.Image
 
@@ -98,6 +106,18 @@ def open_image(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Image.Imag
 def _available_formats() -> tuple[str, ...]:
     Image.init()  # registers every plugin once; cheap after the first call
     return tuple(f for f in ALLOWED_FORMATS if f in Image.OPEN)
+
+
+def open_source(source: ImageSource, limits: DecodeLimits) -> tuple[Image.Image, bytes | None]:
+    """A path, the file's bytes or a Pillow image, opened (not yet decoded) and size-checked.
+
+    Returns the image and the file bytes (``None`` for a Pillow image), for digests.
+    """
+    if isinstance(source, Image.Image):
+        check_pixels(source.size, limits)
+        return source, None
+    data = read_file(Path(source), limits) if isinstance(source, str | Path) else bytes(source)
+    return open_image(data, limits), data
 
 
 def check_pixels(size: tuple[int, int], limits: DecodeLimits) -> None:

@@ -13,18 +13,13 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from PIL import Image
 
 from stopspread.errors import MediaError
 from stopspread.hashing._decode import (
     DEFAULT_LIMITS,
     DecodeLimits,
     ImageSource,
-    check_pixels,
-    open_image,
-    read_file,
+    open_source,
 )
 from stopspread.hashing.digest import FileDigests, digest_bytes
 from stopspread.hashing.dihedral import Dihedral, dihedral_hashes
@@ -81,14 +76,8 @@ def hash_image(
     Raises :class:`~stopspread.errors.MediaError` subclasses for input that is
     too large, not an image, or damaged.
     """
-    file_digests: FileDigests | None = None
-    if isinstance(source, Image.Image):
-        check_pixels(source.size, limits)
-        image = source
-    else:
-        data = read_file(Path(source), limits) if isinstance(source, str | Path) else bytes(source)
-        image = open_image(data, limits)
-        file_digests = digest_bytes(data) if digests else None
+    image, data = open_source(source, limits)
+    file_digests = digest_bytes(data) if digests and data is not None else None
     width, height = image.size
     dct, quality = dct_for_image(image, pipeline)
     if width < 5 or height < 5:  # the reference hashes tiny images to zeros

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -28,10 +27,8 @@ from stopspread.hashing._decode import (
     DEFAULT_LIMITS,
     DecodeLimits,
     ImageSource,
-    check_pixels,
     load,
-    open_image,
-    read_file,
+    open_source,
     to_rgb,
 )
 from stopspread.hashing.dihedral import Dihedral, dihedral_hashes
@@ -362,11 +359,7 @@ def compute_variants(
 
 
 def _decode(source: ImageSource, limits: DecodeLimits) -> Image.Image:
-    if isinstance(source, Image.Image):
-        check_pixels(source.size, limits)
-        return source
-    data = read_file(Path(source), limits) if isinstance(source, str | Path) else bytes(source)
-    return open_image(data, limits)
+    return open_source(source, limits)[0]
 
 
 def enrolment_hashes(
