@@ -124,7 +124,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "hashing")
     args = ap.parse_args()
     inputs = make_inputs(args.source, args.photos, args.out)
-    origin = "real photos from " + str(args.source) if args.source.is_dir() else "synthetic images"
+    source = args.source.resolve()
+    shown = source.relative_to(ROOT) if source.is_relative_to(ROOT) else source.name
+    origin = f"real photos from {shown}" if source.is_dir() else "synthetic images"
     print(f"inputs: {args.photos} JPEGs per size (q=90), {origin}; cores: {os.cpu_count()}")
     fns = contenders()
     print(f"\n{'size':>11} | " + " | ".join(f"{n:>15}" for n in fns) + " | fast drift mean/max")
