@@ -8,7 +8,7 @@ from typing import Any, TextIO
 import click
 
 from stopspread.errors import MediaError
-from stopspread.hashing import VideoHashes, VideoMode, format_vpdq, hash_video
+from stopspread.hashing import VideoHashes, VideoMode, VideoSandbox, format_vpdq, hash_video
 from stopspread.hashing.vpdq import VideoLimits
 
 __all__ = ["emit_video", "format_video_json", "format_video_text", "seconds_per_hash_option"]
@@ -65,10 +65,17 @@ def emit_video(
     as_json: bool,
     digests: bool,
     header: bool,
+    sandbox: VideoSandbox | None = None,
 ) -> bool:
     """Hash one video and print it; False (and a message on stderr) when it failed."""
     try:
-        video = hash_video(path, mode=mode, seconds_per_hash=seconds_per_hash, limits=VideoLimits())
+        video = hash_video(
+            path,
+            mode=mode,
+            seconds_per_hash=seconds_per_hash,
+            limits=VideoLimits(),
+            sandbox=sandbox,
+        )
     except MediaError as exc:
         click.echo(f"stopspread: {path}: {exc}", err=True)
         if as_json:

@@ -22,6 +22,7 @@ from stopspread.hashing import (
     ImageSource,
     Pipeline,
     VideoMode,
+    VideoSandbox,
     hash_many,
 )
 from stopspread.hashing._decode import read_capped
@@ -218,15 +219,18 @@ def hash_command(
     mode = VideoMode.FAST if fast else VideoMode.REFERENCE
     # A header names each video unless one file was named: then the output is a hash file.
     header = len(inputs) > 1 or any(Path(p).is_dir() for p in paths)
-    with click.progressbar(
-        length=len(inputs), label="hashing", file=sys.stderr if show_bar else io.StringIO()
-    ) as bar:
+    bar_file = sys.stderr if show_bar else io.StringIO()
+    # One warm decoder process serves every video of the run (started on first use).
+    with (
+        VideoSandbox() as sandbox,
+        click.progressbar(length=len(inputs), label="hashing", file=bar_file) as bar,
+    ):
         for item, video in zip(inputs, videos, strict=True):
             name = _name(item)
             if video:
                 ok = emit_video(
                     name, out, mode=mode, seconds_per_hash=seconds_per_hash,
-                    as_json=as_json, digests=digests, header=header,
+                    as_json=as_json, digests=digests, header=header, sandbox=sandbox,
                 )  # fmt: skip
             else:
                 ok = _emit_image(next(results), name, how, out)

@@ -33,7 +33,7 @@ from stopspread.hashing.signals import (
     is_match,
     query_hashes,
 )
-from stopspread.hashing.video import VideoHashes, hash_video
+from stopspread.hashing.video import VideoHashes, VideoSandbox, hash_video
 from stopspread.hashing.vpdq import (
     DEFAULT_VIDEO_LIMITS,
     FrameHash,
@@ -65,6 +65,7 @@ __all__ = [
     "VideoHashes",
     "VideoLimits",
     "VideoMode",
+    "VideoSandbox",
     "dct_from_pixels",
     "digest_bytes",
     "digest_file",

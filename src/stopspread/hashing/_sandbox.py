@@ -124,18 +124,17 @@ def _set_limits(limits: VideoLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core dumps of hostile media
 
 
-def _child_main() -> None:
-    request = json.loads(sys.stdin.buffer.read())
+def _decode_reply(request: dict[str, Any]) -> dict[str, Any]:
+    """Decode one requested file (limits already set); every outcome is a JSON-able reply."""
     limits = VideoLimits(**request["limits"])
-    _set_limits(limits)
-    # Imported after the limits are set: PyAV and FFmpeg load under them.
+    # Imported here: in a one-shot child, after the limits are set, so PyAV loads under them.
     from stopspread.hashing._video_decode import decode_and_hash
 
     try:
         video = decode_and_hash(
             request["path"], VideoMode(request["mode"]), float(request["seconds"]), limits
         )
-        reply: dict[str, Any] = {
+        return {
             "ok": True,
             "frames": [[f.frame, f.quality, f.pdq.hex, f.timestamp] for f in video.frames],
             "width": video.width,
@@ -145,13 +144,23 @@ def _child_main() -> None:
             "codec": video.codec,
         }
     except MediaError as exc:
-        reply = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+        return {"ok": False, "error": type(exc).__name__, "message": str(exc)}
     except MemoryError:
-        reply = {"ok": False, "error": "MediaTooLargeError", "message": "over the memory limit"}
+        return {"ok": False, "error": "MediaTooLargeError", "message": "over the memory limit"}
     except Exception as exc:  # an unforeseen decoder failure is still a typed error
-        reply = {"ok": False, "error": "VideoDecodeError", "message": f"decoder failed: {exc}"}
-    sys.stdout.write(json.dumps(reply))
+        return {"ok": False, "error": "VideoDecodeError", "message": f"decoder failed: {exc}"}
+
+
+def _child_main() -> None:
+    request = json.loads(sys.stdin.buffer.read())
+    _set_limits(VideoLimits(**request["limits"]))
+    sys.stdout.write(json.dumps(_decode_reply(request)))
 
 
 if __name__ == "__main__":
-    _child_main()
+    if sys.argv[1:] == ["--serve"]:
+        from stopspread.hashing._warm import serve
+
+        serve()
+    else:
+        _child_main()
