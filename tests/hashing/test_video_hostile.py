@@ -23,28 +23,16 @@ from stopspread.errors import (
 from stopspread.hashing import VideoLimits, VideoMode, hash_video
 from stopspread.hashing._sandbox import _died, _parse_reply
 
+from .videokit import raw_mkv
+
 MiB = 1024 * 1024
 # Every hostile input must be refused quickly: the sandbox start plus a little decoding.
 QUICK_SECONDS = 20.0
 
 
-def _raw_mkv(path: Path, side: int = 256, frames: int = 3, fps: int = 10) -> Path:
-    """A tiny rawvideo Matroska file: its frame size lives only in the container header."""
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("rawvideo", rate=fps)
-        stream.width = stream.height = side
-        stream.pix_fmt = "gray"
-        for i in range(frames):
-            pixels = np.full((side, side), (40 * i) % 200, dtype=np.uint8)
-            pixels[::7] = 250  # some detail
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="gray")))
-        out.mux(stream.encode(None))
-    return path
-
-
 @pytest.fixture
 def small_video(tmp_path: Path) -> Path:
-    return _raw_mkv(tmp_path / "small.mkv", frames=30)
+    return raw_mkv(tmp_path / "small.mkv", frames=30)
 
 
 def _refused(path: Path, error: type[MediaError], **limits: float) -> MediaError:
@@ -100,7 +88,7 @@ def test_truncated_mp4(tmp_path: Path, faststart: bool) -> None:
 
 def test_huge_dimensions_in_the_header(tmp_path: Path) -> None:
     """16000 x 16000 declared (FFmpeg accepts it; we refuse before decoding a frame)."""
-    data = _raw_mkv(tmp_path / "ok.mkv").read_bytes()
+    data = raw_mkv(tmp_path / "ok.mkv").read_bytes()
     side_256, side_16000 = b"\x01\x00", (16000).to_bytes(2, "big")
     for element in (b"\xb0\x82", b"\xba\x82"):  # Matroska PixelWidth, PixelHeight
         assert data.count(element + side_256) == 1

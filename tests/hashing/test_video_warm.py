@@ -10,12 +10,12 @@ import pytest
 from stopspread.errors import MediaError, MediaTimeoutError
 from stopspread.hashing import VideoLimits, VideoMode, VideoSandbox, hash_video
 
-from .test_video_hostile import _raw_mkv
+from .videokit import raw_mkv
 
 
 @pytest.fixture
 def clip(tmp_path: Path) -> Path:
-    return _raw_mkv(tmp_path / "clip.mkv", frames=30)
+    return raw_mkv(tmp_path / "clip.mkv", frames=30)
 
 
 @pytest.mark.parametrize("mode", list(VideoMode))

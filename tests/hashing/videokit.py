@@ -101,3 +101,17 @@ def logo(frame: av.VideoFrame) -> av.VideoFrame:
     blended = 0.5 * corner + 0.5 * mark[: corner.shape[0], : corner.shape[1]]
     rgb[16 : 16 + side, 16 : 16 + side] = blended.astype(np.uint8)
     return av.VideoFrame.from_ndarray(rgb, format="rgb24")
+
+
+def raw_mkv(path: Path, side: int = 256, frames: int = 3, fps: int = 10) -> Path:
+    """A tiny rawvideo Matroska file: its frame size lives only in the container header."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("rawvideo", rate=fps)
+        stream.width = stream.height = side
+        stream.pix_fmt = "gray"
+        for i in range(frames):
+            pixels = np.full((side, side), (40 * i) % 200, dtype=np.uint8)
+            pixels[::7] = 250  # some detail
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="gray")))
+        out.mux(stream.encode(None))
+    return path
