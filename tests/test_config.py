@@ -47,3 +47,29 @@ def test_unknown_toml_key(tmp_path: Path) -> None:
     toml.write_text("nope = 1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="nope"):
         load_settings({}, toml)
+
+
+def test_takedown_settings(tmp_path: Path) -> None:
+    from stopspread.config import SmtpSecurity
+
+    assert Settings().smtp_security is SmtpSecurity.STARTTLS  # safe default
+    assert Settings().smtp_host is None  # nothing is sent until a server is configured
+    settings = load_settings(
+        {
+            "STOPSPREAD_SMTP_SECURITY": "SSL",
+            "STOPSPREAD_SMTP_PORT": "465",
+            "STOPSPREAD_HOSTS_FILE": str(tmp_path / "hosts.toml"),
+            "STOPSPREAD_TAKEDOWN_DEADLINE_KR_HOURS": "12",
+        }
+    )
+    assert settings.smtp_security is SmtpSecurity.SSL
+    assert settings.hosts_file == tmp_path / "hosts.toml"
+    assert settings.takedown_deadline_kr_hours == 12.0
+    assert load_settings({"STOPSPREAD_HOSTS_FILE": ""}).hosts_file is None
+    for bad in (
+        {"STOPSPREAD_SMTP_SECURITY": "tls-maybe"},
+        {"STOPSPREAD_SMTP_PORT": "70000"},
+        {"STOPSPREAD_TAKEDOWN_DEADLINE_US_HOURS": "0"},
+    ):
+        with pytest.raises(ConfigError):
+            load_settings(bad)

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from stopspread.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "IndexKind", "Settings", "load_settings"]
+__all__ = ["ENV_PREFIX", "IndexKind", "Settings", "SmtpSecurity", "load_settings"]
 
 ENV_PREFIX: Final = "STOPSPREAD_"
 
@@ -29,6 +29,14 @@ class IndexKind(enum.StrEnum):
 
     BRUTE = "brute"  # the linear-scan oracle: fine up to ~100k hashes
     MIH = "mih"  # the fast exact multi-index-hashing index
+
+
+class SmtpSecurity(enum.StrEnum):
+    """How the connection to the SMTP server that sends takedown notices is protected."""
+
+    STARTTLS = "starttls"  # plain connect, then STARTTLS (required: never falls back to plain)
+    SSL = "ssl"  # TLS from the first byte (port 465)
+    NONE = "none"  # no TLS: only for a relay on this machine; passwords are refused over it
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,18 @@ class Settings:
     quarantine_min_matches: int = 100
     quarantine_factor: float = 10.0
     max_signals_per_request: int = 1000
+    # takedown notices (issue 9): SMTP, the center's host registry, answer deadlines
+    smtp_host: str | None = None  # None: notices are exported, not sent
+    smtp_port: int = 587
+    smtp_security: SmtpSecurity = SmtpSecurity.STARTTLS
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None  # the sender address notices come from (and replies go to)
+    smtp_timeout_s: float = 30.0
+    hosts_file: Path | None = None  # the center's own host registry, merged over the shipped one
+    takedown_deadline_kr_hours: float = 24.0
+    takedown_deadline_us_hours: float = 48.0  # TAKE IT DOWN Act: removal within 48 hours
+    takedown_deadline_default_hours: float = 72.0
 
     @property
     def url(self) -> str:
@@ -73,13 +93,16 @@ def _fields() -> dict[str, dataclasses.Field[Any]]:
     return {f.name: f for f in dataclasses.fields(Settings)}
 
 
+_OPTIONAL_PATHS: Final = frozenset({"hosts_file"})  # Path | None settings
+
+
 def _coerce(name: str, raw: Any) -> Any:
     default = Settings.__dataclass_fields__[name].default
     try:
-        if isinstance(default, IndexKind):
-            return IndexKind(str(raw).lower())
-        if isinstance(default, Path):
-            return Path(str(raw))
+        if isinstance(default, enum.Enum):
+            return type(default)(str(raw).lower())
+        if isinstance(default, Path) or name in _OPTIONAL_PATHS:
+            return None if raw in ("", None) else Path(str(raw))
         if isinstance(default, int):
             return int(raw)
         if isinstance(default, float):
@@ -123,3 +146,12 @@ def _check(settings: Settings) -> None:
         raise ConfigError("match_radius must be between 0 and 64 bits")
     if settings.workers < 1:
         raise ConfigError("workers must be at least 1")
+    if not 0 < settings.smtp_port < 65536:
+        raise ConfigError("smtp_port must be between 1 and 65535")
+    deadlines = (
+        settings.takedown_deadline_kr_hours,
+        settings.takedown_deadline_us_hours,
+        settings.takedown_deadline_default_hours,
+    )
+    if any(hours <= 0 for hours in deadlines):
+        raise ConfigError("takedown deadlines must be more than 0 hours")

@@ -12,13 +12,18 @@
     ├── HashFormatError            a hash string that is not a valid signal value
     ├── IndexFormatError           an index snapshot file that is not one we wrote (or is damaged)
     ├── ConfigError                a setting (environment, TOML file) is invalid
+    │   └── HostRegistryError      a host registry file (takedown contacts) is invalid; has ``line``
     ├── AuditChainError            the audit log's hash chain is broken (edited or deleted rows)
+    ├── NoticeError                a takedown notice could not be built (no contact, bad input)
+    │   └── NoticeSendError        the SMTP server refused or could not be reached
+    ├── ReportError                the evidence report could not be made (fonts missing, bad data)
     └── ServiceError               a use case refused a request (each maps to one HTTP status)
         ├── AuthError              no credentials were given (401)
         ├── ForbiddenError         wrong credentials, or not allowed for this client (403)
         ├── NotFoundError          no such object visible to this caller (404)
         ├── InvalidRequestError    the request is well-formed but its content is not (422)
         ├── RateLimitedError       too many attempts or requests; ``retry_after`` seconds (429)
+        ├── TransitionError        a takedown request cannot move to that status (409)
         └── CaseWithdrawnError     the case was withdrawn: withdrawal is final (410)
 
 Callers catch ``StopSpreadError`` for "anything we raise on purpose"; anything
@@ -35,15 +40,20 @@ __all__ = [
     "CorruptMediaError",
     "ForbiddenError",
     "HashFormatError",
+    "HostRegistryError",
     "IndexFormatError",
     "InvalidRequestError",
     "MediaError",
     "MediaTimeoutError",
     "MediaTooLargeError",
     "NotFoundError",
+    "NoticeError",
+    "NoticeSendError",
     "RateLimitedError",
+    "ReportError",
     "ServiceError",
     "StopSpreadError",
+    "TransitionError",
     "UnsupportedMediaError",
     "VideoDecodeError",
 ]
@@ -137,3 +147,35 @@ class CaseWithdrawnError(ServiceError):
 
 class AuditChainError(StopSpreadError):
     """The audit log's hash chain does not verify: a row was edited, inserted or deleted."""
+
+
+class HostRegistryError(ConfigError):
+    """A host registry file is not valid TOML or an entry is malformed.
+
+    ``source`` names the file and ``line`` is the 1-based line of the problem (0 when the
+    problem is not tied to one line); both are part of the message too.
+    """
+
+    def __init__(self, message: str, source: str, line: int = 0) -> None:
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {message}")
+        self.source = source
+        self.line = line
+
+
+class NoticeError(StopSpreadError):
+    """A takedown notice could not be built: no contact for the host, no items, bad input."""
+
+
+class NoticeSendError(NoticeError):
+    """Sending a notice failed: SMTP not configured, unreachable, refused, or TLS missing."""
+
+
+class ReportError(StopSpreadError):
+    """The evidence report could not be made (the CJK fonts are missing, or bad input)."""
+
+
+class TransitionError(ServiceError):
+    """A takedown request cannot move from its status to the one asked for."""
+
+    status = 409
