@@ -30,6 +30,9 @@ PUBLIC_MODULES = [
     "stopspread.services.cases",
     "stopspread.services.platform",
     "stopspread.web",
+    "stopspread.takedown.hosts",
+    "stopspread.takedown.mail",
+    "stopspread.takedown.notices",
 ]
 
 

@@ -159,8 +159,13 @@ def test_merge_later_layers_replace_whole_entries() -> None:
         'version = 1\n[hosts."example.com"]\nform_url = "https://example.com/f"\nlanguage = "ja"\n',
         "center",
     )
-    edit = HostEntry(domain="new.example", language=Language.ZH, jurisdiction="CN",
-                     abuse_email="a@new.example", source="database")
+    edit = HostEntry(
+        domain="new.example",
+        language=Language.ZH,
+        jurisdiction="CN",
+        abuse_email="a@new.example",
+        source="database",
+    )
     merged = HostRegistry.merged(shipped, center, [edit])
     assert merged.entries["example.com"].abuse_email is None
     assert merged.entries["example.com"].language is Language.JA
