@@ -30,9 +30,11 @@ PUBLIC_MODULES = [
     "stopspread.services.cases",
     "stopspread.services.platform",
     "stopspread.web",
+    "stopspread.takedown.followup",
     "stopspread.takedown.hosts",
     "stopspread.takedown.mail",
     "stopspread.takedown.notices",
+    "stopspread.takedown.requests",
 ]
 
 
