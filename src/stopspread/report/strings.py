@@ -1,0 +1,200 @@
+"""The report's words in Korean and English (one table per language, the same keys)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from stopspread.report.model import ReportLanguage
+
+__all__ = ["STATUS_WORDS", "WORDS"]
+
+_KO: Final = {
+    "title": "증거 보고서",
+    "subtitle": "동의 없이 촬영·유포된 성적 촬영물의 발견, 채증, 삭제 요청 기록",
+    "case": "사건 번호",
+    "center": "지원 기관",
+    "worker": "작성자",
+    "survivor": "피해자",
+    "opened": "사건 등록",
+    "generated": "보고서 작성",
+    "notes": "메모",
+    "summary": "요약",
+    "n_sightings": "발견된 게시물",
+    "n_captures": "채증 기록",
+    "n_requests": "삭제 요청",
+    "n_removed": "삭제 확인",
+    "n_reuploads": "재유포",
+    "count": "{n}건",
+    "verification": "증거 기록 검증",
+    "verified_ok": "검증 통과: 모든 채증 파일의 SHA-256 값과 기록 체인이 일치합니다.",
+    "verified_bad": "검증 실패: 증거 기록이 변경되었거나 손상되었습니다.",
+    "no_images": (
+        "이 보고서에는 촬영물 이미지가 들어 있지 않습니다. 각 게시물은 주소와 채증 파일의 "
+        "SHA-256 값으로 특정됩니다. 원본 채증 파일(WARC)은 이 보고서와 함께 따로 제출합니다."
+    ),
+    "with_previews": "작업자의 선택에 따라 흐림 처리한 미리보기가 포함되어 있습니다.",
+    "s_summary": "1. 사건 요약",
+    "s_sightings": "2. 발견된 게시물",
+    "s_proof": "3. 증거 기록 검증",
+    "s_takedowns": "4. 삭제 요청 이력",
+    "s_warc": "5. 함께 제출하는 WARC 파일",
+    "sighting": "게시물 {n}",
+    "url": "파일 주소",
+    "page_url": "게시 페이지",
+    "first_seen": "처음 발견",
+    "last_seen": "마지막 확인",
+    "match_type": "일치 방식",
+    "review": "검토 결과",
+    "reupload_of": "재유포 (이전 요청)",
+    "captures": "채증 기록",
+    "captured_at": "채증 일시",
+    "media_sha256": "파일 SHA-256",
+    "page_sha256": "페이지 SHA-256",
+    "warc_file": "WARC 파일",
+    "log_entry": "기록 항목 (번호, 해시)",
+    "preview": "흐림 처리한 미리보기",
+    "proof_intro": (
+        "모든 채증은 이루어진 순간에 SHA-256 값을 계산하여, 추가만 가능한 해시 체인 기록에 "
+        "남겼습니다. 각 항목은 앞 항목의 해시를 포함하므로, 항목 하나라도 바뀌거나 빠지면 "
+        "검증에서 드러납니다."
+    ),
+    "result": "검증 결과",
+    "verified_at": "검증 일시",
+    "chain_head": "체인 헤드 (마지막 항목 해시)",
+    "entries": "기록 항목 수",
+    "detail": "세부 내용",
+    "ok": "통과",
+    "failed": "실패",
+    "reference": "참조번호",
+    "host": "호스트",
+    "recipient": "받는 곳",
+    "language": "언어",
+    "time": "일시",
+    "status": "상태",
+    "note": "비고",
+    "no_takedowns": "아직 보낸 삭제 요청이 없습니다.",
+    "no_sightings": "발견된 게시물이 없습니다.",
+    "warc_intro": (
+        "아래 WARC 파일은 채증한 페이지와 파일의 원본 응답을 담고 있으며, 이 보고서와 함께 "
+        "제출합니다. 받은 파일의 SHA-256 값이 아래 값과 같으면 채증 이후 바뀌지 않은 것입니다."
+    ),
+    "file": "파일",
+    "size": "크기",
+    "no_warc": "함께 제출하는 WARC 파일이 없습니다.",
+    "page": "{page} / {pages} 쪽",
+}
+
+_EN: Final = {
+    "title": "Evidence report",
+    "subtitle": (
+        "Sightings, captures and takedown requests: intimate imagery shared without consent"
+    ),
+    "case": "Case",
+    "center": "Support center",
+    "worker": "Prepared by",
+    "survivor": "Survivor",
+    "opened": "Case opened",
+    "generated": "Report generated",
+    "notes": "Notes",
+    "summary": "Summary",
+    "n_sightings": "Sightings",
+    "n_captures": "Captures",
+    "n_requests": "Takedown requests",
+    "n_removed": "Removal confirmed",
+    "n_reuploads": "Re-uploads",
+    "count": "{n}",
+    "verification": "Evidence log verification",
+    "verified_ok": "Verified: every capture's SHA-256 digest and the log's hash chain match.",
+    "verified_bad": "FAILED: the evidence log was changed or damaged.",
+    "no_images": (
+        "This report contains no images of the material. Each item is identified by its URL "
+        "and the SHA-256 digest of the captured file. The captured files (WARC) are delivered "
+        "separately, alongside this report."
+    ),
+    "with_previews": "Blurred previews are included, as chosen by the support worker.",
+    "s_summary": "1. Case summary",
+    "s_sightings": "2. Sightings",
+    "s_proof": "3. Evidence log proof",
+    "s_takedowns": "4. Takedown history",
+    "s_warc": "5. WARC files delivered alongside",
+    "sighting": "Sighting {n}",
+    "url": "File URL",
+    "page_url": "Page URL",
+    "first_seen": "First seen",
+    "last_seen": "Last seen",
+    "match_type": "Match",
+    "review": "Review",
+    "reupload_of": "Re-upload of request",
+    "captures": "Captures",
+    "captured_at": "Captured",
+    "media_sha256": "File SHA-256",
+    "page_sha256": "Page SHA-256",
+    "warc_file": "WARC file",
+    "log_entry": "Log entry (number, hash)",
+    "preview": "Blurred preview",
+    "proof_intro": (
+        "Every capture was hashed (SHA-256) the moment it was taken and entered in an "
+        "append-only, hash-chained log. Each entry includes the hash of the one before it, so "
+        "changing or removing any entry shows up in the verification."
+    ),
+    "result": "Result",
+    "verified_at": "Verified at",
+    "chain_head": "Chain head (hash of the last entry)",
+    "entries": "Log entries",
+    "detail": "Detail",
+    "ok": "passed",
+    "failed": "FAILED",
+    "reference": "Reference",
+    "host": "Host",
+    "recipient": "Sent to",
+    "language": "Language",
+    "time": "Time",
+    "status": "Status",
+    "note": "Note",
+    "no_takedowns": "No takedown request has been sent yet.",
+    "no_sightings": "No sightings.",
+    "warc_intro": (
+        "These WARC files hold the original responses of the captured pages and files and are "
+        "delivered with this report. A file whose SHA-256 digest equals the one below has not "
+        "changed since it was captured."
+    ),
+    "file": "File",
+    "size": "Size",
+    "no_warc": "No WARC files are delivered with this report.",
+    "page": "Page {page} of {pages}",
+}
+
+WORDS: Final[Mapping[ReportLanguage, Mapping[str, str]]] = {
+    ReportLanguage.KO: _KO,
+    ReportLanguage.EN: _EN,
+}
+
+STATUS_WORDS: Final[Mapping[ReportLanguage, Mapping[str, str]]] = {
+    ReportLanguage.KO: {
+        "draft": "작성 중",
+        "sent": "보냄",
+        "acknowledged": "접수 확인",
+        "removed": "삭제됨",
+        "refused": "거절됨",
+        "no_answer": "답 없음",
+        "gone": "삭제 확인 (재확인)",
+        "still_there_same": "그대로 있음 (재확인)",
+        "changed": "내용 바뀜 (재확인)",
+        "error": "확인 실패 (재확인)",
+        "reupload": "재유포 발견",
+    },
+    ReportLanguage.EN: {
+        "draft": "draft",
+        "sent": "sent",
+        "acknowledged": "acknowledged",
+        "removed": "removed",
+        "refused": "refused",
+        "no_answer": "no answer",
+        "gone": "gone (follow-up)",
+        "still_there_same": "still there (follow-up)",
+        "changed": "changed (follow-up)",
+        "error": "check failed (follow-up)",
+        "reupload": "re-upload found",
+    },
+}
