@@ -30,6 +30,7 @@ PUBLIC_MODULES = [
     "stopspread.services.cases",
     "stopspread.services.platform",
     "stopspread.web",
+    "stopspread.report.chart",
     "stopspread.report.fonts",
     "stopspread.report.model",
     "stopspread.report.pdf",
