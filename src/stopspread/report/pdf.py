@@ -271,7 +271,7 @@ def _sighting_rows(words: Mapping[str, str], sighting: ReportSighting) -> list[t
 def _captures(doc: _Document, captures: Sequence[ReportCapture]) -> None:
     words = doc.words
     for number, capture in enumerate(captures, 1):
-        if doc.get_y() > doc.h - 55:  # keep a capture's table on one page
+        if doc.get_y() > doc.h - 70:  # keep a capture's table (about 45 mm) on one page
             doc.add_page()
         doc.set_font(_SANS, "B", 9)
         title = f"{words['captures']} {number}/{len(captures)}"
