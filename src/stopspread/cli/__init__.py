@@ -14,6 +14,7 @@ from PIL import Image
 
 from stopspread import __version__
 from stopspread.cli.hash import hash_command
+from stopspread.cli.hosts import hosts_group
 from stopspread.cli.match import match_command
 from stopspread.cli.service import audit_group, client_group, db_group, serve_command
 
@@ -31,6 +32,7 @@ def cli() -> None:
 
 cli.add_command(hash_command)
 cli.add_command(match_command)
+cli.add_command(hosts_group)
 for _command in (serve_command, db_group, client_group, audit_group):
     cli.add_command(_command)
 

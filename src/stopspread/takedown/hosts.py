@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
+from stopspread.config import Settings
 from stopspread.errors import HostRegistryError
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "normalise_domain",
     "parse_registry",
     "registrable_domain",
+    "registry_from_settings",
     "shipped_registry_path",
 ]
 
@@ -140,6 +142,15 @@ class HostRegistry:
 def shipped_registry_path() -> Path:
     """The registry shipped with StopSpread (placeholder entries that show the format)."""
     return Path(__file__).with_name("data") / "hosts.toml"
+
+
+def registry_from_settings(settings: Settings, edits: Iterable[HostEntry] = ()) -> HostRegistry:
+    """The shipped registry, the center's file (``hosts_file``) over it, then ``edits``."""
+    layers: list[HostRegistry | Iterable[HostEntry]] = [load_registry(shipped_registry_path())]
+    if settings.hosts_file is not None:
+        layers.append(load_registry(settings.hosts_file))
+    layers.append(edits)
+    return HostRegistry.merged(*layers)
 
 
 def normalise_domain(domain: str) -> str:
