@@ -241,3 +241,19 @@ def test_new_reference() -> None:
     refs = {new_reference(now) for _ in range(200)}
     assert len(refs) == 200
     assert all(re.fullmatch(r"SS-20261125-[0-9A-HJKMNP-TV-Z]{6}", r) for r in refs)
+
+
+def test_stored_notice_gives_back_the_same_parts() -> None:
+    from stopspread.takedown.notices import stored_notice
+
+    notice = render_notice(request(Language.KO, "KR"))
+    again = stored_notice(
+        reference=notice.reference,
+        language=notice.language,
+        domain=notice.domain,
+        subject=notice.subject,
+        text=notice.text,
+        urls=notice.urls,
+        sha256s=notice.sha256s,
+    )
+    assert again == notice

@@ -44,6 +44,7 @@ __all__ = [
     "new_reference",
     "notice_email",
     "render_notice",
+    "stored_notice",
     "text_blocks",
     "web_form_export",
 ]
@@ -216,29 +217,55 @@ def render_notice(request: NoticeRequest) -> Notice:
         if request.answer_by is not None
         else None
     )
-    text_env, html_env = _environments()
-    text = text_env.get_template(f"notice_{language.value}.txt.j2").render(
-        domain=host.domain,
-        sender=request.sender,
-        organisation=request.sender.name_for(language),
-        ref=request.reference,
-        items=items,
-        jurisdiction=host.jurisdiction,
-        answer_by=answer_by,
+    text = (
+        _environments()[0]
+        .get_template(f"notice_{language.value}.txt.j2")
+        .render(
+            domain=host.domain,
+            sender=request.sender,
+            organisation=request.sender.name_for(language),
+            ref=request.reference,
+            items=items,
+            jurisdiction=host.jurisdiction,
+            answer_by=answer_by,
+        )
     )
-    subject = _SUBJECTS[language].format(ref=request.reference, domain=host.domain)
-    html = html_env.get_template("notice.html.j2").render(
-        lang=language.value, subject=subject, blocks=text_blocks(text)
-    )
-    return Notice(
+    return stored_notice(
         reference=request.reference,
         language=language,
         domain=host.domain,
+        subject=_SUBJECTS[language].format(ref=request.reference, domain=host.domain),
+        text=text,
+        urls=tuple(dict.fromkeys(u for i in request.items for u in (i.url, i.page_url))),
+        sha256s=tuple(item.sha256 for item in request.items),
+    )
+
+
+def stored_notice(
+    *,
+    reference: str,
+    language: Language,
+    domain: str,
+    subject: str,
+    text: str,
+    urls: Sequence[str],
+    sha256s: Sequence[str],
+) -> Notice:
+    """A :class:`Notice` from its text as stored (the HTML part is laid out from the text)."""
+    html = (
+        _environments()[1]
+        .get_template("notice.html.j2")
+        .render(lang=language.value, subject=subject, blocks=text_blocks(text))
+    )
+    return Notice(
+        reference=reference,
+        language=language,
+        domain=domain,
         subject=subject,
         text=text,
         html=html,
-        urls=tuple(dict.fromkeys(u for i in request.items for u in (i.url, i.page_url))),
-        sha256s=tuple(item.sha256 for item in request.items),
+        urls=tuple(urls),
+        sha256s=tuple(sha256s),
     )
 
 
