@@ -84,6 +84,7 @@ def sample_report(
                 ReportTakedownEvent(T0 + timedelta(hours=20), "acknowledged"),
                 ReportTakedownEvent(T0 + timedelta(hours=30), "gone", "HTTP 404"),
                 ReportTakedownEvent(T0 + timedelta(hours=30), "removed"),
+                ReportTakedownEvent(T0 + timedelta(hours=40), "gone", "HTTP 404"),
             ],
         )
     ]
@@ -190,6 +191,8 @@ def test_report_text_has_every_fact(
     for heading in headings:
         assert heading in text, heading
     assert "디지털성범죄 피해자 지원센터" in text  # Korean in the English report too
+    if language is ReportLanguage.KO:  # a follow-up after the removal does not undo it
+        assert re.search(r"삭제 확인\s+1건", text), text[:800]
     pages = text.count("\f")
     page_word = "쪽" if language is ReportLanguage.KO else "Page"
     assert text.count(page_word) >= pages >= 2

@@ -173,7 +173,7 @@ def render_report(report: EvidenceReport, fonts: CjkFonts | None = None) -> byte
 def _counts(report: EvidenceReport) -> list[tuple[str, str]]:
     w = report.language
     words = WORDS[w]
-    removed = sum(1 for t in report.takedowns if t.events and t.events[-1].status == "removed")
+    removed = sum(1 for t in report.takedowns if _last_status(t) == "removed")
     numbers = {
         "n_sightings": len(report.sightings),
         "n_captures": sum(len(s.captures) for s in report.sightings),
@@ -182,6 +182,16 @@ def _counts(report: EvidenceReport) -> list[tuple[str, str]]:
         "n_reuploads": sum(1 for s in report.sightings if s.reupload_of),
     }
     return [(words[key], words["count"].format(n=n)) for key, n in numbers.items()]
+
+
+_STATUSES: Final = frozenset(
+    {"draft", "sent", "acknowledged", "removed", "refused", "no_answer"}
+)  # a request's statuses; other events are follow-up results
+
+
+def _last_status(takedown: ReportTakedown) -> str:
+    statuses = [e.status for e in takedown.events if e.status in _STATUSES]
+    return statuses[-1] if statuses else ""
 
 
 def _title_page(doc: _Document, report: EvidenceReport) -> None:
