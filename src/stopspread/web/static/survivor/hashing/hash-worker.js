@@ -1,0 +1,112 @@
+/*
+ * The hashing worker: decodes images (createImageBitmap + OffscreenCanvas at the
+ * natural size), computes PDQ / the signal set, MD5 and SHA-256, and hashes video
+ * frames the page grabs. The page stays responsive; nothing here talks to the
+ * network. Messages: {id, op, ...} in; {id, type: "progress" | "result" | "error", ...}
+ * out. Loaded by hashing.js as a classic worker.
+ */
+/* global importScripts, StopSpreadPDQ, StopSpreadSignals, StopSpreadDigest */
+'use strict';
+
+importScripts('pdq.js', 'signals.js', 'digest.js');
+
+var CHUNK_BYTES = 4 * 1024 * 1024;
+// Up to this size SHA-256 uses WebCrypto over the whole file in memory; above it a
+// streaming SHA-256 in JavaScript keeps memory bounded (WebCrypto has no streaming).
+var DEFAULT_WHOLE_FILE_SHA256_BYTES = 256 * 1024 * 1024;
+var MAX_IMAGE_PIXELS = 89478485; // Pillow's decompression-bomb threshold, as the server
+
+function fail(code, message) {
+  var e = new Error(message);
+  e.code = code;
+  return e;
+}
+
+function post(id, type, body) {
+  var msg = body || {};
+  msg.id = id;
+  msg.type = type;
+  self.postMessage(msg);
+}
+
+async function digestFile(id, file, wholeLimit) {
+  var total = file.size, md5 = new StopSpreadDigest.Md5();
+  var limit = typeof wholeLimit === 'number' ? wholeLimit : DEFAULT_WHOLE_FILE_SHA256_BYTES;
+  var whole = total <= limit && self.crypto && self.crypto.subtle;
+  var sha = whole ? null : new StopSpreadDigest.Sha256();
+  var buffer = whole ? await file.arrayBuffer() : null;
+  for (var done = 0; done < total || done === 0;) {
+    var bytes = whole ? new Uint8Array(buffer, done, Math.min(CHUNK_BYTES, total - done))
+      : new Uint8Array(await file.slice(done, done + CHUNK_BYTES).arrayBuffer());
+    md5.update(bytes);
+    if (sha) sha.update(bytes);
+    done += bytes.length;
+    post(id, 'progress', { stage: 'reading', done: done, total: total });
+    if (total === 0) break;
+  }
+  var sha256 = whole ? StopSpreadDigest.toHex(await self.crypto.subtle.digest('SHA-256', buffer))
+    : sha.hex();
+  return { md5: md5.hex(), sha256: sha256, streamed: !whole };
+}
+
+/** RGBA bytes of an image file at its natural size, EXIF orientation and colour profile ignored. */
+async function decode(file) {
+  var bitmap;
+  try {
+    bitmap = await createImageBitmap(file, {
+      imageOrientation: 'none', colorSpaceConversion: 'none', premultiplyAlpha: 'none'
+    });
+  } catch (e) {
+    throw fail('decode-failed', 'the browser cannot decode this image');
+  }
+  try {
+    var w = bitmap.width, h = bitmap.height;
+    if (w * h > MAX_IMAGE_PIXELS) throw fail('too-large', 'image has too many pixels');
+    var canvas = new OffscreenCanvas(w, h);
+    var ctx = canvas.getContext('2d', { willReadFrequently: true, colorSpace: 'srgb' });
+    if (!ctx) throw fail('decode-failed', 'no 2D canvas');
+    ctx.drawImage(bitmap, 0, 0);
+    var data = ctx.getImageData(0, 0, w, h, { colorSpace: 'srgb' }).data;
+    return { data: data, width: w, height: h, channels: 4 };
+  } finally {
+    bitmap.close();
+  }
+}
+
+async function hashImage(id, file, withSet) {
+  var img = await decode(file);
+  var plain = StopSpreadPDQ.pdqWithDihedrals(img);
+  var hashes = withSet === false ? null : StopSpreadSignals.enrolmentHashes(img, function (done, total) {
+    post(id, 'progress', { stage: 'hashing', done: done, total: total });
+  });
+  return { width: img.width, height: img.height, pdq: plain, hashes: hashes };
+}
+
+function hashFrame(msg) {
+  var img = { data: new Uint8Array(msg.rgba), width: msg.width, height: msg.height, channels: 4 };
+  var r = StopSpreadPDQ.pdqRegion(img, null, 'original', false); // vPDQ: native size
+  return { value: r.hash, quality: r.quality };
+}
+
+async function handle(msg) {
+  switch (msg.op) {
+    case 'digest': return digestFile(msg.id, msg.file, msg.wholeLimit);
+    case 'image': return hashImage(msg.id, msg.file, msg.withSet);
+    case 'frame': return hashFrame(msg);
+    case 'decode': {
+      var img = await decode(msg.file);
+      return { width: img.width, height: img.height, rgba: img.data.buffer };
+    }
+    default: throw fail('unsupported', 'unknown operation');
+  }
+}
+
+self.onmessage = function (event) {
+  var msg = event.data;
+  handle(msg).then(function (result) {
+    var transfer = result && result.rgba ? [result.rgba] : [];
+    self.postMessage({ id: msg.id, type: 'result', result: result }, transfer);
+  }, function (err) {
+    post(msg.id, 'error', { code: err.code || 'decode-failed', message: String(err.message || err) });
+  });
+};
