@@ -5,10 +5,10 @@
  * network. Messages: {id, op, ...} in; {id, type: "progress" | "result" | "error", ...}
  * out. Loaded by hashing.js as a classic worker.
  */
-/* global importScripts, StopSpreadPDQ, StopSpreadSignals, StopSpreadDigest */
+/* global importScripts, StopSpreadPDQ, StopSpreadSignals, StopSpreadDigest, StopSpreadOrientation */
 'use strict';
 
-importScripts('pdq.js', 'signals.js', 'digest.js');
+importScripts('pdq.js', 'signals.js', 'digest.js', 'orientation.js');
 
 var CHUNK_BYTES = 4 * 1024 * 1024;
 // Up to this size SHA-256 uses WebCrypto over the whole file in memory; above it a
@@ -35,15 +35,15 @@ async function digestFile(id, file, wholeLimit) {
   var whole = total <= limit && self.crypto && self.crypto.subtle;
   var sha = whole ? null : new StopSpreadDigest.Sha256();
   var buffer = whole ? await file.arrayBuffer() : null;
-  for (var done = 0; done < total || done === 0;) {
+  var done = 0;
+  do {
     var bytes = whole ? new Uint8Array(buffer, done, Math.min(CHUNK_BYTES, total - done))
       : new Uint8Array(await file.slice(done, done + CHUNK_BYTES).arrayBuffer());
     md5.update(bytes);
     if (sha) sha.update(bytes);
     done += bytes.length;
     post(id, 'progress', { stage: 'reading', done: done, total: total });
-    if (total === 0) break;
-  }
+  } while (done < total);
   var sha256 = whole ? StopSpreadDigest.toHex(await self.crypto.subtle.digest('SHA-256', buffer))
     : sha.hex();
   return { md5: md5.hex(), sha256: sha256, streamed: !whole };
@@ -53,7 +53,7 @@ async function digestFile(id, file, wholeLimit) {
 async function decode(file) {
   var bitmap;
   try {
-    bitmap = await createImageBitmap(file, {
+    bitmap = await createImageBitmap(await StopSpreadOrientation.asStored(file), {
       imageOrientation: 'none', colorSpaceConversion: 'none', premultiplyAlpha: 'none'
     });
   } catch (e) {
