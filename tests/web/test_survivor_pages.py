@@ -72,11 +72,13 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 class Steps:
     """Screenshots (and axe-core where asked) of each step, numbered in order."""
 
-    def __init__(self, page: Any, lang: str, view: str, axe: bool) -> None:
-        self.page, self.prefix, self.axe, self.count = page, f"survivor/{lang}-{view}", axe, 0
+    def __init__(self, page: Any, lang: str, view: str, axe: bool, first: int = 1) -> None:
+        self.page, self.prefix, self.axe = page, f"survivor/{lang}-{view}", axe
+        self.count = first - 1
 
     def __call__(self, name: str) -> None:
         self.count += 1
+        self.page.evaluate("window.scrollTo(0, 0)")  # the sticky quick exit at the top
         screenshot(self.page, f"{self.prefix}/{self.count:02d}-{name}")
         if self.axe:
             found = axe_violations(self.page)
@@ -233,3 +235,123 @@ def test_enrol_follow_and_withdraw_without_any_file_leaving_the_browser(
     status_and_withdraw(page, site, code, secret, len(signals), steps)
     assert_no_file_bytes_left(log, [p.read_bytes() for p in files])
     page.context.close()
+
+
+LANG_VIEWS = [
+    pytest.param(lang, view, id=f"{lang}-{view}") for lang in LOCALES for view in VIEWPORTS
+]
+
+
+@pytest.mark.parametrize(("lang", "view"), LANG_VIEWS)
+def test_under_18_is_routed_to_help_and_quick_exit_leaves_no_way_back(
+    site: str, browser: Any, lang: str, view: str
+) -> None:
+    page = open_page(browser, lang, view)
+    steps = Steps(page, lang, view, axe=view == "desktop", first=20)
+    page.goto(f"{site}/survivor")
+    page.click("button[name=answer][value=minor]")
+    page.wait_for_url("**/survivor/minors*")
+    text = page.text_content("main")
+    assert "02-735-8994" in text and "112" in text and "1388" in text
+    assert "takeitdown.ncmec.org" in text
+    steps("minors")
+    assert page.evaluate("history.length") == 2  # about:blank, then one entry for the visit
+    page.click("[data-quick-exit]")
+    page.wait_for_url("**/today")
+    assert "StopSpread" not in page.content()
+    assert page.evaluate("history.length") == 2
+    steps("quick-exit-page")
+    page.go_back()
+    assert "survivor" not in page.url
+    page.context.close()
+
+
+@pytest.mark.parametrize(("lang", "view"), LANG_VIEWS)
+def test_unreadable_files_are_named_and_hashing_can_be_stopped(
+    site: str, browser: Any, images: list[Path], lang: str, view: str, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8)
+    page = open_page(browser, lang, view)
+    log = RequestLog(site)
+    log.attach(page.context)
+    steps = Steps(page, lang, view, axe=view == "desktop", first=30)
+    page.goto(f"{site}/survivor/new")
+    page.set_input_files("#file-input", [str(images[1]), str(broken)])
+    page.click("#hash-button")
+    wait_focus(page, "confirm-title", SLOW_MS)
+    assert "broken.jpg" in page.text_content("#failed-list")
+    steps("confirm-with-unreadable-file")
+    page.click("#back-button")
+    wait_focus(page, "choose-title")
+    page.evaluate(GATE)
+    page.click("#hash-button")
+    wait_focus(page, "hashing-title")
+    page.click("#cancel-button")
+    wait_focus(page, "choose-title")
+    page.evaluate("window.__openGate()")
+    page.wait_for_selector("#choose-status:not(:empty)")
+    steps("hashing-stopped")
+    assert page.is_hidden("#step-confirm")
+    assert not [r for r in log.sent if "/v1/" in r.url]
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_without_the_browser_features_the_page_says_so(site: str, browser: Any, lang: str) -> None:
+    page = open_page(browser, lang, "desktop")
+    page.add_init_script("delete window.OffscreenCanvas")
+    page.goto(f"{site}/survivor/new")
+    assert page.is_visible("#unsupported") and page.is_hidden("#step-choose")
+    Steps(page, lang, "desktop", axe=True, first=40)("unsupported")
+    page.context.close()
+
+
+def tab_to(page: Any, element_id: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if focused_id(page) == element_id:
+            return
+    raise AssertionError(f"#{element_id} is not reachable with the Tab key")
+
+
+def test_the_whole_flow_works_with_the_keyboard_alone(
+    site: str, browser: Any, images: list[Path]
+) -> None:
+    page = open_page(browser, "ko", "desktop")
+    page.goto(f"{site}/survivor/new")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    tab_to(page, "choose-button")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files([str(p) for p in images[:2]])
+    tab_to(page, "hash-button")
+    page.keyboard.press("Enter")
+    wait_focus(page, "confirm-title", SLOW_MS)
+    tab_to(page, "send-button")
+    page.keyboard.press("Enter")
+    wait_focus(page, "done-title")
+    tab_to(page, "saved-check")
+    page.keyboard.press("Space")
+    tab_to(page, "to-status")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/survivor/status")
+    page.context.close()
+
+
+def test_the_age_question_works_without_scripts_and_pages_are_strict(site: str) -> None:
+    with httpx.Client(base_url=site) as client:
+        minor = client.get("/survivor/age?answer=minor&lang=en")
+        adult = client.get("/survivor/age?answer=adult")
+        other = client.get("/survivor/age?answer=maybe")
+        pages = [client.get(path) for path in ("/survivor", "/survivor/new", "/survivor/status")]
+    assert (minor.status_code, minor.headers["location"]) == (303, "/survivor/minors?lang=en")
+    assert adult.headers["location"] == "/survivor/new"
+    assert other.headers["location"] == "/survivor"
+    for page in pages:
+        assert page.status_code == 200
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert " style=" not in page.text and " on" + "click=" not in page.text
+    secret_field = pages[2].text.split('id="secret-input"')[0].rsplit("<input", 1)[1]
+    assert "name=" not in secret_field  # a secret never goes into a URL, even without scripts

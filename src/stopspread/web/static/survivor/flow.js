@@ -369,6 +369,10 @@
     $("case-code").textContent = state.code;
     $("case-secret").textContent = state.secret;
     $("done-count").textContent = t("done_count", { count: state.sent });
+    $("print-note").textContent = [
+      t("receipt.date", { date: S.formatDate(state.createdAt) }),
+      t("receipt.status_url", { url: window.location.origin + "/survivor/status" }),
+    ].join(" · ");
     var partial = state.sent < state.payload.length;
     $("partial-send").hidden = !partial;
     $("partial-send").textContent = partial
