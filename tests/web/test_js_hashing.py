@@ -154,6 +154,39 @@ def test_video_frames_match_python_vpdq(hashing_page: HashingPage, testdata: Pat
     assert frames_progress[-1]["done"] == frames_progress[-1]["total"] == len(result["frames"])
 
 
+def scrolling_video(path: Path, seconds: int = 6, fps: int = 10) -> None:
+    """A synthetic SD clip whose picture moves every frame, so each second is a new frame."""
+    import av
+
+    base = synthetic_rgb(320, 240, seed=21)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        for n in range(seconds * fps):
+            frame = av.VideoFrame.from_ndarray(np.roll(base, 7 * n, axis=1), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def test_every_second_is_a_fresh_frame_and_runs_agree(
+    hashing_page: HashingPage, tmp_path: Path
+) -> None:
+    """After a seek the page waits until the new frame is presented: no stale frame is hashed
+    twice (seen without requestVideoFrameCallback under load), and two runs agree."""
+    path = tmp_path / "scroll.mp4"
+    scrolling_video(path)
+    hashing_page.choose(path)
+    first, second = hashing_page.hash()["result"], hashing_page.hash()["result"]
+    values = [f["value"] for f in first["frames"]]
+    assert [f["time"] for f in first["frames"]] == list(range(6))
+    assert len(set(values)) == 6 and values == [f["value"] for f in second["frames"]]
+    ref = {round(f.timestamp): f.pdq for f in hash_video(path).frames}
+    assert all(dist(f["value"], ref[f["time"]]) <= VPDQ_MATCH_BITS for f in first["frames"])
+
+
 KNOWN_MD5 = {
     b"": "d41d8cd98f00b204e9800998ecf8427e",
     b"a": "0cc175b9c0f1b6a831c399e269772661",

@@ -17,7 +17,8 @@
   'use strict';
 
   var script = document.currentScript;
-  var WORKER_URL = new URL('hash-worker.js', script ? script.src : location.href).href;
+  var WORKER_URL = script && script.src ? new URL('hash-worker.js', script.src).href
+    : '/static/survivor/hashing/hash-worker.js';
   var IMAGE_SET_VERSION = 'ss-img-1';
   var VIDEO_SET_VERSION = 'vpdq-1s-1';
   var MiB = 1024 * 1024;
@@ -27,6 +28,7 @@
   var MAX_VIDEO_SECONDS = 3 * 3600;
   var SECONDS_PER_FRAME = 1;
   var FRAMES_IN_FLIGHT = 2;
+  var PRESENT_TIMEOUT_MS = 1500;
 
   function fail(code, message) {
     var e = new Error(message);
@@ -125,10 +127,32 @@
     return video;
   }
 
+  /**
+   * Resolves once the frame for `time` has been presented. 'seeked' alone is not enough:
+   * under load Chromium can still hand drawImage the previous frame (measured: 1-3 stale
+   * frames in 30). requestVideoFrameCallback reports the presented frame's media time;
+   * without it, or when no new frame comes (a frame longer than a second), a timeout ends
+   * the wait.
+   */
+  function presented(video, time) {
+    return new Promise(function (resolve) {
+      if (typeof video.requestVideoFrameCallback !== 'function') { resolve(); return; }
+      var timer = setTimeout(resolve, PRESENT_TIMEOUT_MS);
+      function check(now, meta) {
+        if (meta.mediaTime > time - SECONDS_PER_FRAME / 2) { clearTimeout(timer); resolve(); }
+        else video.requestVideoFrameCallback(check);
+      }
+      video.requestVideoFrameCallback(check);
+    });
+  }
+
   async function seek(video, time) {
+    if (time === 0 && video.currentTime === 0) return; // the first frame is shown after loadeddata
+    var shown = presented(video, time);
     var seeked = once(video, 'seeked', 'error');
     video.currentTime = time;
     await seeked;
+    await shown;
   }
 
   async function hashVideo(file, worker, progress) {
