@@ -173,6 +173,10 @@ def status_and_withdraw(
     steps("status-counts")
     page.click("#withdraw-button")
     wait_focus(page, "withdraw-confirm-title")
+    page.click("#withdraw-no")  # changing her mind deletes nothing
+    wait_focus(page, "withdraw-button")
+    page.click("#withdraw-button")
+    wait_focus(page, "withdraw-confirm-title")
     steps("withdraw-confirm")
     page.click("#withdraw-yes")
     wait_focus(page, "withdrawn-title")
@@ -319,13 +323,18 @@ def test_the_whole_flow_works_with_the_keyboard_alone(
     site: str, browser: Any, images: list[Path]
 ) -> None:
     page = open_page(browser, "ko", "desktop")
+    choosers: list[Any] = []
+    page.on("filechooser", lambda c: choosers.append(c))  # intercepting from the start
     page.goto(f"{site}/survivor/new")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     tab_to(page, "choose-button")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
-    chooser.value.set_files([str(p) for p in images[:2]])
+    page.keyboard.press("Enter")
+    for _ in range(300):
+        if choosers:
+            break
+        page.wait_for_timeout(100)
+    choosers[0].set_files([str(p) for p in images[:2]])
     tab_to(page, "hash-button")
     page.keyboard.press("Enter")
     wait_focus(page, "confirm-title", SLOW_MS)

@@ -71,6 +71,7 @@
     });
     $("withdraw").hidden = withdrawn;
     $("withdraw-confirm").hidden = true;
+    $("withdraw-button").hidden = false;
     $("result").hidden = false;
     if (focus) {
       S.focusHeading($("result"));
@@ -132,12 +133,14 @@
       count: S.formatNumber(session.signals),
     });
     $("withdraw-confirm").hidden = false;
+    $("withdraw-button").hidden = true;
     S.say($("withdraw-message"), "");
     S.focusHeading($("withdraw-confirm"));
   }
 
   function keep() {
     $("withdraw-confirm").hidden = true;
+    $("withdraw-button").hidden = false;
     S.say($("withdraw-message"), t("withdraw.kept"));
     $("withdraw-button").focus();
   }

@@ -13,6 +13,7 @@
   var messages = node ? JSON.parse(node.textContent) : {};
   var lang = document.documentElement.lang || "ko";
   var exitHooks = [];
+  var timers = new WeakMap(); // live region -> pending message
   var api = { exiting: false, lang: lang };
 
   function t(key, values) {
@@ -59,12 +60,16 @@
 
   /* Put a message in a live region (role=status); the same text twice is still announced. */
   function say(element, text, isError) {
+    window.clearTimeout(timers.get(element));
     element.classList.toggle("error", Boolean(isError) && text !== "");
     element.textContent = "";
     if (text) {
-      window.setTimeout(function () {
-        element.textContent = text;
-      }, 50);
+      timers.set(
+        element,
+        window.setTimeout(function () {
+          element.textContent = text;
+        }, 50)
+      );
     }
   }
 
