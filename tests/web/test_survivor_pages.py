@@ -10,6 +10,7 @@ every step (desktop, both languages) and saves a screenshot of every step under
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from stopspread.web.i18n import Lang, load_catalog
+from stopspread.web.pages import STATIC_DIR, TEMPLATES_DIR
 from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
 from tests.conftest import TESTDATA, encode, fast_settings, synthetic_rgb
 from tests.web.support import live_server
@@ -40,6 +43,13 @@ GATE = """() => {
     return original.call(hashing, file, options);
   };
 }"""
+
+
+# Nothing scrolls sideways, and every visible button and check row is at least 44 px tall.
+FITS = """() => document.documentElement.scrollWidth <= window.innerWidth &&
+  [...document.querySelectorAll("main button, .quick-exit, .toggle, .site-nav a")]
+    .filter((el) => el.getClientRects().length > 0)
+    .every((el) => el.getBoundingClientRect().height >= 44)"""
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +90,7 @@ class Steps:
         self.count += 1
         self.page.evaluate("window.scrollTo(0, 0)")  # the sticky quick exit at the top
         screenshot(self.page, f"{self.prefix}/{self.count:02d}-{name}")
+        assert self.page.evaluate(FITS), f"{name}: wider than the screen, or a target under 44 px"
         if self.axe:
             found = axe_violations(self.page)
             assert found == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in found]
@@ -364,3 +375,24 @@ def test_the_age_question_works_without_scripts_and_pages_are_strict(site: str) 
         assert " style=" not in page.text and " on" + "click=" not in page.text
     secret_field = pages[2].text.split('id="secret-input"')[0].rsplit("<input", 1)[1]
     assert "name=" not in secret_field  # a secret never goes into a URL, even without scripts
+
+
+def test_every_message_the_pages_ask_for_exists_and_every_one_is_used() -> None:
+    keys = set(load_catalog().messages[Lang.KO])
+    scripts = "".join(p.read_text("utf-8") for p in (STATIC_DIR / "survivor").glob("*.js"))
+    templates = "".join(p.read_text("utf-8") for p in (TEMPLATES_DIR / "survivor").glob("*.html"))
+    asked = {"survivor.js." + k for k in re.findall(r'\bt\(\s*"([^"]+)"\s*[,)]', scripts)}
+    asked |= set(re.findall(r"\bt\(\s*[\"']([^\"']+)[\"']\s*[,)]", templates))
+    assert asked - keys == set()
+    literals = {"survivor.js." + k for k in re.findall(r'"([a-z_.-]+)"', scripts)}
+    literals |= set(re.findall(r"[\"'](survivor\.[a-z_.0-9-]+)[\"']", templates))
+    prefixes = tuple(
+        ["survivor.js." + p for p in re.findall(r'\bt\(\s*"([^"]+)"\s*\+', scripts)]
+        + re.findall(r"\bt\(\s*[\"']([^\"']+)[\"']\s*~", templates)
+    )
+    unused = {
+        k
+        for k in keys
+        if k.startswith("survivor.") and k not in literals and not k.startswith(prefixes)
+    }
+    assert unused == set()

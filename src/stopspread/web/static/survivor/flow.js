@@ -162,7 +162,7 @@
       }
       var fraction = progress.total ? progress.done / progress.total : 0;
       var detail = "";
-      if (kindOf(file) === "video" && progress.total) {
+      if (progress.stage === "frames" && progress.total) {
         detail = t("progress_frames", { done: progress.done, total: progress.total });
       }
       setProgress(index, total, fraction, detail);
