@@ -115,6 +115,15 @@ def wait_focus(page: Any, element_id: str, timeout: int = 30_000) -> None:
     )
 
 
+def wait_until(page: Any, condition: Callable[[], bool], tries: int = 300) -> None:
+    """Let the browser's events arrive until ``condition`` holds (30 s at most)."""
+    for _ in range(tries):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the browser did not get there")
+
+
 def choose_and_hash(page: Any, files: list[Path], steps: Callable[[str], None]) -> None:
     page.wait_for_selector("#step-choose:not([hidden])")
     steps("choose")
@@ -341,10 +350,7 @@ def test_the_whole_flow_works_with_the_keyboard_alone(
     assert page.evaluate("document.activeElement.className") == "skip-link"
     tab_to(page, "choose-button")
     page.keyboard.press("Enter")
-    for _ in range(300):
-        if choosers:
-            break
-        page.wait_for_timeout(100)
+    wait_until(page, lambda: bool(choosers))
     choosers[0].set_files([str(p) for p in images[:2]])
     tab_to(page, "hash-button")
     page.keyboard.press("Enter")
@@ -396,3 +402,24 @@ def test_every_message_the_pages_ask_for_exists_and_every_one_is_used() -> None:
         if k.startswith("survivor.") and k not in literals and not k.startswith(prefixes)
     }
     assert unused == set()
+
+
+def test_leaving_before_saving_the_secret_asks_first_but_the_quick_exit_never_does(
+    site: str, browser: Any, images: list[Path]
+) -> None:
+    page = open_page(browser, "en", "desktop")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.goto(f"{site}/survivor/new")
+    page.set_input_files("#file-input", [str(images[0])])
+    page.click("#hash-button")
+    wait_focus(page, "confirm-title", SLOW_MS)
+    page.click("#send-button")
+    wait_focus(page, "done-title")
+    page.click(".site-nav a[href='/survivor']")  # dismissing the question keeps her here
+    wait_until(page, lambda: bool(dialogs))
+    assert dialogs == ["beforeunload"] and page.url.endswith("/survivor/new")
+    page.click("[data-quick-exit]")
+    page.wait_for_url("**/today")
+    assert dialogs == ["beforeunload"]
+    page.context.close()
