@@ -73,13 +73,24 @@ async function decode(file) {
   }
 }
 
-async function hashImage(id, file, withSet) {
+/** SHA-256 of the decoded RGB bytes (alpha dropped), for tests that compare with Pillow's. */
+async function rgbSha256(img) {
+  var n = img.width * img.height, rgb = new Uint8Array(n * 3), d = img.data;
+  for (var i = 0; i < n; i++) { rgb[i * 3] = d[i * 4]; rgb[i * 3 + 1] = d[i * 4 + 1]; rgb[i * 3 + 2] = d[i * 4 + 2]; }
+  return StopSpreadDigest.toHex(await self.crypto.subtle.digest('SHA-256', rgb));
+}
+
+async function hashImage(id, file, details) {
   var img = await decode(file);
-  var plain = StopSpreadPDQ.pdqWithDihedrals(img);
-  var hashes = withSet === false ? null : StopSpreadSignals.enrolmentHashes(img, function (done, total) {
+  var hashes = StopSpreadSignals.enrolmentHashes(img, function (done, total) {
     post(id, 'progress', { stage: 'hashing', done: done, total: total });
   });
-  return { width: img.width, height: img.height, pdq: plain, hashes: hashes };
+  var out = { width: img.width, height: img.height, hashes: hashes };
+  if (details) {
+    out.pdq = StopSpreadPDQ.pdqWithDihedrals(img);
+    out.rgbSha256 = await rgbSha256(img);
+  }
+  return out;
 }
 
 function hashFrame(msg) {
@@ -91,7 +102,7 @@ function hashFrame(msg) {
 async function handle(msg) {
   switch (msg.op) {
     case 'digest': return digestFile(msg.id, msg.file, msg.wholeLimit);
-    case 'image': return hashImage(msg.id, msg.file, msg.withSet);
+    case 'image': return hashImage(msg.id, msg.file, msg.details);
     case 'frame': return hashFrame(msg);
     case 'decode': {
       var img = await decode(msg.file);

@@ -201,7 +201,8 @@
   /**
    * Hash one File. options.onProgress receives {done, total, stage}. Test-only options:
    * _wholeFileSha256Limit (bytes; above it SHA-256 is streamed in JavaScript), _details
-   * (adds result._details with the variant tags and the plain PDQ + 8 dihedral hashes).
+   * (adds result._details: the variant tags, the plain PDQ + 8 dihedral hashes and the
+   * SHA-256 of the decoded RGB bytes).
    */
   async function hashFile(file, options) {
     var opts = options || {};
@@ -218,13 +219,15 @@
       var md5 = { type: 'md5', value: digests.md5 };
       var result = { name: file.name, kind: kind, sha256: digests.sha256 };
       if (kind === 'image') {
-        var img = await worker.call({ op: 'image', file: file });
+        var img = await worker.call({ op: 'image', file: file, details: !!opts._details });
         result.signals = img.hashes.map(function (h) {
           return { type: 'pdq', value: h.value, quality: h.quality };
         }).concat([md5]);
         result.setVersion = IMAGE_SET_VERSION;
         result.frames = [];
-        if (opts._details) result._details = { width: img.width, height: img.height, pdq: img.pdq, hashes: img.hashes };
+        if (opts._details) {
+          result._details = { width: img.width, height: img.height, pdq: img.pdq, hashes: img.hashes, rgbSha256: img.rgbSha256 };
+        }
       } else {
         var frames = await hashVideo(file, worker, progress);
         result.signals = distinctFrameSignals(frames).concat([md5]);

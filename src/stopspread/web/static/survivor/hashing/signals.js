@@ -127,9 +127,12 @@
 
   // ---- flat-border trimming (_regions.trim_box) ----
 
-  /** Pillow's RGB -> L of the working copy: (19595 R + 38470 G + 7471 B + 0x8000) >> 16. */
-  function smallLuma(img) {
-    var small = workingCopy(img, WORK_SIDE), n = small.width * small.height;
+  /**
+   * Pillow's RGB -> L of the working copy: (19595 R + 38470 G + 7471 B + 0x8000) >> 16.
+   * Border detection and rotations both use a 512 px copy, so one resize serves both.
+   */
+  function smallLuma(small) {
+    var n = small.width * small.height;
     var out = new Int16Array(n), d = small.data, ch = small.channels;
     for (var i = 0; i < n; i++) {
       var p = i * ch;
@@ -317,7 +320,7 @@
     var shared = {
       img: img,
       work: function () { return cache.work || (cache.work = workingCopy(img, WORK_SIDE)); },
-      small: function () { return cache.small || (cache.small = smallLuma(img)); }
+      small: function () { return cache.small || (cache.small = smallLuma(shared.work())); }
     };
     var out = [], seen = {}, fullQuality = 100, total = ENROLMENT.length;
     function add(value, quality, tag) {
