@@ -2,7 +2,8 @@
  *
  * The files are read only by window.StopSpreadHashing (hashing/hashing.js) in this browser;
  * the only requests this script makes are the survivor API calls with hashes in JSON.
- * The secret lives in this closure only: never in storage, never in a URL.
+ * The secret is handed to the receipt step (receipt.js) and forgotten here; it is never
+ * put in storage or a URL.
  */
 (function () {
   "use strict";
@@ -34,12 +35,10 @@
     results: [],
     failures: [],
     payload: [],
-    digests: [],
     code: null,
     secret: null,
     sent: 0,
     createdAt: null,
-    saved: false,
   };
 
   function show(name, focus) {
@@ -343,106 +342,36 @@
     showDone();
   }
 
-  /* ---- done -------------------------------------------------------------------------- */
-
-  function guard(event) {
-    if (state.secret && !state.saved && !S.exiting) {
-      event.preventDefault();
-      event.returnValue = t("leave_warning");
-      return event.returnValue;
-    }
-    return undefined;
-  }
+  /* ---- done: the receipt step takes over the code and secret (receipt.js) --------- */
 
   function showDone() {
-    state.digests = state.results
+    var digests = state.results
       .map(function (result) {
         return result.sha256;
       })
       .filter(function (digest, index, all) {
         return digest && all.indexOf(digest) === index;
       });
-    state.files = [];
-    state.results = [];
-    dropPreviews();
-    $("file-list").textContent = "";
-    $("case-code").textContent = state.code;
-    $("case-secret").textContent = state.secret;
-    $("done-count").textContent = t("done_count", { count: state.sent });
-    $("print-note").textContent = [
-      t("receipt.date", { date: S.formatDate(state.createdAt) }),
-      t("receipt.status_url", { url: window.location.origin + "/survivor/status" }),
-    ].join(" · ");
-    var partial = state.sent < state.payload.length;
-    $("partial-send").hidden = !partial;
-    $("partial-send").textContent = partial
-      ? t("partial_send", { sent: state.sent, total: state.payload.length })
-      : "";
-    window.addEventListener("beforeunload", guard);
+    window.StopSpreadReceipt.show({
+      code: state.code,
+      secret: state.secret,
+      sent: state.sent,
+      total: state.payload.length,
+      digests: digests,
+      createdAt: state.createdAt,
+    });
+    forget();
     show("done");
-  }
-
-  function receiptText() {
-    var lines = [
-      t("receipt.heading"),
-      "",
-      t("receipt.code", { code: state.code }),
-      t("receipt.secret", { secret: state.secret }),
-      t("receipt.date", { date: S.formatDate(state.createdAt) }),
-      t("receipt.count", { count: state.sent }),
-      t("receipt.status_url", { url: window.location.origin + "/survivor/status" }),
-      "",
-      t("receipt.warning"),
-    ];
-    if ($("include-sha").checked && state.digests.length) {
-      lines.push("", t("receipt.sha_title"));
-      lines = lines.concat(state.digests);
-    }
-    return lines.join("\r\n") + "\r\n";
-  }
-
-  function download() {
-    var blob = new Blob(["\ufeff" + receiptText()], { type: "text/plain;charset=utf-8" });
-    var url = URL.createObjectURL(blob);
-    var link = document.createElement("a");
-    link.href = url;
-    link.download = "stopspread-" + state.code + ".txt";
-    link.hidden = true;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    window.setTimeout(function () {
-      URL.revokeObjectURL(url);
-    }, 60000);
-    S.say($("done-status"), t("downloaded"));
-  }
-
-  function copy() {
-    var text = t("copy_text", { code: state.code, secret: state.secret });
-    var failed = function () {
-      window.getSelection().selectAllChildren($("receipt"));
-      S.say($("done-status"), t("copy_failed"), true);
-    };
-    if (!navigator.clipboard || !navigator.clipboard.writeText) {
-      failed();
-      return;
-    }
-    navigator.clipboard.writeText(text).then(function () {
-      S.say($("done-status"), t("copied"));
-    }, failed);
-  }
-
-  function setSaved() {
-    state.saved = $("saved-check").checked;
-    $("to-status").disabled = !state.saved;
-    $("finish").disabled = !state.saved;
   }
 
   function forget() {
     state.secret = null;
     state.code = null;
     state.files = [];
+    state.results = [];
+    state.payload = [];
     dropPreviews();
+    $("file-list").textContent = "";
   }
 
   /* ---- wiring ------------------------------------------------------------------------ */
@@ -468,20 +397,6 @@
     show("choose");
   });
   $("send-button").addEventListener("click", send);
-  $("download-button").addEventListener("click", download);
-  $("print-button").addEventListener("click", function () {
-    window.print();
-  });
-  $("copy-button").addEventListener("click", copy);
-  $("saved-check").addEventListener("change", setSaved);
-  $("to-status").addEventListener("click", function () {
-    forget();
-    S.navigate("/survivor/status");
-  });
-  $("finish").addEventListener("click", function () {
-    forget();
-    S.navigate("/survivor");
-  });
   S.onExit(forget);
 
   renderFiles();
