@@ -279,6 +279,21 @@ def test_errors_carry_a_code(hashing_page: HashingPage) -> None:
     assert hashing_page.evaluate(_TOO_LARGE) == "too-large"
 
 
+_ABORT = """async () => {
+  const controller = new AbortController();
+  const file = document.getElementById('f').files[0];
+  const onProgress = (p) => { if (p.stage === 'frames' && p.done >= 1) controller.abort(); };
+  try { await StopSpreadHashing.hashFile(file, {onProgress, signal: controller.signal}); return 'hashed'; }
+  catch (e) { return e.code; }
+}"""
+
+
+def test_an_abort_signal_stops_hashing(hashing_page: HashingPage, testdata: Path) -> None:
+    hashing_page.choose(testdata / "vpdq" / "videos" / TEST_VIDEO)
+    assert hashing_page.evaluate(_ABORT) == "aborted"
+    assert "result" in hashing_page.hash()  # and the next file hashes normally
+
+
 def test_hashing_sends_nothing_and_runs_under_the_csp(hashing_page: HashingPage) -> None:
     hashing_page.requests.clear()
     buf = io.BytesIO()

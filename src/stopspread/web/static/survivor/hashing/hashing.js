@@ -8,7 +8,8 @@
  *     signals: [{type: "pdq", value, quality} | {type: "md5", value}],
  *     sha256, setVersion, frames: [{time, value, quality}] (videos; [] for images)}>
  *   onProgress({done, total, stage: "reading" | "hashing" | "frames"})
- *   Errors reject with err.code "unsupported" | "too-large" | "decode-failed" | "no-video-frames".
+ *   Errors reject with err.code "unsupported" | "too-large" | "decode-failed" | "no-video-frames"
+ *   (and "aborted" when options.signal, an AbortSignal, is aborted).
  *
  * The pixel work and the digests run in hash-worker.js; this thread only grabs video
  * frames (a <video> element that is never shown, and a canvas).
@@ -54,12 +55,15 @@
       if (msg.type === 'result') p.resolve(msg.result);
       else p.reject(fail(msg.code, msg.message));
     };
-    worker.onerror = function (event) {
-      event.preventDefault();
+    function rejectAll(error) {
       Object.keys(pending).forEach(function (id) {
-        pending[id].reject(fail('decode-failed', 'the hashing worker stopped'));
+        pending[id].reject(error);
         delete pending[id];
       });
+    }
+    worker.onerror = function (event) {
+      event.preventDefault();
+      rejectAll(fail('decode-failed', 'the hashing worker stopped'));
     };
     this.call = function (msg, transfer, progress) {
       var id = next++;
@@ -69,7 +73,10 @@
         worker.postMessage(msg, transfer || []);
       });
     };
-    this.close = function () { worker.terminate(); };
+    this.close = function (error) {
+      worker.terminate();
+      rejectAll(error || fail('aborted', 'stopped'));
+    };
   }
 
   // ---- what kind of file (from its first bytes; the type the OS gives may be missing) ----
@@ -155,7 +162,7 @@
     await shown;
   }
 
-  async function hashVideo(file, worker, progress) {
+  async function hashVideo(file, worker, progress, signal) {
     var url = URL.createObjectURL(file), video = null;
     try {
       video = await openVideo(url);
@@ -167,6 +174,7 @@
       var frames = [], inFlight = [];
       progress({ stage: 'frames', done: 0, total: total });
       for (var n = 0; n < total; n++) {
+        if (signal && signal.aborted) throw fail('aborted', 'stopped');
         var time = n * SECONDS_PER_FRAME;
         await seek(video, time);
         ctx.drawImage(video, 0, 0, w, h);
@@ -199,7 +207,9 @@
   }
 
   /**
-   * Hash one File. options.onProgress receives {done, total, stage}. Test-only options:
+   * Hash one File. options.onProgress receives {done, total, stage}; options.signal (an
+   * AbortSignal) stops the work: the worker is ended and the promise rejects with code
+   * "aborted". Test-only options:
    * _wholeFileSha256Limit (bytes; above it SHA-256 is streamed in JavaScript), _details
    * (adds result._details: the variant tags, the plain PDQ + 8 dihedral hashes and the
    * SHA-256 of the decoded RGB bytes).
@@ -208,12 +218,16 @@
     var opts = options || {};
     var progress = typeof opts.onProgress === 'function' ? opts.onProgress : function () {};
     if (!supported()) throw fail('unsupported', 'this browser cannot hash files here');
+    var signal = opts.signal;
+    if (signal && signal.aborted) throw fail('aborted', 'stopped');
     var kind = await sniff(file);
     if (!kind) throw fail('unsupported', 'not an image or video this page can read');
     if (file.size > (kind === 'image' ? MAX_IMAGE_BYTES : MAX_VIDEO_BYTES)) throw fail('too-large', 'file is too large');
     var worker = new HashWorker(function (msg) {
       progress({ stage: msg.stage, done: msg.done, total: msg.total });
     });
+    function onAbort() { worker.close(fail('aborted', 'stopped')); }
+    if (signal) signal.addEventListener('abort', onAbort);
     try {
       var digests = await worker.call({ op: 'digest', file: file, wholeLimit: opts._wholeFileSha256Limit });
       var md5 = { type: 'md5', value: digests.md5 };
@@ -229,13 +243,14 @@
           result._details = { width: img.width, height: img.height, pdq: img.pdq, hashes: img.hashes, rgbSha256: img.rgbSha256 };
         }
       } else {
-        var frames = await hashVideo(file, worker, progress);
+        var frames = await hashVideo(file, worker, progress, signal);
         result.signals = distinctFrameSignals(frames).concat([md5]);
         result.setVersion = VIDEO_SET_VERSION;
         result.frames = frames;
       }
       return result;
     } finally {
+      if (signal) signal.removeEventListener('abort', onAbort);
       worker.close();
     }
   }
