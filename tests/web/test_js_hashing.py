@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from PIL import Image
@@ -292,6 +293,17 @@ def test_an_abort_signal_stops_hashing(hashing_page: HashingPage, testdata: Path
     hashing_page.choose(testdata / "vpdq" / "videos" / TEST_VIDEO)
     assert hashing_page.evaluate(_ABORT) == "aborted"
     assert "result" in hashing_page.hash()  # and the next file hashes normally
+
+
+def test_the_service_accepts_the_signals_as_they_are(hashing_page: HashingPage) -> None:
+    buf = io.BytesIO()
+    Image.fromarray(synthetic_rgb(500, 400, seed=4)).save(buf, "JPEG", quality=90)
+    hashing_page.choose(name="mine.jpg", data=buf.getvalue())
+    signals = hashing_page.hash()["result"]["signals"]
+    with httpx.Client(base_url=hashing_page.base_url) as client:
+        created = client.post("/v1/cases", json={"signals": signals})
+    assert created.status_code == 201, created.text
+    assert created.json()["signals"] == len(signals)
 
 
 def test_hashing_sends_nothing_and_runs_under_the_csp(hashing_page: HashingPage) -> None:
