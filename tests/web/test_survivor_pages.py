@@ -187,6 +187,8 @@ def test_enrol_follow_and_withdraw_without_any_file_leaving_the_browser(
     check_nothing_stored(page)
 
     signals = assert_no_file_bytes_left(log, [p.read_bytes() for p in files])
+    loaded = {r.url.rsplit("/", 1)[1] for r in log.sent}
+    assert {"hash-worker.js", "pdq.js"} <= loaded  # the worker's own requests are seen too
     assert {s["value"] for s in signals if s["type"] == "md5"} == md5s(
         [p.read_bytes() for p in files]
     )
