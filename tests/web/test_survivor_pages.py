@@ -46,6 +46,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         tmp,
         case_attempts_per_minute=1000.0,
         address_attempts_per_minute=1000.0,
+        max_signals_per_request=50,  # every enrolment goes in batches: create, then add
     )
     with live_server(settings) as base_url:
         yield base_url
@@ -187,6 +188,7 @@ def test_enrol_follow_and_withdraw_without_any_file_leaving_the_browser(
     check_nothing_stored(page)
 
     signals = assert_no_file_bytes_left(log, [p.read_bytes() for p in files])
+    assert [url.endswith("/signals") for url, _ in log.api_bodies()][:2] == [False, True]
     loaded = {r.url.rsplit("/", 1)[1] for r in log.sent}
     assert {"hash-worker.js", "pdq.js"} <= loaded  # the worker's own requests are seen too
     assert {s["value"] for s in signals if s["type"] == "md5"} == md5s(
