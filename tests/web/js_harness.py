@@ -26,7 +26,7 @@ from tests.web.support import serve
 __all__ = ["TEST_PAGE", "HashingPage", "hashing_page"]
 
 TEST_PAGE: Final = "/__test__/hashing"
-_SCRIPTS: Final = ("pdq.js", "signals.js", "digest.js", "hashing.js")
+_SCRIPTS: Final = ("pdq.js", "signals.js", "digest.js", "header.js", "hashing.js")
 _HTML: Final = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hashing test</title>'
     + "".join(f'<script src="/static/survivor/hashing/{s}" defer></script>' for s in _SCRIPTS)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -268,8 +270,44 @@ def audio_only_mp4() -> bytes:
     return buf.getvalue()
 
 
+_HEADER_SIZE = """async () => {
+  const file = document.getElementById('f').files[0];
+  const head = new Uint8Array(await file.slice(0, 256 * 1024).arrayBuffer());
+  return StopSpreadHeader.imageSize(head);
+}"""
+
+
+def test_header_sizes_match_pillow(hashing_page: HashingPage, testdata: Path) -> None:
+    """The size read from the header (for the pixel cap before decoding) is the real size."""
+    read = 0
+    for path in reference_images(testdata):
+        hashing_page.choose(path)
+        size = hashing_page.evaluate(_HEADER_SIZE)
+        with Image.open(path) as image:
+            if size is not None:
+                assert (size["width"], size["height"]) == image.size, path.name
+                read += 1
+    assert read == len(reference_images(testdata))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims ``width x height`` pixels (no real pixel data)."""
+    ihdr = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    iend = b"IEND"
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", 13)
+        + ihdr
+        + struct.pack(">I", zlib.crc32(ihdr))
+        + struct.pack(">I", 0)
+        + iend
+        + struct.pack(">I", zlib.crc32(iend))
+    )
+
+
 def test_errors_carry_a_code(hashing_page: HashingPage) -> None:
     cases = [
+        ("bomb.png", png_header_only(20_000, 20_000), "too-large"),
         ("notes.txt", b"just some text, not a picture", "unsupported"),
         ("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, "decode-failed"),
         ("sound.mp4", audio_only_mp4(), "no-video-frames"),

@@ -5,10 +5,10 @@
  * network. Messages: {id, op, ...} in; {id, type: "progress" | "result" | "error", ...}
  * out. Loaded by hashing.js as a classic worker.
  */
-/* global importScripts, StopSpreadPDQ, StopSpreadSignals, StopSpreadDigest, StopSpreadOrientation */
+/* global importScripts, StopSpreadPDQ, StopSpreadSignals, StopSpreadDigest, StopSpreadHeader */
 'use strict';
 
-importScripts('pdq.js', 'signals.js', 'digest.js', 'orientation.js');
+importScripts('pdq.js', 'signals.js', 'digest.js', 'header.js');
 
 var CHUNK_BYTES = 4 * 1024 * 1024;
 // Up to this size SHA-256 uses WebCrypto over the whole file in memory; above it a
@@ -51,9 +51,12 @@ async function digestFile(id, file, wholeLimit) {
 
 /** RGBA bytes of an image file at its natural size, EXIF orientation and colour profile ignored. */
 async function decode(file) {
-  var bitmap;
+  var header = await StopSpreadHeader.inspect(file), bitmap;
+  if (header.size && header.size.width * header.size.height > MAX_IMAGE_PIXELS) {
+    throw fail('too-large', 'image has too many pixels'); // refused before any decoding
+  }
   try {
-    bitmap = await createImageBitmap(await StopSpreadOrientation.asStored(file), {
+    bitmap = await createImageBitmap(header.blob, {
       imageOrientation: 'none', colorSpaceConversion: 'none', premultiplyAlpha: 'none'
     });
   } catch (e) {

@@ -1,11 +1,17 @@
 /*
- * Chromium applies a photo's EXIF orientation in createImageBitmap even when asked not
+ * What the worker reads from an image file's first bytes before decoding it.
+ *
+ * Size: the width and height from the header (JPEG SOF, PNG IHDR, GIF, WebP, BMP), so that
+ * a decompression bomb is refused before the browser allocates its pixels, as the server's
+ * DecodeLimits does from Pillow's header parse.
+ *
+ * Orientation: Chromium applies a photo's EXIF orientation in createImageBitmap even when asked not
  * to (imageOrientation: "none" is not honoured for Blobs). The reference pipeline, the
  * Python one and StopNCII's hash the pixels as stored, so before decoding we give the
  * browser a copy of the file whose orientation tag says 1 ("as stored"): the tag is
  * rewritten in place in the file's first bytes (JPEG APP1 Exif, WebP EXIF chunk, PNG
  * eXIf chunk with its CRC recomputed); the pixel data is not touched or copied.
- * A classic script: defines self.StopSpreadOrientation.
+ * A classic script: defines self.StopSpreadHeader.
  */
 (function (root) {
   'use strict';
@@ -103,15 +109,62 @@
     return changed;
   }
 
-  /** The file itself, or a Blob of the same bytes with the orientation tag set to 1. */
-  async function asStored(file) {
+  function u16be(b, p) { return (b[p] << 8) | b[p + 1]; }
+  function u16le(b, p) { return b[p] | (b[p + 1] << 8); }
+  function u24le(b, p) { return b[p] | (b[p + 1] << 8) | (b[p + 2] << 16); }
+  function u32be(b, p) { return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0; }
+  function u32le(b, p) { return ((b[p + 3] << 24) | (b[p + 2] << 16) | (b[p + 1] << 8) | b[p]) >>> 0; }
+
+  function jpegSize(b) {
+    var p = 2;
+    while (p + 9 <= b.length && b[p] === 0xff) {
+      var m = b[p + 1];
+      if (m === 0xff) { p += 1; continue; }
+      if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { p += 2; continue; }
+      if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+        return { width: u16be(b, p + 7), height: u16be(b, p + 5) };
+      }
+      if (m === 0xda || m === 0xd9) return null;
+      p += 2 + u16be(b, p + 2);
+    }
+    return null;
+  }
+
+  function webpSize(b) {
+    var kind = ascii(b, 12, 16);
+    if (kind === 'VP8X' && b.length >= 30) return { width: u24le(b, 24) + 1, height: u24le(b, 27) + 1 };
+    if (kind === 'VP8L' && b.length >= 25) {
+      var bits = u32le(b, 21);
+      return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+    }
+    if (kind === 'VP8 ' && b.length >= 30) return { width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff };
+    return null;
+  }
+
+  /** {width, height} from the header, or null when the format or header is not one we read. */
+  function imageSize(b) {
+    if (b[0] === 0xff && b[1] === 0xd8) return jpegSize(b);
+    if (ascii(b, 1, 4) === 'PNG' && ascii(b, 12, 16) === 'IHDR') return { width: u32be(b, 16), height: u32be(b, 20) };
+    if (ascii(b, 0, 4) === 'GIF8' && b.length >= 10) return { width: u16le(b, 6), height: u16le(b, 8) };
+    if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP') return webpSize(b);
+    if (ascii(b, 0, 2) === 'BM' && b.length >= 26) {
+      return { width: Math.abs(u32le(b, 18) | 0), height: Math.abs(u32le(b, 22) | 0) };
+    }
+    return null;
+  }
+
+  /**
+   * Read the file's first bytes once: {size: {width, height} | null, blob}, where blob is the
+   * file itself or a Blob of the same bytes with the orientation tag set to 1.
+   */
+  async function inspect(file) {
     var head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
-    var changed = false;
+    var size = imageSize(head), changed = false;
     if (head[0] === 0xff && head[1] === 0xd8) changed = fixJpeg(head);
     else if (ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 12) === 'WEBP') changed = fixWebp(head);
     else if (ascii(head, 1, 4) === 'PNG') changed = fixPng(head);
-    return changed ? new Blob([head, file.slice(head.length)]) : file;
+    return { size: size, blob: changed ? new Blob([head, file.slice(head.length)]) : file };
   }
 
-  root.StopSpreadOrientation = { asStored: asStored };
+  root.StopSpreadHeader = { inspect: inspect, imageSize: imageSize };
 })(self);
