@@ -122,8 +122,8 @@ def status_and_withdraw(
     page.click("#lookup-button")
     page.wait_for_selector("#status-message.error")
     steps("status-wrong-secret")
-    page.fill("#secret-input", secret)
-    page.click("#lookup-button")
+    page.fill("#secret-input", " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)))
+    page.click("#lookup-button")  # typed as shown, in groups of four
     wait_focus(page, "result-title")
     values = page.eval_on_selector_all(
         "#counts .count",
@@ -177,8 +177,9 @@ def test_enrol_follow_and_withdraw_without_any_file_leaving_the_browser(
     choose_and_hash(page, files, steps)
     page.click("#send-button")
     wait_focus(page, "done-title")
-    code, secret = page.text_content("#case-code"), page.text_content("#case-secret")
-    assert code and secret
+    code, shown = page.text_content("#case-code"), page.text_content("#case-secret")
+    assert code and shown and len(shown.split(" ")[0]) == 4  # in groups of four
+    secret = shown.replace(" ", "")
     steps("done")
     page.emulate_media(media="print")
     steps("done-print")
@@ -358,4 +359,22 @@ def test_leaving_before_saving_the_secret_asks_first_but_the_quick_exit_never_do
     page.click("[data-quick-exit]")
     page.wait_for_url("**/today")
     assert dialogs == ["beforeunload"]
+    page.context.close()
+
+
+def test_the_language_switch_changes_every_word_and_keeps_one_history_entry(
+    site: str, browser: Any
+) -> None:
+    page = open_page(browser, "ko", "phone")
+    page.goto(f"{site}/survivor/status")
+    assert page.get_attribute("html", "lang") == "ko"
+    page.click(".lang-switch")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert page.evaluate("history.length") == 2
+    messages = page.evaluate("JSON.parse(document.getElementById('survivor-messages').textContent)")
+    assert messages["survivor.js.status.forbidden"].startswith("The case code")
+    assert {c["name"]: c["value"] for c in page.context.cookies()}["lang"] == "en"
+    page.click(".site-nav a[href='/survivor']")
+    page.wait_for_url("**/survivor")
+    assert page.get_attribute("html", "lang") == "en"
     page.context.close()

@@ -26,6 +26,12 @@
     return undefined;
   }
 
+  /* "abcdEFGH..." -> "abcd EFGH ...": easier to read and copy by hand; the status page
+     ignores the spaces. The file and the clipboard get the secret as it is. */
+  function grouped(secret) {
+    return (secret.match(/.{1,4}/g) || []).join(" ");
+  }
+
   function statusUrl() {
     return window.location.origin + STATUS_PATH;
   }
@@ -34,7 +40,7 @@
     receipt = info;
     saved = false;
     $("case-code").textContent = info.code;
-    $("case-secret").textContent = info.secret;
+    $("case-secret").textContent = grouped(info.secret);
     $("done-count").textContent = t("done_count", { count: info.sent });
     $("print-note").textContent = [
       t("receipt.date", { date: S.formatDate(info.createdAt) }),

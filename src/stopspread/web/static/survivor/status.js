@@ -104,7 +104,7 @@
   function submit(event) {
     event.preventDefault();
     var code = normalise($("code-input").value);
-    var secret = $("secret-input").value.trim();
+    var secret = $("secret-input").value.replace(/\s+/g, ""); // shown in groups of four
     if (!code || !secret) {
       S.say($("status-message"), t("status.missing"), true);
       ($("code-input").value ? $("secret-input") : $("code-input")).focus();
