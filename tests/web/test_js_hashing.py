@@ -311,6 +311,11 @@ def test_errors_carry_a_code(hashing_page: HashingPage) -> None:
         ("notes.txt", b"just some text, not a picture", "unsupported"),
         ("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, "decode-failed"),
         ("sound.mp4", audio_only_mp4(), "no-video-frames"),
+        (
+            "damaged.mp4",
+            b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(range(256)) * 64,
+            "decode-failed",
+        ),
     ]
     for name, data, code in cases:
         hashing_page.choose(name=name, data=data)

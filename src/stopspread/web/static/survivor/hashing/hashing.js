@@ -30,6 +30,7 @@
   var SECONDS_PER_FRAME = 1;
   var FRAMES_IN_FLIGHT = 2;
   var PRESENT_TIMEOUT_MS = 1500;
+  var VIDEO_EVENT_TIMEOUT_MS = 30000;
 
   function fail(code, message) {
     var e = new Error(message);
@@ -94,6 +95,7 @@
       var form = ascii(b, 8, 12);
       return form === 'WEBP' ? 'image' : form === 'AVI ' ? 'video' : null;
     }
+    if (/^(moov|mdat|wide|free|skip)$/.test(ascii(b, 4, 8))) return 'video'; // QuickTime without ftyp
     if (ascii(b, 4, 8) === 'ftyp') {
       var brand = ascii(b, 8, 12);
       return /^(avif|avis|heic|heix|mif1)$/.test(brand) ? 'image' : 'video';
@@ -106,9 +108,13 @@
 
   // ---- video frames: one per second through a <video> element and a canvas ----
 
+  /** The next `ok` event; `bad`, or nothing within VIDEO_EVENT_TIMEOUT_MS (a damaged file
+   * can stall the player without an error), rejects with "decode-failed". */
   function once(target, ok, bad) {
     return new Promise(function (resolve, reject) {
+      var timer = setTimeout(function () { done({ type: 'timeout' }); }, VIDEO_EVENT_TIMEOUT_MS);
       function done(event) {
+        clearTimeout(timer);
         target.removeEventListener(ok, done);
         target.removeEventListener(bad, done);
         if (event.type === ok) resolve(); else reject(fail('decode-failed', 'the browser cannot play this video'));
