@@ -3,7 +3,7 @@
  * the result holds only hashes (see docs/browser-hashing.md for the interface).
  *
  *   StopSpreadHashing.supported() -> boolean
- *   StopSpreadHashing.hashFile(file, {onProgress}) -> Promise<{
+ *   StopSpreadHashing.hashFile(file, {onProgress, signal}) -> Promise<{
  *     name, kind: "image" | "video",
  *     signals: [{type: "pdq", value, quality} | {type: "md5", value}],
  *     sha256, setVersion, frames: [{time, value, quality}] (videos; [] for images)}>
@@ -186,12 +186,14 @@
         ctx.drawImage(video, 0, 0, w, h);
         var rgba = ctx.getImageData(0, 0, w, h).data.buffer;
         var job = worker.call({ op: 'frame', rgba: rgba, width: w, height: h }, [rgba]);
-        inFlight.push(job.then((function (t) {
+        var done = job.then((function (t) {
           return function (r) {
             frames.push({ time: t, value: r.value, quality: r.quality });
             progress({ stage: 'frames', done: frames.length, total: total });
           };
-        })(time)));
+        })(time));
+        done.catch(function () {}); // awaited below; this only keeps an abort from being "unhandled"
+        inFlight.push(done);
         if (inFlight.length >= FRAMES_IN_FLIGHT) await inFlight.shift();
       }
       await Promise.all(inFlight);
