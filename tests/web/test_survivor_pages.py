@@ -57,9 +57,9 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Three synthetic images (never a real photograph), one with a Korean name."""
     folder = tmp_path_factory.mktemp("survivor-files")
     made = {
-        "사진-1.jpg": encode(synthetic_rgb(640, 480, seed=11), "JPEG", quality=90),
-        "photo-2.png": encode(synthetic_rgb(300, 420, seed=12), "PNG"),
-        "photo-3.jpg": encode(synthetic_rgb(1024, 768, seed=13), "JPEG", quality=85),
+        "사진-1.jpg": encode(synthetic_rgb(480, 360, seed=11), "JPEG", quality=90),
+        "photo-2.png": encode(synthetic_rgb(240, 320, seed=12), "PNG"),
+        "photo-3.jpg": encode(synthetic_rgb(640, 480, seed=13), "JPEG", quality=85),
     }
     for name, data in made.items():
         (folder / name).write_bytes(data)
@@ -159,7 +159,7 @@ FLOWS = [
 def test_enrol_follow_and_withdraw_without_any_file_leaving_the_browser(
     site: str, browser: Any, images: list[Path], lang: str, view: str, video: bool
 ) -> None:
-    files = list(images)
+    files = list(images) if view == "desktop" else images[:2]  # phone runs: shorter
     if video:
         if not VIDEO.is_file():
             pytest.skip(f"test video not found at {VIDEO} (see ../shared/testdata/README.md)")
@@ -182,7 +182,7 @@ def test_enrol_follow_and_withdraw_without_any_file_leaving_the_browser(
     secret = shown.replace(" ", "")
     steps("done")
     page.emulate_media(media="print")
-    steps("done-print")
+    steps("done-print", axe=False)  # the same page as "done", printed
     page.emulate_media(media="screen")
     check_receipt(page, code, secret, files)
     check_nothing_stored(page)
