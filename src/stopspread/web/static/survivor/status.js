@@ -186,5 +186,7 @@
   S.onExit(function () {
     session.code = null;
     session.secret = null;
+    $("secret-input").value = "";
+    $("result").hidden = true;
   });
 })();

@@ -81,8 +81,7 @@
     exitHooks.push(hook);
   }
 
-  function quickExit(target) {
-    api.exiting = true;
+  function runExitHooks() {
     exitHooks.forEach(function (hook) {
       try {
         hook();
@@ -90,6 +89,11 @@
         /* leaving matters more than tidying up */
       }
     });
+  }
+
+  function quickExit(target) {
+    api.exiting = true;
+    runExitHooks();
     document.title = "";
     document.body.textContent = "";
     window.location.replace(target);
@@ -98,6 +102,10 @@
   function isPlainClick(event) {
     return event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey && !event.altKey;
   }
+
+  /* Leaving the page in any way forgets the secret, so a page the browser keeps in its
+     back/forward cache cannot show it again. */
+  window.addEventListener("pagehide", runExitHooks);
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a[href]") : null;
