@@ -9,6 +9,7 @@ equal hashlib's. ``pytest -s`` prints the distance tables (docs/browser-hashing.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import struct
@@ -128,6 +129,77 @@ def test_exif_orientation_is_ignored_like_the_reference(
     assert out["result"]["_details"]["pdq"]["hash"] == hash_image(data).pdq.hex
     assert out["result"]["sha256"] == hashlib.sha256(data).hexdigest()  # the file, unchanged
     assert hashing_page.decoded().shape == (480, 640, 4)
+
+
+def icc_profile() -> bytes:
+    """A valid RGB matrix/TRC ICC profile far from sRGB: linear tone curves, odd primaries."""
+
+    def s15(v: float) -> bytes:
+        return struct.pack(">i", round(v * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + bytes(4) + s15(x) + s15(y) + s15(z)
+
+    linear = b"curv" + bytes(4) + struct.pack(">IH", 1, 256) + bytes(2)
+    tags = [
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.3851, 0.7169, 0.0971)),
+        (b"gXYZ", xyz(0.4361, 0.2225, 0.0139)),
+        (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+        (b"rTRC", linear),
+        (b"gTRC", linear),
+        (b"bTRC", linear),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = struct.pack(">I", len(tags)), b""
+    for sig, body in tags:
+        table += sig + struct.pack(">II", offset + len(data), len(body))
+        data += body + bytes(-len(body) % 4)
+    header = (
+        struct.pack(">I", offset + len(data))
+        + bytes(4)
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + bytes(12)
+        + b"acsp"
+        + bytes(28)
+        + s15(0.9642)
+        + s15(1.0)
+        + s15(0.8249)
+        + bytes(48)
+    )
+    return header + table + data
+
+
+_CONVERTED = """async () => {
+  const file = document.getElementById('f').files[0];
+  const bitmap = await createImageBitmap(file, {colorSpaceConversion: 'default'});
+  const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+  ctx.drawImage(bitmap, 0, 0);
+  const d = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  let s = '';
+  for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192));
+  return btoa(s);
+}"""
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_colour_profiles_are_ignored_like_the_reference(
+    hashing_page: HashingPage, fmt: str
+) -> None:
+    """Pillow hashes the stored values; so does the page, even where the file's ICC profile
+    would change every pixel (as Chromium's default decoding shows)."""
+    rgb = synthetic_rgb(300, 200, seed=3)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, fmt, icc_profile=icc_profile())
+    data = buf.getvalue()
+    hashing_page.choose(name=f"profiled.{fmt.lower()}", data=data)
+    converted = np.frombuffer(base64.b64decode(hashing_page.evaluate(_CONVERTED)), np.uint8)
+    stored = np.asarray(to_rgb(load(open_image(data))))
+    assert np.abs(converted.reshape(200, 300, 4)[..., :3].astype(int) - stored).mean() > 20
+    details = hashing_page.hash(_details=True)["result"]["_details"]
+    assert details["rgbSha256"] == hashlib.sha256(stored.tobytes()).hexdigest()
+    assert details["pdq"]["hash"] == hash_image(data).pdq.hex
 
 
 def test_video_frames_match_python_vpdq(hashing_page: HashingPage, testdata: Path) -> None:
