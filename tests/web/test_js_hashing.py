@@ -14,15 +14,17 @@ import hashlib
 import io
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
+import numpy.typing as npt
 import pytest
 from PIL import Image
 
-from stopspread.hashing import hash_image, hash_video
+from stopspread.hashing import ImageHashes, hash_image, hash_video
 from stopspread.hashing._decode import load, open_image, to_rgb
 from stopspread.hashing.pdq import PDQ_MIN_QUALITY, PdqHash
 from stopspread.hashing.signals import enrolment_hashes
@@ -48,22 +50,30 @@ def signal(result: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [s for s in result["signals"] if s["type"] == kind]
 
 
-def compare_image(page: HashingPage, images: Path, path: Path) -> dict[str, Any]:
+def python_side(path: Path) -> tuple[npt.NDArray[np.uint8], ImageHashes, dict[str, PdqHash]]:
+    """Pillow's RGB pixels, PDQ with its dihedral hashes, and the ss-img-1 set, by tag."""
+    data = path.read_bytes()
+    rgb = np.ascontiguousarray(np.asarray(to_rgb(load(open_image(data)))))
+    ref = hash_image(data, dihedral=True)
+    return rgb, ref, {h.tag: h.hash for h in enrolment_hashes(data)}
+
+
+def compare_image(
+    page: HashingPage, images: Path, path: Path, pool: ThreadPoolExecutor
+) -> dict[str, Any]:
     """One row of the table: how the browser's pixels and hashes compare with Python's."""
+    python = pool.submit(python_side, path)  # meanwhile, Chromium hashes the same file
     page.choose(path)
     out = page.hash(_details=True)
     assert "result" in out, (path.name, out)
     result, details = out["result"], out["result"]["_details"]
-    data = path.read_bytes()
-    rgb = np.asarray(to_rgb(load(open_image(data))))
+    rgb, ref, py_set = python.result()
     differing = 0
-    if details["rgbSha256"] != hashlib.sha256(np.ascontiguousarray(rgb).tobytes()).hexdigest():
+    if details["rgbSha256"] != hashlib.sha256(rgb.tobytes()).hexdigest():
         rgba = page.decoded()  # only then fetch the pixels to count the differences
         same_size = rgba.shape[:2] == rgb.shape[:2]
         differing = int((rgba[..., :3] != rgb).any(axis=2).sum()) if same_size else -1
-    ref = hash_image(data, dihedral=True)
     js_set = {h["tag"]: h["value"] for h in details["hashes"]}
-    py_set = {h.tag: h.hash for h in enrolment_hashes(data)}
     common = js_set.keys() & py_set.keys()
     assert ref.digests is not None
     return {
@@ -98,7 +108,8 @@ def print_image_table(rows: list[dict[str, Any]]) -> None:
 
 def test_reference_images_hash_as_in_python(hashing_page: HashingPage, testdata: Path) -> None:
     images = testdata / "pdq" / "images"
-    rows = [compare_image(hashing_page, images, path) for path in reference_images(testdata)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rows = [compare_image(hashing_page, images, p, pool) for p in reference_images(testdata)]
     print_image_table(rows)
     for r in rows:
         result = r["result"]
