@@ -138,6 +138,8 @@ FORMATS = {
     "lossy.webp": ("RGB", "WEBP", {"quality": 80}),
     "lossless.webp": ("RGB", "WEBP", {"lossless": True}),
     "photo.avif": ("RGB", "AVIF", {"quality": 80}),
+    "alpha-ramp.png": ("RGBA", "PNG", {}),
+    "alpha-ramp.webp": ("RGBA", "WEBP", {"lossless": True}),
 }
 
 
@@ -149,6 +151,9 @@ def test_other_formats_decode_to_pillows_pixels(hashing_page: HashingPage, name:
     if mode == "I;16":  # 16-bit grey; Pillow (and so the reference pipeline) keeps the top byte
         wide = np.asarray(image.convert("L")).astype(np.uint16) * 257 + 100
         image = Image.fromarray(wide.astype(np.uint16))
+    elif mode == "RGBA":  # transparent on the left to opaque on the right; Pillow drops alpha
+        ramp = np.tile(np.linspace(0, 255, image.width).astype(np.uint8), (image.height, 1))
+        image = Image.fromarray(np.dstack([np.asarray(image), ramp]), "RGBA")
     elif mode != "RGB":
         image = image.convert(mode)
     buf = io.BytesIO()

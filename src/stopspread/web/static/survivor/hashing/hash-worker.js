@@ -49,6 +49,47 @@ async function digestFile(id, file, wholeLimit) {
   return { md5: md5.hex(), sha256: sha256, streamed: !whole };
 }
 
+function hasTransparency(data) {
+  for (var i = 3; i < data.length; i += 4) if (data[i] !== 255) return true;
+  return false;
+}
+
+/**
+ * The bitmap's RGBA exactly as stored, through a WebGL texture. A 2D canvas keeps colours
+ * premultiplied by alpha, so partly transparent pixels come back rounded and fully
+ * transparent ones black; Pillow (and so the reference pipeline) keeps the stored colours.
+ * A texture uploaded without premultiplication reads back the stored bytes. Returns null
+ * where WebGL is missing or the image is larger than a texture may be.
+ */
+function storedPixels(bitmap) {
+  var w = bitmap.width, h = bitmap.height, gl = null;
+  try {
+    gl = new OffscreenCanvas(1, 1).getContext('webgl');
+  } catch (e) {
+    return null;
+  }
+  if (!gl || w > gl.getParameter(gl.MAX_TEXTURE_SIZE) || h > gl.getParameter(gl.MAX_TEXTURE_SIZE)) return null;
+  var texture = gl.createTexture(), framebuffer = gl.createFramebuffer();
+  try {
+    gl.bindTexture(gl.TEXTURE_2D, texture);
+    gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
+    gl.pixelStorei(gl.UNPACK_COLORSPACE_CONVERSION_WEBGL, gl.NONE);
+    gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, gl.RGBA, gl.UNSIGNED_BYTE, bitmap);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, framebuffer);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+    if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) return null;
+    var out = new Uint8Array(w * h * 4);
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, out);
+    return gl.getError() === gl.NO_ERROR ? out : null;
+  } finally {
+    gl.deleteFramebuffer(framebuffer);
+    gl.deleteTexture(texture);
+    var lose = gl.getExtension('WEBGL_lose_context');
+    if (lose) lose.loseContext();
+  }
+}
+
 /** RGBA bytes of an image file at its natural size, EXIF orientation and colour profile ignored. */
 async function decode(file) {
   var header = await StopSpreadHeader.inspect(file), bitmap;
@@ -70,6 +111,7 @@ async function decode(file) {
     if (!ctx) throw fail('decode-failed', 'no 2D canvas');
     ctx.drawImage(bitmap, 0, 0);
     var data = ctx.getImageData(0, 0, w, h, { colorSpace: 'srgb' }).data;
+    if (hasTransparency(data)) data = storedPixels(bitmap) || data;
     return { data: data, width: w, height: h, channels: 4 };
   } finally {
     bitmap.close();
