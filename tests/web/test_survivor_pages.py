@@ -308,10 +308,12 @@ def test_the_age_question_works_without_scripts_and_pages_are_strict(site: str) 
         minor = client.get("/survivor/age?answer=minor&lang=en")
         adult = client.get("/survivor/age?answer=adult")
         other = client.get("/survivor/age?answer=maybe")
+        home = client.get("/?lang=en")
         pages = [client.get(path) for path in ("/survivor", "/survivor/new", "/survivor/status")]
     assert (minor.status_code, minor.headers["location"]) == (303, "/survivor/minors?lang=en")
     assert adult.headers["location"] == "/survivor/new"
     assert other.headers["location"] == "/survivor"
+    assert (home.status_code, home.headers["location"]) == (303, "/survivor?lang=en")
     for page in pages:
         assert page.status_code == 200
         assert "script-src 'self'" in page.headers["content-security-policy"]

@@ -39,6 +39,13 @@ def _render(request: Request, pages: PagesDep, template: str, **context: object)
     return pages.render(request, template, values)
 
 
+@router.get("/", response_class=RedirectResponse)
+async def home(request: Request) -> RedirectResponse:
+    """The service's front door is the survivor's start page (platforms use the API)."""
+    lang = request.query_params.get("lang")
+    return RedirectResponse("/survivor" + (f"?lang={lang}" if lang in {"ko", "en"} else ""), 303)
+
+
 @router.get("/survivor", response_class=HTMLResponse)
 async def start(request: Request, pages: PagesDep) -> HTMLResponse:
     """What this does and does not do, the age question, help, shared devices."""
