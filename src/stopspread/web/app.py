@@ -18,7 +18,7 @@ from stopspread.services.poller import Poller
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.pages import STATIC_DIR, Pages
-from stopspread.web.routes import health, platform, survivor
+from stopspread.web.routes import health, platform, survivor, survivor_pages
 from stopspread.web.security import PageSecurityHeaders
 
 __all__ = ["create_app"]
@@ -70,4 +70,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(survivor.router)
     app.include_router(platform.router)
+    app.include_router(survivor_pages.router)
     return app
