@@ -13,6 +13,12 @@
     ├── IndexFormatError           an index snapshot file that is not one we wrote (or is damaged)
     ├── ConfigError                a setting (environment, TOML file) is invalid
     ├── AuditChainError            the audit log's hash chain is broken (edited or deleted rows)
+    ├── EvidenceError              stored evidence cannot be read: damaged file, wrong key, bad WARC
+    ├── FetchError                 a URL could not be fetched (scans; one item, never the scan)
+    │   ├── FetchRefusedError      refused before connecting: scheme, credentials, a private address
+    │   ├── FetchTooLargeError     the body went over the byte cap (the download was cut off)
+    │   ├── FetchTimeoutError      connect/read timeout, or the whole download ran past its time cap
+    │   └── FetchStatusError       an HTTP error status, or too many redirects
     └── ServiceError               a use case refused a request (each maps to one HTTP status)
         ├── AuthError              no credentials were given (401)
         ├── ForbiddenError         wrong credentials, or not allowed for this client (403)
@@ -33,6 +39,12 @@ __all__ = [
     "CaseWithdrawnError",
     "ConfigError",
     "CorruptMediaError",
+    "EvidenceError",
+    "FetchError",
+    "FetchRefusedError",
+    "FetchStatusError",
+    "FetchTimeoutError",
+    "FetchTooLargeError",
     "ForbiddenError",
     "HashFormatError",
     "IndexFormatError",
@@ -137,3 +149,32 @@ class CaseWithdrawnError(ServiceError):
 
 class AuditChainError(StopSpreadError):
     """The audit log's hash chain does not verify: a row was edited, inserted or deleted."""
+
+
+class FetchError(StopSpreadError):
+    """A URL could not be fetched; a scan records it for that item and goes on."""
+
+
+class FetchRefusedError(FetchError):
+    """Refused before any connection: not http(s), credentials in the URL, or an address
+    that is private, loopback (unless allowed), link-local, multicast, reserved..."""
+
+
+class FetchTooLargeError(FetchError):
+    """The response body went over the byte cap; the download was cut off there."""
+
+
+class FetchTimeoutError(FetchError):
+    """Connecting or reading timed out, or the whole download ran past its time cap."""
+
+
+class FetchStatusError(FetchError):
+    """The server answered with an error status, or redirected too many times."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class EvidenceError(StopSpreadError):
+    """Stored evidence cannot be read back: a damaged or swapped file, the wrong key, bad WARC."""
