@@ -18,6 +18,7 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
+from stopspread.errors import EvidenceError
 from stopspread.storage.models import Meta
 from stopspread.storage.models_worker import EvidenceLogEntry
 
@@ -46,6 +47,8 @@ def read_head(session: Session) -> tuple[int, str]:
     if row is None:
         return 0, GENESIS_HASH
     seq, _, digest = row.value.partition(":")
+    if not seq.isdigit() or len(digest) != len(GENESIS_HASH):
+        raise EvidenceError("the evidence log head is unreadable")
     return int(seq), digest
 
 

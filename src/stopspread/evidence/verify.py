@@ -101,7 +101,11 @@ def _check_chain(session: Session, report: EvidenceReport) -> dict[int, tuple[in
             report.add(item, "its payload does not name an evidence record")
             continue
         logged[payload["evidence_id"]] = (entry.seq, payload)
-    head_seq, head_hash = log.read_head(session)
+    try:
+        head_seq, head_hash = log.read_head(session)
+    except EvidenceError as exc:
+        report.add("log head", str(exc))
+        return logged
     if (head_seq, head_hash) != (expected - 1, prev):
         report.add("log head", f"says entry {head_seq} but the chain ends at entry {expected - 1}")
     return logged
