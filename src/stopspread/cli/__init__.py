@@ -13,6 +13,7 @@ import click
 from PIL import Image
 
 from stopspread import __version__
+from stopspread.cli.evidence import evidence_group
 from stopspread.cli.hash import hash_command
 from stopspread.cli.match import match_command
 from stopspread.cli.service import audit_group, client_group, db_group, serve_command
@@ -31,7 +32,7 @@ def cli() -> None:
 
 cli.add_command(hash_command)
 cli.add_command(match_command)
-for _command in (serve_command, db_group, client_group, audit_group):
+for _command in (serve_command, db_group, client_group, audit_group, evidence_group):
     cli.add_command(_command)
 
 

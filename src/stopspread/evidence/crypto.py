@@ -46,11 +46,16 @@ def _decode(text: str, source: str) -> bytes:
     return key
 
 
-def load_key(settings: Settings) -> bytes:
-    """The evidence key: the setting, else the key file (created 0600 on first use)."""
+def load_key(settings: Settings, *, create: bool = True) -> bytes:
+    """The evidence key: the setting, else the key file (created 0600 on first use).
+
+    ``create=False`` (verifying) refuses to make a new key: it could read nothing.
+    """
     if settings.evidence_key is not None:
         return _decode(settings.evidence_key, "setting evidence_key")
     path = Path(settings.data_dir) / KEY_FILE
+    if not path.exists() and not create:
+        raise ConfigError(f"no evidence key: set evidence_key or restore {path}")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         text = base64.b64encode(os.urandom(KEY_BYTES)).decode("ascii") + "\n"

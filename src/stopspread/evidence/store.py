@@ -73,9 +73,12 @@ class EvidenceStore:
         self._db = db
 
     @classmethod
-    def from_settings(cls, settings: Settings, db: Database | None = None) -> EvidenceStore:
+    def from_settings(
+        cls, settings: Settings, db: Database | None = None, *, create_key: bool = True
+    ) -> EvidenceStore:
         root = Path(settings.data_dir) / EVIDENCE_DIR
-        return cls(root, crypto.load_key(settings), db or Database(settings.url))
+        key = crypto.load_key(settings, create=create_key)
+        return cls(root, key, db or Database(settings.url))
 
     def capture(
         self, session: Session, case_id: int, items: Sequence[HttpCapture], *, reason: str
