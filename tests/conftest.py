@@ -65,6 +65,7 @@ def jpeg_bytes() -> bytes:
 
 # --- the service: databases (SQLite and PostgreSQL), settings ---------------------------
 
+from tests.browser import browser  # noqa: E402, F401  (one headless Chromium per session)
 from tests.pg import pg_cluster  # noqa: E402, F401  (the session-wide PostgreSQL fixture)
 
 

@@ -13,13 +13,14 @@ from collections.abc import Iterator
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from stopspread.config import Settings
 from stopspread.services import platform
 from stopspread.storage import Database, upgrade
 from stopspread.web import create_app
 
-__all__ = ["api_client", "auth", "live_server", "new_client_key", "pdq_body"]
+__all__ = ["api_client", "auth", "live_server", "new_client_key", "pdq_body", "serve"]
 
 
 def new_client_key(settings: Settings, name: str = "platform", can_hash: bool = False) -> str:
@@ -47,11 +48,18 @@ def api_client(settings: Settings) -> Iterator[httpx.Client]:
 
 @contextlib.contextmanager
 def live_server(settings: Settings) -> Iterator[str]:
-    """uvicorn on 127.0.0.1, port 0, in a thread; yields the base URL."""
+    """The service on a migrated database, on 127.0.0.1 port 0; yields the base URL."""
     db = Database(settings.url)
     upgrade(db)
     db.dispose()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
+    with serve(create_app(settings)) as base_url:
+        yield base_url
+
+
+@contextlib.contextmanager
+def serve(app: ASGIApp) -> Iterator[str]:
+    """Any ASGI app under uvicorn on 127.0.0.1, port 0, in a thread; yields the base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,6 +7,7 @@ import gc
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from stopspread import __version__
@@ -16,7 +17,9 @@ from stopspread.services.platform import ClientDirectory
 from stopspread.services.poller import Poller
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
+from stopspread.web.pages import STATIC_DIR, Pages
 from stopspread.web.routes import health, platform, survivor
+from stopspread.web.security import PageSecurityHeaders
 
 __all__ = ["create_app"]
 
@@ -60,7 +63,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
-    app.add_middleware(MatchFastLane)
+    app.state.pages = Pages()
+    app.add_middleware(PageSecurityHeaders)
+    app.add_middleware(MatchFastLane)  # added last, so it runs first: matches skip the rest
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(survivor.router)
     app.include_router(platform.router)

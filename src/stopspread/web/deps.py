@@ -13,8 +13,18 @@ from stopspread.errors import AuthError
 from stopspread.services import cases
 from stopspread.services.context import Services
 from stopspread.services.platform import ClientDirectory, ClientInfo, check_limits
+from stopspread.web.pages import Pages
 
-__all__ = ["CaseId", "Client", "Svc", "client_address", "current_client", "json_body", "parse_json"]
+__all__ = [
+    "CaseId",
+    "Client",
+    "PagesDep",
+    "Svc",
+    "client_address",
+    "current_client",
+    "json_body",
+    "parse_json",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,6 +50,14 @@ def client_address(request: Request) -> str:
 
 
 Svc = Annotated[Services, Depends(get_services)]
+
+
+async def get_pages(request: Request) -> Pages:
+    pages: Pages = request.app.state.pages
+    return pages
+
+
+PagesDep = Annotated[Pages, Depends(get_pages)]
 
 
 async def _client_dependency(

@@ -1,0 +1,84 @@
+"""Real headless Chromium (Debian's ``/usr/bin/chromium``) driven by Playwright, for page tests.
+
+``browser`` is one browser for the whole session; ``new_page`` opens a fresh context (no shared
+cookies or storage) at a given viewport; ``screenshot`` keeps PNGs under
+``test-artifacts/screenshots/``; ``axe_violations`` runs axe-core on the page as it is now.
+Tests that use these skip with a clear message when Chromium is not installed (``make test``
+installs it).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+CHROMIUM: Final = Path("/usr/bin/chromium")
+ARTIFACTS: Final = Path(__file__).resolve().parent.parent / "test-artifacts"
+SCREENSHOTS: Final = ARTIFACTS / "screenshots"
+DESKTOP: Final = {"width": 1280, "height": 800}
+PHONE: Final = {"width": 360, "height": 740}
+AXE_TAGS: Final = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+# As root in a sandbox without a network: no zygote sandbox, no background connections.
+CHROMIUM_ARGS: Final = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+__all__ = [
+    "DESKTOP",
+    "PHONE",
+    "axe_violations",
+    "browser",
+    "new_page",
+    "screenshot",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+        pytest.skip(f"Chromium not found at {CHROMIUM} (make test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def new_page(
+    browser: Any, viewport: dict[str, int] = DESKTOP, locale: str = "ko-KR", **options: Any
+) -> Any:
+    """A page in a fresh context: its own cookies and storage, the given size and language."""
+    context = browser.new_context(viewport=viewport, locale=locale, **options)
+    return context.new_page()
+
+
+def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
+    """Save a PNG as ``test-artifacts/screenshots/<name>.png`` (folders in ``name`` allowed)."""
+    path = SCREENSHOTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as rendered now (id, impact, help, nodes)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    violations: list[dict[str, Any]] = results.response["violations"]
+    return violations
