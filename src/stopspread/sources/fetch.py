@@ -43,7 +43,7 @@ from stopspread.errors import (
     FetchTimeoutError,
     FetchTooLargeError,
 )
-from stopspread.sources.urls import DEFAULT_PORTS, check_url
+from stopspread.sources.urls import DEFAULT_PORTS, check_url, host_key
 
 __all__ = [
     "FetchLimits",
@@ -333,7 +333,7 @@ class Fetcher:
 
     def _once(self, url: str) -> Fetched:
         pinned, host_header, sni, ip = self._target(url)
-        self.pacer.wait(host_header)
+        self.pacer.wait(host_key(url))
         headers = {
             "Host": host_header,
             "User-Agent": self.limits.user_agent,

@@ -12,7 +12,7 @@ from urllib.parse import SplitResult, urldefrag, urljoin, urlsplit, urlunsplit
 
 from stopspread.errors import FetchRefusedError
 
-__all__ = ["DEFAULT_PORTS", "absolute", "check_url", "origin", "same_site"]
+__all__ = ["DEFAULT_PORTS", "absolute", "check_url", "host_key", "origin", "same_site"]
 
 DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 MAX_URL_CHARS: Final = 4096
@@ -45,6 +45,12 @@ def origin(url: str) -> tuple[str, str, int]:
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     return scheme, host, parts.port or DEFAULT_PORTS[scheme]
+
+
+def host_key(url: str) -> str:
+    """``host:port``: the key of per-host pacing and robots.txt rules."""
+    _scheme, host, port = origin(url)
+    return f"{host}:{port}"
 
 
 def same_site(url: str, start: str) -> bool:
