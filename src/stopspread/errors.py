@@ -21,6 +21,7 @@
     │   └── FetchStatusError       an HTTP error status, or too many redirects
     └── ServiceError               a use case refused a request (each maps to one HTTP status)
         ├── AuthError              no credentials were given (401)
+        │   └── SignInRequiredError  a worker page without a valid session (redirect to sign-in)
         ├── ForbiddenError         wrong credentials, or not allowed for this client (403)
         ├── NotFoundError          no such object visible to this caller (404)
         ├── InvalidRequestError    the request is well-formed but its content is not (422)
@@ -55,6 +56,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitedError",
     "ServiceError",
+    "SignInRequiredError",
     "StopSpreadError",
     "UnsupportedMediaError",
     "VideoDecodeError",
@@ -111,6 +113,10 @@ class AuthError(ServiceError):
     """No credentials (API key, case secret) were given."""
 
     status = 401
+
+
+class SignInRequiredError(AuthError):
+    """A support worker's page was asked for without a valid session: sign in first."""
 
 
 class ForbiddenError(ServiceError):

@@ -18,8 +18,9 @@ from stopspread.services.poller import Poller
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.pages import STATIC_DIR, Pages
-from stopspread.web.routes import health, platform, survivor
+from stopspread.web.routes import health, platform, survivor, worker
 from stopspread.web.security import PageSecurityHeaders
+from stopspread.web.worker_auth import install_worker_auth
 
 __all__ = ["create_app"]
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
+    install_worker_auth(app)
     app.state.pages = Pages()
     app.add_middleware(PageSecurityHeaders)
     app.add_middleware(MatchFastLane)  # added last, so it runs first: matches skip the rest
@@ -70,4 +72,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(survivor.router)
     app.include_router(platform.router)
+    app.include_router(worker.router)
     return app
