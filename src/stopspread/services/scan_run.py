@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -106,6 +107,7 @@ class _Run:
     matcher: CaseMatcher
     fetcher: Fetcher
     on_progress: ProgressHook | None
+    stop: threading.Event | None = None
     counts: Counter[str] = field(default_factory=Counter)
     error_kinds: Counter[str] = field(default_factory=Counter)
     last_error: str | None = None
@@ -217,7 +219,7 @@ class _Run:
             cancelled = row.cancel_requested
         if self.on_progress is not None:
             self.on_progress({name: self.counts[name] for name in COUNTERS})
-        return not cancelled
+        return not cancelled and not (self.stop is not None and self.stop.is_set())
 
 
 def _file_path(url: str) -> Path:
@@ -235,9 +237,14 @@ def _finish(deps: ScanDeps, scan_id: int, status: ScanStatus, error: str | None 
 
 
 def run_claimed(
-    deps: ScanDeps, scan_id: int, on_progress: ProgressHook | None = None
+    deps: ScanDeps,
+    scan_id: int,
+    on_progress: ProgressHook | None = None,
+    *,
+    stop: threading.Event | None = None,
 ) -> ScanStatus:
-    """Run a scan this process has claimed (status ``running``) to its end."""
+    """Run a scan this process has claimed (status ``running``) to its end; ``stop`` set
+    (the process is shutting down) ends it early as cancelled."""
     with deps.db.read() as session:
         scan = session.get(ScanRow, scan_id)
         source = session.get(Source, scan.source_id) if scan is not None else None
@@ -249,7 +256,7 @@ def run_claimed(
     try:
         with Fetcher(limits, resolver=deps.resolver) as fetcher, VideoSandbox() as sandbox:
             matcher = CaseMatcher(_signals(deps, source.case_id), sandbox)
-            run = _Run(deps, scan_id, source, matcher, fetcher, on_progress)
+            run = _Run(deps, scan_id, source, matcher, fetcher, on_progress, stop)
             if run.walk():
                 run.check_gone()
             else:

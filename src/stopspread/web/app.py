@@ -15,6 +15,8 @@ from stopspread.config import Settings
 from stopspread.services.context import Services, build_services
 from stopspread.services.platform import ClientDirectory
 from stopspread.services.poller import Poller
+from stopspread.services.scan_run import ScanDeps
+from stopspread.services.scan_scheduler import ScanScheduler
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.pages import STATIC_DIR, Pages
@@ -46,11 +48,17 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         poller = Poller(svc.replica, clients, settings.index_poll_interval_s)
         app.state.services, app.state.clients, app.state.poller = svc, clients, poller
         poller.start()
+        scan_deps = ScanDeps.build(settings, svc.db)
+        scheduler = ScanScheduler(scan_deps, settings.scan_scheduler_interval_s)
+        app.state.scan_deps, app.state.scan_scheduler = scan_deps, scheduler
+        if settings.scan_scheduler_interval_s > 0:
+            scheduler.start()
         gc.collect()
         gc.freeze()  # start-up objects out of the collector's way: no long gen-2 pauses
         try:
             yield
         finally:
+            await run_in_threadpool(scheduler.stop)
             poller.stop()
             if services is None:
                 svc.db.dispose()
