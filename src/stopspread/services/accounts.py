@@ -52,6 +52,7 @@ __all__ = [
     "create_center",
     "create_worker",
     "disable_worker",
+    "find_center",
     "login",
     "logout",
     "require_case",
@@ -116,6 +117,12 @@ def _worker(session: Session, username: str) -> Worker:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
         raise InvalidRequestError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+
+
+def find_center(svc: Services, name: str) -> int:
+    """The center's id; :class:`NotFoundError` if there is none of that name."""
+    with svc.db.read() as session:
+        return _center(session, name).id
 
 
 def create_center(svc: Services, name: str) -> int:
