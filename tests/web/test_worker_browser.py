@@ -116,6 +116,20 @@ def test_decisions_by_keyboard(site: tuple[str, World], browser: Any) -> None:
     page.context.close()
 
 
+def test_admin_page(site: tuple[str, World], browser: Any) -> None:
+    base, _world = site
+    page = new_page(browser, viewport=DESKTOP)
+    page.goto(f"{base}/worker/login?next=%2Fworker%2Fadmin")
+    page.get_by_label("이름", exact=True).fill("hana")
+    page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="로그인").click()
+    page.wait_for_url("**/worker/admin")
+    assert page.get_by_role("link", name="관리").get_attribute("aria-current") == "page"
+    assert axe_violations(page) == []
+    screenshot(page, "worker/admin-ko-desktop")
+    page.context.close()
+
+
 def _reveals(world: World) -> list[dict[str, object]]:
     with world.svc.db.read() as session:
         rows = session.scalars(

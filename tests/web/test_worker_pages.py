@@ -13,10 +13,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from stopspread.services import accounts
+from stopspread.services import accounts, cases
+from stopspread.services.signals import parse_signal
 from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_scan import ReviewState, Sighting
-from stopspread.storage.models_worker import WorkerRole
+from stopspread.storage.models_worker import Worker, WorkerRole
 from tests.conftest import fast_settings, make_services
 from tests.services.review_seed import PASSWORD, World, build_world
 from tests.web.support import live_server
@@ -164,3 +165,31 @@ def test_cases_page_lists_her_cases(site: tuple[str, World], client: httpx.Clien
     login(client, "mina")
     html = client.get("/worker/cases?lang=en").text
     assert site[1].code_a in html and "Your center&#39;s cases" in html
+
+
+def test_admin_manages_only_her_centers_workers(
+    site: tuple[str, World], client: httpx.Client
+) -> None:
+    world = site[1]
+    login(client, "mina")
+    assert client.get("/worker/admin").status_code == 404  # workers are not admins
+    login(client, "hana")
+    page = client.get("/worker/admin")
+    assert page.status_code == 200 and ">mina<" in page.text and "jiwoo" not in page.text
+    token = _token(page.text)
+    new = {"csrf_token": token, "username": "newbie", "password": PASSWORD, "role": "worker"}
+    made = client.post("/worker/admin/workers", data=new)
+    assert made.headers["location"] == "/worker/admin?done=created"
+    assert client.post("/worker/admin/workers", data=new).headers["location"].endswith("invalid")
+    with world.svc.db.read() as session:
+        ids = {name: wid for name, wid in session.execute(select(Worker.username, Worker.id))}
+    jiwoo = f"/worker/admin/workers/{ids['jiwoo']}/disable"
+    assert client.post(jiwoo, data={"csrf_token": token}).status_code == 404
+    mine = f"/worker/admin/workers/{ids['newbie']}/disable"
+    assert client.post(mine, data={"csrf_token": token}).headers["location"].endswith("disabled")
+    code = cases.create_case(world.svc, [parse_signal("md5", "9" * 32)]).code
+    assigned = client.post("/worker/admin/assign", data={"csrf_token": token, "code": code})
+    assert assigned.headers["location"].endswith("done=assigned")
+    assert code in client.get("/worker/cases").text
+    nope = client.post("/worker/admin/assign", data={"csrf_token": token, "code": "NOPE"})
+    assert nope.headers["location"].endswith("error=no_case")
