@@ -30,6 +30,19 @@ PUBLIC_MODULES = [
     "stopspread.services.cases",
     "stopspread.services.platform",
     "stopspread.web",
+    "stopspread.evidence",
+    "stopspread.evidence.capture",
+    "stopspread.evidence.crypto",
+    "stopspread.evidence.log",
+    "stopspread.evidence.preview",
+    "stopspread.evidence.store",
+    "stopspread.evidence.verify",
+    "stopspread.evidence.warc",
+    "stopspread.storage.models_worker",
+    "stopspread.services.accounts",
+    "stopspread.services.admin",
+    "stopspread.services.review",
+    "stopspread.web.worker_auth",
 ]
 
 
