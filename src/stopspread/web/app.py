@@ -20,7 +20,7 @@ from stopspread.services.scan_scheduler import ScanScheduler
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.pages import STATIC_DIR, Pages
-from stopspread.web.routes import health, platform, survivor, worker, worker_admin
+from stopspread.web.routes import health, platform, survivor, worker, worker_admin, worker_scans
 from stopspread.web.security import PageSecurityHeaders
 from stopspread.web.worker_auth import install_worker_auth
 
@@ -81,5 +81,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(survivor.router)
     app.include_router(platform.router)
     app.include_router(worker.router)
+    app.include_router(worker_scans.router)
     app.include_router(worker_admin.router)
     return app
