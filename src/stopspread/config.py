@@ -152,6 +152,10 @@ def _check(settings: Settings) -> None:
         raise ConfigError("match_radius must be between 0 and 64 bits")
     if settings.workers < 1:
         raise ConfigError("workers must be at least 1")
+    if min(settings.worker_session_ttl_s, settings.worker_login_attempts) < 1:
+        raise ConfigError("worker_session_ttl_s and worker_login_attempts must be at least 1")
+    if settings.worker_lockout_s < 0:
+        raise ConfigError("worker_lockout_s must be >= 0")
     if (
         min(settings.fetch_max_bytes, settings.crawl_max_pages) < 1
         or settings.fetch_max_redirects < 0

@@ -132,3 +132,11 @@ def test_rolled_back_capture_leaves_an_unreferenced_file(stored_sqlite: Stored) 
         fail_after_capture()
     report = verify_evidence(stored_sqlite.svc.db, stored_sqlite.store)
     assert report.ok and len(report.unreferenced_files) == 1
+
+
+def test_a_lost_key_file_is_not_silently_replaced(stored_sqlite: Stored) -> None:
+    settings = stored_sqlite.svc.settings
+    (Path(settings.data_dir) / KEY_FILE).unlink()
+    with pytest.raises(ConfigError, match=r"key file .* is missing"):
+        EvidenceStore.from_settings(settings, stored_sqlite.svc.db)
+    assert not (Path(settings.data_dir) / KEY_FILE).exists()

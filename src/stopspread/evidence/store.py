@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from stopspread.config import Settings
-from stopspread.errors import EvidenceError, NotFoundError
+from stopspread.errors import ConfigError, EvidenceError, NotFoundError
 from stopspread.evidence import crypto, log
 from stopspread.evidence.capture import EvidenceRef, HttpCapture
 from stopspread.evidence.warc import WarcType, build_warc, read_warc
@@ -77,6 +77,13 @@ class EvidenceStore:
         cls, settings: Settings, db: Database | None = None, *, create_key: bool = True
     ) -> EvidenceStore:
         root = Path(settings.data_dir) / EVIDENCE_DIR
+        key_file = Path(settings.data_dir) / crypto.KEY_FILE
+        lost = settings.evidence_key is None and not key_file.exists() and root.is_dir()
+        if lost and next(root.rglob("*.warc.aes"), None) is not None:
+            raise ConfigError(
+                f"evidence exists in {root} but its key file {key_file} is missing:"
+                " restore it (or set evidence_key); a new key could read none of it"
+            )
         key = crypto.load_key(settings, create=create_key)
         return cls(root, key, db or Database(settings.url))
 
