@@ -90,6 +90,7 @@ def source_add(
         source_id = scans.add_source(
             deps.db, case_id, SourceKind(kind), spec, created_by="cli", label=label,
             schedule_s=parse_every(every),
+            allow_loopback=deps.settings.fetch_allow_loopback,
         )  # fmt: skip
     except ServiceError as exc:
         _fail(exc)

@@ -66,12 +66,16 @@ def add_source_for(
     *,
     username: str,
     schedule_s: int | None = None,
+    allow_loopback: bool = False,
 ) -> int:
     if kind not in WEB_KINDS:
         raise InvalidRequestError("folder sources are added on the command line")
     with db.read() as session:
         require_case(session, who, case_id)
-    return scans.add_source(db, case_id, kind, spec, created_by=username, schedule_s=schedule_s)
+    return scans.add_source(
+        db, case_id, kind, spec, created_by=username, schedule_s=schedule_s,
+        allow_loopback=allow_loopback,
+    )  # fmt: skip
 
 
 def _source_case(db: Database, who: WorkerIdentity, source_id: int) -> int:

@@ -9,6 +9,7 @@ happen in :mod:`stopspread.services.scan_run`; the scheduler thread is
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import socket
@@ -24,6 +25,7 @@ from stopspread.errors import FetchRefusedError, InvalidRequestError, NotFoundEr
 from stopspread.services import scan_run
 from stopspread.services.scan_run import COUNTERS, ProgressHook, ScanDeps
 from stopspread.services.sightings import mark_removed
+from stopspread.sources.fetch import check_address
 from stopspread.sources.urls import check_url
 from stopspread.storage.db import Database
 from stopspread.storage.models import Case, CaseStatus, utcnow
@@ -127,10 +129,20 @@ def case_id_for_code(db: Database, code: str) -> int:
     return case.id
 
 
-def _check_spec(kind: SourceKind, spec: dict[str, Any]) -> dict[str, Any]:
+def _check_url(url: str, allow_loopback: bool) -> None:
+    """Scheme, credentials, and an address written in the URL: refused when adding already."""
+    host = check_url(url).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return  # a name: resolved and checked at every fetch
+    check_address(host, allow_loopback)
+
+
+def _check_spec(kind: SourceKind, spec: dict[str, Any], allow_loopback: bool) -> dict[str, Any]:
     try:
         if kind is SourceKind.CRAWL:
-            check_url(str(spec["start"]))
+            _check_url(str(spec["start"]), allow_loopback)
             out: dict[str, Any] = {"start": str(spec["start"]).strip()}
             for key in ("max_depth", "max_pages"):
                 if spec.get(key) is not None:
@@ -141,7 +153,7 @@ def _check_spec(kind: SourceKind, spec: dict[str, Any]) -> dict[str, Any]:
             if not 0 < len(urls) <= MAX_URLS:
                 raise InvalidRequestError(f"a URL list holds 1 to {MAX_URLS} URLs")
             for url in urls:
-                check_url(url)
+                _check_url(url, allow_loopback)
             return {"urls": urls}
         path = Path(str(spec["path"])).expanduser().resolve()
         if not path.is_dir():
@@ -162,9 +174,10 @@ def add_source(
     created_by: str,
     label: str = "",
     schedule_s: int | None = None,
+    allow_loopback: bool = False,
 ) -> int:
     """A new source for a case; with ``schedule_s`` it is scanned that often."""
-    clean = _check_spec(kind, spec)
+    clean = _check_spec(kind, spec, allow_loopback)
     if schedule_s is not None and schedule_s < MIN_SCHEDULE_S:
         raise InvalidRequestError(f"a schedule is at least {MIN_SCHEDULE_S} seconds")
     shown = label.strip() or str(clean.get("start") or clean.get("path") or clean["urls"][0])

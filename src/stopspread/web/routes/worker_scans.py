@@ -83,6 +83,7 @@ async def add_source(
             lambda: scan_views.add_source_for(
                 svc.db, who, case_id, kind, spec, username=who.username,
                 schedule_s=SCHEDULES.get(every),
+                allow_loopback=svc.settings.fetch_allow_loopback,
             )
         )  # fmt: skip
     except NotFoundError:
