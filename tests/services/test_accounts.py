@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,13 +29,14 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def svc(sqlite_url: str, tmp_path: Path) -> Services:
-    s = make_services(sqlite_url, tmp_path, worker_login_attempts=3, worker_lockout_s=600)
+def svc(database_url: str, tmp_path: Path) -> Iterator[Services]:
+    s = make_services(database_url, tmp_path, worker_login_attempts=3, worker_lockout_s=600)
     accounts.create_center(s, "Seoul Center")
     accounts.create_center(s, "Busan Center")
     accounts.create_worker(s, "Seoul Center", "mina", PASSWORD, WorkerRole.WORKER)
     accounts.create_worker(s, "Busan Center", "jiwoo", PASSWORD, WorkerRole.ADMIN)
-    return s
+    yield s
+    s.db.dispose()
 
 
 def _kinds(svc: Services) -> list[str]:

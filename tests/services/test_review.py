@@ -23,8 +23,8 @@ from tests.services.review_seed import PASSWORD, World, build_world
 
 
 @pytest.fixture
-def world(sqlite_url: str, tmp_path: Path) -> Iterator[World]:
-    svc = make_services(sqlite_url, tmp_path)
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    svc = make_services(database_url, tmp_path)
     yield build_world(svc, tmp_path)
     svc.db.dispose()
 
