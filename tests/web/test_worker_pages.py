@@ -18,6 +18,7 @@ from stopspread.services.signals import parse_signal
 from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_worker import Worker, WorkerRole
+from stopspread.web.routes.worker import safe_media_type
 from tests.conftest import fast_settings, make_services
 from tests.services.review_seed import PASSWORD, World, build_world
 from tests.web.support import live_server
@@ -147,6 +148,7 @@ def test_reveal_needs_a_post_and_is_logged(site: tuple[str, World], client: http
     (ticket,) = re.findall(r'src="(/worker/reveal/[^"]+)"', shown.text)
     original = client.get(ticket)
     assert original.content == world.image_a and original.headers["cache-control"] == "no-store"
+    assert original.headers["content-security-policy"] == "default-src 'none'; sandbox"
     with world.svc.db.read() as session:
         kinds = list(session.scalars(select(AuditEvent.kind)))
     assert "evidence_revealed" in kinds and "worker_login" in kinds
@@ -193,3 +195,17 @@ def test_admin_manages_only_her_centers_workers(
     assert code in client.get("/worker/cases").text
     nope = client.post("/worker/admin/assign", data={"csrf_token": token, "code": "NOPE"})
     assert nope.headers["location"].endswith("error=no_case")
+
+
+@pytest.mark.parametrize(
+    ("given", "served"),
+    [
+        ("image/jpeg", "image/jpeg"),
+        ("Video/MP4; codecs=avc1", "video/mp4"),
+        ("text/html", "application/octet-stream"),
+        ("image/svg+xml", "application/octet-stream"),
+        ("", "application/octet-stream"),
+    ],
+)
+def test_revealed_media_is_served_only_as_image_or_video(given: str, served: str) -> None:
+    assert safe_media_type(given) == served

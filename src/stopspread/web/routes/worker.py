@@ -44,13 +44,22 @@ from stopspread.web.worker_auth import (
     set_session_cookie,
 )
 
-__all__ = ["REVEAL_TTL_S", "RevealTickets", "evidence_store", "router"]
+__all__ = ["REVEAL_TTL_S", "RevealTickets", "evidence_store", "router", "safe_media_type"]
 
 router = APIRouter(prefix="/worker", include_in_schema=False)
 Csrf = Depends(require_csrf)
 KST: Final = ZoneInfo("Asia/Seoul")
 REVEAL_TTL_S: Final = 120.0  # how long a revealed original can be loaded by its page
 NO_STORE: Final = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+# Media from other sites is served from our origin only as inert image or video bytes.
+MEDIA_HEADERS: Final = {**NO_STORE, "Content-Security-Policy": "default-src 'none'; sandbox"}
+
+
+def safe_media_type(content_type: str) -> str:
+    """The remote site's content type if it is a plain image or video type, else octet-stream."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    plain = kind.startswith(("image/", "video/")) and "svg" not in kind and "xml" not in kind
+    return kind if plain else "application/octet-stream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +285,8 @@ async def revealed_media(
     except NotFoundError:
         return _not_found(request, pages)
     body = await run_in_threadpool(evidence_store(request, svc).open_payload, found.evidence_id)
-    return Response(body, media_type=found.content_type, headers=NO_STORE)
+    media_type = safe_media_type(found.content_type)
+    return Response(body, media_type=media_type, headers=MEDIA_HEADERS)
 
 
 @router.post("/sightings/{sighting_id}/decision", dependencies=[Csrf])
