@@ -3,6 +3,7 @@ rejected matches, per-item errors, claiming, schedules, cancelling."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from stopspread.errors import InvalidRequestError
 from stopspread.services import scans
 from stopspread.services.context import Services
+from stopspread.services.scan_scheduler import ScanScheduler
 from stopspread.services.scans import ScanDeps
 from stopspread.storage.models_scan import (
     ReviewState,
@@ -32,6 +34,14 @@ SEEDS = (1, 2)
 @pytest.fixture
 def svc(sqlite_url: str, tmp_path: Path) -> Iterator[Services]:
     s = make_services(sqlite_url, tmp_path, fetch_allow_loopback=True, fetch_host_interval_s=0.0)
+    yield s
+    s.db.dispose()
+
+
+@pytest.fixture
+def svc_any(database_url: str, tmp_path: Path) -> Iterator[Services]:
+    """As ``svc``, on SQLite and on PostgreSQL."""
+    s = make_services(database_url, tmp_path, fetch_allow_loopback=True, fetch_host_interval_s=0.0)
     yield s
     s.db.dispose()
 
@@ -61,7 +71,12 @@ def test_crawl_finds_copies_dedupes_and_flags_reuploads(svc: Services, site: Loc
     planted = plant_site(site, SEEDS, video=None)
     deps = ScanDeps.build(svc.settings, svc.db)
     source = scans.add_source(
-        svc.db, case_id, SourceKind.CRAWL, {"start": site.url("/")}, created_by="test"
+        svc.db,
+        case_id,
+        SourceKind.CRAWL,
+        {"start": site.url("/")},
+        created_by="t",
+        allow_loopback=True,
     )
 
     first = scan(deps, source)
@@ -107,15 +122,21 @@ def test_crawl_finds_copies_dedupes_and_flags_reuploads(svc: Services, site: Loc
 
 
 def test_content_at_a_new_url_links_and_rejected_never_alerts(
-    svc: Services, site: LocalSite
+    svc_any: Services, site: LocalSite
 ) -> None:
+    svc = svc_any
     _code, case_id = enrol(svc, [original(1)], [])
     copies = edited_copies(1)
     site.file("/a.jpg", copies["border"], "image/jpeg")
     site.html("/", '<img src="/a.jpg">')
     deps = ScanDeps.build(svc.settings, svc.db)
     source = scans.add_source(
-        svc.db, case_id, SourceKind.URLS, {"urls": [site.url("/")]}, created_by="t"
+        svc.db,
+        case_id,
+        SourceKind.URLS,
+        {"urls": [site.url("/")]},
+        created_by="t",
+        allow_loopback=True,
     )
     scan(deps, source)
     [first] = sightings(svc, case_id)
@@ -149,7 +170,12 @@ def test_item_errors_are_counted_and_the_scan_goes_on(svc: Services, site: Local
     )
     deps = ScanDeps.build(svc.settings, svc.db)
     source = scans.add_source(
-        svc.db, case_id, SourceKind.CRAWL, {"start": site.url("/")}, created_by="t"
+        svc.db,
+        case_id,
+        SourceKind.CRAWL,
+        {"start": site.url("/")},
+        created_by="t",
+        allow_loopback=True,
     )
     view = scan(deps, source)
     assert view.counts["errors"] == 3
@@ -170,7 +196,12 @@ def test_folder_source(svc: Services, tmp_path: Path) -> None:
     (folder.parent / "readme.txt").write_text("not media")
     deps = ScanDeps.build(svc.settings, svc.db)
     source = scans.add_source(
-        svc.db, case_id, SourceKind.FOLDER, {"path": str(folder.parent)}, created_by="t"
+        svc.db,
+        case_id,
+        SourceKind.FOLDER,
+        {"path": str(folder.parent)},
+        created_by="t",
+        allow_loopback=True,
     )
     view = scan(deps, source)
     assert (view.counts["media_hashed"], view.counts["new_sightings"]) == (2, 1)
@@ -184,7 +215,12 @@ def test_claims_are_exclusive_schedules_queue_and_cancel(services: Services) -> 
     _code, case_id = enrol(services, [original(1)], [])
     db = services.db
     on_demand = scans.add_source(
-        db, case_id, SourceKind.URLS, {"urls": ["https://example.com/"]}, created_by="t"
+        db,
+        case_id,
+        SourceKind.URLS,
+        {"urls": ["https://example.com/"]},
+        created_by="t",
+        allow_loopback=True,
     )
     scan_id = scans.queue_scan(db, on_demand, trigger="t")
     assert scans.queue_scan(db, on_demand, trigger="t") == scan_id  # one at a time per source
@@ -200,6 +236,7 @@ def test_claims_are_exclusive_schedules_queue_and_cancel(services: Services) -> 
             SourceKind.URLS,
             {"urls": ["https://example.com/"]},
             created_by="t",
+            allow_loopback=True,
             schedule_s=60,
         )
     scheduled = scans.add_source(
@@ -208,6 +245,7 @@ def test_claims_are_exclusive_schedules_queue_and_cancel(services: Services) -> 
         SourceKind.CRAWL,
         {"start": "https://example.org/"},
         created_by="t",
+        allow_loopback=True,
         schedule_s=3600,
     )
     [due] = scans.queue_due(db)
@@ -230,6 +268,32 @@ def test_sources_are_checked(svc: Services) -> None:
         (SourceKind.CRAWL, {}),
     ]:
         with pytest.raises(InvalidRequestError):
-            scans.add_source(svc.db, case_id, kind, spec, created_by="t")
+            scans.add_source(svc.db, case_id, kind, spec, created_by="t", allow_loopback=True)
     with svc.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Sighting)) == 0
+
+
+def test_scheduler_runs_due_and_queued_scans(svc: Services, site: LocalSite) -> None:
+    _code, case_id = enrol(svc, [original(1)], [])
+    site.file("/a.jpg", edited_copies(1)["caption"], "image/jpeg")
+    site.html("/", '<img src="/a.jpg">')
+    deps = ScanDeps.build(svc.settings, svc.db)
+    spec = {"urls": [site.url("/")]}
+    scheduled = scans.add_source(
+        svc.db, case_id, SourceKind.URLS, spec, created_by="t", allow_loopback=True, schedule_s=3600
+    )
+    scheduler = ScanScheduler(deps, interval_s=3600)
+    assert scheduler.tick() == 1  # the scheduled source was due
+    assert scheduler.tick() == 0  # and is not again for an hour
+    scheduler.start()
+    try:
+        scan_id = scans.queue_scan(svc.db, scheduled, trigger="worker")
+        scheduler.wake()
+        deadline = time.monotonic() + 60
+        while scans.scan_view(svc.db, scan_id).active:
+            assert time.monotonic() < deadline, "the scheduler did not run the queued scan"
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+    assert scans.scan_view(svc.db, scan_id).status is ScanStatus.DONE
+    assert len(sightings(svc, case_id)) == 1
