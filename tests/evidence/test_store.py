@@ -18,7 +18,9 @@ from stopspread.config import Settings
 from stopspread.errors import ConfigError, EvidenceError, NotFoundError
 from stopspread.evidence import EvidenceStore, HttpCapture, verify_evidence
 from stopspread.evidence.crypto import KEY_FILE, load_key
+from stopspread.evidence.preview import blurred_preview
 from stopspread.storage.models_worker import EvidenceKind, EvidenceLogEntry, EvidenceRecord
+from tests.cli.conftest import write_video
 from tests.evidence.conftest import Stored, sample_captures
 
 
@@ -140,3 +142,13 @@ def test_a_lost_key_file_is_not_silently_replaced(stored_sqlite: Stored) -> None
     with pytest.raises(ConfigError, match=r"key file .* is missing"):
         EvidenceStore.from_settings(settings, stored_sqlite.svc.db)
     assert not (Path(settings.data_dir) / KEY_FILE).exists()
+
+
+def test_video_previews_are_made_in_a_limited_child(tmp_path: Path) -> None:
+    video = write_video(tmp_path / "v.mp4", seed=2, seconds=1).read_bytes()
+    inside = blurred_preview(video, "video/mp4", sandboxed=False)
+    assert blurred_preview(video, "video/mp4") == inside
+    with pytest.raises(EvidenceError, match="no preview"):
+        blurred_preview(b"\x00\x00\x00\x18ftypmp42 truncated", "video/mp4")
+    with pytest.raises(EvidenceError, match="does not decode"):
+        blurred_preview(b"not an image at all", "image/jpeg")

@@ -17,7 +17,15 @@ from PIL import Image, ImageFilter
 from stopspread.errors import EvidenceError, MediaError
 from stopspread.hashing._decode import DecodeLimits, load, open_image
 
-__all__ = ["OUT_WIDTH", "SMALL_SIDE", "blurred_preview", "first_frame", "picture"]
+__all__ = [
+    "OUT_WIDTH",
+    "SMALL_SIDE",
+    "blur_up",
+    "blurred_preview",
+    "first_frame",
+    "picture",
+    "small_grey",
+]
 
 SMALL_SIDE: Final = 24  # pixels on the longer side before blurring (≤ 64)
 OUT_WIDTH: Final = 240  # the preview's width
@@ -54,14 +62,19 @@ def picture(data: bytes, content_type: str) -> Image.Image:
         raise EvidenceError(f"the image does not decode: {exc}") from exc
 
 
-def blurred_preview(data: bytes, content_type: str) -> bytes:
-    """A PNG: greyscale, shrunk, heavily blurred, scaled back up."""
+def small_grey(data: bytes, content_type: str) -> Image.Image:
+    """The picture in greyscale, shrunk so its longer side is :data:`SMALL_SIDE` pixels."""
     image = picture(data, content_type).convert("L")
     width, height = image.size
     scale = SMALL_SIDE / max(width, height, 1)
-    small = image.resize(
-        (max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BOX
-    )
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.Resampling.BOX)
+
+
+def blur_up(small: Image.Image) -> bytes:
+    """Blur a small greyscale picture, scale it to :data:`OUT_WIDTH`, blur again; a PNG."""
+    if small.mode != "L" or max(small.size) > SMALL_SIDE:
+        raise EvidenceError("a preview starts from a small greyscale picture")
     small = small.filter(ImageFilter.GaussianBlur(2))
     out_height = max(1, round(OUT_WIDTH * small.height / small.width))
     big = small.resize((OUT_WIDTH, out_height), Image.Resampling.BILINEAR)
@@ -69,3 +82,20 @@ def blurred_preview(data: bytes, content_type: str) -> bytes:
     buf = io.BytesIO()
     big.save(buf, "PNG")
     return buf.getvalue()
+
+
+def blurred_preview(data: bytes, content_type: str, *, sandboxed: bool = True) -> bytes:
+    """A PNG: greyscale, shrunk, heavily blurred, scaled back up.
+
+    Images are decoded here, under the hashing package's byte and pixel caps (as the
+    service's own image endpoints do). Videos, with ``sandboxed`` (the default), are decoded
+    in a limited child process (:mod:`stopspread.evidence._preview_child`): hostile media
+    may crash or stall FFmpeg there, not here. The child only hands back the small grey
+    picture; the blurring is done here, so even a child taken over cannot send back a
+    sharp image.
+    """
+    if not sandboxed or not content_type.lower().startswith("video/"):
+        return blur_up(small_grey(data, content_type))
+    from stopspread.evidence._preview_child import small_grey_in_child
+
+    return blur_up(small_grey_in_child(data, content_type))
