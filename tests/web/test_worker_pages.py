@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from stopspread.services import accounts, cases
 from stopspread.services.signals import parse_signal
 from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_scan import ReviewState, Sighting
-from stopspread.storage.models_worker import Worker, WorkerRole
+from stopspread.storage.models_worker import Worker, WorkerRole, WorkerSession
 from stopspread.web.routes.worker import safe_media_type
 from tests.conftest import fast_settings, make_services
 from tests.services.review_seed import PASSWORD, World, build_world
@@ -209,3 +210,15 @@ def test_admin_manages_only_her_centers_workers(
 )
 def test_revealed_media_is_served_only_as_image_or_video(given: str, served: str) -> None:
     assert safe_media_type(given) == served
+
+
+def test_an_expired_session_goes_back_to_sign_in(
+    site: tuple[str, World], client: httpx.Client
+) -> None:
+    login(client, "mina")
+    assert client.get("/worker/cases").status_code == 200
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    with site[1].svc.db.write() as (session, _head):
+        session.execute(update(WorkerSession).values(expires_at=past))
+    answer = client.get("/worker/cases")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/worker/login")

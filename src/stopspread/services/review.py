@@ -34,6 +34,7 @@ __all__ = [
     "Original",
     "SightingCard",
     "decide",
+    "get_card",
     "list_cases",
     "list_sightings",
     "preview",
@@ -145,6 +146,22 @@ def list_sightings(
             require_case(session, who, case_id)
         rows = session.execute(query.limit(MAX_CARDS)).all()
     return [_card(s, code, ev) for s, code, ev in rows]
+
+
+def get_card(svc: Services, who: WorkerIdentity, sighting_id: int) -> SightingCard:
+    """One sighting of her center's cases; :class:`NotFoundError` otherwise."""
+    query = (
+        select(Sighting, Case.code, EvidenceRecord)
+        .join(Case, Case.id == Sighting.case_id)
+        .join(CaseAssignment, CaseAssignment.case_id == Sighting.case_id)
+        .join(EvidenceRecord, EvidenceRecord.id == Sighting.media_evidence_id)
+        .where(CaseAssignment.center_id == who.center_id, Sighting.id == sighting_id)
+    )
+    with svc.db.read() as session:
+        row = session.execute(query).first()
+    if row is None:
+        raise NotFoundError("no such sighting")
+    return _card(*row)
 
 
 def _card(s: Sighting, code: str, ev: EvidenceRecord) -> SightingCard:

@@ -34,7 +34,6 @@ from stopspread.web.worker_auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentWorker,
-    WorkerIdentity,
     clear_session_cookie,
     is_secure,
     new_login_csrf,
@@ -245,15 +244,12 @@ async def preview_image(
 async def reveal_confirm(
     request: Request, sighting_id: int, svc: Svc, pages: PagesDep, who: CurrentWorker
 ) -> HTMLResponse:
-    card = await run_in_threadpool(_one_card, svc, who, sighting_id)
-    if card is None:
+    try:
+        card = await run_in_threadpool(review.get_card, svc, who, sighting_id)
+    except NotFoundError:
         return _not_found(request, pages)
     context = {"card": card, "nav": "review", "fmt_iso": fmt_iso}
     return render_worker(request, pages, "worker/reveal_confirm.html", context)
-
-
-def _one_card(svc: Services, who: WorkerIdentity, sighting_id: int) -> review.SightingCard | None:
-    return next((c for c in review.list_sightings(svc, who) if c.id == sighting_id), None)
 
 
 @router.post("/sightings/{sighting_id}/reveal", response_class=HTMLResponse, dependencies=[Csrf])
