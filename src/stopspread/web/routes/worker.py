@@ -222,6 +222,7 @@ async def review_page(
         "fmt_kst": fmt_kst,
         "fmt_iso": fmt_iso,
         "decisions": [d.value for d in review.Decision],
+        "max_cards": review.MAX_CARDS,
     }
     return render_worker(request, pages, "worker/review.html", context)
 
