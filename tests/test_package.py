@@ -44,6 +44,7 @@ PUBLIC_MODULES = [
     "stopspread.services.review",
     "stopspread.web.worker_auth",
     "stopspread.sources",
+    "stopspread.sources.addresses",
     "stopspread.sources.crawl",
     "stopspread.sources.fetch",
     "stopspread.sources.folder",

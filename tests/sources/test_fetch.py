@@ -15,7 +15,7 @@ from stopspread.errors import (
     FetchTimeoutError,
     FetchTooLargeError,
 )
-from stopspread.sources.fetch import Fetcher, FetchLimits, HostPacer, check_address
+from stopspread.sources.fetch import CHUNK_BYTES, Fetcher, FetchLimits, HostPacer, check_address
 from tests.sources.site import LocalSite, Page, local_site
 
 LOOPBACK_OK = FetchLimits(host_interval_s=0, allow_loopback=True, user_agent="StopSpread-test")
@@ -126,6 +126,21 @@ def test_loopback_allowed_fetches_and_pins_the_checked_address(site: LocalSite) 
     assert site.user_agents == ["StopSpread-test"]
 
 
+def test_internationalised_host_names_go_out_in_idna(site: LocalSite) -> None:
+    site.file("/a.jpg", b"\xff\xd8\xff" + b"x" * 10, "image/jpeg")
+    port = site.base_url.rsplit(":", 1)[1]
+    asked: list[str] = []
+
+    def dns(host: str, _port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    with Fetcher(LOOPBACK_OK, resolver=dns) as fetcher:
+        got = fetcher.get(f"http://BÜCHER.test:{port}/a.jpg")
+    assert asked == ["xn--bcher-kva.test"]
+    assert ("host", f"xn--bcher-kva.test:{port}") in got.request_headers
+
+
 def test_redirect_to_a_refused_address_is_refused(site: LocalSite) -> None:
     for name, target in [
         ("/to-private", "http://10.0.0.1/x"),
@@ -188,11 +203,13 @@ def test_oversize_download_is_cut_off_at_the_cap(site: LocalSite) -> None:
     site.routes["/big"] = Page(b"\xff" * 3_000_000, "image/jpeg")
     site.routes["/endless"] = _endless
     limits = FetchLimits(host_interval_s=0, allow_loopback=True, max_bytes=1_000_000)
-    with Fetcher(limits) as fetcher:
-        for path in ("/big", "/endless"):
+    for path in ("/big", "/endless"):
+        with Fetcher(limits) as fetcher:
             with pytest.raises(FetchTooLargeError) as info:
                 fetcher.get(site.url(path))
             assert "cut off" in str(info.value)
+            # the cap, one chunk of the body, one network read of headers and slack at most
+            assert fetcher.bytes_received <= 1_000_000 + 2 * CHUNK_BYTES
 
 
 @pytest.mark.parametrize("route", [_trickle, _slow_headers, _endless])

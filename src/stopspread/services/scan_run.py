@@ -65,17 +65,23 @@ ProgressHook = Callable[[dict[str, int]], None]
 
 @dataclass(slots=True)
 class ScanDeps:
-    """What running scans needs, built once by the CLI or the web app."""
+    """What running scans needs, built once by the CLI or the web app. The evidence store
+    (and so its key file) is opened on first use, when a scan first has a hit."""
 
     settings: Settings
     db: Database
-    evidence: EvidenceStore
     resolver: Resolver = system_resolver
+    _evidence: EvidenceStore | None = None
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> ScanDeps:
-        db = db or Database(settings.url)
-        return cls(settings, db, EvidenceStore.from_settings(settings, db))
+        return cls(settings, db or Database(settings.url))
+
+    @property
+    def evidence(self) -> EvidenceStore:
+        if self._evidence is None:
+            self._evidence = EvidenceStore.from_settings(self.settings, self.db)
+        return self._evidence
 
 
 def _signals(deps: ScanDeps, case_id: int) -> list[EnrolledSignal]:

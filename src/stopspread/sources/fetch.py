@@ -20,16 +20,14 @@ left of it, so a server that trickles bytes or never ends stops at ``fetch_timeo
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urljoin, urlunsplit
 
 import httpcore
@@ -43,6 +41,8 @@ from stopspread.errors import (
     FetchTimeoutError,
     FetchTooLargeError,
 )
+from stopspread.sources._net import GuardedBackend
+from stopspread.sources.addresses import Resolver, check_address, system_resolver
 from stopspread.sources.urls import DEFAULT_PORTS, check_url, host_key
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
     "system_resolver",
 ]
 
-Resolver = Callable[[str, int], list[str]]
 REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES: Final = 64 * 1024
 MAX_CRAWL_DELAY_S: Final = 60.0
@@ -128,32 +127,6 @@ class Fetched:
         return out
 
 
-def system_resolver(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (IPv4 and IPv6)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise FetchError(f"cannot resolve host: {exc}") from exc
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def check_address(text: str, allow_loopback: bool) -> str:
-    """The address in canonical form, or :class:`FetchRefusedError` when it is not public."""
-    try:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError as exc:
-        raise FetchRefusedError("not an IP address") from exc
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
-        if embedded is not None:
-            raise FetchRefusedError("an IPv6 address embedding an IPv4 one")
-    if address.is_loopback and allow_loopback:
-        return str(address)
-    if not address.is_global or address.is_multicast or address.is_reserved:
-        raise FetchRefusedError("a private, loopback, link-local or reserved address")
-    return str(address)
-
-
 class HostPacer:
     """At least ``interval`` seconds between the starts of two requests to one host."""
 
@@ -177,89 +150,6 @@ class HostPacer:
             self._sleep(start - now)
 
 
-class _Deadline:
-    """The deadline of the request running in this thread; clips every network timeout."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    @contextlib.contextmanager
-    def running(self, until: float) -> Iterator[None]:
-        self._local.until = until
-        try:
-            yield
-        finally:
-            self._local.until = None
-
-    def clip(self, timeout: float | None) -> float:
-        until: float | None = getattr(self._local, "until", None)
-        if until is None:
-            raise httpcore.ConnectError("no request deadline set")
-        left = until - time.monotonic()
-        if left <= 0:
-            raise httpcore.ReadTimeout("the download ran past its time cap")
-        return left if timeout is None else min(timeout, left)
-
-
-class _Stream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
-        self._inner, self._deadline = inner, deadline
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, self._deadline.clip(timeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, self._deadline.clip(timeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        tls = self._inner.start_tls(ssl_context, server_hostname, self._deadline.clip(timeout))
-        return _Stream(tls, self._deadline)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _GuardedBackend(httpcore.NetworkBackend):
-    """Connects only to addresses the fetcher checked, within the request's deadline."""
-
-    def __init__(self, allow_loopback: bool) -> None:
-        self.deadline = _Deadline()
-        self.connects = 0
-        self._allow_loopback = allow_loopback
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        try:
-            check_address(host, self._allow_loopback)  # a second line: IP literals only
-        except FetchRefusedError as exc:
-            raise httpcore.ConnectError(f"refused address: {exc}") from exc
-        self.connects += 1
-        stream = self._inner.connect_tcp(
-            host, port, self.deadline.clip(timeout), local_address, socket_options
-        )
-        return _Stream(stream, self.deadline)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("no unix sockets")
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
 class Fetcher:
     """GET with every check; one per scan (it holds the connection pool and the pacer)."""
 
@@ -273,7 +163,7 @@ class Fetcher:
         self.limits = limits
         self.pacer = pacer or HostPacer(limits.host_interval_s)
         self._resolve = resolver
-        self._backend = _GuardedBackend(limits.allow_loopback)
+        self._backend = GuardedBackend(limits.allow_loopback)
         transport = httpx.HTTPTransport(retries=0)
         # httpx does not take a network backend; its pool is replaced by one over ours.
         transport._pool = httpcore.ConnectionPool(
@@ -288,6 +178,11 @@ class Fetcher:
     def connects(self) -> int:
         """Connections opened so far (tests check refusals happen before any)."""
         return self._backend.connects
+
+    @property
+    def bytes_received(self) -> int:
+        """Bytes read from the network so far, headers included."""
+        return self._backend.received
 
     def __enter__(self) -> Fetcher:
         return self
@@ -313,7 +208,7 @@ class Fetcher:
     def _target(self, url: str) -> tuple[str, str, str, str]:
         """(URL with the checked IP, Host header, TLS name, IP) for one hop."""
         parts = check_url(url)
-        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        scheme, host = parts.scheme.lower(), _ascii_host(parts.hostname or "")
         port = parts.port or DEFAULT_PORTS[scheme]
         try:
             literal: str | None = str(ipaddress.ip_address(host))
@@ -326,9 +221,8 @@ class Fetcher:
         ip = checked[0]
         shown = f"[{ip}]" if ":" in ip else ip
         pinned = urlunsplit((scheme, f"{shown}:{port}", parts.path or "/", parts.query, ""))
-        host_header = host if parts.port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-        if ":" in host and not literal:
-            host_header = f"[{host}]"
+        name = f"[{host}]" if ":" in host else host
+        host_header = name if parts.port in (None, DEFAULT_PORTS[scheme]) else f"{name}:{port}"
         return pinned, host_header, host, ip
 
     def _once(self, url: str) -> Fetched:
@@ -374,6 +268,14 @@ class Fetcher:
             peer=ip,
             request_headers=(("host", request.headers["host"]), *sent),
         )
+
+
+def _ascii_host(host: str) -> str:
+    """The host as it goes on the wire: lower case, internationalised names in IDNA."""
+    try:
+        return host.lower().encode("idna").decode("ascii") if not host.isascii() else host.lower()
+    except UnicodeError as exc:
+        raise FetchRefusedError("a host name that cannot be encoded") from exc
 
 
 def _with_redirects(response: Fetched, hops: list[str]) -> Fetched:
