@@ -14,12 +14,13 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from stopspread.errors import NotFoundError
 from stopspread.services import accounts, cases
 from stopspread.services.signals import parse_signal
 from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_worker import Worker, WorkerRole, WorkerSession
-from stopspread.web.routes.worker import safe_media_type
+from stopspread.web.routes.worker import RevealTickets, safe_media_type
 from tests.conftest import fast_settings, make_services
 from tests.services.review_seed import PASSWORD, World, build_world
 from tests.web.support import live_server
@@ -222,3 +223,26 @@ def test_an_expired_session_goes_back_to_sign_in(
         session.execute(update(WorkerSession).values(expires_at=past))
     answer = client.get("/worker/cases")
     assert answer.status_code == 303 and answer.headers["location"].startswith("/worker/login")
+
+
+def test_reveal_tickets_are_signed_personal_and_short_lived() -> None:
+    tickets = RevealTickets("server key", ttl_s=60)
+    ticket = tickets.issue(worker_id=3, evidence_id=7)
+    assert tickets.evidence_id(ticket, worker_id=3) == 7
+    body, _, signature = ticket.rpartition(".")
+    forged = [
+        ticket.replace("3.7.", "3.8.", 1),  # another evidence id, same signature
+        f"{body}.{'0' * len(signature)}",
+        "3.7.9999999999.deadbeef",
+        "garbage",
+    ]
+    for bad in forged:
+        with pytest.raises(NotFoundError):
+            tickets.evidence_id(bad, worker_id=3)
+    with pytest.raises(NotFoundError):
+        tickets.evidence_id(ticket, worker_id=4)  # not hers
+    with pytest.raises(NotFoundError):
+        RevealTickets("another key").evidence_id(ticket, worker_id=3)
+    expired = RevealTickets("server key", ttl_s=-1).issue(worker_id=3, evidence_id=7)
+    with pytest.raises(NotFoundError):
+        tickets.evidence_id(expired, worker_id=3)

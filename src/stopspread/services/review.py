@@ -39,6 +39,7 @@ __all__ = [
     "list_sightings",
     "preview",
     "reveal",
+    "revealed_media",
 ]
 
 MAX_CARDS: Final = 200  # sightings on one page
@@ -221,6 +222,17 @@ def reveal(svc: Services, store: EvidenceStore, who: WorkerIdentity, sighting_id
         audit.append(session, head, audit.AuditKind.EVIDENCE_REVEALED, payload)
         content_type, url = evidence.content_type, sighting.media_url
     return Original(evidence.id, content_type, store.open_payload(evidence.id), url)
+
+
+def revealed_media(
+    svc: Services, store: EvidenceStore, who: WorkerIdentity, evidence_id: int
+) -> Original:
+    """The original behind a reveal link (already logged by :func:`reveal`); still checks
+    that the evidence belongs to one of her center's cases."""
+    with svc.db.read() as session:
+        row = _visible_evidence(session, who, evidence_id)
+        content_type, url = row.content_type, row.url
+    return Original(evidence_id, content_type, store.open_payload(evidence_id), url)
 
 
 def decide(svc: Services, who: WorkerIdentity, sighting_id: int, decision: Decision) -> None:

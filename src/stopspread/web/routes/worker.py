@@ -7,10 +7,10 @@ audit log; the original is then served to that worker, for that sighting, for a 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
-import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Final
 from zoneinfo import ZoneInfo
@@ -61,34 +61,37 @@ def safe_media_type(content_type: str) -> str:
     return kind if plain else "application/octet-stream"
 
 
-@dataclass(frozen=True, slots=True)
-class _Ticket:
-    worker_id: int
-    evidence_id: int
-    content_type: str
-    expires: float
-
-
 class RevealTickets:
-    """Short-lived, unguessable links to one revealed original, for the worker who asked."""
+    """Short-lived links to one revealed original, good only for the worker who asked.
 
-    def __init__(self, ttl_s: float = REVEAL_TTL_S) -> None:
-        self._ttl, self._items, self._lock = ttl_s, dict[str, _Ticket](), threading.Lock()
+    A ticket is ``worker.evidence.expiry.signature`` with an HMAC-SHA256 signature under a
+    key derived from the server key (kept in the database), so every server process can
+    check it: no state to share, nothing to clean up.
+    """
 
-    def issue(self, worker_id: int, evidence_id: int, content_type: str) -> str:
-        ticket = secrets.token_urlsafe(24)
-        now = time.monotonic()
-        with self._lock:
-            self._items = {k: v for k, v in self._items.items() if v.expires > now}
-            self._items[ticket] = _Ticket(worker_id, evidence_id, content_type, now + self._ttl)
-        return ticket
+    def __init__(self, server_key: str, ttl_s: float = REVEAL_TTL_S) -> None:
+        self._key = hmac.new(server_key.encode(), b"reveal-ticket-v1", hashlib.sha256).digest()
+        self._ttl = ttl_s
 
-    def get(self, ticket: str, worker_id: int) -> _Ticket:
-        with self._lock:
-            found = self._items.get(ticket)
-        if found is None or found.worker_id != worker_id or found.expires <= time.monotonic():
+    def _sign(self, body: str) -> str:
+        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self, worker_id: int, evidence_id: int) -> str:
+        body = f"{worker_id}.{evidence_id}.{int(time.time() + self._ttl)}"
+        return f"{body}.{self._sign(body)}"
+
+    def evidence_id(self, ticket: str, worker_id: int) -> int:
+        """The ticket's evidence id; :class:`NotFoundError` if forged, expired or not hers."""
+        body, _, signature = ticket.rpartition(".")
+        parts = body.split(".")
+        valid = (
+            len(parts) == 3
+            and all(p.isdigit() for p in parts)
+            and hmac.compare_digest(signature, self._sign(body))
+        )
+        if not valid or int(parts[0]) != worker_id or int(parts[2]) <= time.time():
             raise NotFoundError("this view has ended; reveal again")
-        return found
+        return int(parts[1])
 
 
 def evidence_store(request: Request, svc: Services) -> EvidenceStore:
@@ -100,10 +103,10 @@ def evidence_store(request: Request, svc: Services) -> EvidenceStore:
     return store
 
 
-def _tickets(request: Request) -> RevealTickets:
+def _tickets(request: Request, svc: Services) -> RevealTickets:
     tickets: RevealTickets | None = getattr(request.app.state, "reveal_tickets", None)
     if tickets is None:
-        tickets = request.app.state.reveal_tickets = RevealTickets()
+        tickets = request.app.state.reveal_tickets = RevealTickets(svc.server_key)
     return tickets
 
 
@@ -262,7 +265,7 @@ async def reveal_submit(
         original = await run_in_threadpool(review.reveal, svc, store, who, sighting_id)
     except NotFoundError:
         return _not_found(request, pages)
-    ticket = _tickets(request).issue(who.worker_id, original.evidence_id, original.content_type)
+    ticket = _tickets(request, svc).issue(who.worker_id, original.evidence_id)
     context = {
         "original": original,
         "ticket": ticket,
@@ -277,13 +280,14 @@ async def reveal_submit(
 async def revealed_media(
     request: Request, ticket: str, svc: Svc, pages: PagesDep, who: CurrentWorker
 ) -> Response:
+    store = evidence_store(request, svc)
     try:
-        found = _tickets(request).get(ticket, who.worker_id)
+        evidence_id = _tickets(request, svc).evidence_id(ticket, who.worker_id)
+        media = await run_in_threadpool(review.revealed_media, svc, store, who, evidence_id)
     except NotFoundError:
         return _not_found(request, pages)
-    body = await run_in_threadpool(evidence_store(request, svc).open_payload, found.evidence_id)
-    media_type = safe_media_type(found.content_type)
-    return Response(body, media_type=media_type, headers=MEDIA_HEADERS)
+    media_type = safe_media_type(media.content_type)
+    return Response(media.body, media_type=media_type, headers=MEDIA_HEADERS)
 
 
 @router.post("/sightings/{sighting_id}/decision", dependencies=[Csrf])
