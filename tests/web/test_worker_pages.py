@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from sqlalchemy import select, update
+from starlette.requests import Request
 
 from stopspread.errors import NotFoundError
 from stopspread.services import accounts, cases
@@ -21,6 +22,7 @@ from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_worker import Worker, WorkerRole, WorkerSession
 from stopspread.web.routes.worker import RevealTickets, safe_media_type
+from stopspread.web.worker_auth import is_secure, safe_next
 from tests.conftest import fast_settings, make_services
 from tests.services.review_seed import PASSWORD, World, build_world
 from tests.web.support import live_server
@@ -246,3 +248,42 @@ def test_reveal_tickets_are_signed_personal_and_short_lived() -> None:
     expired = RevealTickets("server key", ttl_s=-1).issue(worker_id=3, evidence_id=7)
     with pytest.raises(NotFoundError):
         tickets.evidence_id(expired, worker_id=3)
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/worker/review?case=3", "/worker/review?case=3"),
+        ("//evil.example/worker/", "/worker/cases"),
+        ("https://evil.example/worker/x", "/worker/cases"),
+        ("/worker/\\evil", "/worker/cases"),
+        ("/v1/cases", "/worker/cases"),
+        ("", "/worker/cases"),
+    ],
+)
+def test_sign_in_returns_only_to_worker_pages(target: str, expected: str) -> None:
+    assert safe_next(target) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "secure"),
+    [
+        ("http://127.0.0.1:8000/worker/login", False),
+        ("http://[::1]:8000/worker/login", False),
+        ("http://localhost/worker/login", False),
+        ("http://10.0.0.5/worker/login", True),
+        ("http://stopspread.example/worker/login", True),
+        ("https://127.0.0.1/worker/login", True),
+    ],
+)
+def test_cookies_are_secure_except_plain_http_on_loopback(url: str, secure: bool) -> None:
+    parts = httpx.URL(url)
+    scope = {
+        "type": "http",
+        "scheme": parts.scheme,
+        "server": (parts.host, parts.port or 80),
+        "path": parts.path,
+        "query_string": b"",
+        "headers": [(b"host", parts.netloc)],
+    }
+    assert is_secure(Request(scope)) is secure
