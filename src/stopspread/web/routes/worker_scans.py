@@ -129,10 +129,12 @@ async def scan_progress(
     request: Request, scan_id: int, svc: Svc, pages: PagesDep, who: CurrentWorker
 ) -> JSONResponse:
     scan = await run_in_threadpool(scan_views.scan_for, svc.db, who, scan_id)  # 404 if not hers
-    label = pages.catalog.translator(negotiate(request))(f"worker.scans.status.{scan.status.value}")
+    t = pages.catalog.translator(negotiate(request))
+    label = t(f"worker.scans.status.{scan.status.value}")
     body = {
         "status": scan.status.value,
         "status_label": label,
+        "announce": t("worker.scans.ended", status=label, hits=scan.counts["new_sightings"]),
         "active": scan.active,
         "counts": scan.counts,
     }

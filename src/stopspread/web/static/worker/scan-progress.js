@@ -21,8 +21,12 @@
       status.textContent = data.status_label;
     }
     if (!data.active) {
-      announce.textContent = data.status_label;
+      announce.textContent = data.announce;
       root.setAttribute("data-active", "false");
+      var cancel = document.getElementById("scan-cancel");
+      if (cancel) {
+        cancel.hidden = true;  // nothing left to stop
+      }
     }
   }
 
