@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from stopspread.errors import InvalidRequestError
 from stopspread.services import scans
+from stopspread.services.cases import withdraw
 from stopspread.services.context import Services
 from stopspread.services.scan_scheduler import ScanScheduler
 from stopspread.services.scans import ScanDeps
@@ -297,3 +298,27 @@ def test_scheduler_runs_due_and_queued_scans(svc: Services, site: LocalSite) -> 
         scheduler.stop()
     assert scans.scan_view(svc.db, scan_id).status is ScanStatus.DONE
     assert len(sightings(svc, case_id)) == 1
+
+
+def test_a_withdrawn_case_is_never_scanned_again(svc: Services, site: LocalSite) -> None:
+    _code, case_id = enrol(svc, [original(1)], [])
+    site.file("/a.jpg", edited_copies(1)["caption"], "image/jpeg")
+    site.html("/", '<img src="/a.jpg">')
+    deps = ScanDeps.build(svc.settings, svc.db)
+    spec = {"urls": [site.url("/")]}
+    on_demand = scans.add_source(
+        svc.db, case_id, SourceKind.URLS, spec, created_by="t", allow_loopback=True
+    )
+    scheduled = scans.add_source(
+        svc.db, case_id, SourceKind.URLS, spec, created_by="t", allow_loopback=True, schedule_s=3600
+    )
+    scan_id = scans.queue_scan(svc.db, on_demand, trigger="t")
+    withdraw(svc, case_id)
+    view = scans.run_scan(deps, scan_id)  # queued before the withdrawal: stops at once
+    assert (view.status, view.counts["hits"]) == (ScanStatus.CANCELLED, 0)
+    with pytest.raises(InvalidRequestError):
+        scans.queue_scan(svc.db, on_demand, trigger="t")
+    assert scans.queue_due(svc.db) == []
+    assert [s.id for s in scans.list_sources(svc.db, case_id)] == [on_demand]  # scheduled: off
+    assert scheduled not in [s.id for s in scans.list_sources(svc.db, case_id)]
+    assert sightings(svc, case_id) == []

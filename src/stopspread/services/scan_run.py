@@ -40,7 +40,7 @@ from stopspread.sources.fetch import Fetched, Fetcher, FetchLimits, Resolver, sy
 from stopspread.sources.folder import folder_media
 from stopspread.sources.media import BodyKind, classify
 from stopspread.storage.db import Database
-from stopspread.storage.models import Bank, Signal, SignalStatus, utcnow
+from stopspread.storage.models import Bank, Case, CaseStatus, Signal, SignalStatus, utcnow
 from stopspread.storage.models_scan import ScanRow, ScanStatus, Sighting, Source, SourceKind
 
 __all__ = ["COUNTERS", "GONE_STATUSES", "ProgressHook", "ScanDeps", "run_claimed"]
@@ -148,14 +148,15 @@ class _Run:
             got = event.response or self.fetcher.get(event.url)
             if not got.ok:
                 raise FetchStatusError(f"HTTP {got.status}", got.status)
-            kind = classify(got.body, got.content_type, got.url)
+            body = got.decoded_body(self.deps.settings.fetch_max_bytes)  # evidence: as sent
+            kind = classify(body, got.content_type, got.url)
             if kind not in (BodyKind.IMAGE, BodyKind.VIDEO):
                 self.counts["skipped"] += 1
                 return
             if kind is BodyKind.IMAGE:
-                hit = self.matcher.match_image(got.body)
+                hit = self.matcher.match_image(body)
             else:
-                hit = self.matcher.match_video(got.body)
+                hit = self.matcher.match_video(body)
         except StopSpreadError as exc:
             self.seen.discard(event.url)  # not seen: a gone URL is checked at the end
             self.error(exc)
@@ -222,7 +223,9 @@ class _Run:
             row.error_kinds = json.dumps(dict(sorted(self.error_kinds.items())))
             row.last_error = self.last_error
             row.heartbeat_at = utcnow()
-            cancelled = row.cancel_requested
+            case = session.get(Case, row.case_id)
+            withdrawn = case is None or case.status is not CaseStatus.ACTIVE
+            cancelled = row.cancel_requested or withdrawn  # her hashes must not be used on
         if self.on_progress is not None:
             self.on_progress({name: self.counts[name] for name in COUNTERS})
         return not cancelled and not (self.stop is not None and self.stop.is_set())

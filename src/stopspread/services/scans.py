@@ -208,6 +208,9 @@ def queue_scan(db: Database, source_id: int, *, trigger: str) -> int:
         source = session.get(Source, source_id)
         if source is None or not source.active:
             raise NotFoundError("no such source")
+        case = session.get(Case, source.case_id)
+        if case is None or case.status is not CaseStatus.ACTIVE:
+            raise InvalidRequestError("the case was withdrawn: its sources are switched off")
         running = session.scalars(
             select(ScanRow.id).where(ScanRow.source_id == source_id, ScanRow.status.in_(ACTIVE))
         ).first()
@@ -239,8 +242,18 @@ def queue_due(db: Database, now: datetime | None = None) -> list[int]:
             if _aware(source.next_run_at) > now:  # another process took it meanwhile
                 continue
             source.next_run_at = now + timedelta(seconds=source.schedule_s)
-        queued.append(queue_scan(db, source_id, trigger="schedule"))
+        try:
+            queued.append(queue_scan(db, source_id, trigger="schedule"))
+        except InvalidRequestError:
+            _switch_off(db, source_id)  # its case was withdrawn
     return queued
+
+
+def _switch_off(db: Database, source_id: int) -> None:
+    with db.write() as (session, _head):
+        source = session.get(Source, source_id)
+        if source is not None:
+            source.active, source.next_run_at = False, None
 
 
 def _aware(at: datetime) -> datetime:

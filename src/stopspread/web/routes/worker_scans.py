@@ -109,6 +109,8 @@ async def run_source(
         )
     except NotFoundError:
         return render_worker(request, pages, "worker/error.html", {"kind": "not_found"}, 404)
+    except InvalidRequestError:
+        return await _overview_page(request, svc, pages, who, error="worker.scans.error.withdrawn")
     _wake(request)
     return RedirectResponse(f"/worker/scans/{scan_id}", status_code=303)
 
