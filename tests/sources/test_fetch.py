@@ -239,3 +239,24 @@ def test_host_pacer_spaces_requests_per_host() -> None:
     assert len(slept) == 3
     assert 1.5 < slept[0] <= 2.0
     assert slept[2] > 4.0
+
+
+def test_compressed_bodies_are_decoded_within_the_cap() -> None:
+    import gzip
+    from datetime import UTC, datetime
+
+    from stopspread.sources.fetch import Fetched
+
+    def response(body: bytes, coding: str) -> Fetched:
+        headers = (("Content-Type", "text/html"), ("Content-Encoding", coding))
+        return Fetched("http://a.test/", 200, headers, body, datetime.now(UTC), "93.184.216.34")
+
+    page = b"<html>" + b"x" * 5000 + b"</html>"
+    assert response(gzip.compress(page), "gzip").decoded_body(10_000) == page
+    bomb = response(gzip.compress(b"\0" * 50_000_000), "gzip")  # ~50 kB on the wire
+    with pytest.raises(FetchTooLargeError):
+        bomb.decoded_body(1_000_000)
+    with pytest.raises(FetchError):
+        response(b"not gzip at all", "gzip").decoded_body(1000)
+    with pytest.raises(FetchError):
+        response(page, "br").decoded_body(10_000)

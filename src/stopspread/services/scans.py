@@ -120,8 +120,6 @@ def _scan_view(row: ScanRow) -> ScanView:
 def case_id_for_code(db: Database, code: str) -> int:
     with db.read() as session:
         case = session.scalars(select(Case).where(Case.code == code.strip().upper())).first()
-        if case is None:
-            case = session.scalars(select(Case).where(Case.code == code.strip())).first()
     if case is None:
         raise NotFoundError("no such case")
     if case.status is not CaseStatus.ACTIVE:
