@@ -25,6 +25,7 @@
         ├── ForbiddenError         wrong credentials, or not allowed for this client (403)
         ├── NotFoundError          no such object visible to this caller (404)
         ├── InvalidRequestError    the request is well-formed but its content is not (422)
+        │   └── SourceRejectedError  a scan source or scan request refused; ``reason`` says why
         ├── RateLimitedError       too many attempts or requests; ``retry_after`` seconds (429)
         └── CaseWithdrawnError     the case was withdrawn: withdrawal is final (410)
 
@@ -57,6 +58,7 @@ __all__ = [
     "RateLimitedError",
     "ServiceError",
     "SignInRequiredError",
+    "SourceRejectedError",
     "StopSpreadError",
     "UnsupportedMediaError",
     "VideoDecodeError",
@@ -184,3 +186,12 @@ class FetchStatusError(FetchError):
 
 class EvidenceError(StopSpreadError):
     """Stored evidence cannot be read back: a damaged or swapped file, the wrong key, bad WARC."""
+
+
+class SourceRejectedError(InvalidRequestError):
+    """A scan source (or a scan of it) was refused. ``reason`` is one of
+    :class:`stopspread.services.scans.SourceProblem`'s values: pages show a message per reason."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

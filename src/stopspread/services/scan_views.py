@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from stopspread.errors import InvalidRequestError, NotFoundError
+from stopspread.errors import NotFoundError, SourceRejectedError
 from stopspread.services import scans
 from stopspread.services.accounts import WorkerIdentity, require_case, visible_case_ids
-from stopspread.services.scans import ScanView, SourceView
+from stopspread.services.scans import ScanView, SourceProblem, SourceView
 from stopspread.storage.db import Database
 from stopspread.storage.models import Case
 from stopspread.storage.models_scan import ScanRow, Source, SourceKind
@@ -69,7 +69,9 @@ def add_source_for(
     allow_loopback: bool = False,
 ) -> int:
     if kind not in WEB_KINDS:
-        raise InvalidRequestError("folder sources are added on the command line")
+        raise SourceRejectedError(
+            "folder sources are added on the command line", SourceProblem.FOLDER
+        )
     with db.read() as session:
         require_case(session, who, case_id)
     return scans.add_source(

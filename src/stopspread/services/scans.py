@@ -9,6 +9,7 @@ happen in :mod:`stopspread.services.scan_run`; the scheduler thread is
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import json
 import os
@@ -21,7 +22,12 @@ from typing import Any, Final
 
 from sqlalchemy import select, update
 
-from stopspread.errors import FetchRefusedError, InvalidRequestError, NotFoundError
+from stopspread.errors import (
+    FetchRefusedError,
+    InvalidRequestError,
+    NotFoundError,
+    SourceRejectedError,
+)
 from stopspread.services import scan_run
 from stopspread.services.scan_run import COUNTERS, ProgressHook, ScanDeps
 from stopspread.services.sightings import mark_removed
@@ -36,6 +42,7 @@ __all__ = [
     "MIN_SCHEDULE_S",
     "ScanDeps",
     "ScanView",
+    "SourceProblem",
     "SourceView",
     "add_source",
     "cancel_scan",
@@ -57,6 +64,16 @@ MAX_URLS: Final = 1000  # URLs in one list source
 MIN_SCHEDULE_S: Final = 300  # a scheduled source runs at most every 5 minutes
 ABANDONED_AFTER_S: Final = 600  # a running scan without a heartbeat this long has died
 ACTIVE: Final = (ScanStatus.QUEUED, ScanStatus.RUNNING)
+
+
+class SourceProblem(enum.StrEnum):
+    """Why a source or a scan of it was refused (``SourceRejectedError.reason``)."""
+
+    URL = "url"  # not http(s), credentials, an internal address
+    SCHEDULE = "schedule"  # more often than MIN_SCHEDULE_S
+    INVALID = "invalid"  # empty, too many URLs, no such folder, malformed
+    WITHDRAWN = "withdrawn"  # the case was withdrawn
+    FOLDER = "folder"  # folder sources are command-line only
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +140,9 @@ def case_id_for_code(db: Database, code: str) -> int:
     if case is None:
         raise NotFoundError("no such case")
     if case.status is not CaseStatus.ACTIVE:
-        raise InvalidRequestError("the case was withdrawn: nothing to scan for")
+        raise SourceRejectedError(
+            "the case was withdrawn: nothing to scan for", SourceProblem.WITHDRAWN
+        )
     return case.id
 
 
@@ -149,18 +168,20 @@ def _check_spec(kind: SourceKind, spec: dict[str, Any], allow_loopback: bool) ->
         if kind is SourceKind.URLS:
             urls = [str(u).strip() for u in spec["urls"] if str(u).strip()]
             if not 0 < len(urls) <= MAX_URLS:
-                raise InvalidRequestError(f"a URL list holds 1 to {MAX_URLS} URLs")
+                raise SourceRejectedError(
+                    f"a URL list holds 1 to {MAX_URLS} URLs", SourceProblem.INVALID
+                )
             for url in urls:
                 _check_url(url, allow_loopback)
             return {"urls": urls}
         path = Path(str(spec["path"])).expanduser().resolve()
         if not path.is_dir():
-            raise InvalidRequestError("the folder does not exist")
+            raise SourceRejectedError("the folder does not exist", SourceProblem.INVALID)
         return {"path": str(path)}
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidRequestError(f"invalid {kind.value} source") from exc
+        raise SourceRejectedError(f"invalid {kind.value} source", SourceProblem.INVALID) from exc
     except FetchRefusedError as exc:
-        raise InvalidRequestError(f"URL refused: {exc}") from exc
+        raise SourceRejectedError(f"URL refused: {exc}", SourceProblem.URL) from exc
 
 
 def add_source(
@@ -177,7 +198,9 @@ def add_source(
     """A new source for a case; with ``schedule_s`` it is scanned that often."""
     clean = _check_spec(kind, spec, allow_loopback)
     if schedule_s is not None and schedule_s < MIN_SCHEDULE_S:
-        raise InvalidRequestError(f"a schedule is at least {MIN_SCHEDULE_S} seconds")
+        raise SourceRejectedError(
+            f"a schedule is at least {MIN_SCHEDULE_S} seconds", SourceProblem.SCHEDULE
+        )
     shown = label.strip() or str(clean.get("start") or clean.get("path") or clean["urls"][0])
     with db.write() as (session, _head):
         if session.get(Case, case_id) is None:
@@ -208,7 +231,7 @@ def queue_scan(db: Database, source_id: int, *, trigger: str) -> int:
             raise NotFoundError("no such source")
         case = session.get(Case, source.case_id)
         if case is None or case.status is not CaseStatus.ACTIVE:
-            raise InvalidRequestError("the case was withdrawn: its sources are switched off")
+            raise SourceRejectedError("the case was withdrawn", SourceProblem.WITHDRAWN)
         running = session.scalars(
             select(ScanRow.id).where(ScanRow.source_id == source_id, ScanRow.status.in_(ACTIVE))
         ).first()
@@ -242,7 +265,7 @@ def queue_due(db: Database, now: datetime | None = None) -> list[int]:
             source.next_run_at = now + timedelta(seconds=source.schedule_s)
         try:
             queued.append(queue_scan(db, source_id, trigger="schedule"))
-        except InvalidRequestError:
+        except SourceRejectedError:
             _switch_off(db, source_id)  # its case was withdrawn
     return queued
 

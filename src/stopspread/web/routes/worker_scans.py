@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from stopspread.errors import InvalidRequestError, NotFoundError
+from stopspread.errors import NotFoundError, SourceRejectedError
 from stopspread.services import scan_views
 from stopspread.services.scan_scheduler import ScanScheduler
 from stopspread.storage.models_scan import SourceKind
@@ -33,15 +33,6 @@ NO_STORE: Final = {"Cache-Control": "no-store"}
 def _context(extra: dict[str, Any]) -> dict[str, Any]:
     base = {"nav": "scans", "fmt_kst": fmt_kst, "fmt_utc": fmt_utc, "schedules": list(SCHEDULES)}
     return base | extra
-
-
-def _error_key(exc: InvalidRequestError) -> str:
-    text = str(exc)
-    if text.startswith("URL refused"):
-        return "worker.scans.error.url"
-    if "schedule" in text:
-        return "worker.scans.error.schedule"
-    return "worker.scans.error.invalid"
 
 
 async def _overview_page(
@@ -88,8 +79,9 @@ async def add_source(
         )  # fmt: skip
     except NotFoundError:
         return await _overview_page(request, svc, pages, who, error="worker.scans.error.case")
-    except InvalidRequestError as exc:
-        return await _overview_page(request, svc, pages, who, error=_error_key(exc))
+    except SourceRejectedError as exc:
+        key = f"worker.scans.error.{exc.reason}"
+        return await _overview_page(request, svc, pages, who, error=key)
     return RedirectResponse("/worker/scans?added=1", status_code=303)
 
 
@@ -109,8 +101,9 @@ async def run_source(
         )
     except NotFoundError:
         return render_worker(request, pages, "worker/error.html", {"kind": "not_found"}, 404)
-    except InvalidRequestError:
-        return await _overview_page(request, svc, pages, who, error="worker.scans.error.withdrawn")
+    except SourceRejectedError as exc:
+        key = f"worker.scans.error.{exc.reason}"
+        return await _overview_page(request, svc, pages, who, error=key)
     _wake(request)
     return RedirectResponse(f"/worker/scans/{scan_id}", status_code=303)
 
