@@ -16,6 +16,7 @@ from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
 from tests.conftest import fast_settings, make_services
 from tests.scankit import edited_copies, enrol, original
 from tests.sources.site import local_site
+from tests.web.support import live_server
 
 PASSWORD = "correct horse battery staple 42"
 TEXT = {
@@ -46,17 +47,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     accounts.create_center(svc, "Seoul Center")
     accounts.create_worker(svc, "Seoul Center", "mina", PASSWORD, WorkerRole.WORKER)
     accounts.assign_case(svc, code, "Seoul Center")
-    with local_site() as site, live_server_for(fast_settings(url, tmp, **changes)) as base:
+    with local_site() as site, live_server(fast_settings(url, tmp, **changes)) as base:
         site.file("/copy.jpg", edited_copies(1)["border"], "image/jpeg")
         site.html("/", '<img src="/copy.jpg" alt="">')
         yield base, site.url("/")
     svc.db.dispose()
-
-
-def live_server_for(settings: Any) -> Any:
-    from tests.web.support import live_server
-
-    return live_server(settings)
 
 
 @pytest.mark.parametrize(("lang", "size"), [("ko", "desktop"), ("en", "phone")])
