@@ -113,6 +113,7 @@ def crawl(fetcher: Fetcher, start: str, *, max_depth: int, max_pages: int) -> It
     queue: deque[tuple[str, int]] = deque([(start, 0)])
     queued = {start}
     fetched = 0
+    limit = 2 * max_pages + 10  # room for pages that robots.txt refuses
     while queue and fetched < max_pages:
         url, depth = queue.popleft()
         events, links = walker.visit(url)
@@ -121,6 +122,8 @@ def crawl(fetcher: Fetcher, start: str, *, max_depth: int, max_pages: int) -> It
         if depth >= max_depth:
             continue
         for link in links:
+            if len(queued) >= limit:
+                break  # never fetched anyway: a page limit also bounds the memory a crawl holds
             if link not in queued and same_site(link, start):
                 queued.add(link)
                 queue.append((link, depth + 1))
