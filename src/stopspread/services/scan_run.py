@@ -117,7 +117,8 @@ class _Run:
     counts: Counter[str] = field(default_factory=Counter)
     error_kinds: Counter[str] = field(default_factory=Counter)
     last_error: str | None = None
-    seen: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)  # media URLs fetched and hashed in this scan
+    tried: set[str] = field(default_factory=set)  # ... and those that failed: once a scan
     page_evidence: dict[str, int] = field(default_factory=dict)
     flushed_at: float = 0.0
 
@@ -130,8 +131,8 @@ class _Run:
                 self.counts["skipped"] += 1
             elif isinstance(event, ItemFailed):
                 self.error(event.error)
-            elif event.url not in self.seen:
-                self.seen.add(event.url)
+            elif event.url not in self.tried:
+                self.tried.add(event.url)
                 self.media(event)
             if not self.flush():
                 return False
@@ -158,9 +159,9 @@ class _Run:
             else:
                 hit = self.matcher.match_video(body)
         except StopSpreadError as exc:
-            self.seen.discard(event.url)  # not seen: a gone URL is checked at the end
-            self.error(exc)
+            self.error(exc)  # not "seen": a known sighting's URL is checked again at the end
             return
+        self.seen.add(event.url)
         self.counts["media_hashed"] += 1
         if hit is not None:
             self.hit(event, got, hit)
