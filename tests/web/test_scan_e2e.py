@@ -202,3 +202,17 @@ def test_5_removed_then_reuploaded_at_a_new_url(world: World, client: httpx.Clie
     assert (back.reupload, back.reupload_of) == (True, removed.id)
     review = client.get(f"/worker/review?case={world.case_id}")
     assert site.url("/media/reposted.jpg") in review.text
+
+
+def test_6_scan_pages_need_a_session_and_the_form_token(world: World, client: httpx.Client) -> None:
+    with httpx.Client(base_url=world.base_url, timeout=30) as anonymous:
+        for path in ("/worker/scans", "/worker/scans/1", "/worker/scans/1/progress.json"):
+            answer = anonymous.get(path)
+            assert answer.status_code == 303
+            assert answer.headers["location"].startswith("/worker/login?next=")
+    form = {"case_id": str(world.case_id), "kind": "crawl", "target": world.site.url("/")}
+    assert client.post("/worker/scans/sources", data=form).status_code == 403
+    assert (
+        client.post("/worker/scans/sources/1/run", data={"csrf_token": "wrong"}).status_code == 403
+    )
+    assert client.post("/worker/scans/1/cancel", data={}).status_code == 403
