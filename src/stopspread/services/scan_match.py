@@ -3,10 +3,11 @@
 The rules are the ones the rest of StopSpread uses (``docs/robustness.md``, ``docs/video.md``):
 
 - **MD5** of the exact bytes against the case's ``md5`` signals: a hit at distance 0.
-- **Images**: the ``ss-img-1`` *query* hashes of the download (whole, smoothed, trimmed,
-  content box, three shared windows; quality >= 50) against the case's ``pdq`` signals of
-  quality >= 70, within 29 bits (``SS_IMG_1.match_distance``). A signal sent without a
-  quality (plain-PDQ clients) is compared too.
+- **Images**: decoded with the fast pipeline (a large JPEG at a reduced size by libjpeg's DCT
+  scaling, ``docs/hashing.md``); the ``ss-img-1`` *query* hashes of the download (whole,
+  smoothed, trimmed, content box, three shared windows; quality >= 50) against the case's
+  ``pdq`` signals of quality >= 70, within 29 bits (``SS_IMG_1.match_distance``). A signal
+  sent without a quality (plain-PDQ clients) is compared too.
 - **Videos**: vPDQ frame hashes (fast mode: keyframes, through the warm sandbox) against the
   case's ``pdq`` signals (a video's enrolled frames, or photos) of quality >= 50, each frame
   within 31 bits; a hit when at least 80 % of the distinct usable frames match (Meta's
@@ -35,12 +36,15 @@ from stopspread.hashing import (
     PDQ_MIN_QUALITY,
     FrameHash,
     PdqHash,
+    Pipeline,
     VideoMode,
     VideoSandbox,
     digest_bytes,
     hash_video,
     query_hashes,
 )
+from stopspread.hashing._decode import open_image
+from stopspread.hashing.image import prepare
 from stopspread.matching.base import as_hash_array
 from stopspread.matching.brute import popcount_rows
 from stopspread.storage.models_scan import MatchKind
@@ -90,7 +94,9 @@ class CaseMatcher:
         if exact is not None:
             return exact
         min_query = DEFAULT_SIGNAL_SET.min_query_quality
-        hashes = [h.hash for h in query_hashes(body) if h.quality >= min_query]
+        image = open_image(body)  # header and pixel caps; not decoded yet
+        prepare(image, Pipeline.FAST)  # a large JPEG is decoded at a reduced size
+        hashes = [h.hash for h in query_hashes(image) if h.quality >= min_query]
         best = _nearest(hashes, self._image)
         if best is None or best[1] > DEFAULT_SIGNAL_SET.match_distance:
             return None
