@@ -47,3 +47,11 @@ def test_unknown_toml_key(tmp_path: Path) -> None:
     toml.write_text("nope = 1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="nope"):
         load_settings({}, toml)
+
+
+@pytest.mark.parametrize(
+    "name", ["WORKER_SESSION_TTL_S", "WORKER_LOGIN_ATTEMPTS", "WORKER_LOCKOUT_S"]
+)
+def test_worker_sign_in_settings_are_checked(name: str) -> None:
+    with pytest.raises(ConfigError, match=name.lower()):
+        load_settings({f"STOPSPREAD_{name}": "-1"})
