@@ -73,3 +73,11 @@ def test_takedown_settings(tmp_path: Path) -> None:
     ):
         with pytest.raises(ConfigError):
             load_settings(bad)
+
+
+@pytest.mark.parametrize(
+    "name", ["WORKER_SESSION_TTL_S", "WORKER_LOGIN_ATTEMPTS", "WORKER_LOCKOUT_S"]
+)
+def test_worker_sign_in_settings_are_checked(name: str) -> None:
+    with pytest.raises(ConfigError, match=name.lower()):
+        load_settings({f"STOPSPREAD_{name}": "-1"})

@@ -35,11 +35,46 @@ PUBLIC_MODULES = [
     "stopspread.report.model",
     "stopspread.report.pdf",
     "stopspread.report.strings",
+    "stopspread.services.dashboard",
+    "stopspread.services.followup",
+    "stopspread.services.report",
+    "stopspread.services.takedown",
+    "stopspread.storage.models_takedown",
     "stopspread.takedown.followup",
     "stopspread.takedown.hosts",
     "stopspread.takedown.mail",
     "stopspread.takedown.notices",
     "stopspread.takedown.requests",
+    "stopspread.evidence",
+    "stopspread.evidence.capture",
+    "stopspread.evidence.crypto",
+    "stopspread.evidence.log",
+    "stopspread.evidence.preview",
+    "stopspread.evidence.store",
+    "stopspread.evidence.verify",
+    "stopspread.evidence.warc",
+    "stopspread.storage.models_worker",
+    "stopspread.services.accounts",
+    "stopspread.services.admin",
+    "stopspread.services.review",
+    "stopspread.web.worker_auth",
+    "stopspread.sources",
+    "stopspread.sources.addresses",
+    "stopspread.sources.crawl",
+    "stopspread.sources.fetch",
+    "stopspread.sources.folder",
+    "stopspread.sources.html",
+    "stopspread.sources.media",
+    "stopspread.sources.robots",
+    "stopspread.sources.urls",
+    "stopspread.storage.models_scan",
+    "stopspread.services.scan_match",
+    "stopspread.services.scan_run",
+    "stopspread.services.scan_scheduler",
+    "stopspread.services.scan_views",
+    "stopspread.services.scans",
+    "stopspread.services.sightings",
+    "stopspread.web.routes.worker_scans",
 ]
 
 
@@ -65,6 +100,19 @@ def test_hashing_imports_nothing_above_it() -> None:
         "('click', 'sqlalchemy', 'fastapi', 'starlette', 'httpx', 'jinja2')"
         " or m.startswith(('stopspread.cli', 'stopspread.web', 'stopspread.storage',"
         " 'stopspread.services'))];"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_sources_import_nothing_above_them() -> None:
+    """Fetching and crawling know nothing of the database, the services or the web."""
+    code = (
+        "import sys, stopspread.sources;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'fastapi', 'jinja2')"
+        " or m.startswith(('stopspread.cli', 'stopspread.web', 'stopspread.storage',"
+        " 'stopspread.services', 'stopspread.evidence'))];"
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

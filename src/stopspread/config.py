@@ -77,6 +77,23 @@ class Settings:
     takedown_deadline_kr_hours: float = 24.0
     takedown_deadline_us_hours: float = 48.0  # TAKE IT DOWN Act: removal within 48 hours
     takedown_deadline_default_hours: float = 72.0
+    takedown_check_interval_s: float = 6 * 3600.0  # the web app re-checks requests; 0: never
+    evidence_key: str | None = None  # base64 of 32 bytes; None: <data_dir>/evidence.key (0600)
+    worker_session_ttl_s: int = 8 * 3600  # a worker's sign-in lasts one working day
+    worker_login_attempts: int = 5  # wrong passwords in a row before the account locks
+    worker_lockout_s: int = 900  # how long it stays locked
+    # scans: fetching (sources/fetch.py) and crawling (sources/crawl.py)
+    fetch_allow_loopback: bool = False  # tests only: loopback targets; private ranges never
+    fetch_max_bytes: int = 50 * 1024 * 1024  # per download; cut off beyond
+    fetch_timeout_s: float = 60.0  # the whole download, body included
+    fetch_connect_timeout_s: float = 10.0
+    fetch_read_timeout_s: float = 15.0  # one network read
+    fetch_max_redirects: int = 5
+    fetch_host_interval_s: float = 1.0  # at least this long between requests to one host
+    fetch_user_agent: str = "StopSpread/0.1 (+https://stopspread.example/crawler)"
+    crawl_max_depth: int = 3  # links followed from the start page
+    crawl_max_pages: int = 200  # pages fetched per crawl
+    scan_scheduler_interval_s: float = 30.0  # how often the web app looks for due scans; 0: never
 
     @property
     def url(self) -> str:
@@ -101,6 +118,8 @@ def _coerce(name: str, raw: Any) -> Any:
     try:
         if isinstance(default, enum.Enum):
             return type(default)(str(raw).lower())
+        if isinstance(default, bool):
+            return _boolean(raw)
         if isinstance(default, Path) or name in _OPTIONAL_PATHS:
             return None if raw in ("", None) else Path(str(raw))
         if isinstance(default, int):
@@ -110,6 +129,17 @@ def _coerce(name: str, raw: Any) -> Any:
         return None if raw in ("", None) else str(raw)
     except ValueError as exc:
         raise ConfigError(f"setting {name}: invalid value") from exc
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(text)
 
 
 def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -> Settings:
@@ -155,3 +185,16 @@ def _check(settings: Settings) -> None:
     )
     if any(hours <= 0 for hours in deadlines):
         raise ConfigError("takedown deadlines must be more than 0 hours")
+    if settings.takedown_check_interval_s < 0:
+        raise ConfigError("takedown_check_interval_s must be >= 0 (0: never)")
+    if min(settings.worker_session_ttl_s, settings.worker_login_attempts) < 1:
+        raise ConfigError("worker_session_ttl_s and worker_login_attempts must be at least 1")
+    if settings.worker_lockout_s < 0:
+        raise ConfigError("worker_lockout_s must be >= 0")
+    if (
+        min(settings.fetch_max_bytes, settings.crawl_max_pages) < 1
+        or settings.fetch_max_redirects < 0
+    ):
+        raise ConfigError("fetch_max_bytes and crawl_max_pages must be >= 1, redirects >= 0")
+    if min(settings.fetch_timeout_s, settings.fetch_connect_timeout_s) <= 0:
+        raise ConfigError("fetch timeouts must be positive")

@@ -17,11 +17,19 @@
     ├── NoticeError                a takedown notice could not be built (no contact, bad input)
     │   └── NoticeSendError        the SMTP server refused or could not be reached
     ├── ReportError                the evidence report could not be made (fonts missing, bad data)
+    ├── EvidenceError              stored evidence cannot be read: damaged file, wrong key, bad WARC
+    ├── FetchError                 a URL could not be fetched (scans; one item, never the scan)
+    │   ├── FetchRefusedError      refused before connecting: scheme, credentials, a private address
+    │   ├── FetchTooLargeError     the body went over the byte cap (the download was cut off)
+    │   ├── FetchTimeoutError      connect/read timeout, or the whole download ran past its time cap
+    │   └── FetchStatusError       an HTTP error status, or too many redirects
     └── ServiceError               a use case refused a request (each maps to one HTTP status)
         ├── AuthError              no credentials were given (401)
+        │   └── SignInRequiredError  a worker page without a valid session (redirect to sign-in)
         ├── ForbiddenError         wrong credentials, or not allowed for this client (403)
         ├── NotFoundError          no such object visible to this caller (404)
         ├── InvalidRequestError    the request is well-formed but its content is not (422)
+        │   └── SourceRejectedError  a scan source or scan request refused; ``reason`` says why
         ├── RateLimitedError       too many attempts or requests; ``retry_after`` seconds (429)
         ├── TransitionError        a takedown request cannot move to that status (409)
         └── CaseWithdrawnError     the case was withdrawn: withdrawal is final (410)
@@ -38,6 +46,12 @@ __all__ = [
     "CaseWithdrawnError",
     "ConfigError",
     "CorruptMediaError",
+    "EvidenceError",
+    "FetchError",
+    "FetchRefusedError",
+    "FetchStatusError",
+    "FetchTimeoutError",
+    "FetchTooLargeError",
     "ForbiddenError",
     "HashFormatError",
     "HostRegistryError",
@@ -52,6 +66,8 @@ __all__ = [
     "RateLimitedError",
     "ReportError",
     "ServiceError",
+    "SignInRequiredError",
+    "SourceRejectedError",
     "StopSpreadError",
     "TransitionError",
     "UnsupportedMediaError",
@@ -109,6 +125,10 @@ class AuthError(ServiceError):
     """No credentials (API key, case secret) were given."""
 
     status = 401
+
+
+class SignInRequiredError(AuthError):
+    """A support worker's page was asked for without a valid session: sign in first."""
 
 
 class ForbiddenError(ServiceError):
@@ -179,3 +199,41 @@ class TransitionError(ServiceError):
     """A takedown request cannot move from its status to the one asked for."""
 
     status = 409
+
+
+class FetchError(StopSpreadError):
+    """A URL could not be fetched; a scan records it for that item and goes on."""
+
+
+class FetchRefusedError(FetchError):
+    """Refused before any connection: not http(s), credentials in the URL, or an address
+    that is private, loopback (unless allowed), link-local, multicast, reserved..."""
+
+
+class FetchTooLargeError(FetchError):
+    """The response body went over the byte cap; the download was cut off there."""
+
+
+class FetchTimeoutError(FetchError):
+    """Connecting or reading timed out, or the whole download ran past its time cap."""
+
+
+class FetchStatusError(FetchError):
+    """The server answered with an error status, or redirected too many times."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class EvidenceError(StopSpreadError):
+    """Stored evidence cannot be read back: a damaged or swapped file, the wrong key, bad WARC."""
+
+
+class SourceRejectedError(InvalidRequestError):
+    """A scan source (or a scan of it) was refused. ``reason`` is one of
+    :class:`stopspread.services.scans.SourceProblem`'s values: pages show a message per reason."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from stopspread.cli import cli
 from stopspread.services.keys import hash_api_key
+from stopspread.storage import head_revision
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 def test_db_upgrade(env: dict[str, str], tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
     assert result.exit_code == 0, result.output
-    assert "revision 0001" in result.output
+    assert f"revision {head_revision()}" in result.output
     assert (tmp_path / "stopspread.db").is_file()
 
 

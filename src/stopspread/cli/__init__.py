@@ -13,10 +13,13 @@ import click
 from PIL import Image
 
 from stopspread import __version__
+from stopspread.cli.evidence import evidence_group
 from stopspread.cli.hash import hash_command
 from stopspread.cli.hosts import hosts_group
 from stopspread.cli.match import match_command
+from stopspread.cli.scan import scan_group, source_group
 from stopspread.cli.service import audit_group, client_group, db_group, serve_command
+from stopspread.cli.worker import case_group, center_group, worker_group
 
 __all__ = ["cli", "main"]
 
@@ -32,8 +35,19 @@ def cli() -> None:
 
 cli.add_command(hash_command)
 cli.add_command(match_command)
-cli.add_command(hosts_group)
-for _command in (serve_command, db_group, client_group, audit_group):
+for _command in (
+    serve_command,
+    db_group,
+    client_group,
+    audit_group,
+    evidence_group,
+    center_group,
+    worker_group,
+    case_group,
+    source_group,
+    scan_group,
+    hosts_group,
+):
     cli.add_command(_command)
 
 

@@ -39,6 +39,15 @@ class AuditKind(enum.StrEnum):
     MATCH_RECORDED = "match_recorded"
     FEEDBACK_RECORDED = "feedback_recorded"
     SIGNAL_QUARANTINED = "signal_quarantined"
+    CENTER_CREATED = "center_created"
+    WORKER_CREATED = "worker_created"
+    WORKER_CHANGED = "worker_changed"  # password set, account disabled
+    WORKER_LOGIN = "worker_login"
+    WORKER_LOGIN_FAILED = "worker_login_failed"
+    WORKER_LOGOUT = "worker_logout"
+    CASE_ASSIGNED = "case_assigned"
+    EVIDENCE_REVEALED = "evidence_revealed"  # a worker looked at the unblurred original
+    SIGHTING_REVIEWED = "sighting_reviewed"
 
 
 def canonical(value: Mapping[str, object]) -> str:

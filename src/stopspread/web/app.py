@@ -15,11 +15,22 @@ from stopspread.config import Settings
 from stopspread.services.context import Services, build_services
 from stopspread.services.platform import ClientDirectory
 from stopspread.services.poller import Poller
+from stopspread.services.scan_run import ScanDeps
+from stopspread.services.scan_scheduler import ScanScheduler
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.pages import STATIC_DIR, Pages
-from stopspread.web.routes import health, platform, survivor, survivor_pages
+from stopspread.web.routes import (
+    health,
+    platform,
+    survivor,
+    survivor_pages,
+    worker,
+    worker_admin,
+    worker_scans,
+)
 from stopspread.web.security import PageSecurityHeaders
+from stopspread.web.worker_auth import install_worker_auth
 
 __all__ = ["create_app"]
 
@@ -45,11 +56,17 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         poller = Poller(svc.replica, clients, settings.index_poll_interval_s)
         app.state.services, app.state.clients, app.state.poller = svc, clients, poller
         poller.start()
+        scan_deps = ScanDeps.build(settings, svc.db)
+        scheduler = ScanScheduler(scan_deps, settings.scan_scheduler_interval_s)
+        app.state.scan_deps, app.state.scan_scheduler = scan_deps, scheduler
+        if settings.scan_scheduler_interval_s > 0:
+            scheduler.start()
         gc.collect()
         gc.freeze()  # start-up objects out of the collector's way: no long gen-2 pauses
         try:
             yield
         finally:
+            await run_in_threadpool(scheduler.stop)
             poller.stop()
             if services is None:
                 svc.db.dispose()
@@ -63,6 +80,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
+    install_worker_auth(app)
     app.state.pages = Pages()
     app.add_middleware(PageSecurityHeaders)
     app.add_middleware(MatchFastLane)  # added last, so it runs first: matches skip the rest
@@ -71,4 +89,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(survivor.router)
     app.include_router(platform.router)
     app.include_router(survivor_pages.router)
+    app.include_router(worker.router)
+    app.include_router(worker_scans.router)
+    app.include_router(worker_admin.router)
     return app

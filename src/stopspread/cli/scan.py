@@ -1,0 +1,245 @@
+"""Scan commands: ``source add|list``, ``scan run|run-due|list|show|cancel|mark-removed``.
+
+Exit codes: 0 done, 1 the scan failed or was cancelled, 2 usage error (unknown case, a URL
+that is refused, a folder that does not exist).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from stopspread.cli._settings import config_option, settings_from
+from stopspread.errors import ServiceError
+
+if TYPE_CHECKING:
+    from stopspread.services.scans import ScanDeps, ScanView
+
+__all__ = ["scan_group", "source_group"]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_every(text: str | None) -> int | None:
+    """``90``, ``30m``, ``6h``, ``1d`` → seconds."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text.lower())
+    if match is None:
+        raise click.BadParameter("use seconds, or a number with s, m, h or d (e.g. 6h)")
+    return int(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def _deps(config_file: Path | None) -> ScanDeps:
+    from stopspread.services.scans import ScanDeps
+    from stopspread.storage import Database, upgrade
+
+    settings = settings_from(config_file)
+    db = Database(settings.url)
+    upgrade(db)
+    return ScanDeps.build(settings, db)
+
+
+def _fail(exc: ServiceError) -> NoReturn:
+    raise click.UsageError(str(exc)) from exc
+
+
+@click.group("source")
+def source_group() -> None:
+    """Where scans look: a website crawl, a list of URLs, or a folder on this machine."""
+
+
+@source_group.command("add")
+@config_option
+@click.argument("case_code")
+@click.argument("kind", type=click.Choice(["crawl", "urls", "folder"]))
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--depth", type=int, default=None, help="crawl: links to follow from the start.")
+@click.option("--pages", type=int, default=None, help="crawl: most pages to fetch.")
+@click.option("--every", default=None, help="Scan on a schedule: 6h, 1d, 30m (at least 5m).")
+@click.option("--label", default="", help="A name for the source in lists.")
+def source_add(
+    config_file: Path | None,
+    case_code: str,
+    kind: str,
+    targets: tuple[str, ...],
+    depth: int | None,
+    pages: int | None,
+    every: str | None,
+    label: str,
+) -> None:
+    """Add a source to a case. TARGETS: the start URL (crawl), URLs or @FILE with one URL a
+    line (urls), or a folder (folder)."""
+    from stopspread.services import scans
+    from stopspread.storage.models_scan import SourceKind
+
+    deps = _deps(config_file)
+    spec: dict[str, Any]
+    if kind == "crawl":
+        spec = {"start": targets[0], "max_depth": depth, "max_pages": pages}
+    elif kind == "urls":
+        spec = {"urls": _expand(targets)}
+    else:
+        spec = {"path": targets[0]}
+    try:
+        case_id = scans.case_id_for_code(deps.db, case_code)
+        source_id = scans.add_source(
+            deps.db, case_id, SourceKind(kind), spec, created_by="cli", label=label,
+            schedule_s=parse_every(every),
+            allow_loopback=deps.settings.fetch_allow_loopback,
+        )  # fmt: skip
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(source_id)
+
+
+def _expand(targets: tuple[str, ...]) -> list[str]:
+    urls: list[str] = []
+    for target in targets:
+        if target.startswith("@"):
+            lines = Path(target[1:]).read_text(encoding="utf-8").splitlines()
+            urls += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        else:
+            urls.append(target)
+    return urls
+
+
+@source_group.command("list")
+@config_option
+@click.argument("case_code")
+def source_list(config_file: Path | None, case_code: str) -> None:
+    """The sources of a case: id, kind, schedule, label."""
+    from stopspread.services import scans
+
+    deps = _deps(config_file)
+    try:
+        case_id = scans.case_id_for_code(deps.db, case_code)
+    except ServiceError as exc:
+        _fail(exc)
+    for source in scans.list_sources(deps.db, case_id):
+        every = f"every {source.schedule_s}s" if source.schedule_s else "on demand"
+        click.echo(f"{source.id}\t{source.kind.value}\t{every}\t{source.label}")
+
+
+@click.group("scan")
+def scan_group() -> None:
+    """Run scans and follow their progress."""
+
+
+def _progress_line(counts: dict[str, int]) -> str:
+    return (
+        f"pages {counts['pages']}  media {counts['media_hashed']}/{counts['media_found']} hashed"
+        f"  hits {counts['hits']} (new {counts['new_sightings']}, re-uploads "
+        f"{counts['reuploads']}, removed {counts['removed']})  errors {counts['errors']}"
+    )
+
+
+def _show(view: ScanView) -> None:
+    click.echo(f"scan {view.id} (source {view.source_id}): {view.status.value}")
+    click.echo(_progress_line(view.counts))
+    if view.error_kinds:
+        kinds = ", ".join(f"{name} {count}" for name, count in view.error_kinds.items())
+        click.echo(f"errors by kind: {kinds}")
+
+
+@scan_group.command("run")
+@config_option
+@click.argument("source_id", type=int)
+def scan_run(config_file: Path | None, source_id: int) -> None:
+    """Scan one source now, here, showing progress on stderr."""
+    from stopspread.services import scans
+    from stopspread.storage.models_scan import ScanStatus
+
+    deps = _deps(config_file)
+    tty = sys.stderr.isatty()
+
+    def progress(counts: dict[str, int]) -> None:
+        if tty:
+            click.echo("\r" + _progress_line(counts), err=True, nl=False)
+
+    try:
+        scan_id = scans.queue_scan(deps.db, source_id, trigger="cli")
+        view = scans.run_scan(deps, scan_id, progress)
+    except ServiceError as exc:
+        _fail(exc)
+    if tty:
+        click.echo("", err=True)
+    _show(view)
+    sys.exit(0 if view.status is ScanStatus.DONE else 1)
+
+
+@scan_group.command("run-due")
+@config_option
+def scan_run_due(config_file: Path | None) -> None:
+    """Run every scheduled scan that is due and every queued one (for cron)."""
+    from stopspread.services import scans
+    from stopspread.storage.models_scan import ScanStatus
+
+    views = scans.run_due(_deps(config_file))
+    for view in views:
+        _show(view)
+    sys.exit(0 if all(v.status is ScanStatus.DONE for v in views) else 1)
+
+
+@scan_group.command("list")
+@config_option
+@click.option("--case", "case_code", default=None, help="Only this case's scans.")
+def scan_list(config_file: Path | None, case_code: str | None) -> None:
+    """The latest scans: id, status, source, hits, errors."""
+    from stopspread.services import scans
+
+    deps = _deps(config_file)
+    try:
+        cases = None if case_code is None else [scans.case_id_for_code(deps.db, case_code)]
+    except ServiceError as exc:
+        _fail(exc)
+    for view in scans.list_scans(deps.db, cases):
+        counts = view.counts
+        click.echo(
+            f"{view.id}\t{view.status.value}\tsource {view.source_id}\t"
+            f"hits {counts['hits']}\tnew {counts['new_sightings']}\terrors {counts['errors']}"
+        )
+
+
+@scan_group.command("show")
+@config_option
+@click.argument("scan_id", type=int)
+def scan_show(config_file: Path | None, scan_id: int) -> None:
+    """One scan's status and counters."""
+    from stopspread.services import scans
+
+    try:
+        _show(scans.scan_view(_deps(config_file).db, scan_id))
+    except ServiceError as exc:
+        _fail(exc)
+
+
+@scan_group.command("cancel")
+@config_option
+@click.argument("scan_id", type=int)
+def scan_cancel(config_file: Path | None, scan_id: int) -> None:
+    """Cancel a queued scan, or stop a running one at its next progress write."""
+    from stopspread.services import scans
+
+    try:
+        scans.cancel_scan(_deps(config_file).db, scan_id)
+    except ServiceError as exc:
+        _fail(exc)
+
+
+@scan_group.command("mark-removed")
+@config_option
+@click.argument("sighting_id", type=int)
+def scan_mark_removed(config_file: Path | None, sighting_id: int) -> None:
+    """Record that a sighting's media was taken down (its return will be a re-upload)."""
+    from stopspread.services import scans
+
+    try:
+        changed = scans.mark_removed(_deps(config_file).db, sighting_id, by="cli")
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo("marked removed" if changed else "already removed")

@@ -1,0 +1,210 @@
+"""Support-center commands: ``center create``, ``worker create|passwd|disable``,
+``case assign CODE --center NAME`` and ``case create --center NAME PATH...``.
+
+``case create`` is for a center that opens a case from media the survivor brings: the files
+are hashed on this machine (the ``ss-img-1`` enrolment hashes and MD5 of each image; the vPDQ
+frame hashes and MD5 of each video) and only the hashes are stored. The case code and secret
+are printed once, for the survivor to keep.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from stopspread.cli._inputs import STDIN, expand_paths
+from stopspread.cli._settings import config_option, settings_from
+from stopspread.errors import MediaError, ServiceError
+
+if TYPE_CHECKING:
+    from stopspread.services.context import Services
+    from stopspread.services.signals import SignalIn
+
+__all__ = ["case_group", "center_group", "worker_group"]
+
+
+def _services(config_file: Path | None) -> Services:
+    from stopspread.services.context import build_services
+    from stopspread.storage import Database, upgrade
+
+    settings = settings_from(config_file)
+    db = Database(settings.url)
+    upgrade(db)
+    return build_services(settings, db)
+
+
+def _new_password() -> str:
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@click.group("center")
+def center_group() -> None:
+    """Support centers."""
+
+
+@center_group.command("create")
+@config_option
+@click.argument("name")
+def center_create(config_file: Path | None, name: str) -> None:
+    """Add a support center."""
+    from stopspread.services import accounts
+
+    svc = _services(config_file)
+    try:
+        center_id = accounts.create_center(svc, name)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        svc.db.dispose()
+    click.echo(f"center {name} (id {center_id})")
+
+
+@click.group("worker")
+def worker_group() -> None:
+    """Support workers' accounts (passwords are asked for, never given as arguments)."""
+
+
+@worker_group.command("create")
+@config_option
+@click.argument("username")
+@click.option("--center", "center", required=True, help="The worker's support center.")
+@click.option("--admin", is_flag=True, help="May manage the center's workers and cases.")
+def worker_create(config_file: Path | None, username: str, center: str, admin: bool) -> None:
+    """Add a worker account to a center."""
+    from stopspread.services import accounts
+    from stopspread.storage.models_worker import WorkerRole
+
+    password = _new_password()
+    svc = _services(config_file)
+    role = WorkerRole.ADMIN if admin else WorkerRole.WORKER
+    try:
+        made = accounts.create_worker(svc, center, username, password, role)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        svc.db.dispose()
+    click.echo(f"worker {username} ({role.value}) at {center}, id {made.worker_id}")
+
+
+@worker_group.command("passwd")
+@config_option
+@click.argument("username")
+def worker_passwd(config_file: Path | None, username: str) -> None:
+    """Set a new password (also unlocks the account and ends its sessions)."""
+    from stopspread.services import accounts
+
+    password = _new_password()
+    svc = _services(config_file)
+    try:
+        accounts.set_password(svc, username, password)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        svc.db.dispose()
+    click.echo(f"password of {username} changed; their sessions ended")
+
+
+@worker_group.command("disable")
+@config_option
+@click.argument("username")
+def worker_disable(config_file: Path | None, username: str) -> None:
+    """Stop an account from signing in; its sessions end now."""
+    from stopspread.services import accounts
+
+    svc = _services(config_file)
+    try:
+        accounts.disable_worker(svc, username)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        svc.db.dispose()
+    click.echo(f"worker {username} disabled")
+
+
+@click.group("case")
+def case_group() -> None:
+    """Cases seen by support centers."""
+
+
+@case_group.command("assign")
+@config_option
+@click.argument("code")
+@click.option("--center", "center", required=True, help="The center that may see the case.")
+def case_assign(config_file: Path | None, code: str, center: str) -> None:
+    """Let a center see a case (the survivor gave her case code to the center)."""
+    from stopspread.services import accounts
+
+    svc = _services(config_file)
+    try:
+        accounts.assign_case(svc, code, center)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        svc.db.dispose()
+    click.echo(f"case {code.strip().upper()} assigned to {center}")
+
+
+def _hash_file(path: Path) -> list[SignalIn]:
+    from stopspread.hashing import VideoMode, digest_bytes, enrolment_hashes, hash_video
+    from stopspread.hashing.sniff import MediaKind, sniff_media
+    from stopspread.services.signals import SignalIn
+    from stopspread.storage.models import SignalType
+
+    if sniff_media(path) is MediaKind.VIDEO:
+        video = hash_video(path, mode=VideoMode.REFERENCE)
+        frames = [SignalIn(SignalType.PDQ, f.pdq.hex, f.quality) for f in video.usable_frames]
+        return [*frames, SignalIn(SignalType.MD5, video.digests.md5)]
+    body = path.read_bytes()
+    hashes = [SignalIn(SignalType.PDQ, h.hash.hex, h.quality) for h in enrolment_hashes(body)]
+    return [*hashes, SignalIn(SignalType.MD5, digest_bytes(body).md5)]
+
+
+def _hash_all(paths: tuple[str, ...]) -> list[SignalIn]:
+    inputs, problems = expand_paths(paths)
+    for problem in problems:
+        click.echo(f"stopspread: {problem.path}: {problem.message}", err=True)
+    signals: list[SignalIn] = []
+    failed = bool(problems)
+    for item in inputs:
+        if item == STDIN:
+            raise click.UsageError("case create reads files, not standard input")
+        try:
+            signals += _hash_file(Path(item))
+        except (MediaError, OSError) as exc:
+            click.echo(f"stopspread: {item}: {exc}", err=True)
+            failed = True
+    if failed or not signals:
+        click.echo("stopspread: no case opened (every file must hash)", err=True)
+        raise SystemExit(1)
+    return list({(s.type, s.value): s for s in signals}.values())
+
+
+@case_group.command("create")
+@config_option
+@click.option("--center", "center", required=True, help="The center opening the case.")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+def case_create(config_file: Path | None, center: str, paths: tuple[str, ...]) -> None:
+    """Open a case from the survivor's files, hashed here; assign it to the center."""
+    from stopspread.services import accounts, cases
+
+    signals = _hash_all(paths)
+    svc = _services(config_file)
+    limit = svc.settings.max_signals_per_request
+    try:
+        accounts.find_center(svc, center)
+        new = cases.create_case(svc, signals[:limit])
+        case_id = cases.authenticate(svc, new.code, new.secret, "cli")
+        for start in range(limit, len(signals), limit):
+            cases.add_signals(svc, case_id, signals[start : start + limit])
+        accounts.assign_case(svc, new.code, center)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        svc.db.dispose()
+    click.echo(f"case opened with {len(signals)} hashes and assigned to {center}.", err=True)
+    click.echo("Give the survivor the code and secret; the secret is shown only now:", err=True)
+    click.echo(f"code: {new.code}")
+    click.echo(f"secret: {new.secret}")

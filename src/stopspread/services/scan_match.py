@@ -1,0 +1,179 @@
+"""Does a downloaded image or video show one of a case's enrolled images or videos?
+
+The rules are the ones the rest of StopSpread uses (``docs/robustness.md``, ``docs/video.md``):
+
+- **MD5** of the exact bytes against the case's ``md5`` signals: a hit at distance 0.
+- **Images**: decoded with the fast pipeline (a large JPEG at a reduced size by libjpeg's DCT
+  scaling, ``docs/hashing.md``); the ``ss-img-1`` *query* hashes of the download (whole,
+  smoothed, trimmed, content box, three shared windows; quality >= 50) against the case's
+  ``pdq`` signals of quality >= 70, within 29 bits (``SS_IMG_1.match_distance``). A signal
+  sent without a quality (plain-PDQ clients) is compared too.
+- **Videos**: vPDQ frame hashes (fast mode: keyframes, through the warm sandbox) against the
+  case's ``pdq`` signals (a video's enrolled frames, or photos) of quality >= 50, each frame
+  within 31 bits; a hit when at least 80 % of the distinct usable frames match (Meta's
+  query-side rule). When fast mode is inconclusive (some frames matched, under 80 %), the
+  video is hashed again in reference mode at one frame a second and the rule applied to that.
+
+Hashes stay in memory; nothing here logs or stores them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from stopspread.hashing import (
+    DEFAULT_SIGNAL_SET,
+    PDQ_MATCH_DISTANCE,
+    PDQ_MIN_QUALITY,
+    FrameHash,
+    PdqHash,
+    Pipeline,
+    VideoMode,
+    VideoSandbox,
+    digest_bytes,
+    hash_video,
+    query_hashes,
+)
+from stopspread.hashing._decode import open_image
+from stopspread.hashing.image import prepare
+from stopspread.matching.base import as_hash_array
+from stopspread.matching.brute import popcount_rows
+from stopspread.storage.models_scan import MatchKind
+
+__all__ = ["VIDEO_QUERY_PERCENT", "CaseMatcher", "EnrolledSignal", "Hit"]
+
+VIDEO_QUERY_PERCENT: Final = 80.0
+_INCONCLUSIVE: Final = 1  # fast mode matched at least this many frames, but under the rule
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolledSignal:
+    id: int
+    type: str  # "pdq" or "md5"
+    value: str
+    quality: int | None
+
+    def __repr__(self) -> str:  # never a hash in a log or traceback
+        return f"EnrolledSignal(id={self.id}, type={self.type}, value=<redacted>)"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    kind: MatchKind
+    signal_type: str  # pdq, md5, vpdq
+    signal_id: int
+    distance: int
+    detail: str = ""  # e.g. "12/14 frames"
+
+
+class CaseMatcher:
+    """One case's signals, ready to compare downloads against."""
+
+    def __init__(self, signals: Sequence[EnrolledSignal], sandbox: VideoSandbox | None = None):
+        self._md5 = {s.value: s.id for s in signals if s.type == "md5"}
+        pdq = [s for s in signals if s.type == "pdq"]
+        min_enrolled = DEFAULT_SIGNAL_SET.min_enrolled_quality
+        image_ok = [s for s in pdq if s.quality is None or s.quality >= min_enrolled]
+        video_ok = [s for s in pdq if s.quality is None or s.quality >= PDQ_MIN_QUALITY]
+        self._image_ids, self._image = _array(image_ok)
+        self._video_ids, self._video = _array(video_ok)
+        self._sandbox = sandbox
+
+    def match_image(self, body: bytes) -> Hit | None:
+        """Raises :class:`~stopspread.errors.MediaError` for a body that does not decode."""
+        exact = self._exact(body, MatchKind.IMAGE)
+        if exact is not None:
+            return exact
+        min_query = DEFAULT_SIGNAL_SET.min_query_quality
+        image = open_image(body)  # header and pixel caps; not decoded yet
+        prepare(image, Pipeline.FAST)  # a large JPEG is decoded at a reduced size
+        hashes = [h.hash for h in query_hashes(image) if h.quality >= min_query]
+        best = _nearest(hashes, self._image)
+        if best is None or best[1] > DEFAULT_SIGNAL_SET.match_distance:
+            return None
+        return Hit(MatchKind.IMAGE, "pdq", self._image_ids[best[0]], best[1])
+
+    def match_video(self, body: bytes) -> Hit | None:
+        """Raises :class:`~stopspread.errors.MediaError` for a video that does not decode."""
+        exact = self._exact(body, MatchKind.VIDEO)
+        if exact is not None or len(self._video_ids) == 0:
+            return exact
+        with _video_file(body) as path:
+            fast = hash_video(path, mode=VideoMode.FAST, sandbox=self._sandbox)
+            hit, matched = self._video_rule(fast.usable_frames)
+            if hit is None and matched >= _INCONCLUSIVE:
+                full = hash_video(path, mode=VideoMode.REFERENCE, sandbox=self._sandbox)
+                hit, _ = self._video_rule(full.usable_frames)
+        return hit
+
+    def _exact(self, body: bytes, kind: MatchKind) -> Hit | None:
+        signal_id = self._md5.get(digest_bytes(body).md5)
+        return None if signal_id is None else Hit(kind, "md5", signal_id, 0)
+
+    def _video_rule(self, frames: Sequence[FrameHash]) -> tuple[Hit | None, int]:
+        distinct = list({f.pdq.value: f.pdq for f in frames}.values())
+        if not distinct:
+            return None, 0
+        dists = _distances(as_hash_array(distinct), self._video)  # (frames, signals)
+        nearest = dists.min(axis=1)
+        matched = int((nearest <= PDQ_MATCH_DISTANCE).sum())
+        if 100.0 * matched / len(distinct) < VIDEO_QUERY_PERCENT:
+            return None, matched
+        frame, signal = np.unravel_index(int(dists.argmin()), dists.shape)
+        detail = f"{matched}/{len(distinct)} frames"
+        best = int(dists[frame, signal])
+        return Hit(MatchKind.VIDEO, "vpdq", self._video_ids[int(signal)], best, detail), matched
+
+
+def _array(signals: Sequence[EnrolledSignal]) -> tuple[list[int], npt.NDArray[np.uint8]]:
+    hashes = [PdqHash.from_hex(s.value) for s in signals]
+    return [s.id for s in signals], as_hash_array(hashes)
+
+
+Hashes = npt.NDArray[np.uint8]
+
+
+def _distances(queries: Hashes, enrolled: Hashes) -> npt.NDArray[np.int64]:
+    """Hamming distances, ``(len(queries), len(enrolled))``."""
+    if len(enrolled) == 0 or len(queries) == 0:
+        return np.full((len(queries), max(len(enrolled), 1)), 256, dtype=np.int64)
+    xor = np.bitwise_xor(queries[:, None, :], enrolled[None, :, :]).reshape(-1, 32)
+    return popcount_rows(xor).reshape(len(queries), len(enrolled))
+
+
+def _nearest(hashes: list[PdqHash], enrolled: npt.NDArray[np.uint8]) -> tuple[int, int] | None:
+    """(index of the nearest enrolled hash, its distance) over all query hashes."""
+    if not hashes or len(enrolled) == 0:
+        return None
+    dists = _distances(as_hash_array(hashes), enrolled)
+    _query, signal = np.unravel_index(int(dists.argmin()), dists.shape)
+    return int(signal), int(dists.min())
+
+
+@contextlib.contextmanager
+def _video_file(body: bytes) -> Iterator[Path]:
+    """The bytes as a file the video sandbox can open: an anonymous memory file where the
+    system has one (nothing written to disk), else a private temporary file."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("stopspread-scan", 0)
+        try:
+            view = memoryview(body)
+            while view:
+                view = view[os.write(fd, view) :]
+            yield Path(f"/proc/{os.getpid()}/fd/{fd}")
+        finally:
+            os.close(fd)
+        return
+    with tempfile.TemporaryDirectory(prefix="stopspread-scan-") as folder:
+        path = Path(folder) / "media"
+        path.write_bytes(body)
+        yield path

@@ -1,0 +1,308 @@
+"""Support workers' pages: sign-in, her center's cases, the review of sightings.
+
+Previews are blurred greyscale PNGs made per request from the evidence (never cached). The
+original is shown only after a confirmation step and a POST, and that reveal is in the
+audit log; the original is then served to that worker, for that sighting, for a short while.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import datetime
+from typing import Annotated, Final
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from stopspread.errors import (
+    EvidenceError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+)
+from stopspread.evidence import EvidenceStore
+from stopspread.services import accounts, review
+from stopspread.services.context import Services
+from stopspread.storage.models_scan import ReviewState
+from stopspread.web.deps import PagesDep, Svc, client_address
+from stopspread.web.worker_auth import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    CurrentWorker,
+    clear_session_cookie,
+    is_secure,
+    new_login_csrf,
+    render_worker,
+    require_csrf,
+    safe_next,
+    set_session_cookie,
+)
+
+__all__ = ["REVEAL_TTL_S", "RevealTickets", "evidence_store", "router", "safe_media_type"]
+
+router = APIRouter(prefix="/worker", include_in_schema=False)
+Csrf = Depends(require_csrf)
+KST: Final = ZoneInfo("Asia/Seoul")
+REVEAL_TTL_S: Final = 120.0  # how long a revealed original can be loaded by its page
+NO_STORE: Final = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+# Media from other sites is served from our origin only as inert image or video bytes.
+MEDIA_HEADERS: Final = {**NO_STORE, "Content-Security-Policy": "default-src 'none'; sandbox"}
+
+
+def safe_media_type(content_type: str) -> str:
+    """The remote site's content type if it is a plain image or video type, else octet-stream."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    plain = kind.startswith(("image/", "video/")) and "svg" not in kind and "xml" not in kind
+    return kind if plain else "application/octet-stream"
+
+
+class RevealTickets:
+    """Short-lived links to one revealed original, good only for the worker who asked.
+
+    A ticket is ``worker.evidence.expiry.signature`` with an HMAC-SHA256 signature under a
+    key derived from the server key (kept in the database), so every server process can
+    check it: no state to share, nothing to clean up.
+    """
+
+    def __init__(self, server_key: str, ttl_s: float = REVEAL_TTL_S) -> None:
+        self._key = hmac.new(server_key.encode(), b"reveal-ticket-v1", hashlib.sha256).digest()
+        self._ttl = ttl_s
+
+    def _sign(self, body: str) -> str:
+        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self, worker_id: int, evidence_id: int) -> str:
+        body = f"{worker_id}.{evidence_id}.{int(time.time() + self._ttl)}"
+        return f"{body}.{self._sign(body)}"
+
+    def evidence_id(self, ticket: str, worker_id: int) -> int:
+        """The ticket's evidence id; :class:`NotFoundError` if forged, expired or not hers."""
+        body, _, signature = ticket.rpartition(".")
+        parts = body.split(".")
+        valid = (
+            len(parts) == 3
+            and all(p.isdigit() for p in parts)
+            and hmac.compare_digest(signature, self._sign(body))
+        )
+        if not valid or int(parts[0]) != worker_id or int(parts[2]) <= time.time():
+            raise NotFoundError("this view has ended; reveal again")
+        return int(parts[1])
+
+
+def evidence_store(request: Request, svc: Services) -> EvidenceStore:
+    """One store per app, over the app's database (made on first use)."""
+    store: EvidenceStore | None = getattr(request.app.state, "evidence_store", None)
+    if store is None:
+        store = EvidenceStore.from_settings(svc.settings, svc.db)
+        request.app.state.evidence_store = store
+    return store
+
+
+def _tickets(request: Request, svc: Services) -> RevealTickets:
+    tickets: RevealTickets | None = getattr(request.app.state, "reveal_tickets", None)
+    if tickets is None:
+        tickets = request.app.state.reveal_tickets = RevealTickets(svc.server_key)
+    return tickets
+
+
+def fmt_utc(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
+
+
+def fmt_kst(value: datetime | None) -> str:
+    return value.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST") if value else ""
+
+
+def fmt_iso(text: str) -> str:
+    """An ISO 8601 capture time as shown on a card (seconds, with its zone)."""
+    value = datetime.fromisoformat(text)
+    return fmt_kst(value) if value.utcoffset() else fmt_utc(value)
+
+
+def _not_found(request: Request, pages: PagesDep) -> HTMLResponse:
+    return render_worker(request, pages, "worker/error.html", {"kind": "not_found"}, 404)
+
+
+@router.get("", include_in_schema=False)
+async def worker_home() -> RedirectResponse:
+    return RedirectResponse("/worker/cases", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, pages: PagesDep, next: str = "") -> HTMLResponse:
+    return _login_form(request, pages, safe_next(next), error="", status=200)
+
+
+def _login_form(
+    request: Request, pages: PagesDep, target: str, error: str, status: int
+) -> HTMLResponse:
+    token = new_login_csrf()
+    context = {"next": target, "login_csrf": token, "error": error, "nav": "login"}
+    response = render_worker(request, pages, "worker/login.html", context, status)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        path="/worker/login",
+        httponly=True,
+        samesite="strict",
+        secure=is_secure(request),
+    )
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login_submit(
+    request: Request,
+    svc: Svc,
+    pages: PagesDep,
+    username: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not secrets.compare_digest(cookie, csrf_token):
+        raise ForbiddenError("the form's security token is missing or wrong; reload the page")
+    target = safe_next(next)
+    try:
+        new = await run_in_threadpool(
+            accounts.login, svc, username.strip(), password, client_address(request)
+        )
+    except RateLimitedError:
+        return _login_form(request, pages, target, "worker.login.locked", 429)
+    except ForbiddenError:
+        return _login_form(request, pages, target, "worker.login.failed", 401)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, new.token, svc.settings.worker_session_ttl_s)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/worker/login")
+    return response
+
+
+@router.post("/logout", dependencies=[Csrf])
+async def logout(request: Request, svc: Svc, _who: CurrentWorker) -> RedirectResponse:
+    await run_in_threadpool(accounts.logout, svc, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/worker/login?signed_out=1", status_code=303)
+    clear_session_cookie(request, response)
+    return response
+
+
+@router.get("/cases", response_class=HTMLResponse)
+async def cases_page(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker
+) -> HTMLResponse:
+    cards = await run_in_threadpool(review.list_cases, svc, who)
+    context = {"cases": cards, "nav": "cases", "fmt_utc": fmt_utc, "fmt_kst": fmt_kst}
+    return render_worker(request, pages, "worker/cases.html", context)
+
+
+@router.get("/review", response_class=HTMLResponse)
+async def review_page(
+    request: Request,
+    svc: Svc,
+    pages: PagesDep,
+    who: CurrentWorker,
+    case: int | None = None,
+    status: ReviewState | None = None,
+    saved: int | None = None,
+) -> HTMLResponse:
+    try:
+        cards = await run_in_threadpool(review.list_sightings, svc, who, case, status)
+    except NotFoundError:
+        return _not_found(request, pages)
+    context = {
+        "cards": cards,
+        "case": case,
+        "status": status.value if status else "",
+        "states": [s.value for s in ReviewState],
+        "saved": saved,
+        "nav": "review",
+        "fmt_utc": fmt_utc,
+        "fmt_kst": fmt_kst,
+        "fmt_iso": fmt_iso,
+        "decisions": [d.value for d in review.Decision],
+        "max_cards": review.MAX_CARDS,
+    }
+    return render_worker(request, pages, "worker/review.html", context)
+
+
+@router.get("/evidence/{evidence_id}/preview.png")
+async def preview_image(
+    request: Request, evidence_id: int, svc: Svc, pages: PagesDep, who: CurrentWorker
+) -> Response:
+    store = evidence_store(request, svc)
+    try:
+        png = await run_in_threadpool(review.preview, svc, store, who, evidence_id)
+    except NotFoundError:
+        return _not_found(request, pages)
+    except EvidenceError:
+        return Response(status_code=422, headers=NO_STORE)
+    return Response(png, media_type="image/png", headers=NO_STORE)
+
+
+@router.get("/sightings/{sighting_id}/reveal", response_class=HTMLResponse)
+async def reveal_confirm(
+    request: Request, sighting_id: int, svc: Svc, pages: PagesDep, who: CurrentWorker
+) -> HTMLResponse:
+    try:
+        card = await run_in_threadpool(review.get_card, svc, who, sighting_id)
+    except NotFoundError:
+        return _not_found(request, pages)
+    context = {"card": card, "nav": "review", "fmt_iso": fmt_iso}
+    return render_worker(request, pages, "worker/reveal_confirm.html", context)
+
+
+@router.post("/sightings/{sighting_id}/reveal", response_class=HTMLResponse, dependencies=[Csrf])
+async def reveal_submit(
+    request: Request, sighting_id: int, svc: Svc, pages: PagesDep, who: CurrentWorker
+) -> HTMLResponse:
+    store = evidence_store(request, svc)
+    try:
+        original = await run_in_threadpool(review.reveal, svc, store, who, sighting_id)
+    except NotFoundError:
+        return _not_found(request, pages)
+    ticket = _tickets(request, svc).issue(who.worker_id, original.evidence_id)
+    context = {
+        "original": original,
+        "ticket": ticket,
+        "sighting_id": sighting_id,
+        "is_video": original.content_type.lower().startswith("video/"),
+        "nav": "review",
+    }
+    return render_worker(request, pages, "worker/revealed.html", context)
+
+
+@router.get("/reveal/{ticket}")
+async def revealed_media(
+    request: Request, ticket: str, svc: Svc, pages: PagesDep, who: CurrentWorker
+) -> Response:
+    store = evidence_store(request, svc)
+    try:
+        evidence_id = _tickets(request, svc).evidence_id(ticket, who.worker_id)
+        media = await run_in_threadpool(review.revealed_media, svc, store, who, evidence_id)
+    except NotFoundError:
+        return _not_found(request, pages)
+    media_type = safe_media_type(media.content_type)
+    return Response(media.body, media_type=media_type, headers=MEDIA_HEADERS)
+
+
+@router.post("/sightings/{sighting_id}/decision", dependencies=[Csrf])
+async def decision_submit(
+    request: Request,
+    sighting_id: int,
+    svc: Svc,
+    pages: PagesDep,
+    who: CurrentWorker,
+    decision: Annotated[review.Decision, Form()],
+) -> Response:
+    try:
+        await run_in_threadpool(review.decide, svc, who, sighting_id, decision)
+    except NotFoundError:
+        return _not_found(request, pages)
+    return RedirectResponse(
+        f"/worker/review?saved={sighting_id}#sighting-{sighting_id}", status_code=303
+    )

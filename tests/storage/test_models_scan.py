@@ -1,0 +1,22 @@
+"""Migration 0003 creates exactly the scan tables the models describe."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from stopspread.storage import Database, upgrade
+from stopspread.storage.models import Base
+from stopspread.storage.models_scan import Sighting
+
+SCAN_TABLES = ("'sources'", "'scans'", "'sightings'", "'sighting_events'")
+
+
+def test_migration_matches_the_models(database_url: str) -> None:
+    assert Sighting.__tablename__ in Base.metadata.tables
+    db = Database(database_url)
+    upgrade(db)
+    with db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    db.dispose()
+    assert [d for d in diffs if any(name in repr(d) for name in SCAN_TABLES)] == []
