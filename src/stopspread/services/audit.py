@@ -48,6 +48,10 @@ class AuditKind(enum.StrEnum):
     CASE_ASSIGNED = "case_assigned"
     EVIDENCE_REVEALED = "evidence_revealed"  # a worker looked at the unblurred original
     SIGHTING_REVIEWED = "sighting_reviewed"
+    HOST_EDITED = "host_edited"  # a center changed a host's contact
+    TAKEDOWN_DRAFTED = "takedown_drafted"
+    TAKEDOWN_STATUS = "takedown_status"  # sent, acknowledged, removed, refused, no answer
+    REPORT_MADE = "report_made"
 
 
 def canonical(value: Mapping[str, object]) -> str:
