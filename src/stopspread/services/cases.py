@@ -23,6 +23,7 @@ from stopspread.errors import (
 )
 from stopspread.services import audit
 from stopspread.services.context import SECONDS_PER_MINUTE, Services
+from stopspread.services.dashboard import survivor_counts
 from stopspread.services.keys import new_case_code, new_case_secret
 from stopspread.services.ratelimit import refill
 from stopspread.services.signals import SignalIn, record_change
@@ -70,6 +71,9 @@ class CaseView:
     reviews_closed: int
     feedback_confirmed: int  # platforms' own reviewers said: this is the enrolled image
     feedback_not_ncii: int  # platforms' own reviewers said: this is something else
+    notices_sent: int = 0  # takedown notices sent about what support workers found
+    removed: int = 0  # found items confirmed gone
+    reappeared: int = 0  # items that came back after a removal
 
 
 def _check_count(svc: Services, signals: Sequence[SignalIn]) -> None:
@@ -203,6 +207,7 @@ def case_status(svc: Services, case_id: int) -> CaseView:
             .where(ReviewItem.case_id == case_id)
             .group_by(ReviewItem.status, ReviewItem.platform_verdict)
         ).all()
+        takedowns = survivor_counts(session, case_id)
     count = _counter(reviews)
     return CaseView(
         code=case.code,
@@ -214,6 +219,9 @@ def case_status(svc: Services, case_id: int) -> CaseView:
         reviews_closed=count(0, {ReviewStatus.CONFIRMED, ReviewStatus.NOT_NCII}),
         feedback_confirmed=count(1, {ReviewStatus.CONFIRMED}),
         feedback_not_ncii=count(1, {ReviewStatus.NOT_NCII}),
+        notices_sent=takedowns.notices_sent,
+        removed=takedowns.removed,
+        reappeared=takedowns.reappeared,
     )
 
 

@@ -63,6 +63,9 @@ class CaseOut(BaseModel):
     reviews_closed: int
     feedback_confirmed: int
     feedback_not_ncii: int
+    notices_sent: int
+    removed: int
+    reappeared: int
 
 
 class WithdrawOut(BaseModel):

@@ -53,6 +53,9 @@ def case_status(case_id: CaseId, svc: Svc) -> CaseOut:
         reviews_closed=view.reviews_closed,
         feedback_confirmed=view.feedback_confirmed,
         feedback_not_ncii=view.feedback_not_ncii,
+        notices_sent=view.notices_sent,
+        removed=view.removed,
+        reappeared=view.reappeared,
     )
 
 

@@ -1,0 +1,280 @@
+"""The worker's dashboard numbers, per center or per case, and the survivor's counts.
+
+Sightings, requests by status, median time from the first notice to removal, overdue
+requests (waiting for the host past their deadline), re-uploads, and hosts without a contact.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from stopspread.errors import NotFoundError
+from stopspread.services.accounts import WorkerIdentity, require_case, visible_case_ids
+from stopspread.services.context import Services
+from stopspread.services.takedown import host_registry
+from stopspread.storage.models import Case
+from stopspread.storage.models_scan import ReviewState, Sighting
+from stopspread.storage.models_takedown import FollowUpCheck, TakedownEvent, TakedownRequest
+from stopspread.takedown.hosts import UnknownHost
+from stopspread.takedown.requests import OPEN_STATUSES, RequestStatus
+
+__all__ = [
+    "Dashboard",
+    "HistoryLine",
+    "OverdueItem",
+    "RequestDetail",
+    "RequestRow",
+    "SurvivorCounts",
+    "WaitingSighting",
+    "dashboard",
+    "request_detail",
+    "request_rows",
+    "survivor_counts",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueItem:
+    request_id: int
+    reference: str
+    case_id: int
+    url: str
+    domain: str
+    deadline: datetime
+    hours_over: float
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    sightings: int
+    confirmed: int
+    reuploads: int
+    requests_by_status: dict[RequestStatus, int]
+    median_hours_to_removal: float | None
+    overdue: list[OverdueItem] = field(default_factory=list)
+    unknown_hosts: list[str] = field(default_factory=list)  # registrable domains to fill in
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def dashboard(
+    svc: Services, who: WorkerIdentity, case_id: int | None = None, now: datetime | None = None
+) -> Dashboard:
+    """Her center's numbers (all its cases, or one case)."""
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    with svc.db.read(snapshot=True) as session:
+        if case_id is not None:
+            require_case(session, who, case_id)
+        cases = [case_id] if case_id is not None else visible_case_ids(session, who)
+        sightings = session.scalars(select(Sighting).where(Sighting.case_id.in_(cases))).all()
+        requests = session.scalars(
+            select(TakedownRequest).where(
+                TakedownRequest.case_id.in_(cases), TakedownRequest.center_id == who.center_id
+            )
+        ).all()
+        requested = {r.sighting_id for r in requests}
+        waiting = [
+            s.media_url
+            for s in sightings
+            if s.review_status is ReviewState.CONFIRMED and s.id not in requested
+        ]
+    by_status = {status: 0 for status in RequestStatus}
+    for r in requests:
+        by_status[r.status] += 1
+    return Dashboard(
+        sightings=sum(1 for s in sightings if s.review_status is not ReviewState.REJECTED),
+        confirmed=sum(1 for s in sightings if s.review_status is ReviewState.CONFIRMED),
+        reuploads=sum(1 for s in sightings if s.reupload or s.same_content_as is not None),
+        requests_by_status=by_status,
+        median_hours_to_removal=_median_hours(requests),
+        overdue=_overdue(requests, at),
+        unknown_hosts=_unknown_hosts(svc, who, waiting),
+    )
+
+
+def _median_hours(requests: Sequence[TakedownRequest]) -> float | None:
+    spans = [
+        (_aware(r.removed_at) - _aware(r.first_sent_at)).total_seconds() / 3600
+        for r in requests
+        if r.status is RequestStatus.REMOVED and r.removed_at and r.first_sent_at
+    ]
+    return statistics.median(spans) if spans else None
+
+
+def _overdue(requests: Sequence[TakedownRequest], at: datetime) -> list[OverdueItem]:
+    out = []
+    for r in requests:
+        if r.status in OPEN_STATUSES and r.deadline is not None and at > _aware(r.deadline):
+            hours = (at - _aware(r.deadline)).total_seconds() / 3600
+            out.append(
+                OverdueItem(
+                    r.id, r.reference, r.case_id, r.url, r.domain, _aware(r.deadline), hours
+                )
+            )
+    return sorted(out, key=lambda item: item.deadline)
+
+
+def _unknown_hosts(svc: Services, who: WorkerIdentity, urls: list[str]) -> list[str]:
+    if not urls:
+        return []
+    registry = host_registry(svc, who.center_id)
+    unknown = set()
+    for url in urls:
+        try:
+            found = registry.lookup(url)
+        except ValueError:
+            continue
+        if isinstance(found, UnknownHost):
+            unknown.add(found.registrable)
+    return sorted(unknown)
+
+
+@dataclass(frozen=True, slots=True)
+class SurvivorCounts:
+    notices_sent: int
+    removed: int
+    reappeared: int
+
+
+def survivor_counts(session: Session, case_id: int) -> SurvivorCounts:
+    """Counts only, for the survivor's status page (no URLs, no hosts)."""
+    sent = session.scalar(
+        select(func.count())
+        .select_from(TakedownRequest)
+        .where(TakedownRequest.case_id == case_id, TakedownRequest.first_sent_at.is_not(None))
+    )
+    removed = session.scalar(
+        select(func.count())
+        .select_from(Sighting)
+        .where(Sighting.case_id == case_id, Sighting.removed_at.is_not(None))
+    )
+    reappeared = session.scalar(
+        select(func.count())
+        .select_from(Sighting)
+        .where(Sighting.case_id == case_id, Sighting.reupload.is_(True))
+    )
+    return SurvivorCounts(int(sent or 0), int(removed or 0), int(reappeared or 0))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    id: int
+    reference: str
+    case_code: str
+    url: str
+    domain: str
+    language: str
+    status: RequestStatus
+    sent_at: datetime | None
+    deadline: datetime | None
+    overdue: bool
+    previous_reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingSighting:
+    """A confirmed sighting with no request yet."""
+
+    id: int
+    case_code: str
+    url: str
+
+
+def request_rows(
+    svc: Services, who: WorkerIdentity, case_id: int | None = None, now: datetime | None = None
+) -> tuple[list[RequestRow], list[WaitingSighting]]:
+    """Her center's requests (newest first) and the confirmed sightings still without one."""
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    with svc.db.read(snapshot=True) as session:
+        if case_id is not None:
+            require_case(session, who, case_id)
+        cases = [case_id] if case_id is not None else visible_case_ids(session, who)
+        codes = dict(session.execute(select(Case.id, Case.code).where(Case.id.in_(cases))).all())
+        requests = session.scalars(
+            select(TakedownRequest)
+            .where(TakedownRequest.case_id.in_(cases), TakedownRequest.center_id == who.center_id)
+            .order_by(TakedownRequest.id.desc())
+        ).all()
+        waiting = session.scalars(
+            select(Sighting)
+            .where(
+                Sighting.case_id.in_(cases),
+                Sighting.review_status == ReviewState.CONFIRMED,
+                Sighting.id.not_in(select(TakedownRequest.sighting_id)),
+            )
+            .order_by(Sighting.id)
+        ).all()
+    references = {r.id: r.reference for r in requests}
+    rows = [
+        RequestRow(
+            id=r.id,
+            reference=r.reference,
+            case_code=codes.get(r.case_id, ""),
+            url=r.url,
+            domain=r.domain,
+            language=r.language,
+            status=r.status,
+            sent_at=_aware(r.sent_at) if r.sent_at else None,
+            deadline=_aware(r.deadline) if r.deadline else None,
+            overdue=r.status in OPEN_STATUSES
+            and r.deadline is not None
+            and at > _aware(r.deadline),
+            previous_reference=references.get(r.previous_request_id or -1, ""),
+        )
+        for r in requests
+    ]
+    return rows, [WaitingSighting(s.id, codes.get(s.case_id, ""), s.media_url) for s in waiting]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    at: datetime
+    what: str  # a RequestStatus or a FollowUp value
+    actor: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDetail:
+    row: RequestRow
+    recipient: str
+    channel: str
+    subject: str
+    notice_text: str
+    page_url: str
+    history: list[HistoryLine]
+
+
+def request_detail(
+    svc: Services, who: WorkerIdentity, request_id: int, now: datetime | None = None
+) -> RequestDetail:
+    """One request of her center: the notice as stored, and its whole history."""
+    with svc.db.read(snapshot=True) as session:
+        r = session.get(TakedownRequest, request_id)
+        if r is None or r.center_id != who.center_id:
+            raise NotFoundError("no such takedown request")
+        events = session.scalars(
+            select(TakedownEvent).where(TakedownEvent.request_id == r.id)
+        ).all()
+        checks = session.scalars(
+            select(FollowUpCheck).where(FollowUpCheck.request_id == r.id)
+        ).all()
+        # checks first: at the same moment, a follow-up comes before the change it caused
+        history = [
+            HistoryLine(_aware(c.at), c.outcome.value, "follow-up", c.reason) for c in checks
+        ]
+        history += [HistoryLine(_aware(e.at), e.status.value, e.actor, e.note) for e in events]
+        recipient, channel, subject, text = r.recipient, r.channel.value, r.subject, r.notice_text
+        page_url = r.page_url or ""
+    rows, _ = request_rows(svc, who, None, now)
+    row = next(x for x in rows if x.id == request_id)
+    history.sort(key=lambda line: line.at)
+    return RequestDetail(row, recipient, channel, subject, text, page_url, history)

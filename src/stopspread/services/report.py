@@ -1,0 +1,244 @@
+"""The evidence report of a case: the PDF (Korean or English) and its WARC files alongside.
+
+:func:`export_report` verifies the evidence log first (the report prints the result), writes
+the decrypted WARC files of every capture it cites (their SHA-256 digests are the ones the
+evidence log holds), then the PDF. Rejected sightings are left out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stopspread.errors import NotFoundError, StopSpreadError
+from stopspread.evidence.log import read_head
+from stopspread.evidence.preview import blurred_preview
+from stopspread.evidence.store import EvidenceStore
+from stopspread.evidence.verify import check
+from stopspread.report.model import (
+    EvidenceReport,
+    ReportCapture,
+    ReportCase,
+    ReportLanguage,
+    ReportProof,
+    ReportSighting,
+    ReportTakedown,
+    ReportTakedownEvent,
+    ReportWarc,
+)
+from stopspread.report.pdf import render_report
+from stopspread.services import audit
+from stopspread.services.context import Services
+from stopspread.storage.models import Case
+from stopspread.storage.models_scan import ReviewState, Sighting
+from stopspread.storage.models_takedown import FollowUpCheck, TakedownEvent, TakedownRequest
+from stopspread.storage.models_worker import EvidenceLogEntry, EvidenceRecord
+
+__all__ = ["ExportedReport", "build_report", "export_report"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedReport:
+    pdf: Path
+    warc_files: list[Path]
+    verified: bool
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _warc_name(row: EvidenceRecord) -> str:
+    return f"evidence-{row.id}-{row.kind.value}.warc"
+
+
+def _match(s: Sighting) -> str:
+    if s.signal_type == "md5":
+        return "MD5 (exact file)"
+    kind = "video" if s.match_kind.value == "video" else "image"
+    return f"{s.signal_type.upper()} ({kind}), {s.distance} bits"
+
+
+def _capture(session: Session, media: EvidenceRecord, page: EvidenceRecord | None) -> ReportCapture:
+    entry = session.get(EvidenceLogEntry, media.log_seq)
+    return ReportCapture(
+        captured_at=datetime.fromisoformat(media.captured_at),
+        media_sha256=media.payload_sha256,
+        page_sha256=page.payload_sha256 if page is not None else None,
+        warc_file=_warc_name(media),
+        log_seq=media.log_seq,
+        log_entry_hash=entry.entry_hash if entry is not None else None,
+    )
+
+
+def _sightings(
+    session: Session, case_id: int, references: dict[int, str]
+) -> tuple[list[ReportSighting], list[EvidenceRecord]]:
+    rows = session.scalars(
+        select(Sighting)
+        .where(Sighting.case_id == case_id, Sighting.review_status != ReviewState.REJECTED)
+        .order_by(Sighting.id)
+    ).all()
+    out, records = [], []
+    for s in rows:
+        media = session.get(EvidenceRecord, s.media_evidence_id)
+        page = session.get(EvidenceRecord, s.page_evidence_id) if s.page_evidence_id else None
+        if media is None:
+            raise NotFoundError(f"sighting {s.id}: its evidence record is missing")
+        records += [r for r in (media, page) if r is not None and r not in records]
+        earlier = s.reupload_of or s.same_content_as
+        out.append(
+            ReportSighting(
+                url=s.media_url,
+                page_url=s.page_url or "",
+                first_seen=_aware(s.first_seen),
+                last_seen=_aware(s.last_seen),
+                match_type=_match(s),
+                review=s.review_status.value,
+                captures=[_capture(session, media, page)],
+                reupload_of=references.get(earlier, "") if earlier is not None else "",
+            )
+        )
+    return out, records
+
+
+def _with_previews(
+    store: EvidenceStore, sightings: list[ReportSighting], records: list[EvidenceRecord]
+) -> list[ReportSighting]:
+    by_url = {r.url: r for r in records if r.kind.value == "media"}
+    out = []
+    for s in sightings:
+        row = by_url.get(s.url)
+        preview = None
+        if row is not None:
+            with contextlib.suppress(StopSpreadError):  # no preview beats no report
+                preview = blurred_preview(store.open_payload(row.id), row.content_type)
+        out.append(dataclasses.replace(s, preview_png=preview))
+    return out
+
+
+def _takedowns(session: Session, case_id: int) -> list[ReportTakedown]:
+    rows = session.scalars(
+        select(TakedownRequest)
+        .where(TakedownRequest.case_id == case_id)
+        .order_by(TakedownRequest.id)
+    ).all()
+    out = []
+    for r in rows:
+        # a follow-up comes before the status change it caused at the same moment
+        timed = [
+            (_aware(c.at), 0, ReportTakedownEvent(_aware(c.at), c.outcome.value, c.reason))
+            for c in session.scalars(select(FollowUpCheck).where(FollowUpCheck.request_id == r.id))
+        ]
+        timed += [
+            (_aware(e.at), 1, ReportTakedownEvent(_aware(e.at), e.status.value, e.note))
+            for e in session.scalars(select(TakedownEvent).where(TakedownEvent.request_id == r.id))
+        ]
+        events = [event for _at, _order, event in sorted(timed, key=lambda x: (x[0], x[1]))]
+        out.append(ReportTakedown(r.reference, r.url, r.domain, r.recipient, r.language, events))
+    return out
+
+
+def build_report(
+    svc: Services,
+    store: EvidenceStore,
+    case_id: int,
+    *,
+    language: ReportLanguage,
+    center: str,
+    worker: str,
+    survivor_name: str | None = None,
+    now: datetime | None = None,
+    blurred_previews: bool = False,
+) -> tuple[EvidenceReport, list[EvidenceRecord]]:
+    """The report's content, and the evidence records whose WARC files go alongside.
+
+    ``blurred_previews``: a worker chose to include each sighting's blurred, greyscale
+    preview (the default report holds no image at all).
+    """
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    with svc.db.read(snapshot=True) as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFoundError("no such case")
+        verification = check(session, store)
+        _seq, head_hash = read_head(session)
+        references = {
+            r.sighting_id: r.reference
+            for r in session.scalars(
+                select(TakedownRequest)
+                .where(TakedownRequest.case_id == case_id)
+                .order_by(TakedownRequest.id.desc())
+            )
+        }
+        sightings, records = _sightings(session, case_id, references)
+        takedowns = _takedowns(session, case_id)
+        opened = _aware(case.created_at)
+        code = case.code
+    if blurred_previews:
+        sightings = _with_previews(store, sightings, records)
+    proof = ReportProof(
+        verified=verification.ok,
+        verified_at=at,
+        chain_head=head_hash,
+        entries=verification.entries,
+        detail="; ".join(str(p) for p in verification.problems[:5]),
+    )
+    report = EvidenceReport(
+        case=ReportCase(code, center, opened, worker, survivor_name or None),
+        proof=proof,
+        generated_at=at,
+        language=language,
+        sightings=sightings,
+        takedowns=takedowns,
+    )
+    return report, records
+
+
+def export_report(
+    svc: Services,
+    store: EvidenceStore,
+    case_id: int,
+    folder: Path,
+    *,
+    language: ReportLanguage,
+    center: str,
+    worker: str,
+    survivor_name: str | None = None,
+    now: datetime | None = None,
+    blurred_previews: bool = False,
+) -> ExportedReport:
+    """Write ``<folder>/report-<code>-<lang>.pdf`` and ``<folder>/warc/*.warc``."""
+    report, records = build_report(
+        svc, store, case_id, language=language, center=center, worker=worker,
+        survivor_name=survivor_name, now=now, blurred_previews=blurred_previews,
+    )  # fmt: skip
+    warc_dir = folder / "warc"
+    warc_dir.mkdir(parents=True, exist_ok=True)
+    listed, paths = [], []
+    for row in records:
+        path = warc_dir / _warc_name(row)
+        path.write_bytes(store.open_warc(row))  # digest checked against the row
+        listed.append(ReportWarc(path.name, row.sha256, row.size))
+        paths.append(path)
+    report = EvidenceReport(
+        case=report.case,
+        proof=report.proof,
+        generated_at=report.generated_at,
+        language=report.language,
+        sightings=report.sightings,
+        takedowns=report.takedowns,
+        warc_files=listed,
+    )
+    pdf = folder / f"report-{report.case.code}-{language.value}.pdf"
+    pdf.write_bytes(render_report(report))
+    with svc.db.write() as (session, head):
+        payload = {"case": case_id, "language": language.value, "by": worker[:100]}
+        audit.append(session, head, audit.AuditKind.REPORT_MADE, payload)
+    return ExportedReport(pdf=pdf, warc_files=paths, verified=report.proof.verified)

@@ -1,0 +1,365 @@
+"""Takedown use cases: draft a notice for a confirmed sighting, send it, record its status.
+
+Only a *confirmed* sighting gets a notice (a match starts a human review, never a notice by
+itself). The host comes from the registry: the shipped file, the center's file, then the
+center's own edits (``host_edits``). Every change of status is a ``takedown_events`` row and
+an audit event (ids and statuses only). Follow-up checks and re-upload links are in
+:mod:`stopspread.services.followup`.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stopspread.errors import InvalidRequestError, NotFoundError, NoticeError
+from stopspread.services import audit
+from stopspread.services.accounts import WorkerIdentity, require_case
+from stopspread.services.context import Services
+from stopspread.storage.models import ChainHead
+from stopspread.storage.models_scan import ReviewState, Sighting
+from stopspread.storage.models_takedown import Channel, HostEdit, TakedownEvent, TakedownRequest
+from stopspread.storage.models_worker import Center, EvidenceRecord
+from stopspread.takedown.hosts import (
+    HostEntry,
+    HostRegistry,
+    KnownHost,
+    Language,
+    registry_from_settings,
+)
+from stopspread.takedown.mail import SmtpConfig, send_message
+from stopspread.takedown.notices import (
+    Notice,
+    NoticeItem,
+    NoticeRequest,
+    Sender,
+    WebFormExport,
+    new_reference,
+    notice_email,
+    render_notice,
+    stored_notice,
+    web_form_export,
+)
+from stopspread.takedown.requests import DeadlinePolicy, RequestState, RequestStatus, advance
+
+__all__ = [
+    "center_name",
+    "draft_request",
+    "export_request",
+    "host_registry",
+    "record_status",
+    "save_host",
+    "send_request",
+    "sender_for",
+    "set_status",
+]
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; they were stored as UTC
+    return None if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def host_registry(svc: Services, center_id: int) -> HostRegistry:
+    """Shipped placeholders, the center's file (``hosts_file``), then her center's edits."""
+    with svc.db.read() as session:
+        rows = session.scalars(select(HostEdit).where(HostEdit.center_id == center_id)).all()
+    edits = [
+        HostEntry(
+            domain=row.domain,
+            language=Language(row.language),
+            jurisdiction=row.jurisdiction,
+            abuse_email=row.abuse_email,
+            form_url=row.form_url,
+            notes=row.notes,
+            source="database",
+        )
+        for row in rows
+    ]
+    return registry_from_settings(svc.settings, edits)
+
+
+def save_host(svc: Services, who: WorkerIdentity, entry: HostEntry) -> None:
+    """Add or replace her center's entry for ``entry.domain`` (validated by the caller)."""
+    with svc.db.write() as (session, head):
+        row = session.scalars(
+            select(HostEdit).where(
+                HostEdit.center_id == who.center_id, HostEdit.domain == entry.domain
+            )
+        ).first()
+        if row is None:
+            row = HostEdit(center_id=who.center_id, domain=entry.domain)
+            session.add(row)
+        row.abuse_email, row.form_url = entry.abuse_email, entry.form_url
+        row.language, row.jurisdiction = entry.language.value, entry.jurisdiction
+        row.notes, row.updated_by = entry.notes, who.username[:100]
+        row.updated_at = datetime.now(UTC)
+        payload = {"center": who.center_id, "domain": entry.domain, "by": who.username[:100]}
+        audit.append(session, head, audit.AuditKind.HOST_EDITED, payload)
+
+
+def center_name(svc: Services, center_id: int) -> str:
+    with svc.db.read() as session:
+        center = session.get(Center, center_id)
+        if center is None:
+            raise NotFoundError("no such center")
+        return center.name
+
+
+def sender_for(svc: Services, who: WorkerIdentity) -> Sender:
+    """Her center signs the notice; replies go to ``smtp_from``."""
+    if not svc.settings.smtp_from:
+        raise NoticeError("set STOPSPREAD_SMTP_FROM: the reply address every notice carries")
+    name = center_name(svc, who.center_id)
+    return Sender(organisation=name, email=svc.settings.smtp_from, person=who.username)
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    sighting_id: int
+    case_id: int
+    url: str
+    page_url: str
+    captured_at: datetime
+    sha256: str
+
+
+def _facts(session: Session, who: WorkerIdentity, sighting_id: int) -> _Facts:
+    sighting = session.get(Sighting, sighting_id)
+    if sighting is None:
+        raise NotFoundError("no such sighting")
+    require_case(session, who, sighting.case_id)
+    if sighting.review_status is not ReviewState.CONFIRMED:
+        raise InvalidRequestError("only a confirmed sighting gets a takedown notice")
+    media = session.get(EvidenceRecord, sighting.media_evidence_id)
+    if media is None:
+        raise NotFoundError("the sighting's evidence is missing")
+    return _Facts(
+        sighting_id=sighting.id,
+        case_id=sighting.case_id,
+        url=sighting.media_url,
+        page_url=sighting.page_url or sighting.media_url,
+        captured_at=datetime.fromisoformat(media.captured_at),
+        sha256=media.payload_sha256,
+    )
+
+
+def _host_for(svc: Services, who: WorkerIdentity, url: str) -> HostEntry:
+    found = host_registry(svc, who.center_id).lookup(url)
+    if not isinstance(found, KnownHost):
+        raise NoticeError(f"unknown host: add {found.registrable} to the host registry")
+    return found.entry
+
+
+def _notice(
+    svc: Services,
+    who: WorkerIdentity,
+    facts: _Facts,
+    host: HostEntry,
+    reference: str,
+    language: Language | None,
+    at: datetime,
+) -> Notice:
+    """The notice as of ``at``: its answer-by time is ``at`` plus the host's deadline."""
+    policy = DeadlinePolicy.from_settings(svc.settings)
+    return render_notice(
+        NoticeRequest(
+            reference=reference,
+            host=host,
+            items=(NoticeItem(facts.url, facts.page_url, facts.captured_at, facts.sha256),),
+            sender=sender_for(svc, who),
+            created_at=at,
+            answer_by=policy.deadline(at, host.jurisdiction),
+            language=language,
+        )
+    )
+
+
+def draft_request(
+    svc: Services,
+    who: WorkerIdentity,
+    sighting_id: int,
+    *,
+    language: Language | None = None,
+    previous_request_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """A draft request with its notice rendered; raises :class:`NoticeError` for an unknown host."""
+    at = _now(now)
+    with svc.db.read() as session:
+        facts = _facts(session, who, sighting_id)
+    host = _host_for(svc, who, facts.url)
+    notice = _notice(svc, who, facts, host, new_reference(at), language, at)
+    row = TakedownRequest(
+        reference=notice.reference,
+        case_id=facts.case_id,
+        center_id=who.center_id,
+        sighting_id=facts.sighting_id,
+        previous_request_id=previous_request_id,
+        url=facts.url,
+        page_url=facts.page_url,
+        sha256=facts.sha256,
+        domain=host.domain,
+        channel=Channel.EMAIL if host.abuse_email else Channel.WEB_FORM,
+        recipient=host.abuse_email or host.form_url or "",
+        language=notice.language.value,
+        jurisdiction=host.jurisdiction,
+        status=RequestStatus.DRAFT,
+        subject=notice.subject,
+        notice_text=notice.text,
+        created_by=who.username[:100],
+        created_at=at,
+    )
+    with svc.db.write() as (session, head):
+        session.add(row)
+        session.flush()
+        _event(session, head, row, RequestStatus.DRAFT, who.username, "", at)
+        return row.id
+
+
+def _refreshed(svc: Services, who: WorkerIdentity, request_id: int, at: datetime) -> Notice:
+    """Render the notice again as of sending (its answer-by time counts from now), store it."""
+    with svc.db.read() as session:
+        row = _request(session, who, request_id)
+        facts = _facts(session, who, row.sighting_id)
+        reference, domain, language = row.reference, row.domain, Language(row.language)
+    host = host_registry(svc, who.center_id).get(domain) or _host_for(svc, who, facts.url)
+    notice = _notice(svc, who, facts, host, reference, language, at)
+    with svc.db.write() as (session, _head):
+        row = _request(session, who, request_id)
+        row.subject, row.notice_text = notice.subject, notice.text
+    return notice
+
+
+def _event(
+    session: Session,
+    head: ChainHead,
+    row: TakedownRequest,
+    status: RequestStatus,
+    actor: str,
+    note: str,
+    at: datetime,
+) -> None:
+    session.add(
+        TakedownEvent(request_id=row.id, status=status, at=at, actor=actor[:100], note=note[:500])
+    )
+    kind = (
+        audit.AuditKind.TAKEDOWN_DRAFTED
+        if status is RequestStatus.DRAFT
+        else audit.AuditKind.TAKEDOWN_STATUS
+    )
+    payload = {"request": row.id, "case": row.case_id, "status": status.value, "by": actor[:100]}
+    audit.append(session, head, kind, payload)
+
+
+def _request(session: Session, who: WorkerIdentity | None, request_id: int) -> TakedownRequest:
+    row = session.get(TakedownRequest, request_id)
+    if row is None or (who is not None and row.center_id != who.center_id):
+        raise NotFoundError("no such takedown request")
+    return row
+
+
+def _state(row: TakedownRequest) -> RequestState:
+    return RequestState(
+        status=row.status,
+        jurisdiction=row.jurisdiction,
+        sent_at=_aware(row.sent_at),
+        deadline=_aware(row.deadline),
+        removed_at=_aware(row.removed_at),
+    )
+
+
+def set_status(
+    svc: Services,
+    who: WorkerIdentity | None,
+    request_id: int,
+    status: RequestStatus,
+    *,
+    actor: str,
+    note: str = "",
+    now: datetime | None = None,
+    message_id: str | None = None,
+) -> RequestState:
+    """Move a request (raises :class:`TransitionError` for a move the machine refuses)."""
+    at = _now(now)
+    policy = DeadlinePolicy.from_settings(svc.settings)
+    with svc.db.write() as (session, head):
+        row = _request(session, who, request_id)
+        state = advance(_state(row), status, at, policy)
+        row.status, row.sent_at, row.deadline = state.status, state.sent_at, state.deadline
+        row.removed_at = state.removed_at
+        if status is RequestStatus.SENT and row.first_sent_at is None:
+            row.first_sent_at = at
+        if message_id is not None:
+            row.message_id = message_id[:300]
+        _event(session, head, row, status, actor, note, at)
+        return state
+
+
+def record_status(
+    svc: Services,
+    who: WorkerIdentity,
+    request_id: int,
+    status: RequestStatus,
+    note: str = "",
+    now: datetime | None = None,
+) -> RequestState:
+    """A worker records the host's answer (acknowledged, removed, refused, no answer)."""
+    return set_status(svc, who, request_id, status, actor=who.username, note=note, now=now)
+
+
+def send_request(
+    svc: Services,
+    who: WorkerIdentity,
+    request_id: int,
+    *,
+    smtp: SmtpConfig | None = None,
+    tls_context: ssl.SSLContext | None = None,
+    now: datetime | None = None,
+) -> str:
+    """E-mail the notice (rendered again as of now); returns the Message-ID. It becomes *sent*."""
+    at = _now(now)
+    config = smtp or SmtpConfig.from_settings(svc.settings)
+    with svc.db.read() as session:
+        row = _request(session, who, request_id)
+        if row.channel is not Channel.EMAIL:
+            raise InvalidRequestError("this host takes notices by web form: export it")
+        recipient = row.recipient
+        advance(_state(row), RequestStatus.SENT, at, DeadlinePolicy.from_settings(svc.settings))
+    notice = _refreshed(svc, who, request_id, at)
+    message = notice_email(notice, recipient, sender_for(svc, who), at)
+    receipt = send_message(message, config, tls_context=tls_context)
+    set_status(
+        svc, who, request_id, RequestStatus.SENT, actor=who.username,
+        note=f"e-mail to {recipient}", now=at, message_id=receipt.message_id,
+    )  # fmt: skip
+    return receipt.message_id
+
+
+def _stored_notice(row: TakedownRequest) -> Notice:
+    urls = [row.url] if row.page_url in (None, row.url) else [row.url, row.page_url or ""]
+    return stored_notice(
+        reference=row.reference,
+        language=Language(row.language),
+        domain=row.domain,
+        subject=row.subject,
+        text=row.notice_text,
+        urls=urls,
+        sha256s=[row.sha256],
+    )
+
+
+def export_request(svc: Services, who: WorkerIdentity, request_id: int) -> WebFormExport:
+    """The notice's fields for the host's web form (any channel)."""
+    sender = sender_for(svc, who)
+    with svc.db.read() as session:
+        notice = _stored_notice(_request(session, who, request_id))
+    return web_form_export(notice, sender)
