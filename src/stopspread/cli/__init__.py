@@ -17,8 +17,10 @@ from stopspread.cli.evidence import evidence_group
 from stopspread.cli.hash import hash_command
 from stopspread.cli.hosts import hosts_group
 from stopspread.cli.match import match_command
+from stopspread.cli.report import report_command
 from stopspread.cli.scan import scan_group, source_group
 from stopspread.cli.service import audit_group, client_group, db_group, serve_command
+from stopspread.cli.takedown import takedown_group
 from stopspread.cli.worker import case_group, center_group, worker_group
 
 __all__ = ["cli", "main"]
@@ -47,6 +49,8 @@ for _command in (
     source_group,
     scan_group,
     hosts_group,
+    report_command,
+    takedown_group,
 ):
     cli.add_command(_command)
 
