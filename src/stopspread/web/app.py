@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from stopspread import __version__
 from stopspread.config import Settings
 from stopspread.services.context import Services, build_services
+from stopspread.services.followup import FollowUpScheduler
 from stopspread.services.platform import ClientDirectory
 from stopspread.services.poller import Poller
 from stopspread.services.scan_run import ScanDeps
@@ -28,6 +29,7 @@ from stopspread.web.routes import (
     worker,
     worker_admin,
     worker_scans,
+    worker_takedown,
 )
 from stopspread.web.security import PageSecurityHeaders
 from stopspread.web.worker_auth import install_worker_auth
@@ -61,12 +63,16 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.state.scan_deps, app.state.scan_scheduler = scan_deps, scheduler
         if settings.scan_scheduler_interval_s > 0:
             scheduler.start()
+        checks = FollowUpScheduler(svc, settings.takedown_check_interval_s)
+        if settings.takedown_check_interval_s > 0:
+            checks.start()
         gc.collect()
         gc.freeze()  # start-up objects out of the collector's way: no long gen-2 pauses
         try:
             yield
         finally:
             await run_in_threadpool(scheduler.stop)
+            await run_in_threadpool(checks.stop)
             poller.stop()
             if services is None:
                 svc.db.dispose()
@@ -92,4 +98,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(worker.router)
     app.include_router(worker_scans.router)
     app.include_router(worker_admin.router)
+    app.include_router(worker_takedown.router)
     return app

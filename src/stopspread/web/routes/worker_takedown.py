@@ -1,0 +1,231 @@
+"""Support workers' takedown pages: the dashboard, a request's page, the report button.
+
+``/worker/takedown`` shows her center's numbers (or one case's) with a small chart, overdue
+requests, re-uploads, confirmed sightings waiting for a notice, every request, hosts without a
+contact and a form to enter one, and the report download. ``/worker/takedown/requests/{id}``
+shows the notice as stored and its history, and sends, records or re-checks it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from stopspread.errors import (
+    HostRegistryError,
+    InvalidRequestError,
+    NoticeError,
+    ReportError,
+    TransitionError,
+)
+from stopspread.evidence.store import EvidenceStore
+from stopspread.report.chart import Bar, bar_chart
+from stopspread.report.model import ReportLanguage
+from stopspread.report.pdf import render_report
+from stopspread.services import dashboard, followup, review, takedown
+from stopspread.services.report import build_report
+from stopspread.takedown.hosts import parse_registry
+from stopspread.takedown.requests import TRANSITIONS, RequestStatus
+from stopspread.web.deps import PagesDep, Svc
+from stopspread.web.i18n import negotiate
+from stopspread.web.routes.worker import fmt_kst
+from stopspread.web.worker_auth import CurrentWorker, render_worker, require_csrf
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/worker/takedown", include_in_schema=False)
+Csrf = Depends(require_csrf)
+
+
+def _t(request: Request, pages: PagesDep) -> Any:
+    return pages.catalog.translator(negotiate(request))
+
+
+def _chart(t: Any, board: dashboard.Dashboard) -> Any:
+    bars = [Bar(t(f"takedown.status.{s.value}"), n) for s, n in board.requests_by_status.items()]
+    return bar_chart(
+        "requests-by-status",
+        t("takedown.chart_title"),
+        bars,
+        label_heading=t("takedown.chart_label"),
+        value_heading=t("takedown.chart_value"),
+        table_summary=t("takedown.chart_table"),
+    )
+
+
+async def _dashboard_page(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, case_id: int | None,
+    message: str = "", error: str = "", status: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    board = await run_in_threadpool(dashboard.dashboard, svc, who, case_id)
+    rows, waiting = await run_in_threadpool(dashboard.request_rows, svc, who, case_id)
+    alerts = await run_in_threadpool(followup.reupload_alerts, svc, who)
+    cases = await run_in_threadpool(review.list_cases, svc, who)
+    t = _t(request, pages)
+    code = next((c.code for c in cases if c.id == case_id), "")
+    context = {
+        "nav": "takedown", "board": board, "rows": rows, "waiting": waiting, "alerts": alerts,
+        "cases": cases, "case_id": case_id, "fmt_kst": fmt_kst, "chart": _chart(t, board),
+        "scope": t("takedown.scope_case", code=code) if code else t("takedown.scope_all"),
+        "message": message, "error": error,
+    }  # fmt: skip
+    return render_worker(request, pages, "worker/takedown.html", context, status)
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard_page(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, case: str = ""
+) -> HTMLResponse:
+    case_id = int(case) if case.isdigit() else None
+    return await _dashboard_page(request, svc, pages, who, case_id)
+
+
+@router.post("/draft", dependencies=[Csrf])
+async def draft(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker,
+    sighting_id: Annotated[int, Form()],
+) -> Response:  # fmt: skip
+    try:
+        new_id = await run_in_threadpool(takedown.draft_request, svc, who, sighting_id)
+    except (NoticeError, InvalidRequestError) as exc:
+        t = _t(request, pages)
+        error = t("takedown.error.notice", reason=str(exc))
+        return await _dashboard_page(request, svc, pages, who, None, error=error, status=422)
+    return RedirectResponse(f"/worker/takedown/requests/{new_id}", status_code=303)
+
+
+@router.post("/reuploads", dependencies=[Csrf])
+async def link_reuploads(svc: Svc, who: CurrentWorker) -> Response:
+    await run_in_threadpool(followup.link_reuploads, svc, who)
+    return RedirectResponse("/worker/takedown#reuploads", status_code=303)
+
+
+@router.post("/hosts", dependencies=[Csrf])
+async def save_host(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker,
+    domain: Annotated[str, Form(max_length=253)],
+    language: Annotated[str, Form(max_length=8)],
+    jurisdiction: Annotated[str, Form(max_length=2)] = "ZZ",
+    abuse_email: Annotated[str, Form(max_length=254)] = "",
+    form_url: Annotated[str, Form(max_length=2000)] = "",
+    notes: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:  # fmt: skip
+    t = _t(request, pages)
+    fields = {
+        "abuse_email": abuse_email, "form_url": form_url, "language": language,
+        "jurisdiction": jurisdiction or "ZZ", "notes": notes,
+    }  # fmt: skip
+    lines = [f"{k} = {_toml_string(v)}" for k, v in fields.items() if v.strip()]
+    text = f"version = 1\n[hosts.{_toml_string(domain.strip())}]\n" + "\n".join(lines) + "\n"
+    try:
+        entry = next(iter(parse_registry(text, "form").entries.values()))
+    except (HostRegistryError, StopIteration) as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        error = t("takedown.host.invalid", reason=reason)
+        return await _dashboard_page(request, svc, pages, who, None, error=error, status=422)
+    await run_in_threadpool(takedown.save_host, svc, who, entry)
+    message = t("takedown.host.saved", domain=entry.domain)
+    return await _dashboard_page(request, svc, pages, who, None, message=message)
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+@router.get("/report")
+async def report_pdf(svc: Svc, who: CurrentWorker, case: int, report_lang: str = "ko") -> Response:
+    language = ReportLanguage.EN if report_lang == "en" else ReportLanguage.KO
+
+    def make() -> tuple[str, bytes]:
+        cases = {c.id: c for c in review.list_cases(svc, who)}
+        if case not in cases:
+            raise InvalidRequestError("no such case")
+        store = EvidenceStore.from_settings(svc.settings, svc.db, create_key=False)
+        center = takedown.center_name(svc, who.center_id)
+        report, _records = build_report(
+            svc, store, case, language=language, center=center, worker=who.username
+        )
+        return cases[case].code, render_report(report)
+
+    try:
+        code, pdf = await run_in_threadpool(make)
+    except ReportError as exc:
+        raise InvalidRequestError(str(exc)) from exc
+    name = f"report-{code}-{language.value}-{datetime.now(UTC):%Y%m%d}.pdf"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+async def _request_page(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, request_id: int,
+    message: str = "", error: str = "", status: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    detail = await run_in_threadpool(dashboard.request_detail, svc, who, request_id)
+    allowed = sorted(s.value for s in TRANSITIONS[detail.row.status])
+    context = {
+        "nav": "takedown", "d": detail, "fmt_kst": fmt_kst, "next_statuses": allowed,
+        "statuses": [s.value for s in RequestStatus], "message": message, "error": error,
+    }  # fmt: skip
+    return render_worker(request, pages, "worker/takedown_request.html", context, status)
+
+
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
+async def request_page(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, request_id: int
+) -> HTMLResponse:
+    return await _request_page(request, svc, pages, who, request_id)
+
+
+@router.post("/requests/{request_id}/send", dependencies=[Csrf])
+async def send(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, request_id: int
+) -> HTMLResponse:
+    t = _t(request, pages)
+    try:
+        await run_in_threadpool(takedown.send_request, svc, who, request_id)
+    except (NoticeError, InvalidRequestError, TransitionError) as exc:
+        error = t("takedown.error.send", reason=str(exc))
+        return await _request_page(request, svc, pages, who, request_id, error=error, status=422)
+    return await _request_page(
+        request, svc, pages, who, request_id, message=t("takedown.request.sent")
+    )
+
+
+@router.post("/requests/{request_id}/status", dependencies=[Csrf])
+async def record(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, request_id: int,
+    status: Annotated[RequestStatus, Form()],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> HTMLResponse:  # fmt: skip
+    t = _t(request, pages)
+    try:
+        await run_in_threadpool(takedown.record_status, svc, who, request_id, status, note)
+    except TransitionError as exc:
+        error = t("takedown.error.transition", reason=str(exc))
+        return await _request_page(request, svc, pages, who, request_id, error=error, status=409)
+    message = t("takedown.request.recorded")
+    return await _request_page(request, svc, pages, who, request_id, message=message)
+
+
+@router.post("/requests/{request_id}/check", dependencies=[Csrf])
+async def check_now(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, request_id: int
+) -> HTMLResponse:
+    await run_in_threadpool(dashboard.request_detail, svc, who, request_id)  # hers, or 404
+    refetch = getattr(request.app.state, "takedown_refetch", None)  # tests: a local resolver
+    result = await run_in_threadpool(followup.follow_up_one, svc, request_id, refetch)
+    t = _t(request, pages)
+    message = t("takedown.request.checked", outcome=t(f"takedown.check.{result.outcome.value}"))
+    return await _request_page(request, svc, pages, who, request_id, message=message)
+
+
+@router.get("/requests/{request_id}/export.json")
+async def export(svc: Svc, who: CurrentWorker, request_id: int) -> Response:
+    fields = await run_in_threadpool(takedown.export_request, svc, who, request_id)
+    headers = {"Content-Disposition": f'attachment; filename="notice-{request_id}.json"'}
+    return Response(fields.as_json(), media_type="application/json", headers=headers)

@@ -1,0 +1,74 @@
+"""The takedown pages in real Chromium: the dashboard (numbers, chart, lists, forms) and a
+request's page, Korean and English, desktop and phone; axe-core must find nothing.
+Screenshots go to ``test-artifacts/screenshots/takedown/``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from stopspread.services.accounts import WorkerIdentity
+from stopspread.services.review import Decision, decide
+from stopspread.services.takedown import draft_request, save_host
+from stopspread.storage.models_worker import Worker
+from stopspread.takedown.hosts import HostEntry, Language
+from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
+from tests.conftest import fast_settings, make_services
+from tests.services.review_seed import PASSWORD, build_world
+from tests.web.support import live_server
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    tmp = tmp_path_factory.mktemp("takedown-browser")
+    url = f"sqlite:///{tmp / 'db.sqlite'}"
+    svc = make_services(url, tmp, smtp_from="takedown@seoul.test")
+    world = build_world(svc, tmp)
+    with svc.db.read() as session:
+        row = session.scalars(select(Worker).where(Worker.username == "mina")).one()
+        mina = WorkerIdentity(row.id, row.center_id, row.role, row.username)
+    for sighting_id in world.sightings_a:
+        decide(svc, mina, sighting_id, Decision.CONFIRM)
+    save_host(svc, mina, HostEntry("127.0.0.1", Language.KO, "KR", abuse_email="abuse@host.test"))
+    request_id = draft_request(svc, mina, world.sightings_a[0])
+    with live_server(fast_settings(url, tmp, smtp_from="takedown@seoul.test")) as base_url:
+        yield base_url, request_id
+    svc.db.dispose()
+
+
+def _sign_in(browser: Any, base: str, viewport: dict[str, int], lang: str) -> Any:
+    page = new_page(browser, viewport=viewport, locale="ko-KR" if lang == "ko" else "en-GB")
+    page.goto(f"{base}/worker/takedown?lang={lang}")
+    page.get_by_label("이름" if lang == "ko" else "Name", exact=True).fill("mina")
+    page.get_by_label("비밀번호" if lang == "ko" else "Password", exact=True).fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/worker/takedown**")
+    return page
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_takedown_pages_screens_and_accessibility(
+    site: tuple[str, int], browser: Any, lang: str, size: str
+) -> None:
+    base, request_id = site
+    page = _sign_in(browser, base, DESKTOP if size == "desktop" else PHONE, lang)
+    title = "삭제 요청 현황" if lang == "ko" else "Takedown requests"
+    assert page.locator("h1").inner_text() == title
+    assert page.locator("#n-confirmed").inner_text() == "3"
+    assert page.locator("svg[role=img] rect").count() == 6  # one bar per status
+    chart_box = page.locator("svg[role=img]").bounding_box()
+    assert (
+        chart_box is not None
+        and chart_box["width"] <= (DESKTOP if size == "desktop" else PHONE)["width"]
+    )
+    assert axe_violations(page) == []
+    screenshot(page, f"takedown/dashboard-{lang}-{size}")
+    page.goto(f"{base}/worker/takedown/requests/{request_id}")
+    assert "127.0.0.1" in page.locator("pre.notice-text").inner_text()
+    assert axe_violations(page) == []
+    screenshot(page, f"takedown/request-{lang}-{size}")
+    page.context.close()
