@@ -50,6 +50,7 @@ __all__ = [
     "center_name",
     "draft_request",
     "export_request",
+    "host_edits",
     "host_registry",
     "record_status",
     "save_host",
@@ -85,6 +86,14 @@ def host_registry(svc: Services, center_id: int) -> HostRegistry:
         for row in rows
     ]
     return registry_from_settings(svc.settings, edits)
+
+
+def host_edits(svc: Services, who: WorkerIdentity) -> list[HostEntry]:
+    """Her center's own host entries, by domain."""
+    registry = host_registry(svc, who.center_id)
+    return sorted(
+        (e for e in registry.entries.values() if e.source == "database"), key=lambda e: e.domain
+    )
 
 
 def save_host(svc: Services, who: WorkerIdentity, entry: HostEntry) -> None:

@@ -65,11 +65,13 @@ async def _dashboard_page(
     rows, waiting = await run_in_threadpool(dashboard.request_rows, svc, who, case_id)
     alerts = await run_in_threadpool(followup.reupload_alerts, svc, who)
     cases = await run_in_threadpool(review.list_cases, svc, who)
+    hosts = await run_in_threadpool(takedown.host_edits, svc, who)
     t = _t(request, pages)
     code = next((c.code for c in cases if c.id == case_id), "")
     context = {
         "nav": "takedown", "board": board, "rows": rows, "waiting": waiting, "alerts": alerts,
-        "cases": cases, "case_id": case_id, "fmt_kst": fmt_kst, "chart": _chart(t, board),
+        "cases": cases, "case_id": case_id, "hosts": hosts, "fmt_kst": fmt_kst,
+        "chart": _chart(t, board),
         "scope": t("takedown.scope_case", code=code) if code else t("takedown.scope_all"),
         "message": message, "error": error,
     }  # fmt: skip
