@@ -35,7 +35,7 @@ def test_bars_scale_and_every_value_is_readable() -> None:
     assert title is not None and title.text == "상태별 삭제 요청"
     assert desc is not None and desc.text == "보냄: 4, 삭제됨: 8, 답 없음: 0"
     widths = [int(rect.get("width", "-1")) for rect in svg.iter(f"{SVG}rect")]
-    assert widths[1] == 310 and widths[0] == 155 and widths[2] == 0  # 560 - 190 - 60 = 310
+    assert widths[1] == 260 and widths[0] == 130 and widths[2] == 0  # 480 - 160 - 60 = 260
     rows = root.findall(".//tbody/tr")
     assert [(r[0].text, r[1].text) for r in rows] == [
         ("보냄", "4"),

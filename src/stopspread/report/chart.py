@@ -21,7 +21,7 @@ __all__ = ["BAR_COLOURS", "Bar", "bar_chart"]
 BAR_COLOURS: Final = ("#1f4e79", "#7a3b00", "#1e5e3a", "#5b2a86", "#8a1c1c", "#3d4a57")
 _ID: Final = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 _ROW_H: Final = 30  # px per bar row
-_LABEL_W: Final = 190  # px for the labels on the left
+_LABEL_W: Final = 160  # px for the labels on the left
 _VALUE_W: Final = 60  # px for the numbers on the right
 
 
@@ -39,7 +39,7 @@ def bar_chart(
     label_heading: str,
     value_heading: str,
     table_summary: str,
-    width: int = 560,
+    width: int = 480,  # px; scaled down to the page width on phones
 ) -> Markup:
     """A ``<figure>`` with the SVG chart, its caption and the data table.
 
