@@ -9,6 +9,8 @@ are printed once, for the survivor to keep.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,14 +27,21 @@ if TYPE_CHECKING:
 __all__ = ["case_group", "center_group", "worker_group"]
 
 
-def _services(config_file: Path | None) -> Services:
+@contextlib.contextmanager
+def _services(config_file: Path | None) -> Iterator[Services]:
+    """The services on a migrated database; a refused request becomes a CLI error (exit 1)."""
     from stopspread.services.context import build_services
     from stopspread.storage import Database, upgrade
 
     settings = settings_from(config_file)
     db = Database(settings.url)
-    upgrade(db)
-    return build_services(settings, db)
+    try:
+        upgrade(db)
+        yield build_services(settings, db)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.dispose()
 
 
 def _new_password() -> str:
@@ -52,13 +61,8 @@ def center_create(config_file: Path | None, name: str) -> None:
     """Add a support center."""
     from stopspread.services import accounts
 
-    svc = _services(config_file)
-    try:
+    with _services(config_file) as svc:
         center_id = accounts.create_center(svc, name)
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        svc.db.dispose()
     click.echo(f"center {name} (id {center_id})")
 
 
@@ -78,14 +82,9 @@ def worker_create(config_file: Path | None, username: str, center: str, admin: b
     from stopspread.storage.models_worker import WorkerRole
 
     password = _new_password()
-    svc = _services(config_file)
-    role = WorkerRole.ADMIN if admin else WorkerRole.WORKER
-    try:
+    with _services(config_file) as svc:
+        role = WorkerRole.ADMIN if admin else WorkerRole.WORKER
         made = accounts.create_worker(svc, center, username, password, role)
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        svc.db.dispose()
     click.echo(f"worker {username} ({role.value}) at {center}, id {made.worker_id}")
 
 
@@ -97,13 +96,8 @@ def worker_passwd(config_file: Path | None, username: str) -> None:
     from stopspread.services import accounts
 
     password = _new_password()
-    svc = _services(config_file)
-    try:
+    with _services(config_file) as svc:
         accounts.set_password(svc, username, password)
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        svc.db.dispose()
     click.echo(f"password of {username} changed; their sessions ended")
 
 
@@ -114,13 +108,8 @@ def worker_disable(config_file: Path | None, username: str) -> None:
     """Stop an account from signing in; its sessions end now."""
     from stopspread.services import accounts
 
-    svc = _services(config_file)
-    try:
+    with _services(config_file) as svc:
         accounts.disable_worker(svc, username)
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        svc.db.dispose()
     click.echo(f"worker {username} disabled")
 
 
@@ -137,13 +126,8 @@ def case_assign(config_file: Path | None, code: str, center: str) -> None:
     """Let a center see a case (the survivor gave her case code to the center)."""
     from stopspread.services import accounts
 
-    svc = _services(config_file)
-    try:
+    with _services(config_file) as svc:
         accounts.assign_case(svc, code, center)
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        svc.db.dispose()
     click.echo(f"case {code.strip().upper()} assigned to {center}")
 
 
@@ -191,19 +175,14 @@ def case_create(config_file: Path | None, center: str, paths: tuple[str, ...]) -
     from stopspread.services import accounts, cases
 
     signals = _hash_all(paths)
-    svc = _services(config_file)
-    limit = svc.settings.max_signals_per_request
-    try:
+    with _services(config_file) as svc:
+        limit = svc.settings.max_signals_per_request
         accounts.find_center(svc, center)
         new = cases.create_case(svc, signals[:limit])
         case_id = cases.authenticate(svc, new.code, new.secret, "cli")
         for start in range(limit, len(signals), limit):
             cases.add_signals(svc, case_id, signals[start : start + limit])
         accounts.assign_case(svc, new.code, center)
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        svc.db.dispose()
     click.echo(f"case opened with {len(signals)} hashes and assigned to {center}.", err=True)
     click.echo("Give the survivor the code and secret; the secret is shown only now:", err=True)
     click.echo(f"code: {new.code}")
