@@ -36,7 +36,7 @@ from stopspread.config import Settings
 from stopspread.services import cases
 from stopspread.services.context import build_services
 from stopspread.services.platform import create_client
-from stopspread.services.signals import parse_signal
+from stopspread.services.signal_input import parse_signal
 from stopspread.storage import Database, upgrade
 from stopspread.storage.models import Bank, Signal, SignalStatus, SignalType
 

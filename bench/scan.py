@@ -30,8 +30,8 @@ from tests.conftest import TESTDATA, make_services  # noqa: E402
 from tests.scankit import VIDEO, enrol, original, plant_site, reencode_video, shapes  # noqa: E402
 from tests.sources.site import local_site  # noqa: E402
 
-from stopspread.services import scans  # noqa: E402
-from stopspread.services.scans import ScanDeps  # noqa: E402
+from stopspread.services.scans import queue as scans  # noqa: E402
+from stopspread.services.scans.queue import ScanDeps  # noqa: E402
 from stopspread.storage.models_scan import SourceKind  # noqa: E402
 
 

@@ -16,8 +16,8 @@ from PIL import Image, ImageDraw, ImageOps
 from stopspread.hashing import VideoMode, digest_bytes, enrolment_hashes, hash_video
 from stopspread.services.cases import create_case
 from stopspread.services.context import Services
-from stopspread.services.scans import case_id_for_code
-from stopspread.services.signals import SignalIn
+from stopspread.services.scans.queue import case_id_for_code
+from stopspread.services.signal_input import SignalIn
 from stopspread.storage.models import SignalType
 from tests.conftest import TESTDATA, encode, synthetic_rgb
 from tests.sources.site import LocalSite

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from stopspread.evidence import EvidenceRef, EvidenceStore, HttpCapture
 from stopspread.services import cases
 from stopspread.services.context import Services
-from stopspread.services.signals import parse_signal
+from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import Case
 from tests.conftest import encode, make_services, synthetic_rgb
 

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from stopspread.evidence import EvidenceStore, HttpCapture
-from stopspread.services import accounts, cases
+from stopspread.services import cases
 from stopspread.services.context import Services
-from stopspread.services.signals import parse_signal
+from stopspread.services.signal_input import parse_signal
+from stopspread.services.workers import accounts
 from stopspread.storage.models import Case
 from stopspread.storage.models_scan import MatchKind, ReviewState, Sighting
 from stopspread.storage.models_worker import WorkerRole

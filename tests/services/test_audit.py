@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 from stopspread.errors import AuditChainError
 from stopspread.services import audit, cases
 from stopspread.services.context import Services
-from stopspread.services.signals import parse_signal
+from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import AuditEvent
 
 

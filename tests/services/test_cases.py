@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from stopspread.errors import ForbiddenError, InvalidRequestError, RateLimitedError
 from stopspread.services import cases
 from stopspread.services.context import Services
-from stopspread.services.signals import parse_signal
+from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import Case, Signal
 from tests.conftest import flip_bits, make_services, random_pdq
 

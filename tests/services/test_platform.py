@@ -12,7 +12,7 @@ from sqlalchemy import select
 from stopspread.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from stopspread.services import cases, platform
 from stopspread.services.context import Services
-from stopspread.services.signals import parse_signal
+from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import ReviewItem, ReviewKind, ReviewStatus, Signal, SignalStatus
 from tests.conftest import flip_bits, make_services, random_pdq
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from stopspread.services import accounts
+from stopspread.services.workers import accounts
 from stopspread.storage.models_worker import WorkerRole
 from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
 from tests.conftest import fast_settings, make_services

@@ -24,8 +24,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from stopspread.config import Settings
 from stopspread.evidence import EvidenceStore, verify_evidence
-from stopspread.services import accounts
 from stopspread.services.context import Services
+from stopspread.services.workers import accounts
 from stopspread.storage.models_scan import MatchKind, Sighting
 from stopspread.storage.models_worker import EvidenceRecord, WorkerRole
 from tests.conftest import TESTDATA, fast_settings, make_services

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from stopspread.services.accounts import WorkerIdentity
-from stopspread.services.review import Decision, decide
-from stopspread.services.takedown import draft_request, save_host
+from stopspread.services.removal.workflow import draft_request, save_host
+from stopspread.services.workers.accounts import WorkerIdentity
+from stopspread.services.workers.review import Decision, decide
 from stopspread.storage.models_worker import Worker
 from stopspread.takedown.hosts import HostEntry, Language
 from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from stopspread.config import SmtpSecurity
-from stopspread.services.accounts import WorkerIdentity
-from stopspread.services.review import Decision, decide
+from stopspread.services.workers.accounts import WorkerIdentity
+from stopspread.services.workers.review import Decision, decide
 from stopspread.storage.models_worker import WorkerRole
 from tests.conftest import fast_settings, make_services
 from tests.services.review_seed import World, build_world

@@ -16,8 +16,9 @@ from sqlalchemy import select, update
 from starlette.requests import Request
 
 from stopspread.errors import NotFoundError
-from stopspread.services import accounts, cases
-from stopspread.services.signals import parse_signal
+from stopspread.services import cases
+from stopspread.services.signal_input import parse_signal
+from stopspread.services.workers import accounts
 from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_worker import Worker, WorkerRole, WorkerSession

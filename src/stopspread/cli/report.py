@@ -53,9 +53,9 @@ def report_command(
 
     from stopspread.evidence.store import EvidenceStore
     from stopspread.report.model import ReportLanguage
+    from stopspread.services.case_report import export_report
     from stopspread.services.context import build_services
-    from stopspread.services.report import export_report
-    from stopspread.services.scans import case_id_for_code
+    from stopspread.services.scans.queue import case_id_for_code
     from stopspread.storage import Database, upgrade
     from stopspread.storage.models_worker import CaseAssignment, Center
 

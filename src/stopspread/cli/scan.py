@@ -17,7 +17,7 @@ from stopspread.cli._settings import config_option, settings_from
 from stopspread.errors import ServiceError
 
 if TYPE_CHECKING:
-    from stopspread.services.scans import ScanDeps, ScanView
+    from stopspread.services.scans.queue import ScanDeps, ScanView
 
 __all__ = ["scan_group", "source_group"]
 
@@ -35,7 +35,7 @@ def parse_every(text: str | None) -> int | None:
 
 
 def _deps(config_file: Path | None) -> ScanDeps:
-    from stopspread.services.scans import ScanDeps
+    from stopspread.services.scans.queue import ScanDeps
     from stopspread.storage import Database, upgrade
 
     settings = settings_from(config_file)
@@ -74,7 +74,7 @@ def source_add(
 ) -> None:
     """Add a source to a case. TARGETS: the start URL (crawl), URLs or @FILE with one URL a
     line (urls), or a folder (folder)."""
-    from stopspread.services import scans
+    from stopspread.services.scans import queue as scans
     from stopspread.storage.models_scan import SourceKind
 
     deps = _deps(config_file)
@@ -113,7 +113,7 @@ def _expand(targets: tuple[str, ...]) -> list[str]:
 @click.argument("case_code")
 def source_list(config_file: Path | None, case_code: str) -> None:
     """The sources of a case: id, kind, schedule, label."""
-    from stopspread.services import scans
+    from stopspread.services.scans import queue as scans
 
     deps = _deps(config_file)
     try:
@@ -151,7 +151,7 @@ def _show(view: ScanView) -> None:
 @click.argument("source_id", type=int)
 def scan_run(config_file: Path | None, source_id: int) -> None:
     """Scan one source now, here, showing progress on stderr."""
-    from stopspread.services import scans
+    from stopspread.services.scans import queue as scans
     from stopspread.storage.models_scan import ScanStatus
 
     deps = _deps(config_file)
@@ -176,7 +176,7 @@ def scan_run(config_file: Path | None, source_id: int) -> None:
 @config_option
 def scan_run_due(config_file: Path | None) -> None:
     """Run every scheduled scan that is due and every queued one (for cron)."""
-    from stopspread.services import scans
+    from stopspread.services.scans import queue as scans
     from stopspread.storage.models_scan import ScanStatus
 
     views = scans.run_due(_deps(config_file))
@@ -190,7 +190,7 @@ def scan_run_due(config_file: Path | None) -> None:
 @click.option("--case", "case_code", default=None, help="Only this case's scans.")
 def scan_list(config_file: Path | None, case_code: str | None) -> None:
     """The latest scans: id, status, source, hits, errors."""
-    from stopspread.services import scans
+    from stopspread.services.scans import queue as scans
 
     deps = _deps(config_file)
     try:
@@ -210,7 +210,7 @@ def scan_list(config_file: Path | None, case_code: str | None) -> None:
 @click.argument("scan_id", type=int)
 def scan_show(config_file: Path | None, scan_id: int) -> None:
     """One scan's status and counters."""
-    from stopspread.services import scans
+    from stopspread.services.scans import queue as scans
 
     try:
         _show(scans.scan_view(_deps(config_file).db, scan_id))
@@ -223,7 +223,7 @@ def scan_show(config_file: Path | None, scan_id: int) -> None:
 @click.argument("scan_id", type=int)
 def scan_cancel(config_file: Path | None, scan_id: int) -> None:
     """Cancel a queued scan, or stop a running one at its next progress write."""
-    from stopspread.services import scans
+    from stopspread.services.scans import queue as scans
 
     try:
         scans.cancel_scan(_deps(config_file).db, scan_id)
@@ -236,7 +236,7 @@ def scan_cancel(config_file: Path | None, scan_id: int) -> None:
 @click.argument("sighting_id", type=int)
 def scan_mark_removed(config_file: Path | None, sighting_id: int) -> None:
     """Record that a sighting's media was taken down (its return will be a re-upload)."""
-    from stopspread.services import scans
+    from stopspread.services.scans import queue as scans
 
     try:
         changed = scans.mark_removed(_deps(config_file).db, sighting_id, by="cli")

@@ -25,7 +25,7 @@ def takedown_group() -> None:
 def takedown_check(config_file: Path | None) -> None:
     """Re-check the URL of every sent, acknowledged, refused or unanswered request."""
     from stopspread.services.context import build_services
-    from stopspread.services.followup import follow_up_open
+    from stopspread.services.removal.rechecks import follow_up_open
     from stopspread.storage import Database, upgrade
 
     settings = settings_from(config_file)

@@ -22,7 +22,7 @@ from stopspread.errors import MediaError, ServiceError
 
 if TYPE_CHECKING:
     from stopspread.services.context import Services
-    from stopspread.services.signals import SignalIn
+    from stopspread.services.signal_input import SignalIn
 
 __all__ = ["case_group", "center_group", "worker_group"]
 
@@ -59,7 +59,7 @@ def center_group() -> None:
 @click.argument("name")
 def center_create(config_file: Path | None, name: str) -> None:
     """Add a support center."""
-    from stopspread.services import accounts
+    from stopspread.services.workers import accounts
 
     with _services(config_file) as svc:
         center_id = accounts.create_center(svc, name)
@@ -78,7 +78,7 @@ def worker_group() -> None:
 @click.option("--admin", is_flag=True, help="May manage the center's workers and cases.")
 def worker_create(config_file: Path | None, username: str, center: str, admin: bool) -> None:
     """Add a worker account to a center."""
-    from stopspread.services import accounts
+    from stopspread.services.workers import accounts
     from stopspread.storage.models_worker import WorkerRole
 
     password = _new_password()
@@ -93,7 +93,7 @@ def worker_create(config_file: Path | None, username: str, center: str, admin: b
 @click.argument("username")
 def worker_passwd(config_file: Path | None, username: str) -> None:
     """Set a new password (also unlocks the account and ends its sessions)."""
-    from stopspread.services import accounts
+    from stopspread.services.workers import accounts
 
     password = _new_password()
     with _services(config_file) as svc:
@@ -106,7 +106,7 @@ def worker_passwd(config_file: Path | None, username: str) -> None:
 @click.argument("username")
 def worker_disable(config_file: Path | None, username: str) -> None:
     """Stop an account from signing in; its sessions end now."""
-    from stopspread.services import accounts
+    from stopspread.services.workers import accounts
 
     with _services(config_file) as svc:
         accounts.disable_worker(svc, username)
@@ -124,7 +124,7 @@ def case_group() -> None:
 @click.option("--center", "center", required=True, help="The center that may see the case.")
 def case_assign(config_file: Path | None, code: str, center: str) -> None:
     """Let a center see a case (the survivor gave her case code to the center)."""
-    from stopspread.services import accounts
+    from stopspread.services.workers import accounts
 
     with _services(config_file) as svc:
         accounts.assign_case(svc, code, center)
@@ -134,7 +134,7 @@ def case_assign(config_file: Path | None, code: str, center: str) -> None:
 def _hash_file(path: Path) -> list[SignalIn]:
     from stopspread.hashing import VideoMode, digest_bytes, enrolment_hashes, hash_video
     from stopspread.hashing.sniff import MediaKind, sniff_media
-    from stopspread.services.signals import SignalIn
+    from stopspread.services.signal_input import SignalIn
     from stopspread.storage.models import SignalType
 
     if sniff_media(path) is MediaKind.VIDEO:
@@ -172,7 +172,8 @@ def _hash_all(paths: tuple[str, ...]) -> list[SignalIn]:
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 def case_create(config_file: Path | None, center: str, paths: tuple[str, ...]) -> None:
     """Open a case from the survivor's files, hashed here; assign it to the center."""
-    from stopspread.services import accounts, cases
+    from stopspread.services import cases
+    from stopspread.services.workers import accounts
 
     signals = _hash_all(paths)
     with _services(config_file) as svc:

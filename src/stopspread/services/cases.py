@@ -23,10 +23,10 @@ from stopspread.errors import (
 )
 from stopspread.services import audit
 from stopspread.services.context import SECONDS_PER_MINUTE, Services
-from stopspread.services.dashboard import survivor_counts
 from stopspread.services.keys import new_case_code, new_case_secret
 from stopspread.services.ratelimit import refill
-from stopspread.services.signals import SignalIn, record_change
+from stopspread.services.removal.dashboard import survivor_counts
+from stopspread.services.signal_input import SignalIn, record_change
 from stopspread.storage.models import (
     Bank,
     Case,

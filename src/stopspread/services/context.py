@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from stopspread.config import Settings
-from stopspread.services.index import IndexReplica
 from stopspread.services.keys import SecretHasher, new_server_key
 from stopspread.services.ratelimit import DailyQuota, KeyedLimiter
+from stopspread.services.replica import IndexReplica
 from stopspread.storage.db import Database
 from stopspread.storage.models import Meta
 

@@ -25,7 +25,7 @@ from stopspread.errors import (
 from stopspread.services import audit
 from stopspread.services.context import Services
 from stopspread.services.keys import hash_api_key, match_ref, new_api_key
-from stopspread.services.signals import SignalIn, record_change
+from stopspread.services.signal_input import SignalIn, record_change
 from stopspread.storage.db import Database
 from stopspread.storage.models import (
     Bank,

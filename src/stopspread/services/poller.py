@@ -7,8 +7,8 @@ import threading
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from stopspread.services.index import IndexReplica
 from stopspread.services.platform import ClientDirectory
+from stopspread.services.replica import IndexReplica
 
 __all__ = ["Poller"]
 

@@ -13,11 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from stopspread import __version__
 from stopspread.config import Settings
 from stopspread.services.context import Services, build_services
-from stopspread.services.followup import FollowUpScheduler
 from stopspread.services.platform import ClientDirectory
 from stopspread.services.poller import Poller
-from stopspread.services.scan_run import ScanDeps
-from stopspread.services.scan_scheduler import ScanScheduler
+from stopspread.services.removal.rechecks import FollowUpScheduler
+from stopspread.services.scans.run import ScanDeps
+from stopspread.services.scans.scheduler import ScanScheduler
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.pages import STATIC_DIR, Pages

@@ -23,8 +23,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import AuthError, ForbiddenError, SignInRequiredError
-from stopspread.services import accounts
-from stopspread.services.accounts import SessionInfo, WorkerIdentity
+from stopspread.services.workers import accounts
+from stopspread.services.workers.accounts import SessionInfo, WorkerIdentity
 from stopspread.web.deps import Svc
 from stopspread.web.pages import Pages
 

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from stopspread.errors import ForbiddenError, InvalidRequestError, MediaTooLargeError
 from stopspread.hashing import hash_image
 from stopspread.services import platform
-from stopspread.services.signals import parse_signal
+from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import ReviewStatus, SignalType
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
 from stopspread.web.schemas import FeedbackIn, HashOut, MatchIn, MatchOut, OkOut

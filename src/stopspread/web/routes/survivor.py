@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from stopspread.services import cases
-from stopspread.services.signals import SignalIn, parse_signal
+from stopspread.services.signal_input import SignalIn, parse_signal
 from stopspread.web.deps import CaseId, Svc
 from stopspread.web.schemas import (
     AddSignalsIn,

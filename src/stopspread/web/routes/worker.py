@@ -26,8 +26,8 @@ from stopspread.errors import (
     RateLimitedError,
 )
 from stopspread.evidence import EvidenceStore
-from stopspread.services import accounts, review
 from stopspread.services.context import Services
+from stopspread.services.workers import accounts, review
 from stopspread.storage.models_scan import ReviewState
 from stopspread.web.deps import PagesDep, Svc, client_address
 from stopspread.web.worker_auth import (

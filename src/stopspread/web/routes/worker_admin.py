@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import InvalidRequestError, NotFoundError
-from stopspread.services import admin
+from stopspread.services.workers import admin
 from stopspread.storage.models_worker import WorkerRole
 from stopspread.web.deps import PagesDep, Svc
 from stopspread.web.routes.worker import fmt_kst

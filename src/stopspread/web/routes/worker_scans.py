@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import NotFoundError, SourceRejectedError
-from stopspread.services import scan_views
-from stopspread.services.scan_scheduler import ScanScheduler
+from stopspread.services.scans import views as scan_views
+from stopspread.services.scans.scheduler import ScanScheduler
 from stopspread.storage.models_scan import SourceKind
 from stopspread.web.deps import PagesDep, Svc
 from stopspread.web.i18n import negotiate

@@ -26,8 +26,11 @@ from stopspread.evidence.store import EvidenceStore
 from stopspread.report.chart import Bar, bar_chart
 from stopspread.report.model import ReportLanguage
 from stopspread.report.pdf import render_report
-from stopspread.services import dashboard, followup, review, takedown
-from stopspread.services.report import build_report
+from stopspread.services.case_report import build_report
+from stopspread.services.removal import dashboard
+from stopspread.services.removal import rechecks as followup
+from stopspread.services.removal import workflow as takedown
+from stopspread.services.workers import review
 from stopspread.takedown.hosts import parse_registry
 from stopspread.takedown.requests import TRANSITIONS, RequestStatus
 from stopspread.web.deps import PagesDep, Svc

@@ -25,8 +25,8 @@ from stopspread.config import Settings
 from stopspread.errors import FetchError, FetchStatusError, StopSpreadError
 from stopspread.evidence import EvidenceStore
 from stopspread.hashing import VideoSandbox
-from stopspread.services.scan_match import CaseMatcher, EnrolledSignal, Hit
-from stopspread.services.sightings import Observation, Outcome, mark_removed_in, record_hit
+from stopspread.services.scans.matcher import CaseMatcher, EnrolledSignal, Hit
+from stopspread.services.scans.sightings import Observation, Outcome, mark_removed_in, record_hit
 from stopspread.sources.crawl import (
     Event,
     ItemFailed,

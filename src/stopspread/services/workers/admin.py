@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from stopspread.errors import InvalidRequestError, NotFoundError
-from stopspread.services import accounts
-from stopspread.services.accounts import WorkerIdentity
 from stopspread.services.context import Services
+from stopspread.services.workers import accounts
+from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.storage.models_worker import Center, Worker, WorkerRole
 
 __all__ = [

@@ -16,11 +16,12 @@ from stopspread.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from stopspread.services import accounts, cases
+from stopspread.services import cases
 from stopspread.services.audit import verify
 from stopspread.services.context import Services
 from stopspread.services.ratelimit import KeyedLimiter
-from stopspread.services.signals import parse_signal
+from stopspread.services.signal_input import parse_signal
+from stopspread.services.workers import accounts
 from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_worker import WorkerRole, WorkerSession
 from tests.conftest import make_services

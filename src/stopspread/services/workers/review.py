@@ -21,8 +21,8 @@ from stopspread.errors import NotFoundError
 from stopspread.evidence.preview import blurred_preview
 from stopspread.evidence.store import EvidenceStore
 from stopspread.services import audit
-from stopspread.services.accounts import WorkerIdentity, require_case
 from stopspread.services.context import Services
+from stopspread.services.workers.accounts import WorkerIdentity, require_case
 from stopspread.storage.models import Case, CaseStatus
 from stopspread.storage.models_scan import MatchKind, ReviewState, Sighting
 from stopspread.storage.models_worker import CaseAssignment, EvidenceRecord

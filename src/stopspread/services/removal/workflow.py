@@ -4,7 +4,7 @@ Only a *confirmed* sighting gets a notice (a match starts a human review, never 
 itself). The host comes from the registry: the shipped file, the center's file, then the
 center's own edits (``host_edits``). Every change of status is a ``takedown_events`` row and
 an audit event (ids and statuses only). Follow-up checks and re-upload links are in
-:mod:`stopspread.services.followup`.
+:mod:`stopspread.services.removal.rechecks`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from stopspread.errors import InvalidRequestError, NotFoundError, NoticeError
 from stopspread.services import audit
-from stopspread.services.accounts import WorkerIdentity, require_case
 from stopspread.services.context import Services
+from stopspread.services.workers.accounts import WorkerIdentity, require_case
 from stopspread.storage.models import ChainHead
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_takedown import Channel, HostEdit, TakedownEvent, TakedownRequest

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from stopspread.config import IndexKind
 from stopspread.matching import BruteForceIndex, HashIndex, MihIndex
 from stopspread.matching.base import HashArray, IdArray
-from stopspread.services.signals import SignalIn
+from stopspread.services.signal_input import SignalIn
 from stopspread.storage.db import Database
 from stopspread.storage.models import (
     ChainHead,

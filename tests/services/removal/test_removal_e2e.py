@@ -19,20 +19,25 @@ import pytest
 from sqlalchemy import select
 
 from stopspread.config import SmtpSecurity
-from stopspread.services import scans
-from stopspread.services.accounts import WorkerIdentity, assign_case, create_center, create_worker
 from stopspread.services.cases import case_status
 from stopspread.services.context import Services
-from stopspread.services.dashboard import dashboard, survivor_counts
-from stopspread.services.followup import (
+from stopspread.services.removal.dashboard import dashboard, survivor_counts
+from stopspread.services.removal.rechecks import (
     fetcher_refetch,
     follow_up_open,
     link_reuploads,
     reupload_alerts,
 )
-from stopspread.services.review import Decision, decide
-from stopspread.services.scans import ScanDeps
-from stopspread.services.takedown import draft_request, save_host, send_request
+from stopspread.services.removal.workflow import draft_request, save_host, send_request
+from stopspread.services.scans import queue as scans
+from stopspread.services.scans.queue import ScanDeps
+from stopspread.services.workers.accounts import (
+    WorkerIdentity,
+    assign_case,
+    create_center,
+    create_worker,
+)
+from stopspread.services.workers.review import Decision, decide
 from stopspread.sources.fetch import Fetcher, FetchLimits
 from stopspread.storage.models_scan import ScanStatus, Sighting, SourceKind
 from stopspread.storage.models_takedown import TakedownEvent, TakedownRequest
@@ -190,7 +195,7 @@ def test_sighting_to_notice_to_removal_to_reupload(svc: Services, site: LocalSit
 
     # 7. the evidence report: the PDF with the WARC files alongside
     from stopspread.report.model import ReportLanguage
-    from stopspread.services.report import export_report
+    from stopspread.services.case_report import export_report
     from tests.report.test_pdf import flat, pdftotext
 
     out = Path(svc.settings.data_dir) / "report"

@@ -3,7 +3,7 @@
 A scan is queued (a worker's button, ``stopspread scan run``, or a source's schedule), then
 *claimed* by one process with a conditional update (``queued`` → ``running`` only if it is
 still queued), inside the serialised writer: two processes never run the same scan. Runs
-happen in :mod:`stopspread.services.scan_run`; the scheduler thread is
+happen in :mod:`stopspread.services.scans.run`; the scheduler thread is
 :class:`~stopspread.services.scan_scheduler.ScanScheduler`.
 """
 
@@ -28,9 +28,9 @@ from stopspread.errors import (
     NotFoundError,
     SourceRejectedError,
 )
-from stopspread.services import scan_run
-from stopspread.services.scan_run import COUNTERS, ProgressHook, ScanDeps
-from stopspread.services.sightings import mark_removed
+from stopspread.services.scans import run as scan_run
+from stopspread.services.scans.run import COUNTERS, ProgressHook, ScanDeps
+from stopspread.services.scans.sightings import mark_removed
 from stopspread.sources.fetch import check_address
 from stopspread.sources.urls import check_url
 from stopspread.storage.db import Database

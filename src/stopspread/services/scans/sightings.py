@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from stopspread.errors import NotFoundError
 from stopspread.evidence import EvidenceStore, HttpCapture
-from stopspread.services.scan_match import Hit
+from stopspread.services.scans.matcher import Hit
 from stopspread.sources.fetch import Fetched
 from stopspread.storage.db import Database
 from stopspread.storage.models import utcnow

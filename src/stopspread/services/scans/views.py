@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from stopspread.errors import NotFoundError, SourceRejectedError
-from stopspread.services import scans
-from stopspread.services.accounts import WorkerIdentity, require_case, visible_case_ids
-from stopspread.services.scans import ScanView, SourceProblem, SourceView
+from stopspread.services.scans import queue as scans
+from stopspread.services.scans.queue import ScanView, SourceProblem, SourceView
+from stopspread.services.workers.accounts import WorkerIdentity, require_case, visible_case_ids
 from stopspread.storage.db import Database
 from stopspread.storage.models import Case
 from stopspread.storage.models_scan import ScanRow, Source, SourceKind

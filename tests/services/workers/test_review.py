@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from stopspread.errors import NotFoundError
 from stopspread.evidence.preview import OUT_WIDTH
-from stopspread.services import accounts, audit, review
-from stopspread.services.review import Decision
+from stopspread.services import audit
+from stopspread.services.workers import accounts, review
+from stopspread.services.workers.review import Decision
 from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_scan import ReviewState, Sighting
 from tests.conftest import make_services

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stopspread.errors import NotFoundError
-from stopspread.services.accounts import WorkerIdentity, require_case, visible_case_ids
 from stopspread.services.context import Services
-from stopspread.services.takedown import host_registry
+from stopspread.services.removal.workflow import host_registry
+from stopspread.services.workers.accounts import WorkerIdentity, require_case, visible_case_ids
 from stopspread.storage.models import Case
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_takedown import FollowUpCheck, TakedownEvent, TakedownRequest

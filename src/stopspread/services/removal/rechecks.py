@@ -30,10 +30,10 @@ from stopspread.errors import (
     StopSpreadError,
 )
 from stopspread.hashing.pdq import PdqHash
-from stopspread.services.accounts import WorkerIdentity
 from stopspread.services.context import Services
-from stopspread.services.sightings import mark_removed_in
-from stopspread.services.takedown import draft_request, set_status
+from stopspread.services.removal.workflow import draft_request, set_status
+from stopspread.services.scans.sightings import mark_removed_in
+from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.sources.fetch import Fetcher, FetchLimits
 from stopspread.storage.models import Signal, SignalType
 from stopspread.storage.models_scan import ReviewState, Sighting

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from stopspread.services import followup
 from stopspread.services.context import Services
-from stopspread.services.followup import FollowUpScheduler
+from stopspread.services.removal import rechecks as followup
+from stopspread.services.removal.rechecks import FollowUpScheduler
 
 
 def test_runs_the_checks_and_stops(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:

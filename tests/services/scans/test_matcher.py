@@ -10,7 +10,7 @@ from PIL import Image
 
 from stopspread.errors import MediaError
 from stopspread.hashing import digest_bytes, enrolment_hashes
-from stopspread.services.scan_match import CaseMatcher, EnrolledSignal
+from stopspread.services.scans.matcher import CaseMatcher, EnrolledSignal
 from stopspread.storage.models_scan import MatchKind
 from tests.cli.conftest import write_video
 from tests.conftest import synthetic_rgb

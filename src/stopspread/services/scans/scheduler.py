@@ -16,8 +16,8 @@ import threading
 from sqlalchemy.exc import SQLAlchemyError
 
 from stopspread.errors import StopSpreadError
-from stopspread.services import scans
-from stopspread.services.scan_run import ScanDeps, run_claimed
+from stopspread.services.scans import queue as scans
+from stopspread.services.scans.run import ScanDeps, run_claimed
 
 __all__ = ["ScanScheduler"]
 

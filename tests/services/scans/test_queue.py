@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from stopspread.errors import InvalidRequestError
-from stopspread.services import scans
 from stopspread.services.cases import withdraw
 from stopspread.services.context import Services
-from stopspread.services.scan_scheduler import ScanScheduler
-from stopspread.services.scans import ScanDeps
+from stopspread.services.scans import queue as scans
+from stopspread.services.scans.queue import ScanDeps
+from stopspread.services.scans.scheduler import ScanScheduler
 from stopspread.storage.models_scan import (
     ReviewState,
     ScanStatus,

@@ -1,0 +1,1 @@
+"""Getting items removed: notices drafted and sent, re-checks, re-uploads, the numbers."""

@@ -1,0 +1,1 @@
+"""Scans: sources, the queue, running one scan, matching downloads, sightings."""

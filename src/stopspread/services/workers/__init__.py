@@ -1,0 +1,1 @@
+"""Support workers: centers, accounts, sign-in, admin powers, review."""
