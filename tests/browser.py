@@ -3,7 +3,7 @@
 ``browser`` is one browser for the whole session; ``new_page`` opens a fresh context (no shared
 cookies or storage) at a given viewport; ``screenshot`` keeps PNGs under
 ``test-artifacts/screenshots/``; ``axe_violations`` runs axe-core on the page as it is now.
-Tests that use these skip with a clear message when Chromium is not installed (``make test``
+Tests that use these fail with a clear message when Chromium is not installed (``make test``
 installs it).
 """
 
@@ -48,7 +48,7 @@ __all__ = [
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.skip(f"Chromium not found at {CHROMIUM} (make test installs Debian's chromium)")
+        pytest.fail(f"Chromium not found at {CHROMIUM} (make test installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -14,6 +14,10 @@ from stopspread.config import Settings
 from stopspread.services.context import Services, build_services
 from stopspread.storage import Database, upgrade
 
+# pytester runs pytest on small test files (tests/test_skipguard.py); skipguard makes every
+# skip a failure unless the test is marked platform_dependent (see tests/skipguard.py).
+pytest_plugins = ("pytester", "tests.skipguard")
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Meta's reference images, videos and hashes, committed with the tests (see its README.md).
 TESTDATA = PROJECT_ROOT / "tests" / "data"
