@@ -5,7 +5,7 @@ Run by hand, not in CI::
     .venv/bin/python bench/scan.py            # writes bench/results/scan.txt too
 
 The site is the end-to-end test's (``tests/scankit.py``: edited copies of two synthetic
-images, a re-encoded test video when ``../shared/testdata`` is there, unrelated images), served
+images, a re-encoded reference test video from ``tests/data``, unrelated images), served
 by ``http.server`` on 127.0.0.1, plus ``--extra-pages`` pages of unrelated images to give the
 crawl some length. A scan does everything a real one does: fetch, robots.txt, parse, hash
 (ss-img-1 query set; vPDQ fast mode for videos), match, capture evidence for hits (encrypted
@@ -47,8 +47,8 @@ def main() -> None:
             fetch_host_interval_s=0.0, crawl_max_pages=1000,
         )  # fmt: skip
         video_path = TESTDATA / VIDEO
-        video = reencode_video(video_path) if video_path.is_file() else None
-        _code, case_id = enrol(svc, [original(1), original(2)], [video_path] if video else [])
+        video = reencode_video(video_path)
+        _code, case_id = enrol(svc, [original(1), original(2)], [video_path])
         with local_site() as site:
             plant_site(site, (1, 2), video)
             links = []

@@ -3,8 +3,15 @@
 ``browser`` is one browser for the whole session; ``new_page`` opens a fresh context (no shared
 cookies or storage) at a given viewport; ``screenshot`` keeps PNGs under
 ``test-artifacts/screenshots/``; ``axe_violations`` runs axe-core on the page as it is now.
-Tests that use these skip with a clear message when Chromium is not installed (``make test``
+Tests that use these fail with a clear message when Chromium is not installed (``make test``
 installs it).
+
+Waiting: on the page's own state only — locators, ``expect(...)``, ``wait_for_url``, DOM
+attributes the page sets (``images_loaded`` for pictures). Never ``page.wait_for_function``:
+Playwright polls it by evaluating the string again on later animation frames, which our CSP
+(no ``unsafe-eval``) refuses whenever the first try did not already succeed — a flake.
+``tests/test_browser_rules.py`` keeps it out. A one-shot ``evaluate`` is compiled inside
+the DevTools call, which Chromium allows; keep those to what no locator can read.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ __all__ = [
     "PHONE",
     "axe_violations",
     "browser",
+    "images_loaded",
     "new_page",
     "screenshot",
 ]
@@ -48,7 +56,7 @@ __all__ = [
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.skip(f"Chromium not found at {CHROMIUM} (make test installs Debian's chromium)")
+        pytest.fail(f"Chromium not found at {CHROMIUM} (make test installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -82,3 +90,17 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     violations: list[dict[str, Any]] = results.response["violations"]
     return violations
+
+
+def images_loaded(images: Any, count: int, width: int | None = None) -> None:
+    """Wait until ``images`` (a locator) matches ``count`` pictures, each loaded and decoded
+    (``width`` pixels wide when given), reading DOM properties: no script is evaluated."""
+    from playwright.sync_api import expect
+
+    expect(images).to_have_count(count)
+    for image in images.all():
+        expect(image).to_have_js_property("complete", True)
+        if width is None:
+            expect(image).not_to_have_js_property("naturalWidth", 0)
+        else:
+            expect(image).to_have_js_property("naturalWidth", width)

@@ -1,4 +1,4 @@
-"""Shared fixtures: the reference test data (skipped when absent) and synthetic images."""
+"""Shared fixtures: the reference test data (``tests/data``), synthetic images, services."""
 
 from __future__ import annotations
 
@@ -14,17 +14,18 @@ from stopspread.config import Settings
 from stopspread.services.context import Services, build_services
 from stopspread.storage import Database, upgrade
 
+# pytester runs pytest on small test files (tests/test_skipguard.py); skipguard makes every
+# skip a failure unless the test is marked platform_dependent (see tests/skipguard.py).
+pytest_plugins = ("pytester", "tests.skipguard")
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-TESTDATA = PROJECT_ROOT.parent / "shared" / "testdata"
+# Meta's reference images, videos and hashes, committed with the tests (see its README.md).
+TESTDATA = PROJECT_ROOT / "tests" / "data"
 
 
 @pytest.fixture(scope="session")
 def testdata() -> Path:
-    """``../shared/testdata`` beside the project root; tests that need it skip without it."""
-    if not (TESTDATA / "pdq" / "expected-cpp.csv").is_file():
-        pytest.skip(
-            f"reference test data not found at {TESTDATA} (see ../shared/testdata/README.md)"
-        )
+    """``tests/data``: the reference test data, always part of the checkout."""
     return TESTDATA
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from stopspread.hashing import Dihedral, PdqHash, hash_image
+from tests.conftest import TESTDATA
 
 # The one reference row we cannot make exact: the reference was built with another JPEG
 # decoder, and this heavily sharpened file has the most high-frequency energy, so decoder
@@ -33,13 +34,11 @@ def test_all_fifteen_reference_rows(testdata: Path) -> None:
         assert distances[name] <= allowed <= 4
 
 
-MODES_DIR = (
-    Path(__file__).resolve().parents[2].parent / "shared/testdata/pdq/images/misc-images/modes"
-)
+MODES_DIR = TESTDATA / "pdq/images/misc-images/modes"
 MODES = sorted(p.name for p in MODES_DIR.glob("*") if p.name != "original.jpg")
 
 
-@pytest.mark.parametrize("name", MODES or ["(no test data)"])
+@pytest.mark.parametrize("name", MODES)
 def test_every_pillow_mode_hashes_like_the_original(testdata: Path, name: str) -> None:
     folder = testdata / "pdq/images/misc-images/modes"
     original = hash_image(folder / "original.jpg").pdq

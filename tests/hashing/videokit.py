@@ -14,9 +14,9 @@ import av
 import numpy as np
 
 from stopspread.hashing import FrameHash, VideoHashes, hash_video, parse_vpdq
+from tests.conftest import TESTDATA
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-VPDQ_DATA = PROJECT_ROOT.parent / "shared" / "testdata" / "vpdq"
+VPDQ_DATA = TESTDATA / "vpdq"
 VIDEO_NAMES = (
     "chair-19-sd-bar",
     "chair-22-sd-grey-bar",

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import numpy.typing as npt
-import pytest
+from tests.conftest import TESTDATA
 
 from stopspread.hashing import PdqHash
 from stopspread.matching import BruteForceIndex, MihIndex
 
-# The project's shared test data sits beside the checkout: <root>/../shared/testdata.
-PDQ_TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "pdq"
+PDQ_TESTDATA = TESTDATA / "pdq"
 
 
 def random_hashes(rng: np.random.Generator, n: int) -> npt.NDArray[np.uint8]:
@@ -42,9 +39,6 @@ def assert_same(
 
 
 def load_hex_list(name: str) -> npt.NDArray[np.uint8]:
-    path = PDQ_TESTDATA / name
-    if not path.is_file():
-        pytest.skip(f"shared test data absent: {path} (clone the project's shared/ beside it)")
-    lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in (PDQ_TESTDATA / name).read_text().splitlines() if ln.strip()]
     raw = b"".join(PdqHash.from_hex(ln.split(",")[0]).value for ln in lines)
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, 32).copy()

@@ -114,11 +114,19 @@ def sample_report(
     )
 
 
+def poppler(tool: str) -> str:
+    """The path of a poppler-utils tool; ``make test`` installs them, so none missing is a failure."""
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} not found: apt-get install poppler-utils (make test does)")
+    return path
+
+
 def pdftotext(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf)
     out = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+        [poppler("pdftotext"), "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
     )
     return out.stdout.decode()
 
@@ -126,12 +134,6 @@ def pdftotext(pdf: bytes, tmp_path: Path) -> str:
 def flat(text: str) -> str:
     """Without white space: long URLs and digests wrap across lines in the table cells."""
     return re.sub(r"\s+", "", text)
-
-
-needs_poppler = pytest.mark.skipif(
-    shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
-    reason="poppler-utils (pdftotext, pdftoppm) not installed: apt-get install poppler-utils",
-)
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +146,6 @@ def rendered() -> dict[ReportLanguage, tuple[EvidenceReport, bytes]]:
     return out
 
 
-@needs_poppler
 @pytest.mark.parametrize("language", list(ReportLanguage))
 def test_report_text_has_every_fact(
     language: ReportLanguage,
@@ -198,7 +199,6 @@ def test_report_text_has_every_fact(
     assert text.count(page_word) >= pages >= 2
 
 
-@needs_poppler
 def test_pages_render_to_png(rendered: dict[ReportLanguage, tuple[EvidenceReport, bytes]]) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for language in ReportLanguage:
@@ -208,7 +208,9 @@ def test_pages_render_to_png(rendered: dict[ReportLanguage, tuple[EvidenceReport
         path = ARTIFACTS / f"report-{language.value}.pdf"
         path.write_bytes(pdf)
         prefix = ARTIFACTS / f"report-{language.value}"
-        subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(prefix)], check=True)
+        subprocess.run(
+            [poppler("pdftoppm"), "-png", "-r", "60", str(path), str(prefix)], check=True
+        )
         pngs = sorted(ARTIFACTS.glob(f"report-{language.value}-*.png"))
         assert len(pngs) >= 2
         with Image.open(pngs[0]) as page:
@@ -221,13 +223,10 @@ def test_pages_render_to_png(rendered: dict[ReportLanguage, tuple[EvidenceReport
 def test_no_survivor_name_unless_entered_and_no_images(tmp_path: Path) -> None:
     pdf = render_report(sample_report(ReportLanguage.KO))
     assert b"/Subtype /Image" not in pdf and b"/Subtype/Image" not in pdf
-    if shutil.which("pdftotext"):
-        text = pdftotext(pdf, tmp_path)
-        assert "피해자 이름" not in text and "피해자\n" not in text
-        named = pdftotext(
-            render_report(sample_report(ReportLanguage.KO, survivor="홍길동")), tmp_path
-        )
-        assert "홍길동" in named
+    text = pdftotext(pdf, tmp_path)
+    assert "피해자 이름" not in text and "피해자\n" not in text
+    named = pdftotext(render_report(sample_report(ReportLanguage.KO, survivor="홍길동")), tmp_path)
+    assert "홍길동" in named
 
 
 def test_a_blurred_preview_is_drawn_only_when_given(tmp_path: Path) -> None:
@@ -240,16 +239,14 @@ def test_a_blurred_preview_is_drawn_only_when_given(tmp_path: Path) -> None:
     image.save(buffer, "PNG")
     pdf = render_report(sample_report(ReportLanguage.EN, preview=buffer.getvalue()))
     assert b"/Subtype /Image" in pdf or b"/Subtype/Image" in pdf
-    if shutil.which("pdftotext"):
-        assert "Blurred preview" in pdftotext(pdf, tmp_path)
+    assert "Blurred preview" in pdftotext(pdf, tmp_path)
 
 
 def test_failed_verification_is_shown(tmp_path: Path) -> None:
     pdf = render_report(sample_report(ReportLanguage.EN, verified=False))
-    if shutil.which("pdftotext"):
-        text = pdftotext(pdf, tmp_path)
-        assert "FAILED" in text
-        assert "entry #12: digest does not match" in text
+    text = pdftotext(pdf, tmp_path)
+    assert "FAILED" in text
+    assert "entry #12: digest does not match" in text
 
 
 def test_fonts_are_embedded_and_subset(

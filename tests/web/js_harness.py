@@ -15,7 +15,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pytest
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from playwright.sync_api import expect
 
 from stopspread.storage import Database, upgrade
 from stopspread.web import create_app
@@ -26,10 +27,18 @@ from tests.web.support import serve
 __all__ = ["TEST_PAGE", "HashingPage", "hashing_page"]
 
 TEST_PAGE: Final = "/__test__/hashing"
+_READY_JS: Final = "/__test__/hashing-ready.js"
 _SCRIPTS: Final = ("pdq.js", "signals.js", "digest.js", "header.js", "hashing.js")
+# Deferred scripts run in order: the last one marks the page ready once the others are there,
+# so the test waits on a DOM attribute (our CSP refuses strings polled by wait_for_function).
+_READY: Final = (
+    'document.documentElement.setAttribute("data-ready", '
+    'window.StopSpreadHashing && window.StopSpreadDigest ? "yes" : "no");'
+)
 _HTML: Final = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hashing test</title>'
     + "".join(f'<script src="/static/survivor/hashing/{s}" defer></script>' for s in _SCRIPTS)
+    + f'<script src="{_READY_JS}" defer></script>'
     + '</head><body><main><label for="f">file</label><input type="file" id="f" multiple>'
     "</main></body></html>"
 )
@@ -71,7 +80,7 @@ class HashingPage:
             "console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None
         )
         page.goto(base_url + TEST_PAGE)
-        page.wait_for_function("window.StopSpreadHashing && window.StopSpreadDigest")
+        expect(page.locator("html")).to_have_attribute("data-ready", "yes")
 
     def choose(self, path: Path | None = None, *, name: str = "", data: bytes = b"") -> None:
         """Put one file in the page's file input (a real path, or bytes under a name)."""
@@ -106,6 +115,10 @@ def hashing_page(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iter
     @app.get(TEST_PAGE, response_class=HTMLResponse)
     async def test_page() -> HTMLResponse:
         return HTMLResponse(_HTML)
+
+    @app.get(_READY_JS)
+    async def ready_script() -> Response:
+        return Response(_READY, media_type="text/javascript")
 
     db = Database(url)
     upgrade(db)

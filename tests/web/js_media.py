@@ -42,7 +42,7 @@ FORMATS: Final[dict[str, tuple[str, str, dict[str, Any]]]] = {
 
 
 def format_sample(name: str) -> bytes:
-    """The synthetic image ``name`` of FORMATS, encoded (OSError/KeyError: not writable here)."""
+    """The synthetic image ``name`` of FORMATS, encoded."""
     mode, fmt, options = FORMATS[name]
     image = Image.fromarray(synthetic_rgb(640, 520, seed=9))
     if mode == "I;16":  # 16-bit grey; Pillow (and so the reference pipeline) keeps the top byte

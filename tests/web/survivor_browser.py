@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
+
+from playwright.sync_api import expect
 
 from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
 
@@ -18,7 +19,6 @@ __all__ = [
     "open_page",
     "tab_to",
     "wait_focus",
-    "wait_until",
 ]
 
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
@@ -76,20 +76,7 @@ def focused_id(page: Any) -> str:
 
 
 def wait_focus(page: Any, element_id: str, timeout: int = 30_000) -> None:
-    page.wait_for_function(
-        "id => document.activeElement && document.activeElement.id === id",
-        arg=element_id,
-        timeout=timeout,
-    )
-
-
-def wait_until(page: Any, condition: Callable[[], bool], tries: int = 300) -> None:
-    """Let the browser's events arrive until ``condition`` holds (30 s at most)."""
-    for _ in range(tries):
-        if condition():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError("the browser did not get there")
+    expect(page.locator(f"#{element_id}")).to_be_focused(timeout=timeout)
 
 
 def tab_to(page: Any, element_id: str, limit: int = 40) -> None:

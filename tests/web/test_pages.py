@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from playwright.sync_api import expect
 
 from stopspread.web import create_app
 from stopspread.web.deps import PagesDep
@@ -78,7 +79,7 @@ def test_base_layout_is_accessible_in_both_languages(site: str, browser: object)
         path = screenshot(page, f"skeleton/base-{lang}-phone")
         assert path.stat().st_size > 0
         page.keyboard.press("Tab")
-        assert page.evaluate("document.activeElement.className") == "skip-link"
+        expect(page.locator(".skip-link")).to_be_focused()
         page.context.close()
 
 

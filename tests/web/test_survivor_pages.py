@@ -10,6 +10,7 @@ every step (desktop, both languages) and saves a screenshot of every step under
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,9 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from stopspread.web.i18n import Lang, load_catalog
 from stopspread.web.pages import STATIC_DIR, TEMPLATES_DIR
+from tests.browser import images_loaded
 from tests.conftest import TESTDATA, encode, fast_settings, synthetic_rgb
 from tests.web.support import live_server
 from tests.web.survivor_browser import (
@@ -31,7 +34,6 @@ from tests.web.survivor_browser import (
     open_page,
     tab_to,
     wait_focus,
-    wait_until,
 )
 from tests.web.survivor_support import RequestLog, assert_no_file_bytes_left, md5s
 
@@ -70,12 +72,10 @@ def choose_and_hash(page: Any, files: list[Path], steps: Callable[[str], None]) 
     page.wait_for_selector("#step-choose:not([hidden])")
     steps("choose")
     page.set_input_files("#file-input", [str(p) for p in files])
-    page.wait_for_function(
-        "n => document.querySelectorAll('#file-list li').length === n", arg=len(files)
-    )
+    expect(page.locator("#file-list li")).to_have_count(len(files))
     steps("choose-files")
     page.check("#show-previews")
-    page.wait_for_function("() => [...document.images].every(i => i.complete)")
+    images_loaded(page.locator("#file-list img.preview"), sum(p != VIDEO for p in files))
     steps("choose-previews")
     page.uncheck("#show-previews")
     page.evaluate(GATE)
@@ -100,8 +100,11 @@ def check_receipt(page: Any, code: str, secret: str, files: list[Path]) -> None:
     assert path.name not in text
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.click("#copy-button")
-    wait_until(page, lambda: code in page.evaluate("navigator.clipboard.readText()"))
-    assert secret in page.evaluate("navigator.clipboard.readText()")
+    lang = Lang(page.get_attribute("html", "lang"))  # the page says "copied" once it is done
+    copied = load_catalog().messages[lang]["survivor.js.copied"]
+    expect(page.locator("#done-status")).to_have_text(copied)
+    text = page.evaluate("navigator.clipboard.readText()")
+    assert code in text and secret in text
 
 
 def check_nothing_stored(page: Any) -> None:
@@ -163,8 +166,6 @@ def test_enrol_follow_and_withdraw_without_any_file_leaving_the_browser(
 ) -> None:
     files = list(images) if view == "desktop" else images[:2]  # phone runs: shorter
     if video:
-        if not VIDEO.is_file():
-            pytest.skip(f"test video not found at {VIDEO} (see ../shared/testdata/README.md)")
         files.append(VIDEO)
     page = open_page(browser, lang, view)
     log = RequestLog(site)
@@ -282,15 +283,14 @@ def test_the_whole_flow_works_with_the_keyboard_alone(
     site: str, browser: Any, images: list[Path]
 ) -> None:
     page = open_page(browser, "ko", "desktop")
-    choosers: list[Any] = []
-    page.on("filechooser", lambda c: choosers.append(c))  # intercepting from the start
+    page.on("filechooser", lambda _chooser: None)  # intercepting from the start
     page.goto(f"{site}/survivor/new")
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.className") == "skip-link"
+    expect(page.locator(".skip-link")).to_be_focused()
     tab_to(page, "choose-button")
-    page.keyboard.press("Enter")
-    wait_until(page, lambda: bool(choosers))
-    choosers[0].set_files([str(p) for p in images[:2]])
+    with page.expect_event("filechooser") as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files([str(p) for p in images[:2]])
     tab_to(page, "hash-button")
     page.keyboard.press("Enter")
     wait_focus(page, "confirm-title", SLOW_MS)
@@ -357,8 +357,8 @@ def test_leaving_before_saving_the_secret_asks_first_but_the_quick_exit_never_do
     wait_focus(page, "confirm-title", SLOW_MS)
     page.click("#send-button")
     wait_focus(page, "done-title")
-    page.click(".site-nav a[href='/survivor']")  # dismissing the question keeps her here
-    wait_until(page, lambda: bool(dialogs))
+    with page.expect_event("dialog"):  # dismissing the question keeps her here
+        page.click(".site-nav a[href='/survivor']")
     assert dialogs == ["beforeunload"] and page.url.endswith("/survivor/new")
     page.click("[data-quick-exit]")
     page.wait_for_url("**/today")
@@ -373,9 +373,9 @@ def test_the_language_switch_changes_every_word_and_keeps_one_history_entry(
     page.goto(f"{site}/survivor/status")
     assert page.get_attribute("html", "lang") == "ko"
     page.click(".lang-switch")
-    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert page.evaluate("history.length") == 2
-    messages = page.evaluate("JSON.parse(document.getElementById('survivor-messages').textContent)")
+    messages = json.loads(page.locator("#survivor-messages").text_content())
     assert messages["survivor.js.status.forbidden"].startswith("The case code")
     assert {c["name"]: c["value"] for c in page.context.cookies()}["lang"] == "en"
     page.click(".site-nav a[href='/survivor']")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_scan import ReviewState, Sighting
-from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
+from tests.browser import DESKTOP, PHONE, axe_violations, images_loaded, new_page, screenshot
 from tests.conftest import fast_settings, make_services
 from tests.services.review_seed import PASSWORD, World, build_world
 from tests.web.support import live_server
@@ -43,15 +43,6 @@ def _sign_in(browser: Any, base: str, viewport: dict[str, int], lang: str) -> An
     return page
 
 
-def _previews_loaded(page: Any) -> int:
-    return int(
-        page.evaluate(
-            "Array.from(document.querySelectorAll('.preview img'))"
-            ".filter(i => i.complete && i.naturalWidth === 240).length"
-        )
-    )
-
-
 @pytest.mark.parametrize("lang", ["ko", "en"])
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_review_page_screens_and_accessibility(
@@ -59,11 +50,7 @@ def test_review_page_screens_and_accessibility(
 ) -> None:
     base, _world = site
     page = _sign_in(browser, base, DESKTOP if size == "desktop" else PHONE, lang)
-    page.wait_for_function("document.querySelectorAll('.preview img').length === 3")
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('.preview img')).every(i => i.complete)"
-    )
-    assert _previews_loaded(page) == 3
+    images_loaded(page.locator(".preview img"), 3, width=240)  # the blurred previews
     assert page.locator("h1").inner_text() == ("발견 검토" if lang == "ko" else "Review sightings")
     assert page.locator("article h2").count() == 3
     assert axe_violations(page) == []
@@ -94,7 +81,7 @@ def test_reveal_is_deliberate_logged_and_keyboard_reachable(
     screenshot(page, "worker/reveal-confirm-en-desktop")
     before = _reveals(world)
     page.get_by_role("button", name="Yes, show the original").click()
-    page.wait_for_function("document.querySelector('.original img')?.naturalWidth > 0")
+    images_loaded(page.locator(".original img"), 1)
     assert _reveals(world) == [*before, {"worker": 1, "sighting": sid, "evidence": _ev(world, sid)}]
     assert axe_violations(page) == []
     page.context.close()

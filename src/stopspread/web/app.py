@@ -22,6 +22,7 @@ from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.pages import STATIC_DIR, Pages
 from stopspread.web.routes import (
+    api_docs,
     health,
     platform,
     survivor,
@@ -82,6 +83,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # /docs is ours (routes/api_docs.py): Swagger UI from our own origin
+        redoc_url=None,  # ReDoc injects inline styles, which the pages' CSP refuses
         # No OpenTelemetry from FastAPI: its logs would carry validation failures (hashes).
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
@@ -91,6 +94,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_middleware(PageSecurityHeaders)
     app.add_middleware(MatchFastLane)  # added last, so it runs first: matches skip the rest
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    api_docs.install_api_docs(app)
     app.include_router(health.router)
     app.include_router(survivor.router)
     app.include_router(platform.router)
