@@ -12,11 +12,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from stopspread import hashchain
 from stopspread.errors import EvidenceError
 from stopspread.evidence import log
 from stopspread.evidence.store import EvidenceStore
@@ -31,6 +32,12 @@ ROWS_SQL = text(
     " payload_sha256, size, cipher_sha256, nonce, file_name, captured_at, captured_at_kst,"
     " reason, log_seq FROM evidence_records ORDER BY id"
 )
+
+BREAKS: Final = {
+    hashchain.Break.GAP: "out of sequence (expected entry {expected})",
+    hashchain.Break.UNLINKED: "does not link to the entry before it",
+    hashchain.Break.EDITED: "was edited (its hash does not match)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +91,14 @@ def check(session: Session, store: EvidenceStore) -> EvidenceReport:
 
 def _check_chain(session: Session, report: EvidenceReport) -> dict[int, tuple[int, dict[str, Any]]]:
     """Walk the chain; returns evidence id → (entry seq, logged payload)."""
-    prev, expected = log.GENESIS_HASH, 1
+    walk = hashchain.Walk()
     logged: dict[int, tuple[int, dict[str, Any]]] = {}
     for entry in session.scalars(select(EvidenceLogEntry).order_by(EvidenceLogEntry.seq)):
-        item = f"log entry {entry.seq}"
-        if entry.seq != expected:
-            report.add(item, f"out of sequence (expected entry {expected})")
-        if entry.prev_hash != prev:
-            report.add(item, "does not link to the entry before it")
-        if log.entry_hash(prev, entry.seq, entry.at, entry.kind, entry.payload) != entry.entry_hash:
-            report.add(item, "was edited (its hash does not match)")
-        prev, expected = entry.entry_hash, entry.seq + 1
+        item, expected = f"log entry {entry.seq}", walk.next_seq
+        for found in walk.step(
+            entry.seq, entry.at, entry.kind, entry.payload, entry.prev_hash, entry.entry_hash
+        ):
+            report.add(item, BREAKS[found].format(expected=expected))
         report.entries += 1
         payload = _payload(entry.payload)
         if payload is None or not isinstance(payload.get("evidence_id"), int):
@@ -102,12 +106,12 @@ def _check_chain(session: Session, report: EvidenceReport) -> dict[int, tuple[in
             continue
         logged[payload["evidence_id"]] = (entry.seq, payload)
     try:
-        head_seq, head_hash = log.read_head(session)
+        head = log.read_head(session)
     except EvidenceError as exc:
         report.add("log head", str(exc))
         return logged
-    if (head_seq, head_hash) != (expected - 1, prev):
-        report.add("log head", f"says entry {head_seq} but the chain ends at entry {expected - 1}")
+    if head != walk.head:
+        report.add("log head", f"says entry {head.seq} but the chain ends at entry {walk.head.seq}")
     return logged
 
 

@@ -168,7 +168,7 @@ def build_report(
         if case is None:
             raise NotFoundError("no such case")
         verification = check(session, store)
-        _seq, head_hash = read_head(session)
+        head_hash = read_head(session).hash
         references = {
             r.sighting_id: r.reference
             for r in session.scalars(
