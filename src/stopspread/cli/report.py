@@ -51,10 +51,10 @@ def report_command(
     """Write the evidence report of case CODE (PDF) with its WARC files alongside."""
     from sqlalchemy import select
 
-    from stopspread.evidence.store import EvidenceStore
     from stopspread.report.model import ReportLanguage
     from stopspread.services.case_report import export_report
     from stopspread.services.context import build_services
+    from stopspread.services.custody.store import EvidenceStore
     from stopspread.services.scans.queue import case_id_for_code
     from stopspread.storage import Database, upgrade
     from stopspread.storage.models_worker import CaseAssignment, Center

@@ -17,10 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stopspread.errors import NotFoundError, StopSpreadError
-from stopspread.evidence.log import read_head
 from stopspread.evidence.preview import blurred_preview
-from stopspread.evidence.store import EvidenceStore
-from stopspread.evidence.verify import check
 from stopspread.report.model import (
     EvidenceReport,
     ReportCapture,
@@ -35,6 +32,9 @@ from stopspread.report.model import (
 from stopspread.report.pdf import render_report
 from stopspread.services import audit
 from stopspread.services.context import Services
+from stopspread.services.custody.log import read_head
+from stopspread.services.custody.store import EvidenceStore
+from stopspread.services.custody.verify import check
 from stopspread.storage.models import Case
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_takedown import FollowUpCheck, TakedownEvent, TakedownRequest

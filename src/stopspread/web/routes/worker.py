@@ -25,8 +25,8 @@ from stopspread.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from stopspread.evidence import EvidenceStore
 from stopspread.services.context import Services
+from stopspread.services.custody import EvidenceStore
 from stopspread.services.workers import accounts, review
 from stopspread.storage.models_scan import ReviewState
 from stopspread.web.deps import PagesDep, Svc, client_address

@@ -22,11 +22,11 @@ from stopspread.errors import (
     ReportError,
     TransitionError,
 )
-from stopspread.evidence.store import EvidenceStore
 from stopspread.report.chart import Bar, bar_chart
 from stopspread.report.model import ReportLanguage
 from stopspread.report.pdf import render_report
 from stopspread.services.case_report import build_report
+from stopspread.services.custody.store import EvidenceStore
 from stopspread.services.removal import dashboard
 from stopspread.services.removal import rechecks as followup
 from stopspread.services.removal import workflow as takedown

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from stopspread import hashchain
 from stopspread.errors import EvidenceError
-from stopspread.evidence import log
-from stopspread.evidence.store import EvidenceStore
 from stopspread.evidence.warc import read_warc
+from stopspread.services.custody import log
+from stopspread.services.custody.store import EvidenceStore
 from stopspread.storage.db import Database
 from stopspread.storage.models_worker import EvidenceLogEntry
 
@@ -85,7 +85,7 @@ def check(session: Session, store: EvidenceStore) -> EvidenceReport:
     for evidence_id, (seq, payload) in sorted(logged.items()):
         _check_file(store, evidence_id, seq, payload, report)
     names = {str(p["file_name"]) for _, p in logged.values()} | {str(r["file_name"]) for r in rows}
-    report.unreferenced_files = _unreferenced(store, names)
+    report.unreferenced_files = store.files.unreferenced(names)
     return report
 
 
@@ -159,10 +159,3 @@ def _check_file(
             raise EvidenceError("the body digest does not match")
     except (EvidenceError, KeyError, ValueError, TypeError) as exc:
         report.add(item, f"{exc} (log entry {seq})")
-
-
-def _unreferenced(store: EvidenceStore, names: set[str]) -> list[str]:
-    if not store.root.is_dir():
-        return []
-    found = {p.relative_to(store.root).as_posix() for p in store.root.rglob("*.warc.aes")}
-    return sorted(found - names)

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from stopspread.evidence.verify import check
+from stopspread.services.custody.verify import check
 from stopspread.storage.models_worker import EvidenceLogEntry
-from tests.evidence.conftest import Stored
+from tests.services.custody.conftest import Stored
 
 TRIES = 1_000
 SEED = 20261125
