@@ -28,7 +28,7 @@ PUBLIC_MODULES = [
     "stopspread.services.cases",
     "stopspread.services.platform",
     "stopspread.web",
-    "stopspread.report.chart",
+    "stopspread.web.chart",
     "stopspread.report.fonts",
     "stopspread.report.model",
     "stopspread.report.pdf",

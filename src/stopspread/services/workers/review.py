@@ -32,6 +32,7 @@ __all__ = [
     "CaseCard",
     "Decision",
     "Original",
+    "ReviewState",  # the states a sighting's review is in (the filter on the review page)
     "SightingCard",
     "decide",
     "get_card",
