@@ -50,6 +50,7 @@ PUBLIC_MODULES = [
     "stopspread.evidence.preview",
     "stopspread.evidence.warc",
     "stopspread.hashchain",
+    "stopspread.languages",
     "stopspread.services.custody",
     "stopspread.services.custody.log",
     "stopspread.services.custody.store",

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from stopspread.errors import InvalidRequestError, NotFoundError, StopSpreadError
 from stopspread.evidence.preview import blurred_preview
+from stopspread.languages import Language
 from stopspread.report.model import (
     EvidenceReport,
     ReportCapture,
     ReportCase,
-    ReportLanguage,
     ReportProof,
     ReportSighting,
     ReportTakedown,
@@ -153,7 +153,7 @@ def build_report(
     store: EvidenceStore,
     case_id: int,
     *,
-    language: ReportLanguage,
+    language: Language,
     center: str,
     worker: str,
     survivor_name: str | None = None,
@@ -210,7 +210,7 @@ def export_report(
     case_id: int,
     folder: Path,
     *,
-    language: ReportLanguage,
+    language: Language,
     center: str,
     worker: str,
     survivor_name: str | None = None,
@@ -248,7 +248,7 @@ def export_report(
 
 
 def report_pdf(
-    svc: Services, who: WorkerIdentity, case_id: int, language: ReportLanguage
+    svc: Services, who: WorkerIdentity, case_id: int, language: Language
 ) -> tuple[str, bytes]:
     """``(case code, PDF)`` for a case of her center: the dashboard's download button.
 

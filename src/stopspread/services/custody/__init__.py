@@ -8,6 +8,6 @@ The database-bound half of evidence (the pure half is :mod:`stopspread.evidence`
 from __future__ import annotations
 
 from stopspread.services.custody.store import EvidenceStore
-from stopspread.services.custody.verify import EvidenceReport, Problem, verify_evidence
+from stopspread.services.custody.verify import EvidenceCheck, Problem, verify_evidence
 
-__all__ = ["EvidenceReport", "EvidenceStore", "Problem", "verify_evidence"]
+__all__ = ["EvidenceCheck", "EvidenceStore", "Problem", "verify_evidence"]

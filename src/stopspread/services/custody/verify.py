@@ -25,7 +25,7 @@ from stopspread.services.custody.store import EvidenceStore
 from stopspread.storage.db import Database
 from stopspread.storage.models_worker import EvidenceLogEntry
 
-__all__ = ["EvidenceReport", "Problem", "check", "verify_evidence"]
+__all__ = ["EvidenceCheck", "Problem", "check", "verify_evidence"]
 
 ROWS_SQL = text(
     "SELECT id, case_id, kind, url, http_status, content_type, warc_record_id, sha256,"
@@ -50,7 +50,12 @@ class Problem:
 
 
 @dataclass(slots=True)
-class EvidenceReport:
+class EvidenceCheck:
+    """What a check found: counts, every problem, files no row names (not a problem).
+
+    Not :class:`stopspread.report.model.EvidenceReport`, the PDF's content.
+    """
+
     records: int = 0
     entries: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -64,14 +69,14 @@ class EvidenceReport:
         self.problems.append(Problem(item, message))
 
 
-def verify_evidence(db: Database, store: EvidenceStore) -> EvidenceReport:
+def verify_evidence(db: Database, store: EvidenceStore) -> EvidenceCheck:
     """Check everything in one consistent read."""
     with db.read(snapshot=True) as session:
         return check(session, store)
 
 
-def check(session: Session, store: EvidenceStore) -> EvidenceReport:
-    report = EvidenceReport()
+def check(session: Session, store: EvidenceStore) -> EvidenceCheck:
+    report = EvidenceCheck()
     logged = _check_chain(session, report)
     rows = [dict(r._mapping) for r in session.execute(ROWS_SQL)]
     report.records = len(rows)
@@ -89,7 +94,7 @@ def check(session: Session, store: EvidenceStore) -> EvidenceReport:
     return report
 
 
-def _check_chain(session: Session, report: EvidenceReport) -> dict[int, tuple[int, dict[str, Any]]]:
+def _check_chain(session: Session, report: EvidenceCheck) -> dict[int, tuple[int, dict[str, Any]]]:
     """Walk the chain; returns evidence id → (entry seq, logged payload)."""
     walk = hashchain.Walk()
     logged: dict[int, tuple[int, dict[str, Any]]] = {}
@@ -124,7 +129,7 @@ def _payload(raw: str) -> dict[str, Any] | None:
 
 
 def _check_row(
-    row: Mapping[str, Any], entry: tuple[int, dict[str, Any]] | None, report: EvidenceReport
+    row: Mapping[str, Any], entry: tuple[int, dict[str, Any]] | None, report: EvidenceCheck
 ) -> None:
     item = f"evidence {row['id']}"
     if entry is None:
@@ -140,7 +145,7 @@ def _check_row(
 
 
 def _check_file(
-    store: EvidenceStore, evidence_id: int, seq: int, p: Mapping[str, Any], report: EvidenceReport
+    store: EvidenceStore, evidence_id: int, seq: int, p: Mapping[str, Any], report: EvidenceCheck
 ) -> None:
     item = f"evidence {evidence_id}"
     try:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stopspread.errors import HostRegistryError, InvalidRequestError, NotFoundError, NoticeError
+from stopspread.languages import Language
 from stopspread.services import audit
 from stopspread.services.context import Services
 from stopspread.services.workers.accounts import WorkerIdentity, require_case
@@ -29,7 +30,6 @@ from stopspread.takedown.hosts import (
     HostEntry,
     HostRegistry,
     KnownHost,
-    Language,
     parse_registry,
     registry_from_settings,
 )

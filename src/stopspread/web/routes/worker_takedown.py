@@ -22,7 +22,7 @@ from stopspread.errors import (
     ReportError,
     TransitionError,
 )
-from stopspread.report.model import ReportLanguage
+from stopspread.languages import Language
 from stopspread.services import case_report
 from stopspread.services.removal import dashboard
 from stopspread.services.removal import rechecks as followup
@@ -132,7 +132,7 @@ async def save_host(
 
 @router.get("/report")
 async def report_pdf(svc: Svc, who: CurrentWorker, case: int, report_lang: str = "ko") -> Response:
-    language = ReportLanguage.EN if report_lang == "en" else ReportLanguage.KO
+    language = Language.EN if report_lang == "en" else Language.KO
 
     try:
         code, pdf = await run_in_threadpool(case_report.report_pdf, svc, who, case, language)
