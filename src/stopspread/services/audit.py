@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from stopspread import hashchain
 from stopspread.errors import AuditChainError
-from stopspread.hashchain import Break, Head
+from stopspread.hashchain import Break
 from stopspread.storage.db import Database
 from stopspread.storage.models import AuditEvent, ChainHead
 
@@ -57,15 +57,13 @@ def append(
     session: Session, head: ChainHead, kind: AuditKind, payload: Mapping[str, object]
 ) -> AuditEvent:
     """Append one event inside the caller's write transaction (``head`` is locked)."""
-    link = hashchain.next_link(
-        Head(head.audit_seq, head.audit_hash), kind.value, payload, datetime.now(UTC)
-    )
+    link = hashchain.next_link(head.audit_head, kind.value, payload, datetime.now(UTC))
     event = AuditEvent(
         seq=link.seq, at=link.at, kind=link.kind, payload=link.payload,
         prev_hash=link.prev_hash, hash=link.hash,
     )  # fmt: skip
     session.add(event)
-    head.audit_seq, head.audit_hash = link.seq, link.hash
+    head.audit_head = link.head
     return event
 
 
@@ -93,7 +91,7 @@ def verify(db: Database) -> VerifyReport:
                 _check_row(walk, row)
             if len(rows) < VERIFY_BATCH:
                 break
-        if Head(head.audit_seq, head.audit_hash) != walk.head:
+        if head.audit_head != walk.head:
             raise AuditChainError(
                 f"the chain ends at event {walk.head.seq} but its head says {head.audit_seq}"
                 " (rows deleted at the end, or the head was edited)"
