@@ -61,6 +61,13 @@ class Link:
         """The chain's head once this entry is appended."""
         return Head(self.seq, self.hash)
 
+    def columns(self, hash_column: str = "hash") -> dict[str, object]:
+        """The entry as a table row's columns (the hash under ``hash_column``)."""
+        return {
+            "seq": self.seq, "at": self.at, "kind": self.kind, "payload": self.payload,
+            "prev_hash": self.prev_hash, hash_column: self.hash,
+        }  # fmt: skip
+
 
 def next_link(head: Head, kind: str, payload: Mapping[str, object], at: datetime) -> Link:
     """The entry that follows ``head``; ``at`` must be timezone-aware."""

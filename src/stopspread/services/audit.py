@@ -58,10 +58,7 @@ def append(
 ) -> AuditEvent:
     """Append one event inside the caller's write transaction (``head`` is locked)."""
     link = hashchain.next_link(head.audit_head, kind.value, payload, datetime.now(UTC))
-    event = AuditEvent(
-        seq=link.seq, at=link.at, kind=link.kind, payload=link.payload,
-        prev_hash=link.prev_hash, hash=link.hash,
-    )  # fmt: skip
+    event = AuditEvent(**link.columns())
     session.add(event)
     head.audit_head = link.head
     return event

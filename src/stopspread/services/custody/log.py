@@ -44,10 +44,7 @@ def append(
     if head is None:
         raise EvidenceError("the chain head row is missing")
     link = hashchain.next_link(head.evidence_head, kind.value, payload, at or datetime.now(UTC))
-    entry = EvidenceLogEntry(
-        seq=link.seq, at=link.at, kind=link.kind, payload=link.payload,
-        prev_hash=link.prev_hash, entry_hash=link.hash,
-    )  # fmt: skip
+    entry = EvidenceLogEntry(**link.columns("entry_hash"))
     session.add(entry)
     head.evidence_head = link.head
     return entry

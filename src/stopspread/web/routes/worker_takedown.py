@@ -133,7 +133,6 @@ async def save_host(
 @router.get("/report")
 async def report_pdf(svc: Svc, who: CurrentWorker, case: int, report_lang: str = "ko") -> Response:
     language = Language.EN if report_lang == "en" else Language.KO
-
     try:
         code, pdf = await run_in_threadpool(case_report.report_pdf, svc, who, case, language)
     except ReportError as exc:
