@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from stopspread.cli import cli
 from stopspread.config import Settings
-from stopspread.evidence import EvidenceStore
+from stopspread.services.custody import EvidenceStore
 from stopspread.storage import Database, upgrade
 from tests.conftest import make_services
-from tests.evidence.conftest import new_case, sample_captures
+from tests.services.custody.conftest import new_case, sample_captures
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from stopspread.evidence import EvidenceStore, HttpCapture
+from stopspread.evidence import HttpCapture
 from stopspread.services import cases
 from stopspread.services.context import Services
+from stopspread.services.custody import EvidenceStore
 from stopspread.services.signal_input import parse_signal
 from stopspread.services.workers import accounts
 from stopspread.storage.models import Case

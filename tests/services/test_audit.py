@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select, update
 
+from stopspread import hashchain
 from stopspread.errors import AuditChainError
 from stopspread.services import audit, cases
 from stopspread.services.context import Services
@@ -57,6 +58,6 @@ def test_rehashed_edit_is_still_detected(services: Services) -> None:
         row = session.get(AuditEvent, 2)
         assert row is not None
         row.payload = '{"case":2,"signals":0}'
-        row.hash = audit.event_hash(row.prev_hash, row.seq, row.at, row.kind, row.payload)
+        row.hash = hashchain.entry_hash(row.prev_hash, row.seq, row.at, row.kind, row.payload)
     with pytest.raises(AuditChainError, match="event 3"):
         audit.verify(services.db)

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from stopspread.errors import ConfigError, HostRegistryError
+from stopspread.languages import Language
 from stopspread.takedown.hosts import (
     HostEntry,
     HostRegistry,
     KnownHost,
-    Language,
     UnknownHost,
     host_of,
     load_registry,

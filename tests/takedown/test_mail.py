@@ -9,7 +9,7 @@ import pytest
 
 from stopspread.config import Settings, SmtpSecurity
 from stopspread.errors import NoticeSendError
-from stopspread.takedown.hosts import Language
+from stopspread.languages import Language
 from stopspread.takedown.mail import SmtpConfig, send_message
 from stopspread.takedown.notices import notice_email, render_notice
 from tests.smtpsink import SmtpSink

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stopspread.errors import NoticeError
-from stopspread.takedown.hosts import HostEntry, Language
+from stopspread.languages import Language
+from stopspread.takedown.hosts import HostEntry
 from stopspread.takedown.notices import (
     KST,
     NoticeItem,

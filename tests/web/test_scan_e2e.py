@@ -23,8 +23,8 @@ from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
 from stopspread.config import Settings
-from stopspread.evidence import EvidenceStore, verify_evidence
 from stopspread.services.context import Services
+from stopspread.services.custody import EvidenceStore, verify_evidence
 from stopspread.services.workers import accounts
 from stopspread.storage.models_scan import MatchKind, Sighting
 from stopspread.storage.models_worker import EvidenceRecord, WorkerRole

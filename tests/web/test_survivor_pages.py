@@ -20,7 +20,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from stopspread.web.i18n import Lang, load_catalog
+from stopspread.languages import Language
+from stopspread.web.i18n import load_catalog
 from stopspread.web.pages import STATIC_DIR, TEMPLATES_DIR
 from tests.browser import images_loaded
 from tests.conftest import TESTDATA, encode, fast_settings, synthetic_rgb
@@ -325,7 +326,7 @@ def test_the_age_question_works_without_scripts_and_pages_are_strict(site: str) 
 
 
 def test_every_message_the_pages_ask_for_exists_and_every_one_is_used() -> None:
-    keys = set(load_catalog().messages[Lang.KO])
+    keys = set(load_catalog().messages[Language.KO])
     scripts = "".join(p.read_text("utf-8") for p in (STATIC_DIR / "survivor").glob("*.js"))
     templates = "".join(p.read_text("utf-8") for p in (TEMPLATES_DIR / "survivor").glob("*.html"))
     asked = {"survivor.js." + k for k in re.findall(r'\bt\(\s*"([^"]+)"\s*[,)]', scripts)}

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from stopspread.languages import Language
 from stopspread.services.removal.workflow import draft_request, save_host
 from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.services.workers.review import Decision, decide
 from stopspread.storage.models_worker import Worker
-from stopspread.takedown.hosts import HostEntry, Language
+from stopspread.takedown.hosts import HostEntry
 from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
 from tests.conftest import fast_settings, make_services
 from tests.services.review_seed import PASSWORD, build_world

@@ -19,10 +19,11 @@ from stopspread.errors import NotFoundError
 from stopspread.services import cases
 from stopspread.services.signal_input import parse_signal
 from stopspread.services.workers import accounts
+from stopspread.services.workers.reveal import RevealTickets
 from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_worker import Worker, WorkerRole, WorkerSession
-from stopspread.web.routes.worker import RevealTickets, safe_media_type
+from stopspread.web.routes.worker import safe_media_type
 from stopspread.web.worker_auth import is_secure, safe_next
 from tests.conftest import fast_settings, make_services
 from tests.services.review_seed import PASSWORD, World, build_world

@@ -25,7 +25,7 @@ def evidence_group() -> None:
 @config_option
 def evidence_verify(config_file: Path | None) -> None:
     """Decrypt every evidence file, check every digest, the log chain and rows against it."""
-    from stopspread.evidence import EvidenceStore, verify_evidence
+    from stopspread.services.custody import EvidenceStore, verify_evidence
     from stopspread.storage import Database, upgrade
 
     settings = settings_from(config_file)

@@ -51,10 +51,10 @@ def report_command(
     """Write the evidence report of case CODE (PDF) with its WARC files alongside."""
     from sqlalchemy import select
 
-    from stopspread.evidence.store import EvidenceStore
-    from stopspread.report.model import ReportLanguage
+    from stopspread.languages import Language
     from stopspread.services.case_report import export_report
     from stopspread.services.context import build_services
+    from stopspread.services.custody.store import EvidenceStore
     from stopspread.services.scans.queue import case_id_for_code
     from stopspread.storage import Database, upgrade
     from stopspread.storage.models_worker import CaseAssignment, Center
@@ -75,7 +75,7 @@ def report_command(
                 ).first()
         store = EvidenceStore.from_settings(settings, db, create_key=False)
         done = export_report(
-            svc, store, case_id, folder, language=ReportLanguage(language),
+            svc, store, case_id, folder, language=Language(language),
             center=center or "—", worker=worker, survivor_name=survivor_name,
             blurred_previews=blurred_previews,
         )  # fmt: skip

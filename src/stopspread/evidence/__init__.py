@@ -1,19 +1,12 @@
-"""Evidence: responses kept as WARC records, encrypted at rest, in a hash-chained log.
+"""Evidence, the pure half: responses as WARC records, AES-GCM sealed files, blurred previews.
 
-Above ``storage``; below ``services``. See ``docs/evidence.md``.
+No database: which file belongs to which record, and the hash-chained evidence log, are the
+services' (:mod:`stopspread.services.custody`). See ``docs/evidence.md``.
 """
 
 from __future__ import annotations
 
 from stopspread.evidence.capture import EvidenceRef, HttpCapture
-from stopspread.evidence.store import EvidenceStore
-from stopspread.evidence.verify import EvidenceReport, Problem, verify_evidence
+from stopspread.evidence.files import EvidenceFiles, SealedFile
 
-__all__ = [
-    "EvidenceRef",
-    "EvidenceReport",
-    "EvidenceStore",
-    "HttpCapture",
-    "Problem",
-    "verify_evidence",
-]
+__all__ = ["EvidenceFiles", "EvidenceRef", "HttpCapture", "SealedFile"]

@@ -7,27 +7,22 @@ which a caller sets only when a worker explicitly chose to include a blurred pre
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from stopspread.languages import Language
 
 __all__ = [
     "EvidenceReport",
     "ReportCapture",
     "ReportCase",
-    "ReportLanguage",
     "ReportProof",
     "ReportSighting",
     "ReportTakedown",
     "ReportTakedownEvent",
     "ReportWarc",
 ]
-
-
-class ReportLanguage(enum.StrEnum):
-    KO = "ko"
-    EN = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +100,7 @@ class EvidenceReport:
     case: ReportCase
     proof: ReportProof
     generated_at: datetime
-    language: ReportLanguage = ReportLanguage.KO
+    language: Language = Language.KO
     sightings: Sequence[ReportSighting] = ()
     takedowns: Sequence[ReportTakedown] = ()
     warc_files: Sequence[ReportWarc] = field(default=())

@@ -18,6 +18,7 @@ from fpdf import FPDF, FontFace, XPos, YPos
 from fpdf.errors import FPDFException
 
 from stopspread.errors import ReportError
+from stopspread.languages import REPORT_LANGUAGES
 from stopspread.report.fonts import CjkFonts, find_cjk_fonts
 from stopspread.report.model import (
     EvidenceReport,
@@ -156,6 +157,8 @@ def _mono(text: str, size: float) -> FontFace | None:
 
 def render_report(report: EvidenceReport, fonts: CjkFonts | None = None) -> bytes:
     """The report as PDF bytes. Raises :class:`ReportError` (fonts missing, bad input)."""
+    if report.language not in REPORT_LANGUAGES:
+        raise ReportError(f"no report in {report.language.value}: ko or en")
     doc = _Document(report, fonts or find_cjk_fonts())
     try:
         _title_page(doc, report)

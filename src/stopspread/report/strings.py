@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from stopspread.report.model import ReportLanguage
+from stopspread.languages import Language
 
 __all__ = ["STATUS_WORDS", "WORDS"]
 
@@ -165,13 +165,13 @@ _EN: Final = {
     "page": "Page {page} of {pages}",
 }
 
-WORDS: Final[Mapping[ReportLanguage, Mapping[str, str]]] = {
-    ReportLanguage.KO: _KO,
-    ReportLanguage.EN: _EN,
+WORDS: Final[Mapping[Language, Mapping[str, str]]] = {
+    Language.KO: _KO,
+    Language.EN: _EN,
 }
 
-STATUS_WORDS: Final[Mapping[ReportLanguage, Mapping[str, str]]] = {
-    ReportLanguage.KO: {
+STATUS_WORDS: Final[Mapping[Language, Mapping[str, str]]] = {
+    Language.KO: {
         "draft": "작성 중",
         "sent": "보냄",
         "acknowledged": "접수 확인",
@@ -184,7 +184,7 @@ STATUS_WORDS: Final[Mapping[ReportLanguage, Mapping[str, str]]] = {
         "error": "확인 실패 (재확인)",
         "reupload": "재유포 발견",
     },
-    ReportLanguage.EN: {
+    Language.EN: {
         "draft": "draft",
         "sent": "sent",
         "acknowledged": "acknowledged",

@@ -1,17 +1,15 @@
 """The audit log: every state change is an append-only event in a SHA-256 hash chain.
 
-Each event's hash is ``SHA-256(prev_hash + canonical JSON of {seq, at, kind, payload})``.
-The chain head (last sequence number and hash) lives in ``chain_head``, locked by every
-write transaction, so events form one line with no gaps. :func:`verify` recomputes the
-chain and reports the first edited, inserted or deleted row. Payloads carry ids and counts,
-never a signal value.
+Each event's hash is ``SHA-256(prev_hash + canonical JSON of {seq, at, kind, payload})``
+(:mod:`stopspread.hashchain`, shared with the evidence log). The chain head (last sequence
+number and hash) lives in ``chain_head``, locked by every write transaction, so events form
+one line with no gaps. :func:`verify` recomputes the chain and reports the first edited,
+inserted or deleted row. Payloads carry ids and counts, never a signal value.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,13 +18,14 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stopspread import hashchain
 from stopspread.errors import AuditChainError
+from stopspread.hashchain import Break
 from stopspread.storage.db import Database
 from stopspread.storage.models import AuditEvent, ChainHead
 
-__all__ = ["GENESIS_HASH", "AuditKind", "VerifyReport", "append", "event_hash", "verify"]
+__all__ = ["AuditKind", "VerifyReport", "append", "verify"]
 
-GENESIS_HASH: Final = "0" * 64  # the "previous hash" of the first event
 VERIFY_BATCH: Final = 5_000  # rows read per query while verifying
 
 
@@ -54,28 +53,14 @@ class AuditKind(enum.StrEnum):
     REPORT_MADE = "report_made"
 
 
-def canonical(value: Mapping[str, object]) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def event_hash(prev_hash: str, seq: int, at: str, kind: str, payload: str) -> str:
-    body = canonical({"seq": seq, "at": at, "kind": kind, "payload": payload})
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
-
-
 def append(
     session: Session, head: ChainHead, kind: AuditKind, payload: Mapping[str, object]
 ) -> AuditEvent:
     """Append one event inside the caller's write transaction (``head`` is locked)."""
-    seq = head.audit_seq + 1
-    at = datetime.now(UTC).isoformat(timespec="microseconds")
-    body = canonical(payload)
-    digest = event_hash(head.audit_hash, seq, at, kind.value, body)
-    event = AuditEvent(
-        seq=seq, at=at, kind=kind.value, payload=body, prev_hash=head.audit_hash, hash=digest
-    )
+    link = hashchain.next_link(head.audit_head, kind.value, payload, datetime.now(UTC))
+    event = AuditEvent(**link.columns())
     session.add(event)
-    head.audit_seq, head.audit_hash = seq, digest
+    head.audit_head = link.head
     return event
 
 
@@ -87,7 +72,7 @@ class VerifyReport:
 
 def verify(db: Database) -> VerifyReport:
     """Check the whole chain; raises :class:`AuditChainError` at the first broken link."""
-    prev, expected_seq = GENESIS_HASH, 1
+    walk = hashchain.Walk()
     with db.read(snapshot=True) as session:
         head = session.get(ChainHead, 1)
         if head is None:
@@ -95,27 +80,28 @@ def verify(db: Database) -> VerifyReport:
         while True:
             rows = session.scalars(
                 select(AuditEvent)
-                .where(AuditEvent.seq >= expected_seq)
+                .where(AuditEvent.seq >= walk.next_seq)
                 .order_by(AuditEvent.seq)
                 .limit(VERIFY_BATCH)
             ).all()
             for row in rows:
-                _check_row(row, expected_seq, prev)
-                prev, expected_seq = row.hash, expected_seq + 1
+                _check_row(walk, row)
             if len(rows) < VERIFY_BATCH:
                 break
-        if head.audit_seq != expected_seq - 1 or head.audit_hash != prev:
+        if head.audit_head != walk.head:
             raise AuditChainError(
-                f"the chain ends at event {expected_seq - 1} but its head says {head.audit_seq}"
+                f"the chain ends at event {walk.head.seq} but its head says {head.audit_seq}"
                 " (rows deleted at the end, or the head was edited)"
             )
-    return VerifyReport(events=expected_seq - 1, head_hash=prev)
+    return VerifyReport(events=walk.head.seq, head_hash=walk.head.hash)
 
 
-def _check_row(row: AuditEvent, expected_seq: int, prev: str) -> None:
-    if row.seq != expected_seq:
+def _check_row(walk: hashchain.Walk, row: AuditEvent) -> None:
+    expected_seq = walk.next_seq
+    breaks = walk.step(row.seq, row.at, row.kind, row.payload, row.prev_hash, row.hash)
+    if Break.GAP in breaks:
         raise AuditChainError(f"event {expected_seq} is missing (next row is {row.seq})")
-    if row.prev_hash != prev:
+    if Break.UNLINKED in breaks:
         raise AuditChainError(f"event {row.seq} does not link to the event before it")
-    if event_hash(prev, row.seq, row.at, row.kind, row.payload) != row.hash:
+    if Break.EDITED in breaks:
         raise AuditChainError(f"event {row.seq} was edited (its hash does not match)")

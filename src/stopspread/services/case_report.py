@@ -16,16 +16,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stopspread.errors import NotFoundError, StopSpreadError
-from stopspread.evidence.log import read_head
+from stopspread.errors import InvalidRequestError, NotFoundError, StopSpreadError
 from stopspread.evidence.preview import blurred_preview
-from stopspread.evidence.store import EvidenceStore
-from stopspread.evidence.verify import check
+from stopspread.languages import Language
 from stopspread.report.model import (
     EvidenceReport,
     ReportCapture,
     ReportCase,
-    ReportLanguage,
     ReportProof,
     ReportSighting,
     ReportTakedown,
@@ -35,12 +32,18 @@ from stopspread.report.model import (
 from stopspread.report.pdf import render_report
 from stopspread.services import audit
 from stopspread.services.context import Services
+from stopspread.services.custody.log import read_head
+from stopspread.services.custody.store import EvidenceStore
+from stopspread.services.custody.verify import check
+from stopspread.services.removal.workflow import center_name
+from stopspread.services.workers import review
+from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.storage.models import Case
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_takedown import FollowUpCheck, TakedownEvent, TakedownRequest
 from stopspread.storage.models_worker import EvidenceLogEntry, EvidenceRecord
 
-__all__ = ["ExportedReport", "build_report", "export_report"]
+__all__ = ["ExportedReport", "build_report", "export_report", "report_pdf"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +153,7 @@ def build_report(
     store: EvidenceStore,
     case_id: int,
     *,
-    language: ReportLanguage,
+    language: Language,
     center: str,
     worker: str,
     survivor_name: str | None = None,
@@ -168,7 +171,7 @@ def build_report(
         if case is None:
             raise NotFoundError("no such case")
         verification = check(session, store)
-        _seq, head_hash = read_head(session)
+        head_hash = read_head(session).hash
         references = {
             r.sighting_id: r.reference
             for r in session.scalars(
@@ -207,7 +210,7 @@ def export_report(
     case_id: int,
     folder: Path,
     *,
-    language: ReportLanguage,
+    language: Language,
     center: str,
     worker: str,
     survivor_name: str | None = None,
@@ -242,3 +245,22 @@ def export_report(
         payload = {"case": case_id, "language": language.value, "by": worker[:100]}
         audit.append(session, head, audit.AuditKind.REPORT_MADE, payload)
     return ExportedReport(pdf=pdf, warc_files=paths, verified=report.proof.verified)
+
+
+def report_pdf(
+    svc: Services, who: WorkerIdentity, case_id: int, language: Language
+) -> tuple[str, bytes]:
+    """``(case code, PDF)`` for a case of her center: the dashboard's download button.
+
+    Only the PDF (its WARC files come with ``stopspread report``); the evidence key must
+    exist already (a download never creates one).
+    """
+    cases = {c.id: c for c in review.list_cases(svc, who)}
+    if case_id not in cases:
+        raise InvalidRequestError("no such case")
+    store = EvidenceStore.from_settings(svc.settings, svc.db, create_key=False)
+    center = center_name(svc, who.center_id)
+    report, _records = build_report(
+        svc, store, case_id, language=language, center=center, worker=who.username
+    )
+    return cases[case_id].code, render_report(report)

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from stopspread.hashchain import Head
+
 __all__ = [
     "AuditEvent",
     "Bank",
@@ -212,10 +214,11 @@ class AuditEvent(Base):
 
 
 class ChainHead(Base):
-    """One row: the last audit event and change-log sequence numbers.
+    """One row: the heads of both hash chains (audit, evidence) and the change-log sequence.
 
-    Every write transaction locks this row first, so writers are serialised and the
-    change log's sequence order is its commit order (pollers never skip a change).
+    Every write transaction locks this row first, so writers are serialised, each chain is
+    one line, and the change log's sequence order is its commit order (pollers never skip a
+    change). Both chains keep their head here the same way: ``<log>_seq``, ``<log>_hash``.
     """
 
     __tablename__ = "chain_head"
@@ -223,6 +226,24 @@ class ChainHead(Base):
     audit_seq: Mapped[int] = mapped_column(Id)
     audit_hash: Mapped[str] = mapped_column(String(64))
     change_seq: Mapped[int] = mapped_column(Id)
+    evidence_seq: Mapped[int] = mapped_column(Id, server_default="0")
+    evidence_hash: Mapped[str] = mapped_column(String(64), server_default="0" * 64)
+
+    @property
+    def audit_head(self) -> Head:
+        return Head(self.audit_seq, self.audit_hash)
+
+    @audit_head.setter
+    def audit_head(self, head: Head) -> None:
+        self.audit_seq, self.audit_hash = head.seq, head.hash
+
+    @property
+    def evidence_head(self) -> Head:
+        return Head(self.evidence_seq, self.evidence_hash)
+
+    @evidence_head.setter
+    def evidence_head(self, head: Head) -> None:
+        self.evidence_seq, self.evidence_hash = head.seq, head.hash
 
 
 class Meta(Base):

@@ -23,7 +23,6 @@ domain up to the registrable domain (from the Public Suffix List bundled with
 
 from __future__ import annotations
 
-import enum
 import ipaddress
 import re
 import tomllib
@@ -38,13 +37,13 @@ from publicsuffixlist import PublicSuffixList
 
 from stopspread.config import Settings
 from stopspread.errors import HostRegistryError
+from stopspread.languages import Language
 
 __all__ = [
     "REGISTRY_VERSION",
     "HostEntry",
     "HostRegistry",
     "KnownHost",
-    "Language",
     "UnknownHost",
     "host_of",
     "load_registry",
@@ -60,15 +59,6 @@ _FIELDS: Final = frozenset({"abuse_email", "form_url", "language", "jurisdiction
 _EMAIL: Final = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _COUNTRY: Final = re.compile(r"^[A-Z]{2}$")  # ISO 3166-1 alpha-2
 _LABEL: Final = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-class Language(enum.StrEnum):
-    """Languages a notice can be written in (ISO 639-1)."""
-
-    KO = "ko"
-    EN = "en"
-    JA = "ja"
-    ZH = "zh"  # simplified Chinese
 
 
 @dataclass(frozen=True, slots=True)

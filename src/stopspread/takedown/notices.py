@@ -31,7 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jinja2
 
 from stopspread.errors import NoticeError
-from stopspread.takedown.hosts import HostEntry, Language
+from stopspread.languages import Language
+from stopspread.takedown.hosts import HostEntry
 
 __all__ = [
     "KST",

@@ -7,7 +7,6 @@ exists in every language; ``tests/web/test_i18n.py`` checks it.
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,12 +16,12 @@ from typing import Final
 from starlette.requests import Request
 
 from stopspread.errors import StopSpreadError
+from stopspread.languages import PAGE_LANGUAGES, Language
 
 __all__ = [
     "LANG_COOKIE",
     "LOCALES_DIR",
     "Catalog",
-    "Lang",
     "MessageError",
     "Translator",
     "load_catalog",
@@ -39,25 +38,16 @@ class MessageError(StopSpreadError):
     """A message catalogue is missing, malformed, or lacks a key a page asked for."""
 
 
-class Lang(enum.StrEnum):
-    KO = "ko"  # the default: the people this was built for read Korean first
-    EN = "en"
-
-    @property
-    def other(self) -> Lang:
-        return Lang.EN if self is Lang.KO else Lang.KO
-
-
-def _parse(value: str | None) -> Lang | None:
+def _parse(value: str | None) -> Language | None:
     if not value:
         return None
     primary = value.strip().lower().split("-")[0]
-    return next((lang for lang in Lang if lang.value == primary), None)
+    return next((lang for lang in PAGE_LANGUAGES if lang.value == primary), None)
 
 
-def _from_accept_language(header: str) -> Lang | None:
+def _from_accept_language(header: str) -> Language | None:
     """The supported language the browser ranks highest (``q`` weights, ties in order)."""
-    ranked: list[tuple[float, int, Lang]] = []
+    ranked: list[tuple[float, int, Language]] = []
     for position, part in enumerate(header.split(",")):
         tag, _, params = part.partition(";")
         weight = 1.0
@@ -72,13 +62,13 @@ def _from_accept_language(header: str) -> Lang | None:
     return min(ranked)[2] if ranked else None
 
 
-def negotiate(request: Request) -> Lang:
+def negotiate(request: Request) -> Language:
     """``?lang=``, then the ``lang`` cookie, then Accept-Language; Korean otherwise."""
     return (
         _parse(request.query_params.get("lang"))
         or _parse(request.cookies.get(LANG_COOKIE))
         or _from_accept_language(request.headers.get("accept-language", ""))
-        or Lang.KO
+        or Language.KO
     )
 
 
@@ -86,9 +76,9 @@ def negotiate(request: Request) -> Lang:
 class Catalog:
     """Every message of every area, per language."""
 
-    messages: Mapping[Lang, Mapping[str, str]]
+    messages: Mapping[Language, Mapping[str, str]]
 
-    def translator(self, lang: Lang) -> Translator:
+    def translator(self, lang: Language) -> Translator:
         table = self.messages[lang]
 
         def t(key: str, /, **values: object) -> str:
@@ -103,8 +93,8 @@ class Catalog:
 
 def load_catalog(root: Path = LOCALES_DIR) -> Catalog:
     """Read every ``<lang>/<area>.json``; raises :class:`MessageError` on a bad file."""
-    messages: dict[Lang, dict[str, str]] = {}
-    for lang in Lang:
+    messages: dict[Language, dict[str, str]] = {}
+    for lang in PAGE_LANGUAGES:
         table: dict[str, str] = {}
         for path in sorted((root / lang.value).glob("*.json")):
             try:

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from stopspread import __version__
-from stopspread.web.i18n import LANG_COOKIE, Catalog, Lang, load_catalog, negotiate
+from stopspread.languages import Language
+from stopspread.web.i18n import LANG_COOKIE, Catalog, load_catalog, negotiate
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "Pages", "lang_url"]
 
@@ -29,7 +30,7 @@ STATIC_DIR: Final = WEB_DIR / "static"
 LANG_COOKIE_AGE_S: Final = 365 * 24 * 3600  # a chosen language is remembered for a year
 
 
-def lang_url(url: URL, lang: Lang) -> str:
+def lang_url(url: URL, lang: Language) -> str:
     """The same page (path and query) in another language, as a path-relative URL."""
     pairs = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if k != "lang"]
     pairs.append(("lang", lang.value))

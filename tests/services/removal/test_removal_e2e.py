@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from stopspread.config import SmtpSecurity
+from stopspread.languages import Language
 from stopspread.services.cases import case_status
 from stopspread.services.context import Services
 from stopspread.services.removal.dashboard import dashboard, survivor_counts
@@ -43,7 +44,7 @@ from stopspread.storage.models_scan import ScanStatus, Sighting, SourceKind
 from stopspread.storage.models_takedown import TakedownEvent, TakedownRequest
 from stopspread.storage.models_worker import WorkerRole
 from stopspread.takedown.followup import FollowUp
-from stopspread.takedown.hosts import HostEntry, Language
+from stopspread.takedown.hosts import HostEntry
 from stopspread.takedown.mail import SmtpConfig
 from stopspread.takedown.requests import RequestStatus
 from tests.conftest import make_services
@@ -194,13 +195,13 @@ def test_sighting_to_notice_to_removal_to_reupload(svc: Services, site: LocalSit
     assert (view.notices_sent, view.removed, view.reappeared) == (2, 1, 1)
 
     # 7. the evidence report: the PDF with the WARC files alongside
-    from stopspread.report.model import ReportLanguage
+    from stopspread.languages import Language
     from stopspread.services.case_report import export_report
     from tests.report.test_pdf import flat, pdftotext
 
     out = Path(svc.settings.data_dir) / "report"
     done = export_report(
-        svc, deps.evidence, case_id, out, language=ReportLanguage.KO, center="서울 지원센터",
+        svc, deps.evidence, case_id, out, language=Language.KO, center="서울 지원센터",
         worker="kim", now=T0 + timedelta(days=4),
     )  # fmt: skip
     assert done.verified

@@ -10,13 +10,15 @@ an audit event (ids and statuses only). Follow-up checks and re-upload links are
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stopspread.errors import InvalidRequestError, NotFoundError, NoticeError
+from stopspread.errors import HostRegistryError, InvalidRequestError, NotFoundError, NoticeError
+from stopspread.languages import Language
 from stopspread.services import audit
 from stopspread.services.context import Services
 from stopspread.services.workers.accounts import WorkerIdentity, require_case
@@ -28,7 +30,7 @@ from stopspread.takedown.hosts import (
     HostEntry,
     HostRegistry,
     KnownHost,
-    Language,
+    parse_registry,
     registry_from_settings,
 )
 from stopspread.takedown.mail import SmtpConfig, send_message
@@ -44,16 +46,26 @@ from stopspread.takedown.notices import (
     stored_notice,
     web_form_export,
 )
-from stopspread.takedown.requests import DeadlinePolicy, RequestState, RequestStatus, advance
+from stopspread.takedown.requests import (
+    TRANSITIONS,
+    DeadlinePolicy,
+    RequestState,
+    RequestStatus,
+    advance,
+)
 
 __all__ = [
+    "RequestStatus",  # a request's statuses (the status form's choices)
     "center_name",
     "draft_request",
     "export_request",
     "host_edits",
+    "host_from_form",
     "host_registry",
+    "next_statuses",
     "record_status",
     "save_host",
+    "save_host_form",
     "send_request",
     "sender_for",
     "set_status",
@@ -113,6 +125,39 @@ def save_host(svc: Services, who: WorkerIdentity, entry: HostEntry) -> None:
         row.updated_at = datetime.now(UTC)
         payload = {"center": who.center_id, "domain": entry.domain, "by": who.username[:100]}
         audit.append(session, head, audit.AuditKind.HOST_EDITED, payload)
+
+
+def host_from_form(domain: str, fields: Mapping[str, str]) -> HostEntry:
+    """A host entry from the dashboard's form, checked by the registry's own parser.
+
+    The fields go through a registry file's TOML form, so the form accepts exactly what a
+    ``hosts_file`` accepts; :class:`HostRegistryError` says what is wrong.
+    """
+    lines = [f"{k} = {_toml_string(v)}" for k, v in fields.items() if v.strip()]
+    text = f"version = 1\n[hosts.{_toml_string(domain.strip())}]\n" + "\n".join(lines) + "\n"
+    entries = parse_registry(text, "form").entries
+    if not entries:
+        raise HostRegistryError("no host entry", "form")
+    return next(iter(entries.values()))
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def save_host_form(
+    svc: Services, who: WorkerIdentity, domain: str, fields: Mapping[str, str]
+) -> HostEntry:
+    """Check the form's entry (:func:`host_from_form`) and save it for her center."""
+    entry = host_from_form(domain, fields)
+    save_host(svc, who, entry)
+    return entry
+
+
+def next_statuses(status: RequestStatus) -> list[str]:
+    """The statuses a request in ``status`` may move to, by value."""
+    return sorted(s.value for s in TRANSITIONS[status])
 
 
 def center_name(svc: Services, center_id: int) -> str:

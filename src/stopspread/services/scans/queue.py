@@ -42,6 +42,7 @@ __all__ = [
     "MIN_SCHEDULE_S",
     "ScanDeps",
     "ScanView",
+    "SourceKind",  # the kinds of source a worker adds (the form's choices)
     "SourceProblem",
     "SourceView",
     "add_source",

@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from stopspread.config import Settings
 from stopspread.errors import FetchError, FetchStatusError, StopSpreadError
-from stopspread.evidence import EvidenceStore
 from stopspread.hashing import VideoSandbox
+from stopspread.services.custody import EvidenceStore
 from stopspread.services.scans.matcher import CaseMatcher, EnrolledSignal, Hit
 from stopspread.services.scans.sightings import Observation, Outcome, mark_removed_in, record_hit
 from stopspread.sources.crawl import (

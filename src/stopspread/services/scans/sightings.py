@@ -24,7 +24,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from stopspread.errors import NotFoundError
-from stopspread.evidence import EvidenceStore, HttpCapture
+from stopspread.evidence import HttpCapture
+from stopspread.services.custody import EvidenceStore
 from stopspread.services.scans.matcher import Hit
 from stopspread.sources.fetch import Fetched
 from stopspread.storage.db import Database

@@ -19,6 +19,7 @@ from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.storage.models_worker import Center, Worker, WorkerRole
 
 __all__ = [
+    "WorkerRole",  # the roles an admin gives (the form's choices)
     "WorkerRow",
     "assign_case",
     "create_worker",

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from stopspread.errors import NotFoundError
 from stopspread.evidence.preview import blurred_preview
-from stopspread.evidence.store import EvidenceStore
 from stopspread.services import audit
 from stopspread.services.context import Services
+from stopspread.services.custody.store import EvidenceStore
 from stopspread.services.workers.accounts import WorkerIdentity, require_case
 from stopspread.storage.models import Case, CaseStatus
 from stopspread.storage.models_scan import MatchKind, ReviewState, Sighting
@@ -32,6 +32,7 @@ __all__ = [
     "CaseCard",
     "Decision",
     "Original",
+    "ReviewState",  # the states a sighting's review is in (the filter on the review page)
     "SightingCard",
     "decide",
     "get_card",

@@ -7,13 +7,8 @@ audit log; the original is then served to that worker, for that sighting, for a 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-import time
-from datetime import datetime
 from typing import Annotated, Final
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,10 +20,11 @@ from stopspread.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from stopspread.evidence import EvidenceStore
 from stopspread.services.context import Services
+from stopspread.services.custody import EvidenceStore
 from stopspread.services.workers import accounts, review
-from stopspread.storage.models_scan import ReviewState
+from stopspread.services.workers.reveal import RevealTickets
+from stopspread.web.dates import fmt_iso, fmt_kst, fmt_utc
 from stopspread.web.deps import PagesDep, Svc, client_address
 from stopspread.web.worker_auth import (
     LOGIN_CSRF_COOKIE,
@@ -43,12 +39,10 @@ from stopspread.web.worker_auth import (
     set_session_cookie,
 )
 
-__all__ = ["REVEAL_TTL_S", "RevealTickets", "evidence_store", "router", "safe_media_type"]
+__all__ = ["evidence_store", "router", "safe_media_type"]
 
 router = APIRouter(prefix="/worker", include_in_schema=False)
 Csrf = Depends(require_csrf)
-KST: Final = ZoneInfo("Asia/Seoul")
-REVEAL_TTL_S: Final = 120.0  # how long a revealed original can be loaded by its page
 NO_STORE: Final = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 # Media from other sites is served from our origin only as inert image or video bytes.
 MEDIA_HEADERS: Final = {**NO_STORE, "Content-Security-Policy": "default-src 'none'; sandbox"}
@@ -59,39 +53,6 @@ def safe_media_type(content_type: str) -> str:
     kind = content_type.split(";", 1)[0].strip().lower()
     plain = kind.startswith(("image/", "video/")) and "svg" not in kind and "xml" not in kind
     return kind if plain else "application/octet-stream"
-
-
-class RevealTickets:
-    """Short-lived links to one revealed original, good only for the worker who asked.
-
-    A ticket is ``worker.evidence.expiry.signature`` with an HMAC-SHA256 signature under a
-    key derived from the server key (kept in the database), so every server process can
-    check it: no state to share, nothing to clean up.
-    """
-
-    def __init__(self, server_key: str, ttl_s: float = REVEAL_TTL_S) -> None:
-        self._key = hmac.new(server_key.encode(), b"reveal-ticket-v1", hashlib.sha256).digest()
-        self._ttl = ttl_s
-
-    def _sign(self, body: str) -> str:
-        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()[:32]
-
-    def issue(self, worker_id: int, evidence_id: int) -> str:
-        body = f"{worker_id}.{evidence_id}.{int(time.time() + self._ttl)}"
-        return f"{body}.{self._sign(body)}"
-
-    def evidence_id(self, ticket: str, worker_id: int) -> int:
-        """The ticket's evidence id; :class:`NotFoundError` if forged, expired or not hers."""
-        body, _, signature = ticket.rpartition(".")
-        parts = body.split(".")
-        valid = (
-            len(parts) == 3
-            and all(p.isdigit() for p in parts)
-            and hmac.compare_digest(signature, self._sign(body))
-        )
-        if not valid or int(parts[0]) != worker_id or int(parts[2]) <= time.time():
-            raise NotFoundError("this view has ended; reveal again")
-        return int(parts[1])
 
 
 def evidence_store(request: Request, svc: Services) -> EvidenceStore:
@@ -108,20 +69,6 @@ def _tickets(request: Request, svc: Services) -> RevealTickets:
     if tickets is None:
         tickets = request.app.state.reveal_tickets = RevealTickets(svc.server_key)
     return tickets
-
-
-def fmt_utc(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
-
-
-def fmt_kst(value: datetime | None) -> str:
-    return value.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST") if value else ""
-
-
-def fmt_iso(text: str) -> str:
-    """An ISO 8601 capture time as shown on a card (seconds, with its zone)."""
-    value = datetime.fromisoformat(text)
-    return fmt_kst(value) if value.utcoffset() else fmt_utc(value)
 
 
 def _not_found(request: Request, pages: PagesDep) -> HTMLResponse:
@@ -207,7 +154,7 @@ async def review_page(
     pages: PagesDep,
     who: CurrentWorker,
     case: int | None = None,
-    status: ReviewState | None = None,
+    status: review.ReviewState | None = None,
     saved: int | None = None,
 ) -> HTMLResponse:
     try:
@@ -218,7 +165,7 @@ async def review_page(
         "cards": cards,
         "case": case,
         "status": status.value if status else "",
-        "states": [s.value for s in ReviewState],
+        "states": [s.value for s in review.ReviewState],
         "saved": saved,
         "nav": "review",
         "fmt_utc": fmt_utc,

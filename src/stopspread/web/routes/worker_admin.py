@@ -11,9 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import InvalidRequestError, NotFoundError
 from stopspread.services.workers import admin
-from stopspread.storage.models_worker import WorkerRole
+from stopspread.web.dates import fmt_kst
 from stopspread.web.deps import PagesDep, Svc
-from stopspread.web.routes.worker import fmt_kst
 from stopspread.web.worker_auth import CurrentWorker, render_worker, require_csrf
 
 __all__ = ["router"]
@@ -47,7 +46,7 @@ async def admin_page(
         "workers": workers,
         "done": done if done in DONE else "",
         "error": error if error in ERRORS else "",
-        "roles": [r.value for r in WorkerRole],
+        "roles": [r.value for r in admin.WorkerRole],
         "nav": "admin",
         "fmt_kst": fmt_kst,
     }
@@ -60,7 +59,7 @@ async def add_worker(
     who: CurrentWorker,
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
-    role: Annotated[WorkerRole, Form()] = WorkerRole.WORKER,
+    role: Annotated[admin.WorkerRole, Form()] = admin.WorkerRole.WORKER,
 ) -> Response:
     try:
         await run_in_threadpool(admin.create_worker, svc, who, username, password, role)

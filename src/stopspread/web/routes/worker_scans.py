@@ -15,11 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import NotFoundError, SourceRejectedError
 from stopspread.services.scans import views as scan_views
+from stopspread.services.scans.queue import SourceKind
 from stopspread.services.scans.scheduler import ScanScheduler
-from stopspread.storage.models_scan import SourceKind
+from stopspread.web.dates import fmt_kst, fmt_utc
 from stopspread.web.deps import PagesDep, Svc
 from stopspread.web.i18n import negotiate
-from stopspread.web.routes.worker import fmt_kst, fmt_utc
 from stopspread.web.worker_auth import CurrentWorker, render_worker, require_csrf
 
 __all__ = ["SCHEDULES", "router"]

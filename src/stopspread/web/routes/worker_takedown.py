@@ -22,20 +22,16 @@ from stopspread.errors import (
     ReportError,
     TransitionError,
 )
-from stopspread.evidence.store import EvidenceStore
-from stopspread.report.chart import Bar, bar_chart
-from stopspread.report.model import ReportLanguage
-from stopspread.report.pdf import render_report
-from stopspread.services.case_report import build_report
+from stopspread.languages import Language
+from stopspread.services import case_report
 from stopspread.services.removal import dashboard
 from stopspread.services.removal import rechecks as followup
 from stopspread.services.removal import workflow as takedown
 from stopspread.services.workers import review
-from stopspread.takedown.hosts import parse_registry
-from stopspread.takedown.requests import TRANSITIONS, RequestStatus
+from stopspread.web.chart import Bar, bar_chart
+from stopspread.web.dates import fmt_kst
 from stopspread.web.deps import PagesDep, Svc
 from stopspread.web.i18n import negotiate
-from stopspread.web.routes.worker import fmt_kst
 from stopspread.web.worker_auth import CurrentWorker, render_worker, require_csrf
 
 __all__ = ["router"]
@@ -124,41 +120,21 @@ async def save_host(
         "abuse_email": abuse_email, "form_url": form_url, "language": language,
         "jurisdiction": jurisdiction or "ZZ", "notes": notes,
     }  # fmt: skip
-    lines = [f"{k} = {_toml_string(v)}" for k, v in fields.items() if v.strip()]
-    text = f"version = 1\n[hosts.{_toml_string(domain.strip())}]\n" + "\n".join(lines) + "\n"
     try:
-        entry = next(iter(parse_registry(text, "form").entries.values()))
-    except (HostRegistryError, StopIteration) as exc:
+        entry = await run_in_threadpool(takedown.save_host_form, svc, who, domain, fields)
+    except HostRegistryError as exc:
         reason = str(exc).split(": ", 1)[-1]
         error = t("takedown.host.invalid", reason=reason)
         return await _dashboard_page(request, svc, pages, who, None, error=error, status=422)
-    await run_in_threadpool(takedown.save_host, svc, who, entry)
     message = t("takedown.host.saved", domain=entry.domain)
     return await _dashboard_page(request, svc, pages, who, None, message=message)
 
 
-def _toml_string(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
 @router.get("/report")
 async def report_pdf(svc: Svc, who: CurrentWorker, case: int, report_lang: str = "ko") -> Response:
-    language = ReportLanguage.EN if report_lang == "en" else ReportLanguage.KO
-
-    def make() -> tuple[str, bytes]:
-        cases = {c.id: c for c in review.list_cases(svc, who)}
-        if case not in cases:
-            raise InvalidRequestError("no such case")
-        store = EvidenceStore.from_settings(svc.settings, svc.db, create_key=False)
-        center = takedown.center_name(svc, who.center_id)
-        report, _records = build_report(
-            svc, store, case, language=language, center=center, worker=who.username
-        )
-        return cases[case].code, render_report(report)
-
+    language = Language.EN if report_lang == "en" else Language.KO
     try:
-        code, pdf = await run_in_threadpool(make)
+        code, pdf = await run_in_threadpool(case_report.report_pdf, svc, who, case, language)
     except ReportError as exc:
         raise InvalidRequestError(str(exc)) from exc
     name = f"report-{code}-{language.value}-{datetime.now(UTC):%Y%m%d}.pdf"
@@ -171,10 +147,10 @@ async def _request_page(
     message: str = "", error: str = "", status: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     detail = await run_in_threadpool(dashboard.request_detail, svc, who, request_id)
-    allowed = sorted(s.value for s in TRANSITIONS[detail.row.status])
+    allowed = takedown.next_statuses(detail.row.status)
     context = {
         "nav": "takedown", "d": detail, "fmt_kst": fmt_kst, "next_statuses": allowed,
-        "statuses": [s.value for s in RequestStatus], "message": message, "error": error,
+        "statuses": [s.value for s in takedown.RequestStatus], "message": message, "error": error,
     }  # fmt: skip
     return render_worker(request, pages, "worker/takedown_request.html", context, status)
 
@@ -204,7 +180,7 @@ async def send(
 @router.post("/requests/{request_id}/status", dependencies=[Csrf])
 async def record(
     request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, request_id: int,
-    status: Annotated[RequestStatus, Form()],
+    status: Annotated[takedown.RequestStatus, Form()],
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> HTMLResponse:  # fmt: skip
     t = _t(request, pages)

@@ -16,12 +16,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from stopspread.config import Settings
 from stopspread.errors import ConfigError, EvidenceError, NotFoundError
-from stopspread.evidence import EvidenceStore, HttpCapture, verify_evidence
+from stopspread.evidence import EvidenceFiles, HttpCapture
 from stopspread.evidence.crypto import KEY_FILE, load_key
 from stopspread.evidence.preview import blurred_preview
+from stopspread.services.custody import EvidenceStore, verify_evidence
 from stopspread.storage.models_worker import EvidenceKind, EvidenceLogEntry, EvidenceRecord
 from tests.cli.conftest import write_video
-from tests.evidence.conftest import Stored, sample_captures
+from tests.services.custody.conftest import Stored, sample_captures
 
 
 def test_round_trip_is_readable_by_warcio(stored: Stored) -> None:
@@ -100,7 +101,9 @@ def test_swapped_files_do_not_decrypt(stored_sqlite: Stored) -> None:
 
 
 def test_another_key_cannot_read(stored_sqlite: Stored) -> None:
-    other = EvidenceStore(stored_sqlite.store.root, b"\x01" * 32, stored_sqlite.svc.db)
+    other = EvidenceStore(
+        EvidenceFiles(stored_sqlite.store.root, b"\x01" * 32), stored_sqlite.svc.db
+    )
     with pytest.raises(EvidenceError, match="does not decrypt"):
         other.open_payload(stored_sqlite.refs[0].id)
     assert len(verify_evidence(stored_sqlite.svc.db, other).problems) == 3

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from stopspread.report.chart import Bar, bar_chart
+from stopspread.web.chart import Bar, bar_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -12,25 +12,32 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from stopspread import hashchain
 from stopspread.errors import EvidenceError
-from stopspread.evidence import log
-from stopspread.evidence.store import EvidenceStore
 from stopspread.evidence.warc import read_warc
+from stopspread.services.custody import log
+from stopspread.services.custody.store import EvidenceStore
 from stopspread.storage.db import Database
 from stopspread.storage.models_worker import EvidenceLogEntry
 
-__all__ = ["EvidenceReport", "Problem", "check", "verify_evidence"]
+__all__ = ["EvidenceCheck", "Problem", "check", "verify_evidence"]
 
 ROWS_SQL = text(
     "SELECT id, case_id, kind, url, http_status, content_type, warc_record_id, sha256,"
     " payload_sha256, size, cipher_sha256, nonce, file_name, captured_at, captured_at_kst,"
     " reason, log_seq FROM evidence_records ORDER BY id"
 )
+
+BREAKS: Final = {
+    hashchain.Break.GAP: "out of sequence (expected entry {expected})",
+    hashchain.Break.UNLINKED: "does not link to the entry before it",
+    hashchain.Break.EDITED: "was edited (its hash does not match)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +50,12 @@ class Problem:
 
 
 @dataclass(slots=True)
-class EvidenceReport:
+class EvidenceCheck:
+    """What a check found: counts, every problem, files no row names (not a problem).
+
+    Not :class:`stopspread.report.model.EvidenceReport`, the PDF's content.
+    """
+
     records: int = 0
     entries: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -57,14 +69,14 @@ class EvidenceReport:
         self.problems.append(Problem(item, message))
 
 
-def verify_evidence(db: Database, store: EvidenceStore) -> EvidenceReport:
+def verify_evidence(db: Database, store: EvidenceStore) -> EvidenceCheck:
     """Check everything in one consistent read."""
     with db.read(snapshot=True) as session:
         return check(session, store)
 
 
-def check(session: Session, store: EvidenceStore) -> EvidenceReport:
-    report = EvidenceReport()
+def check(session: Session, store: EvidenceStore) -> EvidenceCheck:
+    report = EvidenceCheck()
     logged = _check_chain(session, report)
     rows = [dict(r._mapping) for r in session.execute(ROWS_SQL)]
     report.records = len(rows)
@@ -78,23 +90,20 @@ def check(session: Session, store: EvidenceStore) -> EvidenceReport:
     for evidence_id, (seq, payload) in sorted(logged.items()):
         _check_file(store, evidence_id, seq, payload, report)
     names = {str(p["file_name"]) for _, p in logged.values()} | {str(r["file_name"]) for r in rows}
-    report.unreferenced_files = _unreferenced(store, names)
+    report.unreferenced_files = store.files.unreferenced(names)
     return report
 
 
-def _check_chain(session: Session, report: EvidenceReport) -> dict[int, tuple[int, dict[str, Any]]]:
+def _check_chain(session: Session, report: EvidenceCheck) -> dict[int, tuple[int, dict[str, Any]]]:
     """Walk the chain; returns evidence id → (entry seq, logged payload)."""
-    prev, expected = log.GENESIS_HASH, 1
+    walk = hashchain.Walk()
     logged: dict[int, tuple[int, dict[str, Any]]] = {}
     for entry in session.scalars(select(EvidenceLogEntry).order_by(EvidenceLogEntry.seq)):
-        item = f"log entry {entry.seq}"
-        if entry.seq != expected:
-            report.add(item, f"out of sequence (expected entry {expected})")
-        if entry.prev_hash != prev:
-            report.add(item, "does not link to the entry before it")
-        if log.entry_hash(prev, entry.seq, entry.at, entry.kind, entry.payload) != entry.entry_hash:
-            report.add(item, "was edited (its hash does not match)")
-        prev, expected = entry.entry_hash, entry.seq + 1
+        item, expected = f"log entry {entry.seq}", walk.next_seq
+        for found in walk.step(
+            entry.seq, entry.at, entry.kind, entry.payload, entry.prev_hash, entry.entry_hash
+        ):
+            report.add(item, BREAKS[found].format(expected=expected))
         report.entries += 1
         payload = _payload(entry.payload)
         if payload is None or not isinstance(payload.get("evidence_id"), int):
@@ -102,12 +111,12 @@ def _check_chain(session: Session, report: EvidenceReport) -> dict[int, tuple[in
             continue
         logged[payload["evidence_id"]] = (entry.seq, payload)
     try:
-        head_seq, head_hash = log.read_head(session)
+        head = log.read_head(session)
     except EvidenceError as exc:
         report.add("log head", str(exc))
         return logged
-    if (head_seq, head_hash) != (expected - 1, prev):
-        report.add("log head", f"says entry {head_seq} but the chain ends at entry {expected - 1}")
+    if head != walk.head:
+        report.add("log head", f"says entry {head.seq} but the chain ends at entry {walk.head.seq}")
     return logged
 
 
@@ -120,7 +129,7 @@ def _payload(raw: str) -> dict[str, Any] | None:
 
 
 def _check_row(
-    row: Mapping[str, Any], entry: tuple[int, dict[str, Any]] | None, report: EvidenceReport
+    row: Mapping[str, Any], entry: tuple[int, dict[str, Any]] | None, report: EvidenceCheck
 ) -> None:
     item = f"evidence {row['id']}"
     if entry is None:
@@ -136,7 +145,7 @@ def _check_row(
 
 
 def _check_file(
-    store: EvidenceStore, evidence_id: int, seq: int, p: Mapping[str, Any], report: EvidenceReport
+    store: EvidenceStore, evidence_id: int, seq: int, p: Mapping[str, Any], report: EvidenceCheck
 ) -> None:
     item = f"evidence {evidence_id}"
     try:
@@ -155,10 +164,3 @@ def _check_file(
             raise EvidenceError("the body digest does not match")
     except (EvidenceError, KeyError, ValueError, TypeError) as exc:
         report.add(item, f"{exc} (log entry {seq})")
-
-
-def _unreferenced(store: EvidenceStore, names: set[str]) -> list[str]:
-    if not store.root.is_dir():
-        return []
-    found = {p.relative_to(store.root).as_posix() for p in store.root.rglob("*.warc.aes")}
-    return sorted(found - names)

@@ -1,5 +1,7 @@
 """The evidence store: encrypted WARC files on disk, one row and one log entry each.
 
+The files themselves are :class:`stopspread.evidence.files.EvidenceFiles` (pure library);
+this module ties each to its ``evidence_records`` row and evidence log entry.
 :meth:`EvidenceStore.capture` runs inside the caller's write transaction, before anything
 else is done with what was found: it writes each encrypted file (fsynced, then renamed into
 place), adds its ``evidence_records`` row and appends its ``evidence_log`` entry. If the
@@ -9,27 +11,24 @@ transaction rolls back, the file stays behind unreferenced; ``verify`` lists suc
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from collections.abc import Sequence
 from datetime import UTC
-from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from stopspread.config import Settings
-from stopspread.errors import ConfigError, EvidenceError, NotFoundError
-from stopspread.evidence import crypto, log
+from stopspread.errors import EvidenceError, NotFoundError
 from stopspread.evidence.capture import EvidenceRef, HttpCapture
+from stopspread.evidence.files import EvidenceFiles
 from stopspread.evidence.warc import WarcType, build_warc, read_warc
+from stopspread.services.custody import log
 from stopspread.storage.db import Database
 from stopspread.storage.models_worker import EvidenceKind, EvidenceRecord
 
-__all__ = ["EVIDENCE_DIR", "KST", "EvidenceStore", "logged_fields"]
+__all__ = ["KST", "EvidenceStore", "logged_fields"]
 
-EVIDENCE_DIR: Final = "evidence"
 KST: Final = ZoneInfo("Asia/Seoul")
 MEDIA_PREFIXES: Final = ("image/", "video/", "audio/")
 
@@ -67,25 +66,17 @@ def _kind(rtype: WarcType, content_type: str) -> EvidenceKind:
 class EvidenceStore:
     """Captures responses as AES-GCM encrypted WARC files under ``<data_dir>/evidence``."""
 
-    def __init__(self, root: Path, key: bytes, db: Database) -> None:
-        self.root = root
-        self._key = key
+    def __init__(self, files: EvidenceFiles, db: Database) -> None:
+        self.files = files
+        self.root = files.root
         self._db = db
 
     @classmethod
     def from_settings(
         cls, settings: Settings, db: Database | None = None, *, create_key: bool = True
     ) -> EvidenceStore:
-        root = Path(settings.data_dir) / EVIDENCE_DIR
-        key_file = Path(settings.data_dir) / crypto.KEY_FILE
-        lost = settings.evidence_key is None and not key_file.exists() and root.is_dir()
-        if lost and next(root.rglob("*.warc.aes"), None) is not None:
-            raise ConfigError(
-                f"evidence exists in {root} but its key file {key_file} is missing:"
-                " restore it (or set evidence_key); a new key could read none of it"
-            )
-        key = crypto.load_key(settings, create=create_key)
-        return cls(root, key, db or Database(settings.url))
+        files = EvidenceFiles.from_settings(settings, create_key=create_key)
+        return cls(files, db or Database(settings.url))
 
     def capture(
         self, session: Session, case_id: int, items: Sequence[HttpCapture], *, reason: str
@@ -98,10 +89,7 @@ class EvidenceStore:
     ) -> EvidenceRef:
         warc = build_warc(item)
         digest = hashlib.sha256(warc.data).hexdigest()
-        aad = crypto.associated_data(case_id, warc.record_id, digest)
-        nonce, sealed = crypto.seal(self._key, warc.data, aad)
-        file_name = f"{case_id}/{uuid.uuid4().hex}.warc.aes"
-        self._write_file(file_name, sealed)
+        sealed = self.files.write(case_id, warc.record_id, digest, warc.data)
         at = item.fetched_at.astimezone(UTC)
         row = EvidenceRecord(
             case_id=case_id,
@@ -113,9 +101,9 @@ class EvidenceStore:
             sha256=digest,
             payload_sha256=hashlib.sha256(item.body).hexdigest(),
             size=len(warc.data),
-            cipher_sha256=hashlib.sha256(sealed).hexdigest(),
-            nonce=nonce.hex(),
-            file_name=file_name,
+            cipher_sha256=sealed.cipher_sha256,
+            nonce=sealed.nonce,
+            file_name=sealed.file_name,
             captured_at=at.isoformat(timespec="microseconds"),
             captured_at_kst=at.astimezone(KST).isoformat(timespec="microseconds"),
             reason=reason[:100],
@@ -128,36 +116,14 @@ class EvidenceStore:
         session.flush()
         return EvidenceRef(id=row.id, sha256=digest, captured_at=at)
 
-    def _write_file(self, file_name: str, data: bytes) -> None:
-        path = self.root / file_name
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(path)
-
     def decrypt(
         self, case_id: int, record_id: str, sha256: str, nonce_hex: str, sealed: bytes
     ) -> bytes:
         """A file's WARC plaintext; AES-GCM checks it was not changed nor moved."""
-        aad = crypto.associated_data(case_id, record_id, sha256)
-        try:
-            nonce = bytes.fromhex(nonce_hex)
-        except ValueError as exc:
-            raise EvidenceError("the nonce is not hex") from exc
-        return crypto.open_sealed(self._key, nonce, sealed, aad)
+        return self.files.decrypt(case_id, record_id, sha256, nonce_hex, sealed)
 
     def read_file(self, file_name: str) -> bytes:
-        path = (self.root / file_name).resolve()
-        if not path.is_relative_to(self.root.resolve()):
-            raise EvidenceError(f"{file_name}: not under the evidence folder")
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise EvidenceError(f"{file_name}: cannot be read ({exc.strerror})") from exc
+        return self.files.read(file_name)
 
     def open_warc(self, row: EvidenceRecord) -> bytes:
         sealed = self.read_file(row.file_name)

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from stopspread.evidence.verify import check
+from stopspread.services.custody.verify import check
 from stopspread.storage.models_worker import EvidenceLogEntry
-from tests.evidence.conftest import Stored
+from tests.services.custody.conftest import Stored
 
 TRIES = 1_000
 SEED = 20261125
@@ -55,12 +55,13 @@ def _damage_file(stored: Stored, rng: random.Random) -> tuple[Damage, bytes, str
 
 
 def _damage_row(session: Session, rng: random.Random) -> Damage:
-    table = rng.choice(["evidence_records", "evidence_log", "meta"])
-    if table == "meta":
-        (value,) = session.execute(text("SELECT value FROM meta WHERE key='evidence_head'")).one()
+    table = rng.choice(["evidence_records", "evidence_log", "chain_head"])
+    if table == "chain_head":
+        column = rng.choice(["evidence_seq", "evidence_hash"])
+        (value,) = session.execute(text(f"SELECT {column} FROM chain_head WHERE id=1")).one()
         new = _mutate(value, rng)
-        session.execute(text("UPDATE meta SET value=:v WHERE key='evidence_head'"), {"v": new})
-        return Damage("meta.evidence_head", frozenset({"log head"}))
+        session.execute(text(f"UPDATE chain_head SET {column}=:v WHERE id=1"), {"v": new})
+        return Damage(f"chain_head.{column}", frozenset({"log head"}))
     key, fields = ("id", RECORD_FIELDS) if table == "evidence_records" else ("seq", LOG_FIELDS)
     column = rng.choice(fields)
     rows = session.execute(text(f"SELECT {key}, {column} FROM {table}")).all()
@@ -118,7 +119,7 @@ def test_every_single_damage_is_detected(stored_sqlite: Stored) -> None:
         if damage is not None:
             done += 1
             kinds.add("file" if damage.where.startswith("file") else damage.where.split(".")[-1])
-    assert {"file", "evidence_head", "id", "seq", "payload", "sha256"} <= kinds
+    assert {"file", "evidence_seq", "evidence_hash", "id", "seq", "payload", "sha256"} <= kinds
     with Session(engine) as session:
         assert check(session, stored_sqlite.store).ok  # everything was put back
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from stopspread.evidence import EvidenceRef, EvidenceStore, HttpCapture
+from stopspread.evidence import EvidenceRef, HttpCapture
 from stopspread.services import cases
 from stopspread.services.context import Services
+from stopspread.services.custody import EvidenceStore
 from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import Case
 from tests.conftest import encode, make_services, synthetic_rgb
