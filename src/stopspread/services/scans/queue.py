@@ -28,6 +28,7 @@ from stopspread.errors import (
     NotFoundError,
     SourceRejectedError,
 )
+from stopspread.services.keys import normalise_case_code
 from stopspread.services.scans import run as scan_run
 from stopspread.services.scans.run import COUNTERS, ProgressHook, ScanDeps
 from stopspread.services.scans.sightings import mark_removed
@@ -136,7 +137,7 @@ def _scan_view(row: ScanRow) -> ScanView:
 
 def case_id_for_code(db: Database, code: str) -> int:
     with db.read() as session:
-        case = session.scalars(select(Case).where(Case.code == code.strip().upper())).first()
+        case = session.scalars(select(Case).where(Case.code == normalise_case_code(code))).first()
     if case is None:
         raise NotFoundError("no such case")
     if case.status is not CaseStatus.ACTIVE:

@@ -34,6 +34,7 @@ from stopspread.errors import (
 )
 from stopspread.services import audit
 from stopspread.services.context import Services
+from stopspread.services.keys import normalise_case_code
 from stopspread.storage.models import Case, ChainHead
 from stopspread.storage.models_worker import (
     CaseAssignment,
@@ -193,7 +194,9 @@ def disable_worker(svc: Services, username: str, by: str = "cli") -> None:
 def assign_case(svc: Services, code: str, center: str, by: str = "cli") -> None:
     """Let a center see a case (the survivor gave it her case code)."""
     with svc.db.write() as (session, head):
-        case = session.scalars(select(Case).where(Case.code == code.strip().upper())).one_or_none()
+        case = session.scalars(
+            select(Case).where(Case.code == normalise_case_code(code))
+        ).one_or_none()
         if case is None:
             raise NotFoundError("no case with this code")
         center_id = _center(session, center).id
