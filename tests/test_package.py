@@ -14,6 +14,7 @@ PUBLIC_MODULES = [
     "stopspread.hashing",
     "stopspread.hashing.pdq",
     "stopspread.hashing.dihedral",
+    "stopspread.hashing.decode",
     "stopspread.hashing.digest",
     "stopspread.hashing.image",
     "stopspread.hashing.api",

@@ -43,7 +43,7 @@ from stopspread.hashing import (
     hash_video,
     query_hashes,
 )
-from stopspread.hashing._decode import open_image
+from stopspread.hashing.decode import open_image
 from stopspread.hashing.image import prepare
 from stopspread.matching.base import as_hash_array
 from stopspread.matching.brute import popcount_rows
