@@ -23,6 +23,7 @@ PUBLIC_MODULES = [
     "stopspread.hashing.vpdq",
     "stopspread.hashing.signals",
     "stopspread.matching",
+    "stopspread.matching.signal_types",
     "stopspread.matching.video",
     "stopspread.config",
     "stopspread.storage",

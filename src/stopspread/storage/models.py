@@ -61,6 +61,9 @@ def utcnow() -> datetime:
 
 
 class SignalType(enum.StrEnum):
+    """The names signal types are stored under; what each type does is its class in
+    ``matching.signal_types`` (``SIGNAL_TYPES[name]``)."""
+
     PDQ = "pdq"  # 64 hex chars, Meta's bit order; matched within a Hamming radius
     MD5 = "md5"  # 32 hex chars, exact match of the file bytes
 
