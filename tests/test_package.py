@@ -28,6 +28,7 @@ PUBLIC_MODULES = [
     "stopspread.config",
     "stopspread.storage",
     "stopspread.storage.models",
+    "stopspread.storage.types",
     "stopspread.services.audit",
     "stopspread.services.cases",
     "stopspread.services.platform",

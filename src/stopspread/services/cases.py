@@ -147,8 +147,7 @@ def _take_attempt(svc: Services, code: str) -> str | None:
         case = session.scalars(select(Case).where(Case.code == code)).one_or_none()
         if case is None:
             return None
-        last = case.attempt_at if case.attempt_at.tzinfo else case.attempt_at.replace(tzinfo=UTC)
-        tokens = refill(case.attempt_tokens, (now - last).total_seconds(), rate, burst)
+        tokens = refill(case.attempt_tokens, (now - case.attempt_at).total_seconds(), rate, burst)
         if tokens < 1.0:
             raise RateLimitedError("too many attempts for this case", (1.0 - tokens) / rate)
         case.attempt_tokens, case.attempt_at = tokens - 1.0, now

@@ -93,10 +93,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # SQLite drops it
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -261,10 +257,10 @@ def _decide(
         audit.append(session, head, audit.AuditKind.WORKER_LOGIN_FAILED, {"worker": None})
         return ForbiddenError("wrong name or password")
     now = _now()
-    if current.locked_until is not None and _aware(current.locked_until) > now:
+    if current.locked_until is not None and current.locked_until > now:
         payload = {"worker": current.id, "locked": True}
         audit.append(session, head, audit.AuditKind.WORKER_LOGIN_FAILED, payload)
-        wait_s = (_aware(current.locked_until) - now).total_seconds()
+        wait_s = (current.locked_until - now).total_seconds()
         return RateLimitedError("this account is locked for a while", wait_s)
     if not ok or current.password_hash != stored:
         current.failed_logins += 1
@@ -312,7 +308,7 @@ def session_info(svc: Services, token: str | None) -> SessionInfo:
     if row is None:
         raise AuthError("not signed in")
     sess, worker = row
-    expires = _aware(sess.expires_at)
+    expires = sess.expires_at
     if expires <= _now() or not worker.active:
         raise AuthError("the session has ended")
     identity = WorkerIdentity(worker.id, worker.center_id, worker.role, worker.username)
