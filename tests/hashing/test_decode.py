@@ -19,7 +19,7 @@ from stopspread.errors import (
     UnsupportedMediaError,
 )
 from stopspread.hashing import DecodeLimits, hash_image
-from stopspread.hashing._decode import to_rgb
+from stopspread.hashing.decode import to_rgb
 
 from ..conftest import encode, synthetic_rgb
 

@@ -21,7 +21,7 @@ from stopspread.errors import (
     VideoDecodeError,
 )
 from stopspread.hashing import VideoLimits, VideoMode, hash_video
-from stopspread.hashing._sandbox import _died, _parse_reply
+from stopspread.hashing._sandbox_protocol import died, parse_reply
 
 from .videokit import raw_mkv
 
@@ -140,9 +140,9 @@ def test_bad_seconds_per_hash(small_video: Path) -> None:
 
 
 def test_child_deaths_become_typed_errors() -> None:
-    assert isinstance(_died(-11), VideoDecodeError)  # SIGSEGV in FFmpeg
-    assert isinstance(_died(-24), MediaTimeoutError)  # SIGXCPU: the CPU limit
-    assert isinstance(_died(1), VideoDecodeError)
+    assert isinstance(died(-11), VideoDecodeError)  # SIGSEGV in FFmpeg
+    assert isinstance(died(-24), MediaTimeoutError)  # SIGXCPU: the CPU limit
+    assert isinstance(died(1), VideoDecodeError)
 
 
 @pytest.mark.parametrize(
@@ -151,13 +151,13 @@ def test_child_deaths_become_typed_errors() -> None:
 )
 def test_a_malformed_reply_is_a_decode_error(reply: bytes) -> None:
     with pytest.raises(VideoDecodeError):
-        _parse_reply(reply)
+        parse_reply(reply)
 
 
 def test_reply_errors_keep_their_type() -> None:
     reply = b'{"ok": false, "error": "MediaTooLargeError", "message": "too big"}'
     with pytest.raises(MediaTooLargeError, match="too big"):
-        _parse_reply(reply)
+        parse_reply(reply)
 
 
 def test_the_parent_keeps_working_after_hostile_files(tmp_path: Path, small_video: Path) -> None:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 
+import httpx
 import pytest
 
 from stopspread.errors import (
@@ -15,6 +16,7 @@ from stopspread.errors import (
     FetchTimeoutError,
     FetchTooLargeError,
 )
+from stopspread.sources._net import GuardedBackend, GuardedTransport
 from stopspread.sources.fetch import CHUNK_BYTES, Fetcher, FetchLimits, HostPacer, check_address
 from tests.sources.site import LocalSite, Page, local_site
 
@@ -223,8 +225,17 @@ def test_a_download_that_never_ends_stops_at_the_time_cap(site: LocalSite, route
 
 
 def test_a_server_that_does_not_listen_is_a_fetch_error() -> None:
-    with Fetcher(LOOPBACK_OK) as fetcher, pytest.raises(FetchError):
+    with Fetcher(LOOPBACK_OK) as fetcher, pytest.raises(FetchError, match="ConnectError"):
         fetcher.get("http://127.0.0.1:9/")  # discard port: nothing listens in the sandbox
+
+
+def test_the_transport_refuses_unchecked_addresses_on_its_own() -> None:
+    """The second line: a client on the transport alone still never connects to 10.0.0.1."""
+    backend = GuardedBackend(allow_loopback=False)
+    client = httpx.Client(transport=GuardedTransport(backend))
+    with client, backend.deadline.running(time.monotonic() + 5), pytest.raises(httpx.ConnectError):
+        client.get("http://10.0.0.1/")
+    assert backend.connects == 0
 
 
 def test_host_pacer_spaces_requests_per_host() -> None:

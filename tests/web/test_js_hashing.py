@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from stopspread.hashing import ImageHashes, hash_image, hash_video
-from stopspread.hashing._decode import load, open_image, to_rgb
+from stopspread.hashing.decode import load, open_image, to_rgb
 from stopspread.hashing.pdq import PDQ_MIN_QUALITY, PdqHash
 from stopspread.hashing.signals import enrolment_hashes
 from tests.conftest import synthetic_rgb

@@ -25,7 +25,7 @@ from stopspread.hashing import (
     VideoSandbox,
     hash_many,
 )
-from stopspread.hashing._decode import read_capped
+from stopspread.hashing.decode import read_capped
 from stopspread.hashing.signals import (
     DEFAULT_SIGNAL_SET,
     SignalHash,

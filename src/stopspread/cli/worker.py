@@ -124,11 +124,12 @@ def case_group() -> None:
 @click.option("--center", "center", required=True, help="The center that may see the case.")
 def case_assign(config_file: Path | None, code: str, center: str) -> None:
     """Let a center see a case (the survivor gave her case code to the center)."""
+    from stopspread.services.keys import normalise_case_code
     from stopspread.services.workers import accounts
 
     with _services(config_file) as svc:
         accounts.assign_case(svc, code, center)
-    click.echo(f"case {code.strip().upper()} assigned to {center}")
+    click.echo(f"case {normalise_case_code(code)} assigned to {center}")
 
 
 def _hash_file(path: Path) -> list[SignalIn]:

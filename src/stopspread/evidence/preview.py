@@ -15,7 +15,7 @@ import av
 from PIL import Image, ImageFilter
 
 from stopspread.errors import EvidenceError, MediaError
-from stopspread.hashing._decode import DecodeLimits, load, open_image
+from stopspread.hashing.decode import DecodeLimits, load, open_image
 
 __all__ = [
     "OUT_WIDTH",

@@ -10,8 +10,8 @@ A pure library: no database, no web framework, no network.
 
 from __future__ import annotations
 
-from stopspread.hashing._decode import DEFAULT_LIMITS, DecodeLimits, ImageSource
 from stopspread.hashing.api import BatchItem, ImageHashes, hash_image, hash_many
+from stopspread.hashing.decode import DEFAULT_LIMITS, DecodeLimits, ImageSource
 from stopspread.hashing.digest import FileDigests, digest_bytes, digest_file
 from stopspread.hashing.dihedral import Dihedral, dihedral_dct, dihedral_hashes
 from stopspread.hashing.image import Pipeline

@@ -2,7 +2,7 @@
 
 Starting a fresh interpreter and importing PyAV and NumPy costs ~0.35 s, more
 than decoding the keyframes of a short clip. For scans, :class:`VideoSandbox`
-keeps one server process (``python -m stopspread.hashing._sandbox --serve``)
+keeps one server process (``python -m stopspread.hashing._warm``)
 that has imported everything once. For each file it forks a grandchild that
 sets the same limits as the one-shot sandbox (``RLIMIT_AS``, ``RLIMIT_CPU``,
 no core dumps) and decodes; the server enforces the wall-time limit, kills the
@@ -24,12 +24,12 @@ from types import TracebackType
 from typing import IO, Any, Final
 
 from stopspread.errors import MediaTimeoutError, VideoDecodeError
-from stopspread.hashing._sandbox import (
-    _decode_reply,
-    _died,
-    _parse_reply,
-    _request,
-    _set_limits,
+from stopspread.hashing._sandbox_protocol import (
+    decode_reply,
+    died,
+    encode_request,
+    parse_reply,
+    set_limits,
 )
 from stopspread.hashing.vpdq import VideoLimits, VideoMode
 
@@ -74,7 +74,7 @@ class VideoSandbox:
         if stdin is None or stdout is None:  # never: both pipes are asked for in _start
             raise VideoDecodeError("the decoder process has no pipes")
         try:
-            stdin.write(_request(path, mode, seconds_per_hash, limits).encode() + b"\n")
+            stdin.write(encode_request(path, mode, seconds_per_hash, limits).encode() + b"\n")
             stdin.flush()
             line = _read_line(stdout, limits.max_seconds + _SERVER_GRACE_SECONDS)
         except MediaTimeoutError:
@@ -86,12 +86,12 @@ class VideoSandbox:
         except BaseException:
             self.close()
             raise
-        return _parse_reply(line)
+        return parse_reply(line)
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
             self.close()
-            command = [sys.executable, "-s", "-m", "stopspread.hashing._sandbox", "--serve"]
+            command = [sys.executable, "-s", "-m", "stopspread.hashing._warm"]
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
             env["OPENBLAS_NUM_THREADS"] = "1"  # no idle BLAS threads in a process that forks
             self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own module
@@ -134,8 +134,8 @@ def _decode_forked(request: dict[str, Any], limits: VideoLimits) -> dict[str, An
     if pid == 0:  # grandchild: limits first, then the hostile file
         os.close(read_end)
         try:
-            _set_limits(limits)
-            data = json.dumps(_decode_reply(request)).encode()
+            set_limits(limits)
+            data = json.dumps(decode_reply(request)).encode()
             with os.fdopen(write_end, "wb") as out:
                 out.write(data)
         finally:
@@ -153,7 +153,7 @@ def _decode_forked(request: dict[str, Any], limits: VideoLimits) -> dict[str, An
         return {"ok": False, "error": _TIMEOUT_ERROR, "message": message}
     if not data:
         code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        error = _died(code)
+        error = died(code)
         return {"ok": False, "error": type(error).__name__, "message": str(error)}
     try:
         reply: dict[str, Any] = json.loads(data)
@@ -181,3 +181,7 @@ def _collect(fd: int, seconds: float) -> tuple[bytes, bool]:
         if size > MAX_REPLY_BYTES:
             return b"", False
         chunks.append(chunk)
+
+
+if __name__ == "__main__":
+    serve()

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from stopspread.errors import MediaError
-from stopspread.hashing._decode import (
+from stopspread.hashing.decode import (
     DEFAULT_LIMITS,
     DecodeLimits,
     ImageSource,

@@ -19,7 +19,7 @@ from typing import Final
 import numpy as np
 from PIL import Image
 
-from stopspread.hashing._decode import load, to_rgb
+from stopspread.hashing.decode import load, to_rgb
 from stopspread.hashing.pdq import Dct16, Pixels, dct_from_pixels
 
 __all__ = ["FAST_DRAFT_SIDE", "PREDOWNSAMPLE_SIDE", "Pipeline", "dct_for_image", "pixels_for_pdq"]

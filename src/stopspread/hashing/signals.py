@@ -23,7 +23,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from stopspread.hashing import _regions
-from stopspread.hashing._decode import (
+from stopspread.hashing.decode import (
     DEFAULT_LIMITS,
     DecodeLimits,
     ImageSource,

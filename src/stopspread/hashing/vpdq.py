@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Final
 
 from stopspread.errors import HashFormatError
-from stopspread.hashing._decode import MiB
+from stopspread.hashing.decode import MiB
 from stopspread.hashing.pdq import PDQ_MIN_QUALITY, PdqHash
 
 __all__ = [

@@ -53,10 +53,6 @@ class ExportedReport:
     verified: bool
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _warc_name(row: EvidenceRecord) -> str:
     return f"evidence-{row.id}-{row.kind.value}.warc"
 
@@ -100,8 +96,8 @@ def _sightings(
             ReportSighting(
                 url=s.media_url,
                 page_url=s.page_url or "",
-                first_seen=_aware(s.first_seen),
-                last_seen=_aware(s.last_seen),
+                first_seen=s.first_seen,
+                last_seen=s.last_seen,
                 match_type=_match(s),
                 review=s.review_status.value,
                 captures=[_capture(session, media, page)],
@@ -136,11 +132,11 @@ def _takedowns(session: Session, case_id: int) -> list[ReportTakedown]:
     for r in rows:
         # a follow-up comes before the status change it caused at the same moment
         timed = [
-            (_aware(c.at), 0, ReportTakedownEvent(_aware(c.at), c.outcome.value, c.reason))
+            (c.at, 0, ReportTakedownEvent(c.at, c.outcome.value, c.reason))
             for c in session.scalars(select(FollowUpCheck).where(FollowUpCheck.request_id == r.id))
         ]
         timed += [
-            (_aware(e.at), 1, ReportTakedownEvent(_aware(e.at), e.status.value, e.note))
+            (e.at, 1, ReportTakedownEvent(e.at, e.status.value, e.note))
             for e in session.scalars(select(TakedownEvent).where(TakedownEvent.request_id == r.id))
         ]
         events = [event for _at, _order, event in sorted(timed, key=lambda x: (x[0], x[1]))]
@@ -182,7 +178,7 @@ def build_report(
         }
         sightings, records = _sightings(session, case_id, references)
         takedowns = _takedowns(session, case_id)
-        opened = _aware(case.created_at)
+        opened = case.created_at
         code = case.code
     if blurred_previews:
         sightings = _with_previews(store, sightings, records)

@@ -23,7 +23,7 @@ from stopspread.errors import (
 )
 from stopspread.services import audit
 from stopspread.services.context import SECONDS_PER_MINUTE, Services
-from stopspread.services.keys import new_case_code, new_case_secret
+from stopspread.services.keys import new_case_code, new_case_secret, normalise_case_code
 from stopspread.services.ratelimit import refill
 from stopspread.services.removal.dashboard import survivor_counts
 from stopspread.services.signal_input import SignalIn, record_change
@@ -147,8 +147,7 @@ def _take_attempt(svc: Services, code: str) -> str | None:
         case = session.scalars(select(Case).where(Case.code == code)).one_or_none()
         if case is None:
             return None
-        last = case.attempt_at if case.attempt_at.tzinfo else case.attempt_at.replace(tzinfo=UTC)
-        tokens = refill(case.attempt_tokens, (now - last).total_seconds(), rate, burst)
+        tokens = refill(case.attempt_tokens, (now - case.attempt_at).total_seconds(), rate, burst)
         if tokens < 1.0:
             raise RateLimitedError("too many attempts for this case", (1.0 - tokens) / rate)
         case.attempt_tokens, case.attempt_at = tokens - 1.0, now
@@ -160,11 +159,11 @@ def authenticate(svc: Services, code: str, secret: str, address: str) -> int:
     wait = svc.address_limiter.take(address)
     if wait:
         raise RateLimitedError("too many attempts from this address", wait)
-    stored = _take_attempt(svc, code.strip().upper()[:32])
+    stored = _take_attempt(svc, normalise_case_code(code)[:32])
     if not svc.hasher.verify(stored, secret):  # a dummy hash when the code is unknown
         raise ForbiddenError("the case code or the secret is wrong")
     with svc.db.read() as session:
-        case = session.scalars(select(Case).where(Case.code == code.strip().upper())).one()
+        case = session.scalars(select(Case).where(Case.code == normalise_case_code(code))).one()
         if case.status is CaseStatus.WITHDRAWN:
             raise CaseWithdrawnError("this case was withdrawn")
         return case.id

@@ -28,6 +28,7 @@ __all__ = [
     "new_case_code",
     "new_case_secret",
     "new_server_key",
+    "normalise_case_code",
 ]
 
 CASE_SECRET_BYTES: Final = 24  # 192 bits: far above the 128-bit floor
@@ -40,6 +41,11 @@ _CODE_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read 
 def new_case_code() -> str:
     raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CASE_CODE_CHARS))
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalise_case_code(code: str) -> str:
+    """A case code as typed (spaces around it, any case) as stored: `` abcd-…`` → ``ABCD-…``."""
+    return code.strip().upper()
 
 
 def new_case_secret() -> str:

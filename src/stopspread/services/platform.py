@@ -200,15 +200,9 @@ def _open_review(
     return review
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite drops the zone
-
-
 def _count_hit(signal: Signal, now: datetime, window_s: int) -> None:
     signal.match_count += 1
-    if signal.window_start is None or now - _aware(signal.window_start) > timedelta(
-        seconds=window_s
-    ):
+    if signal.window_start is None or now - signal.window_start > timedelta(seconds=window_s):
         signal.window_start, signal.window_matches = now, 0
     signal.window_matches += 1
 

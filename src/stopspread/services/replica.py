@@ -4,23 +4,23 @@ At start-up :meth:`IndexReplica.load` reads every active signal and the change l
 sequence number in one snapshot. Afterwards :meth:`IndexReplica.sync` (called every
 ``index_poll_interval_s`` by a background thread) applies the changes after that number,
 so an enrolment or a withdrawal made by any process is live everywhere within a second.
-PDQ signals go into a :class:`~stopspread.matching.HashIndex`; MD5 signals into a dict.
+Each signal type keeps its own index (``matching.signal_types``: PDQ signals in a
+:class:`~stopspread.matching.HashIndex`, MD5 signals in a dict); nothing here branches on a type.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections import defaultdict
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Iterable, Sequence
+from typing import Any, Final
 
-import numpy as np
 from sqlalchemy import select
 
 from stopspread.config import IndexKind
 from stopspread.matching import BruteForceIndex, HashIndex, MihIndex
 from stopspread.matching.base import HashArray, IdArray
+from stopspread.matching.signal_types import SIGNAL_TYPES, SignalIndex
 from stopspread.services.signal_input import SignalIn
 from stopspread.storage.db import Database
 from stopspread.storage.models import (
@@ -52,41 +52,35 @@ def make_index(
     return index
 
 
-def _rows_to_arrays(rows: Iterable[tuple[int, str]]) -> tuple[HashArray, IdArray]:
-    pairs = list(rows)
-    ids = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
-    blob = bytes.fromhex("".join(p[1] for p in pairs))
-    return np.frombuffer(blob, dtype=np.uint8).reshape(-1, 32), ids
-
-
 class IndexReplica:
     """The signals this process matches against; thread-safe.
 
-    ``_lock`` serialises writers (the poller, a withdrawal) and guards the MD5 map. Searches
-    of a :class:`MihIndex` take no lock at all (it publishes immutable states, so a long
-    segment merge never stalls a match); the brute-force index is searched under the lock.
+    ``_lock`` serialises writers (the poller, a withdrawal) and guards every index that is
+    not ``lock_free`` (the MD5 map, the brute-force index). Searches of a :class:`MihIndex`
+    take no lock at all (it publishes immutable states, so a long segment merge never stalls
+    a match).
     """
 
     def __init__(self, db: Database, kind: IndexKind, radius: int) -> None:
         self._db, self._kind, self.radius = db, kind, radius
-        self._index = make_index(kind)
-        self._md5: defaultdict[str, set[int]] = defaultdict(set)
-        self._md5_of: dict[int, str] = {}
+        self._indexes: dict[str, SignalIndex] = {
+            name: t.index_builder(self._factory).build() for name, t in SIGNAL_TYPES.items()
+        }
         # withdrawn here before the poller saw the removal: a poll that read the rows just
         # before the withdrawal committed must not put them back
         self._forgotten: set[int] = set()
         self._lock = threading.Lock()
-        self._search_lock: contextlib.AbstractContextManager[object] = self._guard(self._index)
         self.seq = 0
 
-    def _guard(self, index: HashIndex) -> contextlib.AbstractContextManager[object]:
-        return contextlib.nullcontext() if isinstance(index, MihIndex) else self._lock
+    def _factory(self, hashes: HashArray | None, ids: IdArray | None) -> HashIndex:
+        return make_index(self._kind, hashes, ids)
 
     def __len__(self) -> int:
-        return len(self._index) + sum(len(ids) for ids in self._md5.values())
+        return sum(len(index) for index in self._indexes.values())
 
     def load(self) -> None:
-        """Fill the index from the database (one snapshot) and remember the change position."""
+        """Fill the indexes from the database (one snapshot) and remember the change position."""
+        builders = {name: t.index_builder(self._factory) for name, t in SIGNAL_TYPES.items()}
         with self._db.read(snapshot=True) as session:
             head = session.get(ChainHead, 1)
             seq = head.change_seq if head is not None else 0
@@ -96,27 +90,12 @@ class IndexReplica:
                 .order_by(Signal.id)
                 .execution_options(yield_per=LOAD_BATCH)
             )
-            md5: defaultdict[str, set[int]] = defaultdict(set)
-            md5_of: dict[int, str] = {}
-            hash_parts, id_parts = [], []
             for part in session.execute(stmt).partitions():
-                pdq = [(r[0], r[2]) for r in part if r[1] is SignalType.PDQ]
-                for r in part:
-                    if r[1] is SignalType.MD5:
-                        md5[r[2]].add(r[0])
-                        md5_of[r[0]] = r[2]
-                if pdq:
-                    hashes, ids = _rows_to_arrays(pdq)
-                    hash_parts.append(hashes)
-                    id_parts.append(ids)
-        index = make_index(
-            self._kind,
-            np.concatenate(hash_parts) if hash_parts else np.empty((0, 32), dtype=np.uint8),
-            np.concatenate(id_parts) if id_parts else np.empty(0, dtype=np.int64),
-        )
+                for name, rows in _by_type(part).items():
+                    builders[name].add(rows)
+        indexes = {name: builder.build() for name, builder in builders.items()}
         with self._lock:
-            self._index, self._md5, self._md5_of, self.seq = index, md5, md5_of, seq
-            self._search_lock = self._guard(index)
+            self._indexes, self.seq = indexes, seq
 
     def sync(self) -> int:
         """Apply the changes made since the last call; returns how many were applied."""
@@ -149,25 +128,16 @@ class IndexReplica:
         with self._lock:
             rows = [r for r in rows if r[0] not in self._forgotten]
             self._forgotten.difference_update(removed)
-            pdq = [(r[0], r[2]) for r in rows if r[1] is SignalType.PDQ]
             self._drop(touched)
-            if pdq:
-                self._index.add(*_rows_to_arrays(pdq))
-            for sid, kind, value in rows:
-                if kind is SignalType.MD5:
-                    self._md5[value].add(sid)
-                    self._md5_of[sid] = value
+            for name, typed in _by_type(rows).items():
+                self._indexes[name].add(typed)
             self.seq = max(self.seq, seq)
 
     def lookup(self, signal: SignalIn) -> list[int]:
         """Ids of the stored signals that match, closest first (ties: lowest id)."""
-        if signal.type is SignalType.MD5:
-            with self._lock:
-                return sorted(self._md5.get(signal.value, ()))
-        query = np.frombuffer(bytes.fromhex(signal.value), dtype=np.uint8).reshape(1, 32)
-        with self._search_lock:
-            found = self._index.search(query, self.radius)
-        return [m.id for m in sorted(found, key=lambda m: (m.distance, m.id))]
+        index = self._indexes[signal.type]
+        with contextlib.nullcontext() if index.lock_free else self._lock:
+            return index.query(signal.value, self.radius)
 
     def forget(self, signal_ids: list[int]) -> None:
         """Drop signals at once in this process (withdrawal); other processes poll."""
@@ -176,11 +146,14 @@ class IndexReplica:
             self._forgotten.update(signal_ids)
 
     def _drop(self, signal_ids: list[int]) -> None:
-        """Remove from the index and the MD5 map; the caller holds the lock."""
-        self._index.remove(np.asarray(signal_ids, dtype=np.int64))
-        for sid in signal_ids:
-            value = self._md5_of.pop(sid, None)
-            if value is not None:
-                self._md5[value].discard(sid)
-                if not self._md5[value]:
-                    del self._md5[value]
+        """Remove from every type's index; the caller holds the lock."""
+        for index in self._indexes.values():
+            index.remove(signal_ids)
+
+
+def _by_type(rows: Iterable[Sequence[Any]]) -> dict[str, list[tuple[int, str]]]:
+    """(id, type, value) rows grouped by signal type, in their order."""
+    grouped: dict[str, list[tuple[int, str]]] = {}
+    for sid, kind, value in rows:
+        grouped.setdefault(kind, []).append((sid, value))
+    return grouped

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Final
 
 from sqlalchemy.orm import Session
 
 from stopspread.errors import HashFormatError, InvalidRequestError
-from stopspread.hashing import PdqHash
+from stopspread.matching.signal_types import SIGNAL_TYPES
 from stopspread.storage.models import ChainHead, ChangeOp, IndexChange, Signal, SignalType
 
 __all__ = ["SignalIn", "parse_signal", "record_change"]
-
-_MD5: Final = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,21 +27,16 @@ class SignalIn:
 
 def parse_signal(kind: str, value: str, quality: int | None = None) -> SignalIn:
     """Validate one signal; raises :class:`InvalidRequestError` (never echoing the value)."""
+    signal_type = SIGNAL_TYPES.get(kind)
+    if signal_type is None:
+        raise InvalidRequestError(f"unknown signal type {kind[:16]!r}")
     try:
-        signal_type = SignalType(kind)
-    except ValueError as exc:
-        raise InvalidRequestError(f"unknown signal type {kind[:16]!r}") from exc
-    text = value.strip().lower()
-    if signal_type is SignalType.PDQ:
-        try:
-            text = PdqHash.from_hex(text).hex
-        except HashFormatError as exc:
-            raise InvalidRequestError("a pdq value must be 64 hex characters") from exc
-    elif not _MD5.fullmatch(text):
-        raise InvalidRequestError("an md5 value must be 32 hex characters")
+        text = signal_type.validate(value)
+    except HashFormatError as exc:
+        raise InvalidRequestError(signal_type.format_hint) from exc
     if quality is not None and not 0 <= quality <= 100:
         raise InvalidRequestError("quality must be between 0 and 100")
-    return SignalIn(signal_type, text, quality)
+    return SignalIn(SignalType(signal_type.name), text, quality)
 
 
 def record_change(session: Session, head: ChainHead, op: ChangeOp, signal: Signal) -> None:

@@ -1,6 +1,8 @@
 """The network layer under httpx for scans: only checked addresses, one deadline a request.
 
-httpx's connection pool (httpcore) opens connections through a *network backend*; ours
+:class:`GuardedTransport` is an httpx transport (httpx's public ``BaseTransport``) over an
+httpcore connection pool that opens connections through :class:`GuardedBackend`, a *network
+backend* (httpcore's public ``NetworkBackend``). The backend
 
 - refuses to connect to any address :func:`~stopspread.sources.addresses.check_address`
   refuses (a second line behind the fetcher's own check), and counts connections and bytes;
@@ -14,14 +16,17 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Final
 
 import httpcore
+import httpx
 
 from stopspread.errors import FetchRefusedError
 from stopspread.sources.addresses import check_address
 
-__all__ = ["GuardedBackend"]
+__all__ = ["GuardedBackend", "GuardedTransport"]
+
+MAX_CONNECTIONS: Final = 8  # one scan fetches one URL at a time; a few kept alive
 
 
 class _Deadline:
@@ -110,3 +115,98 @@ class GuardedBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+# httpcore's errors as the httpx errors a client raises (the same classes httpx's own transport
+# maps them to; the most specific match wins).
+_ERRORS: Final[tuple[tuple[type[Exception], type[httpx.HTTPError]], ...]] = (
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.ProxyError, httpx.ProxyError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+)
+
+
+@contextlib.contextmanager
+def _httpx_errors() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        mapped: type[httpx.HTTPError] | None = None
+        for source, target in _ERRORS:
+            if isinstance(exc, source) and (mapped is None or issubclass(target, mapped)):
+                mapped = target
+        if mapped is None:
+            raise
+        raise mapped(str(exc)) from exc
+
+
+class _Body(httpx.SyncByteStream):
+    """A response body from the pool, its errors turned into httpx's."""
+
+    def __init__(self, inner: Iterable[bytes]) -> None:
+        self._inner = inner
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _httpx_errors():
+            yield from self._inner
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """An httpx transport whose every connection goes through a :class:`GuardedBackend`.
+
+    No proxies, no retries, no environment: a request goes to the URL's (checked) address.
+    The request's ``sni_hostname`` extension names the TLS host when the URL holds an IP.
+    """
+
+    def __init__(self, backend: GuardedBackend) -> None:
+        self.backend = backend
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=MAX_CONNECTIONS,
+            network_backend=backend,
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(request.stream, httpx.SyncByteStream):
+            raise TypeError("GuardedTransport sends synchronous requests only")
+        core = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _httpx_errors():
+            response = self._pool.handle_request(core)
+        if not isinstance(response.stream, Iterable):
+            raise TypeError("the connection pool returned an asynchronous body")
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()

@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from typing import Final
 from urllib.parse import urljoin, urlunsplit
 
-import httpcore
 import httpx
 
 from stopspread.config import Settings
@@ -41,7 +40,7 @@ from stopspread.errors import (
     FetchTimeoutError,
     FetchTooLargeError,
 )
-from stopspread.sources._net import GuardedBackend
+from stopspread.sources._net import GuardedBackend, GuardedTransport
 from stopspread.sources.addresses import Resolver, check_address, system_resolver
 from stopspread.sources.urls import DEFAULT_PORTS, check_url, host_key
 
@@ -164,13 +163,7 @@ class Fetcher:
         self.pacer = pacer or HostPacer(limits.host_interval_s)
         self._resolve = resolver
         self._backend = GuardedBackend(limits.allow_loopback)
-        transport = httpx.HTTPTransport(retries=0)
-        # httpx does not take a network backend; its pool is replaced by one over ours.
-        transport._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=8,
-            network_backend=self._backend,
-        )
+        transport = GuardedTransport(self._backend)
         timeout = httpx.Timeout(limits.read_s, connect=limits.connect_s)
         self._client = httpx.Client(transport=transport, timeout=timeout, trust_env=False)
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    DateTime,
     Enum,
     ForeignKey,
     Index,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from stopspread.hashchain import Head
+from stopspread.storage.types import UtcDateTime
 
 __all__ = [
     "AuditEvent",
@@ -63,6 +63,9 @@ def utcnow() -> datetime:
 
 
 class SignalType(enum.StrEnum):
+    """The names signal types are stored under; what each type does is its class in
+    ``matching.signal_types`` (``SIGNAL_TYPES[name]``)."""
+
     PDQ = "pdq"  # 64 hex chars, Meta's bit order; matched within a Hamming radius
     MD5 = "md5"  # 32 hex chars, exact match of the file bytes
 
@@ -117,9 +120,9 @@ class Case(Base):
     secret_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None once withdrawn
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"))
     attempt_tokens: Mapped[float] = mapped_column()  # secret attempts left (token bucket)
-    attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     signals_withdrawn: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -128,7 +131,7 @@ class Bank(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Signal(Base):
@@ -145,9 +148,9 @@ class Signal(Base):
     quality: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[SignalStatus] = mapped_column(_enum(SignalStatus, "signal_status"))
     match_count: Mapped[int] = mapped_column(Integer, default=0)
-    window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[datetime | None] = mapped_column(UtcDateTime())
     window_matches: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class PlatformClient(Base):
@@ -157,7 +160,7 @@ class PlatformClient(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 hex of the key
     can_hash: Mapped[bool] = mapped_column(Boolean, default=False)  # opted in to /v1/hash
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class MatchRef(Base):
@@ -168,7 +171,7 @@ class MatchRef(Base):
     ref: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("platform_clients.id", ondelete="CASCADE"))
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ReviewItem(Base):
@@ -187,8 +190,8 @@ class ReviewItem(Base):
     platform_verdict: Mapped[ReviewStatus | None] = mapped_column(
         _enum(ReviewStatus, "review_status")
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class IndexChange(Base):

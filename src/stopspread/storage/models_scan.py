@@ -11,11 +11,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stopspread.storage import models_worker  # noqa: F401  (evidence_records, for the FKs)
 from stopspread.storage.models import Base, Id, _enum, utcnow
+from stopspread.storage.types import UtcDateTime
 
 __all__ = [
     "MatchKind",
@@ -71,10 +72,10 @@ class Source(Base):
     spec: Mapped[str] = mapped_column(Text)  # canonical JSON: {"start", "max_depth", ...}
     label: Mapped[str] = mapped_column(String(200))
     schedule_s: Mapped[int | None] = mapped_column(Integer)  # None: on demand only
-    next_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ScanRow(Base):
@@ -85,10 +86,10 @@ class ScanRow(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     status: Mapped[ScanStatus] = mapped_column(_enum(ScanStatus, "scan_status"))
     trigger: Mapped[str] = mapped_column(String(100))  # "schedule", "cli", a worker's name
-    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(100))  # host:pid running it
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     pages: Mapped[int] = mapped_column(Integer, default=0)
@@ -119,16 +120,16 @@ class Sighting(Base):
     url_key: Mapped[str] = mapped_column(String(64))  # SHA-256 of media_url: an index key
     page_url: Mapped[str | None] = mapped_column(Text)
     media_sha256: Mapped[str] = mapped_column(String(64))
-    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime())
     distance: Mapped[int] = mapped_column(Integer)  # bits (0 for an exact MD5 match)
     signal_type: Mapped[str] = mapped_column(String(16))  # pdq, md5, vpdq
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="SET NULL"))
     match_kind: Mapped[MatchKind] = mapped_column(_enum(MatchKind, "match_kind"))
     review_status: Mapped[ReviewState] = mapped_column(_enum(ReviewState, "review_state"))
     reviewed_by: Mapped[str | None] = mapped_column(String(100))
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reupload: Mapped[bool] = mapped_column(Boolean, default=False)
     reupload_of: Mapped[int | None] = mapped_column(ForeignKey("sightings.id"))
     same_content_as: Mapped[int | None] = mapped_column(ForeignKey("sightings.id"))
@@ -145,6 +146,6 @@ class SightingEvent(Base):
     sighting_id: Mapped[int] = mapped_column(ForeignKey("sightings.id", ondelete="CASCADE"))
     scan_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id", ondelete="SET NULL"))
     kind: Mapped[SightingEventKind] = mapped_column(_enum(SightingEventKind, "sighting_event"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     detail: Mapped[str] = mapped_column(String(200), default="")
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_records.id"))

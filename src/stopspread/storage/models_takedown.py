@@ -12,7 +12,6 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from stopspread.storage import models_scan  # noqa: F401  (sightings, for the FKs)
 from stopspread.storage.models import Base, Id, _enum, utcnow
+from stopspread.storage.types import UtcDateTime
 from stopspread.takedown.followup import FollowUp
 from stopspread.takedown.requests import RequestStatus
 
@@ -49,7 +49,7 @@ class HostEdit(Base):
     jurisdiction: Mapped[str] = mapped_column(String(2))
     notes: Mapped[str] = mapped_column(Text, default="")
     updated_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class TakedownRequest(Base):
@@ -78,12 +78,12 @@ class TakedownRequest(Base):
     notice_text: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(300))
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    first_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the last send
-    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    first_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the last send
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_check: Mapped[FollowUp | None] = mapped_column(_enum(FollowUp, "followup_outcome"))
 
 
@@ -95,7 +95,7 @@ class TakedownEvent(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("takedown_requests.id", ondelete="CASCADE"))
     status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus, "takedown_status"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(String(500), default="")
 
@@ -107,7 +107,7 @@ class FollowUpCheck(Base):
     __table_args__ = (Index(None, "request_id"),)
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("takedown_requests.id", ondelete="CASCADE"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     outcome: Mapped[FollowUp] = mapped_column(_enum(FollowUp, "followup_outcome"))
     http_status: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(200))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stopspread.storage.models import Base, Id, _enum, utcnow
+from stopspread.storage.types import UtcDateTime
 
 __all__ = [
     "CaseAssignment",
@@ -42,7 +43,7 @@ class Center(Base):
     __tablename__ = "centers"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Worker(Base):
@@ -55,9 +56,9 @@ class Worker(Base):
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class WorkerSession(Base):
@@ -69,8 +70,8 @@ class WorkerSession(Base):
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     csrf_token: Mapped[str] = mapped_column(String(64))  # synchroniser token for every POST
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class CaseAssignment(Base):
@@ -82,7 +83,7 @@ class CaseAssignment(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
     assigned_by: Mapped[str] = mapped_column(String(100))  # a worker's username, or "cli"
-    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class EvidenceRecord(Base):

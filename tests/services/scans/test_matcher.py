@@ -5,11 +5,20 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from stopspread.errors import MediaError
-from stopspread.hashing import digest_bytes, enrolment_hashes
+from stopspread.hashing import (
+    FrameHash,
+    PdqHash,
+    SignalHash,
+    Variant,
+    digest_bytes,
+    enrolment_hashes,
+)
+from stopspread.hashing.signals import VariantKind
 from stopspread.services.scans.matcher import CaseMatcher, EnrolledSignal
 from stopspread.storage.models_scan import MatchKind
 from tests.cli.conftest import write_video
@@ -60,3 +69,67 @@ def test_a_video_matches_its_own_frames_and_not_another(tmp_path: Path) -> None:
 def test_signals_never_show_their_values() -> None:
     signal = EnrolledSignal(1, "pdq", "ab" * 32, 90)
     assert "ab" * 32 not in repr(signal)
+
+
+def _flip(base: bytes, bits: int) -> PdqHash:
+    """``base`` with its first ``bits`` bits flipped."""
+    value = int.from_bytes(base, "big") ^ (((1 << bits) - 1) << (256 - bits))
+    return PdqHash(value.to_bytes(32, "big"))
+
+
+def test_video_rule_counts_distinct_frames_and_names_the_nearest_signal() -> None:
+    rng = np.random.default_rng(7)
+    bases = [rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(5)]
+    enrolled = [
+        EnrolledSignal(10, "pdq", _flip(bases[0], 20).hex, 90),
+        EnrolledSignal(11, "pdq", _flip(bases[1], 5).hex, None),  # no quality: compared too
+        EnrolledSignal(12, "pdq", _flip(bases[1], 5).hex, 60),  # a tie: the first one wins
+        EnrolledSignal(13, "pdq", _flip(bases[2], 30).hex, 49),  # under 50: ignored
+        EnrolledSignal(14, "pdq", _flip(bases[3], 31).hex, 50),
+    ]
+    matcher = CaseMatcher(enrolled)
+
+    def frames(*hashes: PdqHash) -> list[FrameHash]:
+        return [FrameHash(i, 90, h, float(i)) for i, h in enumerate(hashes)]
+
+    same = [PdqHash(b) for b in bases]
+    # 4 of 5 distinct frames within 31 bits (the repeat counts once): 80 % is a hit
+    hit, matched = matcher._video_rule(frames(same[0], same[1], same[1], same[3], same[4]))
+    assert matched == 3 and hit is None  # bases[4] matches nothing: 3 of 4 distinct frames
+    hit, matched = matcher._video_rule(
+        frames(same[0], same[1], same[3], same[0], _flip(bases[1], 1))
+    )
+    assert matched == 4 and hit is not None
+    assert (hit.signal_id, hit.distance, hit.detail) == (11, 4, "4/4 frames")
+    assert (hit.kind, hit.signal_type) == (MatchKind.VIDEO, "vpdq")
+    hit, matched = matcher._video_rule(frames(same[0], same[1], same[4], same[2], same[3]))
+    assert matched == 3 and hit is None  # frame of bases[2] is 30 bits from a quality-49 signal
+    assert matcher._video_rule([]) == (None, 0)
+
+
+def test_image_rule_takes_the_closest_pair_and_the_first_of_ties(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stopspread.services.scans import matcher as module
+
+    rng = np.random.default_rng(8)
+    a, b = (rng.integers(0, 256, 32, dtype=np.uint8).tobytes() for _ in range(2))
+    enrolled = [
+        EnrolledSignal(20, "pdq", _flip(a, 12).hex, 90),
+        EnrolledSignal(21, "pdq", _flip(a, 2).hex, 69),  # under 70: not compared
+        EnrolledSignal(22, "pdq", _flip(b, 9).hex, None),  # no quality: compared
+        EnrolledSignal(23, "pdq", _flip(b, 9).hex, 70),  # a tie: the first one wins
+    ]
+    query = [
+        SignalHash(PdqHash(a), 90, Variant(VariantKind.FULL)),
+        SignalHash(_flip(b, 1), 49, Variant(VariantKind.TRIMMED)),  # under 50: not a query
+        SignalHash(PdqHash(b), 80, Variant(VariantKind.SMOOTH)),
+    ]
+    monkeypatch.setattr(module, "query_hashes", lambda image: query)
+    hit = CaseMatcher(enrolled).match_image(original(1))
+    assert hit is not None and (hit.signal_id, hit.distance) == (22, 9)
+    assert (hit.kind, hit.signal_type) == (MatchKind.IMAGE, "pdq")
+    far = [EnrolledSignal(30, "pdq", _flip(a, 30).hex, 90)]  # 30 bits: over the 29-bit rule
+    assert CaseMatcher(far).match_image(original(1)) is None
+    near = [EnrolledSignal(31, "pdq", _flip(a, 29).hex, 90)]
+    assert CaseMatcher(near).match_image(original(1)) == module.Hit(MatchKind.IMAGE, "pdq", 31, 29)

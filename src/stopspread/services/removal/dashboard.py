@@ -61,10 +61,6 @@ class Dashboard:
     unknown_hosts: list[str] = field(default_factory=list)  # registrable domains to fill in
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def dashboard(
     svc: Services, who: WorkerIdentity, case_id: int | None = None, now: datetime | None = None
 ) -> Dashboard:
@@ -102,7 +98,7 @@ def dashboard(
 
 def _median_hours(requests: Sequence[TakedownRequest]) -> float | None:
     spans = [
-        (_aware(r.removed_at) - _aware(r.first_sent_at)).total_seconds() / 3600
+        (r.removed_at - r.first_sent_at).total_seconds() / 3600
         for r in requests
         if r.status is RequestStatus.REMOVED and r.removed_at and r.first_sent_at
     ]
@@ -112,12 +108,10 @@ def _median_hours(requests: Sequence[TakedownRequest]) -> float | None:
 def _overdue(requests: Sequence[TakedownRequest], at: datetime) -> list[OverdueItem]:
     out = []
     for r in requests:
-        if r.status in OPEN_STATUSES and r.deadline is not None and at > _aware(r.deadline):
-            hours = (at - _aware(r.deadline)).total_seconds() / 3600
+        if r.status in OPEN_STATUSES and r.deadline is not None and at > r.deadline:
+            hours = (at - r.deadline).total_seconds() / 3600
             out.append(
-                OverdueItem(
-                    r.id, r.reference, r.case_id, r.url, r.domain, _aware(r.deadline), hours
-                )
+                OverdueItem(r.id, r.reference, r.case_id, r.url, r.domain, r.deadline, hours)
             )
     return sorted(out, key=lambda item: item.deadline)
 
@@ -222,11 +216,9 @@ def request_rows(
             domain=r.domain,
             language=r.language,
             status=r.status,
-            sent_at=_aware(r.sent_at) if r.sent_at else None,
-            deadline=_aware(r.deadline) if r.deadline else None,
-            overdue=r.status in OPEN_STATUSES
-            and r.deadline is not None
-            and at > _aware(r.deadline),
+            sent_at=r.sent_at,
+            deadline=r.deadline,
+            overdue=r.status in OPEN_STATUSES and r.deadline is not None and at > r.deadline,
             previous_reference=references.get(r.previous_request_id or -1, ""),
         )
         for r in requests
@@ -268,10 +260,8 @@ def request_detail(
             select(FollowUpCheck).where(FollowUpCheck.request_id == r.id)
         ).all()
         # checks first: at the same moment, a follow-up comes before the change it caused
-        history = [
-            HistoryLine(_aware(c.at), c.outcome.value, "follow-up", c.reason) for c in checks
-        ]
-        history += [HistoryLine(_aware(e.at), e.status.value, e.actor, e.note) for e in events]
+        history = [HistoryLine(c.at, c.outcome.value, "follow-up", c.reason) for c in checks]
+        history += [HistoryLine(e.at, e.status.value, e.actor, e.note) for e in events]
         recipient, channel, subject, text = r.recipient, r.channel.value, r.subject, r.notice_text
         page_url = r.page_url or ""
     rows, _ = request_rows(svc, who, None, now)

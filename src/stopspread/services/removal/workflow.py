@@ -76,11 +76,6 @@ def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; they were stored as UTC
-    return None if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def host_registry(svc: Services, center_id: int) -> HostRegistry:
     """Shipped placeholders, the center's file (``hosts_file``), then her center's edits."""
     with svc.db.read() as session:
@@ -325,9 +320,9 @@ def _state(row: TakedownRequest) -> RequestState:
     return RequestState(
         status=row.status,
         jurisdiction=row.jurisdiction,
-        sent_at=_aware(row.sent_at),
-        deadline=_aware(row.deadline),
-        removed_at=_aware(row.removed_at),
+        sent_at=row.sent_at,
+        deadline=row.deadline,
+        removed_at=row.removed_at,
     )
 
 

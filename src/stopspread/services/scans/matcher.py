@@ -14,6 +14,9 @@ The rules are the ones the rest of StopSpread uses (``docs/robustness.md``, ``do
   query-side rule). When fast mode is inconclusive (some frames matched, under 80 %), the
   video is hashed again in reference mode at one frame a second and the rule applied to that.
 
+Distances come from the brute-force index (``matching.brute``, the oracle: a case has at most a
+few thousand signals) and the video rule is ``matching.video``'s, not copies of them.
+
 Hashes stay in memory; nothing here logs or stores them.
 """
 
@@ -28,11 +31,9 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 
 from stopspread.hashing import (
     DEFAULT_SIGNAL_SET,
-    PDQ_MATCH_DISTANCE,
     PDQ_MIN_QUALITY,
     FrameHash,
     PdqHash,
@@ -43,15 +44,26 @@ from stopspread.hashing import (
     hash_video,
     query_hashes,
 )
-from stopspread.hashing._decode import open_image
+from stopspread.hashing.decode import open_image
 from stopspread.hashing.image import prepare
-from stopspread.matching.base import as_hash_array
-from stopspread.matching.brute import popcount_rows
+from stopspread.matching import BruteForceIndex, Match, as_hash_array
+from stopspread.matching.signal_types import MD5, PDQ
+from stopspread.matching.video import (
+    VIDEO_MATCH_PERCENT,
+    VideoComparison,
+    VideoMatchSettings,
+    VideoRule,
+    distinct_frames,
+)
 from stopspread.storage.models_scan import MatchKind
 
-__all__ = ["VIDEO_QUERY_PERCENT", "CaseMatcher", "EnrolledSignal", "Hit"]
+__all__ = ["VIDEO_QUERY_PERCENT", "VIDEO_SETTINGS", "CaseMatcher", "EnrolledSignal", "Hit"]
 
-VIDEO_QUERY_PERCENT: Final = 80.0
+VIDEO_QUERY_PERCENT: Final = VIDEO_MATCH_PERCENT  # Meta's query-side rule: 80 % of frames
+# The download is part of (or all of) an enrolled video: Meta's default rule, 31 bits a frame.
+VIDEO_SETTINGS: Final = VideoMatchSettings(
+    rule=VideoRule.PART_OF_BANKED, query_percent=VIDEO_QUERY_PERCENT
+)
 _INCONCLUSIVE: Final = 1  # fast mode matched at least this many frames, but under the rule
 
 
@@ -79,13 +91,13 @@ class CaseMatcher:
     """One case's signals, ready to compare downloads against."""
 
     def __init__(self, signals: Sequence[EnrolledSignal], sandbox: VideoSandbox | None = None):
-        self._md5 = {s.value: s.id for s in signals if s.type == "md5"}
-        pdq = [s for s in signals if s.type == "pdq"]
+        self._md5 = {s.value: s.id for s in signals if s.type == MD5.name}
+        pdq = [s for s in signals if s.type == PDQ.name]
         min_enrolled = DEFAULT_SIGNAL_SET.min_enrolled_quality
         image_ok = [s for s in pdq if s.quality is None or s.quality >= min_enrolled]
         video_ok = [s for s in pdq if s.quality is None or s.quality >= PDQ_MIN_QUALITY]
-        self._image_ids, self._image = _array(image_ok)
-        self._video_ids, self._video = _array(video_ok)
+        self._image_ids, self._image = _index(image_ok)
+        self._video_ids, self._video = _index(video_ok)
         self._sandbox = sandbox
 
     def match_image(self, body: bytes) -> Hit | None:
@@ -97,10 +109,12 @@ class CaseMatcher:
         image = open_image(body)  # header and pixel caps; not decoded yet
         prepare(image, Pipeline.FAST)  # a large JPEG is decoded at a reduced size
         hashes = [h.hash for h in query_hashes(image) if h.quality >= min_query]
-        best = _nearest(hashes, self._image)
-        if best is None or best[1] > DEFAULT_SIGNAL_SET.match_distance:
+        radius = DEFAULT_SIGNAL_SET.match_distance
+        hits = self._image.search_batch(as_hash_array(hashes), radius) if hashes else []
+        best = _nearest(hits)
+        if best is None or not PDQ.is_match(best.distance, radius):
             return None
-        return Hit(MatchKind.IMAGE, "pdq", self._image_ids[best[0]], best[1])
+        return Hit(MatchKind.IMAGE, PDQ.name, self._image_ids[best.id], best.distance)
 
     def match_video(self, body: bytes) -> Hit | None:
         """Raises :class:`~stopspread.errors.MediaError` for a video that does not decode."""
@@ -117,46 +131,43 @@ class CaseMatcher:
 
     def _exact(self, body: bytes, kind: MatchKind) -> Hit | None:
         signal_id = self._md5.get(digest_bytes(body).md5)
-        return None if signal_id is None else Hit(kind, "md5", signal_id, 0)
+        return None if signal_id is None else Hit(kind, MD5.name, signal_id, 0)
 
     def _video_rule(self, frames: Sequence[FrameHash]) -> tuple[Hit | None, int]:
-        distinct = list({f.pdq.value: f.pdq for f in frames}.values())
+        """Meta's query-side rule over the distinct usable frames: a hit when enough of them
+        have an enrolled frame within 31 bits (``VIDEO_SETTINGS``, ``matching.video``)."""
+        distinct = distinct_frames(frames, VIDEO_SETTINGS.min_quality)
         if not distinct:
             return None, 0
-        dists = _distances(as_hash_array(distinct), self._video)  # (frames, signals)
-        nearest = dists.min(axis=1)
-        matched = int((nearest <= PDQ_MATCH_DISTANCE).sum())
-        if 100.0 * matched / len(distinct) < VIDEO_QUERY_PERCENT:
+        hits = self._video.search_batch(as_hash_array(distinct), VIDEO_SETTINGS.frame_distance)
+        matched = sum(1 for row in hits if row)
+        signals = len({m.id for row in hits for m in row})
+        comparison = VideoComparison(0, len(distinct), len(self._video), matched, signals)
+        best = _nearest(hits)
+        if best is None or not comparison.is_match(VIDEO_SETTINGS):
             return None, matched
-        frame, signal = np.unravel_index(int(dists.argmin()), dists.shape)
         detail = f"{matched}/{len(distinct)} frames"
-        best = int(dists[frame, signal])
-        return Hit(MatchKind.VIDEO, "vpdq", self._video_ids[int(signal)], best, detail), matched
+        signal_id = self._video_ids[best.id]
+        return Hit(MatchKind.VIDEO, "vpdq", signal_id, best.distance, detail), matched
 
 
-def _array(signals: Sequence[EnrolledSignal]) -> tuple[list[int], npt.NDArray[np.uint8]]:
-    hashes = [PdqHash.from_hex(s.value) for s in signals]
-    return [s.id for s in signals], as_hash_array(hashes)
+def _index(signals: Sequence[EnrolledSignal]) -> tuple[list[int], BruteForceIndex]:
+    """The signals' hashes in the brute-force index, each under its position in the list."""
+    index = BruteForceIndex()
+    if signals:
+        hashes = as_hash_array([PdqHash.from_hex(s.value) for s in signals])
+        index.add(hashes, np.arange(len(signals), dtype=np.int64))
+    return [s.id for s in signals], index
 
 
-Hashes = npt.NDArray[np.uint8]
-
-
-def _distances(queries: Hashes, enrolled: Hashes) -> npt.NDArray[np.int64]:
-    """Hamming distances, ``(len(queries), len(enrolled))``."""
-    if len(enrolled) == 0 or len(queries) == 0:
-        return np.full((len(queries), max(len(enrolled), 1)), 256, dtype=np.int64)
-    xor = np.bitwise_xor(queries[:, None, :], enrolled[None, :, :]).reshape(-1, 32)
-    return popcount_rows(xor).reshape(len(queries), len(enrolled))
-
-
-def _nearest(hashes: list[PdqHash], enrolled: npt.NDArray[np.uint8]) -> tuple[int, int] | None:
-    """(index of the nearest enrolled hash, its distance) over all query hashes."""
-    if not hashes or len(enrolled) == 0:
+def _nearest(hits: Sequence[Sequence[Match]]) -> Match | None:
+    """The closest match over all queries (ties: the earlier query, then the earlier signal),
+    its id the signal's position; ``None`` when nothing is within the radius."""
+    ranked = [(m.distance, query, m.id) for query, row in enumerate(hits) for m in row]
+    if not ranked:
         return None
-    dists = _distances(as_hash_array(hashes), enrolled)
-    _query, signal = np.unravel_index(int(dists.argmin()), dists.shape)
-    return int(signal), int(dists.min())
+    distance, _query, position = min(ranked)
+    return Match(position, distance)
 
 
 @contextlib.contextmanager

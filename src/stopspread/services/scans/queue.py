@@ -16,7 +16,7 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,6 +28,7 @@ from stopspread.errors import (
     NotFoundError,
     SourceRejectedError,
 )
+from stopspread.services.keys import normalise_case_code
 from stopspread.services.scans import run as scan_run
 from stopspread.services.scans.run import COUNTERS, ProgressHook, ScanDeps
 from stopspread.services.scans.sightings import mark_removed
@@ -137,7 +138,7 @@ def _scan_view(row: ScanRow) -> ScanView:
 
 def case_id_for_code(db: Database, code: str) -> int:
     with db.read() as session:
-        case = session.scalars(select(Case).where(Case.code == code.strip().upper())).first()
+        case = session.scalars(select(Case).where(Case.code == normalise_case_code(code))).first()
     if case is None:
         raise NotFoundError("no such case")
     if case.status is not CaseStatus.ACTIVE:
@@ -261,7 +262,7 @@ def queue_due(db: Database, now: datetime | None = None) -> list[int]:
             source = session.get(Source, source_id)
             if source is None or source.schedule_s is None or source.next_run_at is None:
                 continue
-            if _aware(source.next_run_at) > now:  # another process took it meanwhile
+            if source.next_run_at > now:  # another process took it meanwhile
                 continue
             source.next_run_at = now + timedelta(seconds=source.schedule_s)
         try:
@@ -276,10 +277,6 @@ def _switch_off(db: Database, source_id: int) -> None:
         source = session.get(Source, source_id)
         if source is not None:
             source.active, source.next_run_at = False, None
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _claim(db: Database, scan_id: int, who: str) -> bool:

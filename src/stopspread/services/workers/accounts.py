@@ -34,6 +34,7 @@ from stopspread.errors import (
 )
 from stopspread.services import audit
 from stopspread.services.context import Services
+from stopspread.services.keys import normalise_case_code
 from stopspread.storage.models import Case, ChainHead
 from stopspread.storage.models_worker import (
     CaseAssignment,
@@ -90,10 +91,6 @@ class SessionInfo:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # SQLite drops it
 
 
 def token_hash(token: str) -> str:
@@ -193,7 +190,9 @@ def disable_worker(svc: Services, username: str, by: str = "cli") -> None:
 def assign_case(svc: Services, code: str, center: str, by: str = "cli") -> None:
     """Let a center see a case (the survivor gave it her case code)."""
     with svc.db.write() as (session, head):
-        case = session.scalars(select(Case).where(Case.code == code.strip().upper())).one_or_none()
+        case = session.scalars(
+            select(Case).where(Case.code == normalise_case_code(code))
+        ).one_or_none()
         if case is None:
             raise NotFoundError("no case with this code")
         center_id = _center(session, center).id
@@ -258,10 +257,10 @@ def _decide(
         audit.append(session, head, audit.AuditKind.WORKER_LOGIN_FAILED, {"worker": None})
         return ForbiddenError("wrong name or password")
     now = _now()
-    if current.locked_until is not None and _aware(current.locked_until) > now:
+    if current.locked_until is not None and current.locked_until > now:
         payload = {"worker": current.id, "locked": True}
         audit.append(session, head, audit.AuditKind.WORKER_LOGIN_FAILED, payload)
-        wait_s = (_aware(current.locked_until) - now).total_seconds()
+        wait_s = (current.locked_until - now).total_seconds()
         return RateLimitedError("this account is locked for a while", wait_s)
     if not ok or current.password_hash != stored:
         current.failed_logins += 1
@@ -309,7 +308,7 @@ def session_info(svc: Services, token: str | None) -> SessionInfo:
     if row is None:
         raise AuthError("not signed in")
     sess, worker = row
-    expires = _aware(sess.expires_at)
+    expires = sess.expires_at
     if expires <= _now() or not worker.active:
         raise AuthError("the session has ended")
     identity = WorkerIdentity(worker.id, worker.center_id, worker.role, worker.username)

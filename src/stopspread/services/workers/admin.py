@@ -61,12 +61,6 @@ def _own_worker(svc: Services, who: WorkerIdentity, worker_id: int) -> str:
         return worker.username
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def list_workers(svc: Services, who: WorkerIdentity) -> list[WorkerRow]:
     _require_admin(who)
     now = datetime.now(UTC)
@@ -76,9 +70,9 @@ def list_workers(svc: Services, who: WorkerIdentity) -> list[WorkerRow]:
         ).all()
     out = []
     for w in rows:
-        locked_until = _aware(w.locked_until)
+        locked_until = w.locked_until
         locked = locked_until is not None and locked_until > now
-        out.append(WorkerRow(w.id, w.username, w.role, w.active, locked, _aware(w.last_login_at)))
+        out.append(WorkerRow(w.id, w.username, w.role, w.active, locked, w.last_login_at))
     return out
 
 

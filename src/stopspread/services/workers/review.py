@@ -100,10 +100,6 @@ class Original:
     media_url: str
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def list_cases(svc: Services, who: WorkerIdentity) -> list[CaseCard]:
     waiting = Sighting.review_status.in_([ReviewState.PENDING, ReviewState.SECOND_LOOK])
     pending = func.sum(sql_case((waiting, 1), else_=0))
@@ -118,7 +114,7 @@ def list_cases(svc: Services, who: WorkerIdentity) -> list[CaseCard]:
     with svc.db.read() as session:
         rows = session.execute(query).all()
     return [
-        CaseCard(case.id, case.code, case.status, _aware(at), total, int(waiting or 0))
+        CaseCard(case.id, case.code, case.status, at, total, int(waiting or 0))
         for case, at, total, waiting in rows
     ]
 
@@ -173,15 +169,15 @@ def _card(s: Sighting, code: str, ev: EvidenceRecord) -> SightingCard:
         case_code=code,
         media_url=s.media_url,
         page_url=s.page_url,
-        first_seen=_aware(s.first_seen),
-        last_seen=_aware(s.last_seen),
+        first_seen=s.first_seen,
+        last_seen=s.last_seen,
         distance=s.distance,
         signal_type=s.signal_type,
         match_kind=s.match_kind,
         review_status=s.review_status,
         reviewed_by=s.reviewed_by,
         reupload=s.reupload,
-        removed_at=_aware(s.removed_at) if s.removed_at else None,
+        removed_at=s.removed_at,
         evidence_id=ev.id,
         captured_at=ev.captured_at,
         captured_at_kst=ev.captured_at_kst,

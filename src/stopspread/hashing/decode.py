@@ -23,12 +23,17 @@ from stopspread.errors import (
 )
 
 __all__ = [
+    "ALLOWED_FORMATS",
     "DEFAULT_LIMITS",
     "DecodeLimits",
     "ImageSource",
+    "MiB",
+    "check_pixels",
+    "load",
     "open_image",
     "open_source",
     "read_capped",
+    "read_file",
     "to_rgb",
 ]
 
