@@ -101,7 +101,7 @@ def check_receipt(page: Any, code: str, secret: str, files: list[Path]) -> None:
     assert path.name not in text
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.click("#copy-button")
-    lang = Lang(page.get_attribute("html", "lang"))  # the page says "copied" once it is done
+    lang = Language(page.get_attribute("html", "lang"))  # the page says "copied" once it is done
     copied = load_catalog().messages[lang]["survivor.js.copied"]
     expect(page.locator("#done-status")).to_have_text(copied)
     text = page.evaluate("navigator.clipboard.readText()")
