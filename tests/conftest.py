@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +15,11 @@ from PIL import Image
 from stopspread.config import Settings
 from stopspread.services.context import Services, build_services
 from stopspread.storage import Database, upgrade
+
+# The tests never touch the real per-user data folder: settings without a data_dir (and every
+# `stopspread` subprocess) land in this throwaway XDG data home instead. test_config checks it.
+TEST_DATA_HOME = Path(tempfile.mkdtemp(prefix="stopspread-xdg-"))
+os.environ["XDG_DATA_HOME"] = str(TEST_DATA_HOME)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = PROJECT_ROOT.parent / "shared" / "testdata"

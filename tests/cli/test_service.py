@@ -36,9 +36,10 @@ def test_client_create_prints_the_key_once_and_stores_its_hash(
         stored = conn.execute("select key_hash, can_hash from platform_clients").fetchall()
     assert stored == [(hash_api_key(key), 1)]
     again = CliRunner().invoke(cli, ["client", "create", "shop"], env=env)
-    assert again.exit_code == 1
+    assert again.exit_code == 2 and "stopspread: " in again.stderr  # refused: exists already
     assert CliRunner().invoke(cli, ["client", "revoke", "shop"], env=env).exit_code == 0
-    assert CliRunner().invoke(cli, ["client", "revoke", "nobody"], env=env).exit_code == 1
+    nobody = CliRunner().invoke(cli, ["client", "revoke", "nobody"], env=env)
+    assert nobody.exit_code == 2 and "stopspread: " in nobody.stderr
 
 
 @pytest.mark.parametrize("damage", ["edit", "delete"])
@@ -59,7 +60,7 @@ def test_audit_verify_detects_damage(env: dict[str, str], tmp_path: Path, damage
     assert "BROKEN" in broken.output
 
 
-def test_bad_setting_is_a_usage_error(env: dict[str, str]) -> None:
+def test_bad_setting_is_a_setup_error(env: dict[str, str]) -> None:
     result = CliRunner().invoke(cli, ["db", "upgrade"], env={**env, "STOPSPREAD_NO_SUCH": "1"})
-    assert result.exit_code == 2
-    assert "unknown setting" in result.output
+    assert result.exit_code == 3
+    assert "stopspread: unknown setting STOPSPREAD_NO_SUCH" in result.stderr

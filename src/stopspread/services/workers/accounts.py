@@ -49,6 +49,7 @@ __all__ = [
     "SessionInfo",
     "WorkerIdentity",
     "assign_case",
+    "case_center_name",
     "create_center",
     "create_worker",
     "disable_worker",
@@ -207,6 +208,18 @@ def assign_case(svc: Services, code: str, center: str, by: str = "cli") -> None:
         session.add(CaseAssignment(case_id=case.id, center_id=center_id, assigned_by=by[:100]))
         payload = {"case": case.id, "center": center_id, "by": by[:100]}
         audit.append(session, head, audit.AuditKind.CASE_ASSIGNED, payload)
+
+
+def case_center_name(svc: Services, case_id: int) -> str | None:
+    """The name of the first center the case was assigned to (None: not assigned)."""
+    query = (
+        select(Center.name)
+        .join(CaseAssignment, CaseAssignment.center_id == Center.id)
+        .where(CaseAssignment.case_id == case_id)
+        .order_by(CaseAssignment.id)
+    )
+    with svc.db.read() as session:
+        return session.scalars(query).first()
 
 
 def visible_case_ids(session: Session, identity: WorkerIdentity) -> list[int]:
