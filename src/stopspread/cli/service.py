@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from pathlib import Path
 
 import click
@@ -40,6 +41,13 @@ def welcome(settings: Settings, setup_token: str | None) -> list[str]:
     return lines
 
 
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 @click.command("serve")
 @config_option
 @click.option(
@@ -59,6 +67,8 @@ def serve_command(config_file: Path | None, host: str | None, port: int | None) 
     settings = settings.replace(
         host=host or settings.host, port=settings.port if port is None else port
     )
+    if settings.port == 0:  # pick the port now, so that the printed links are right
+        settings = settings.replace(port=_free_port(settings.host))
     with open_app(config_file, settings) as app:
         token = issue_setup_token(app.services)
         _print_status(settings)
