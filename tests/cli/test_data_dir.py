@@ -98,6 +98,13 @@ def test_db_status_hides_the_password_and_names_an_unreachable_database(
     upgrade = _run(env, "center", "create", "X")
     assert upgrade.exit_code == 3 and "cannot open the database" in upgrade.stderr
     assert "hunter22" not in upgrade.output
+    bogus = _run({**home, "STOPSPREAD_DATABASE_URL": "bogus"}, "center", "create", "X")
+    assert bogus.exit_code == 3 and "(not a valid database URL)" in bogus.stderr
+    unwritable = _run({**home, "STOPSPREAD_DATA_DIR": "/proc/no-such-folder"}, "db", "upgrade")
+    assert unwritable.exit_code == 3
+    assert "cannot open the database sqlite:////proc/no-such-folder/stopspread.db" in (
+        unwritable.stderr
+    )
 
 
 def test_explicit_settings_win_and_relative_folders_are_resolved_once(

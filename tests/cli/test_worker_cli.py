@@ -46,6 +46,9 @@ def test_centers_and_worker_accounts(env: dict[str, str], tmp_path: Path) -> Non
     nowhere = _run(env, "worker", "create", "y", "--center", "Nowhere", password=PASSWORD)
     assert nowhere.exit_code == 2 and "no center named 'Nowhere'" in nowhere.stderr
     assert "Password" not in nowhere.output  # refused before a password is asked for
+    nobody = _run(env, "worker", "passwd", "nobody", password=PASSWORD)
+    assert nobody.exit_code == 2 and "no worker named 'nobody'" in nobody.stderr
+    assert "Password" not in nobody.output
     assert _run(env, "worker", "passwd", "mina", password=PASSWORD + "2").exit_code == 0
     assert _run(env, "worker", "disable", "mina").exit_code == 0
     rows = _rows(tmp_path, "select username, role, active from workers order by id")

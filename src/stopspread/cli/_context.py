@@ -45,9 +45,9 @@ class AppContext:
             from stopspread.services.data_status import redacted_url
             from stopspread.storage import Database, upgrade
 
-            db = Database(self.settings.url)
-            self._closing.append(db)
             try:
+                db = Database(self.settings.url)
+                self._closing.append(db)
                 upgrade(db)
             except (SQLAlchemyError, OSError) as exc:
                 raise ConfigError(

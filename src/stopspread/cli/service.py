@@ -141,7 +141,7 @@ def db_status(config_file: Path | None) -> None:
     settings = settings_from(config_file)
     try:
         ready = _print_status(settings)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:
         from stopspread.services.data_status import redacted_url
 
         where = redacted_url(settings.url)

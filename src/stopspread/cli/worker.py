@@ -78,9 +78,9 @@ def worker_passwd(config_file: Path | None, username: str) -> None:
     """Set a new password (also unlocks the account and ends its sessions)."""
     from stopspread.services.workers import accounts
 
-    password = _new_password()
     with open_app(config_file) as app:
-        accounts.set_password(app.services, username, password)
+        accounts.find_worker(app.services, username)  # before asking for a password
+        accounts.set_password(app.services, username, _new_password())
     click.echo(f"password of {username} changed; their sessions ended")
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "create_worker",
     "disable_worker",
     "find_center",
+    "find_worker",
     "login",
     "logout",
     "require_case",
@@ -124,6 +125,12 @@ def find_center(svc: Services, name: str) -> int:
     """The center's id; :class:`NotFoundError` if there is none of that name."""
     with svc.db.read() as session:
         return _center(session, name).id
+
+
+def find_worker(svc: Services, username: str) -> int:
+    """The worker's id; :class:`NotFoundError` if there is none of that name."""
+    with svc.db.read() as session:
+        return _worker(session, username).id
 
 
 def create_center(svc: Services, name: str) -> int:
