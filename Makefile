@@ -1,6 +1,6 @@
-# Two commands set everything up on a fresh machine:
-#   make run   - create .venv, install, migrate the SQLite database, serve the API
-#   make test  - create .venv, install (Python and Debian packages), lint, types, all tests
+# Two commands set everything up on a fresh machine (as root, or with sudo for apt-get):
+#   make run   - install Debian packages, create .venv, install, migrate, serve, print a welcome
+#   make test  - install Debian packages, create .venv, install, lint, types, all tests
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -9,9 +9,14 @@ STAMP  := $(VENV)/.installed
 # PostgreSQL for the storage tests (they start a throwaway cluster of their own), Chromium for
 # the page tests (Playwright drives /usr/bin/chromium), Noto CJK fonts for Korean/Japanese/
 # Chinese pages and reports, poppler-utils (pdftoppm, pdftotext) to check the PDF reports.
-APT_PACKAGES := gcc g++ postgresql chromium fonts-noto-cjk poppler-utils
+# Running needs only the first list: gcc and the Python headers build our C extensions,
+# python3-venv makes .venv, fonts-noto-cjk draws the Korean PDF report. FFmpeg is not
+# needed from Debian: PyAV's wheels carry their own. The test list is a superset.
+RUN_APT_PACKAGES := gcc libc6-dev python3-dev python3-venv fonts-noto-cjk
+APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql chromium poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck unit apt venv bench-deps bench bench-index bench-video bench-robustness bench-api clean
+.PHONY: run test lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api clean
 
 $(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matching/_mihcore.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,16 +26,25 @@ $(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matchi
 
 venv: $(STAMP)
 
-run: $(STAMP)
-	$(VENV)/bin/stopspread db upgrade
+# serve migrates the database first and prints the welcome (pages, where data lives,
+# the one-time /setup link while no admin exists).
+run: apt-run $(STAMP)
 	$(VENV)/bin/stopspread serve
 
-apt:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p 2>/dev/null | grep -q '^Status: install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages: $$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+apt-run:
+	$(call apt_install,$(RUN_APT_PACKAGES))
+
+apt:
+	$(call apt_install,$(APT_PACKAGES))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

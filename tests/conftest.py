@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +19,10 @@ from stopspread.storage import Database, upgrade
 # pytester runs pytest on small test files (tests/test_skipguard.py); skipguard makes every
 # skip a failure unless the test is marked platform_dependent (see tests/skipguard.py).
 pytest_plugins = ("pytester", "tests.skipguard")
+# The tests never touch the real per-user data folder: settings without a data_dir (and every
+# `stopspread` subprocess) land in this throwaway XDG data home instead. test_config checks it.
+TEST_DATA_HOME = Path(tempfile.mkdtemp(prefix="stopspread-xdg-"))
+os.environ["XDG_DATA_HOME"] = str(TEST_DATA_HOME)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Meta's reference images, videos and hashes, committed with the tests (see its README.md).

@@ -25,7 +25,7 @@ def test_environment_beats_toml_beats_defaults(tmp_path: Path) -> None:
     settings = load_settings({"STOPSPREAD_CONFIG": str(toml), "STOPSPREAD_PORT": "9100"})
     assert (settings.port, settings.index_kind, settings.match_radius) == (9100, IndexKind.MIH, 20)
     assert settings.host == "127.0.0.1"
-    assert load_settings({}).url.endswith("/var/stopspread.db")
+    assert load_settings({}).url.endswith("/stopspread/stopspread.db")
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,11 @@ passes the result down; tests build :class:`Settings` directly. Precedence, high
 ``STOPSPREAD_<NAME>`` environment variables, the TOML file (``STOPSPREAD_CONFIG`` or
 ``--config``), the defaults below. Every field is documented in ``docs/configuration.md``
 (a test checks it).
+
+Where data lives: ``data_dir`` when set (``STOPSPREAD_DATA_DIR`` or the TOML file; a relative
+path is taken from the working directory once, when the settings are loaded), else the
+per-user data folder that :mod:`platformdirs` names (``~/.local/share/stopspread`` on Linux).
+So the CLI and the server find the same database and evidence whatever folder they run in.
 """
 
 from __future__ import annotations
@@ -17,11 +22,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import platformdirs
+
 from stopspread.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "IndexKind", "Settings", "SmtpSecurity", "load_settings"]
+__all__ = [
+    "APP_NAME",
+    "ENV_PREFIX",
+    "IndexKind",
+    "Settings",
+    "SmtpSecurity",
+    "default_data_dir",
+    "load_settings",
+]
 
 ENV_PREFIX: Final = "STOPSPREAD_"
+APP_NAME: Final = "stopspread"
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (``$XDG_DATA_HOME/stopspread``, ``~/.local/share/stopspread``
+    on Linux): used when no ``data_dir`` is set. Read when settings are built, never at import."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 class IndexKind(enum.StrEnum):
@@ -43,7 +65,7 @@ class SmtpSecurity(enum.StrEnum):
 class Settings:
     """Every setting of the service. Field names are the lower-case ``STOPSPREAD_*`` names."""
 
-    data_dir: Path = Path("var")
+    data_dir: Path = dataclasses.field(default_factory=default_data_dir)
     database_url: str | None = None  # None: SQLite file ``<data_dir>/stopspread.db``
     host: str = "127.0.0.1"
     port: int = 8000
@@ -116,6 +138,10 @@ _OPTIONAL_PATHS: Final = frozenset({"hosts_file"})  # Path | None settings
 def _coerce(name: str, raw: Any) -> Any:
     default = Settings.__dataclass_fields__[name].default
     try:
+        if name == "data_dir":  # explicit: from the working directory of this process, once
+            if raw in ("", None):
+                raise ValueError("empty")
+            return Path(str(raw)).expanduser().resolve()
         if isinstance(default, enum.Enum):
             return type(default)(str(raw).lower())
         if isinstance(default, bool):

@@ -55,11 +55,11 @@ def test_damage_exits_1_and_lists_each_problem(env: dict[str, str], tmp_path: Pa
     assert "BROKEN: 3 problems" in result.stderr
 
 
-def test_usage_errors_exit_2(env: dict[str, str], tmp_path: Path) -> None:
+def test_setup_errors_exit_3_and_usage_errors_2(env: dict[str, str], tmp_path: Path) -> None:
     upgrade(Database(Settings(data_dir=tmp_path).url))  # a database, but no key ever made
     missing = CliRunner().invoke(cli, ["evidence", "verify"], env=env)
-    assert missing.exit_code == 2 and "no evidence key" in missing.output
+    assert missing.exit_code == 3 and "no evidence key" in missing.output
     assert not (tmp_path / "evidence.key").exists()
     bad = {**env, "STOPSPREAD_EVIDENCE_KEY": base64.b64encode(b"short").decode()}
-    assert CliRunner().invoke(cli, ["evidence", "verify"], env=bad).exit_code == 2
+    assert CliRunner().invoke(cli, ["evidence", "verify"], env=bad).exit_code == 3
     assert CliRunner().invoke(cli, ["evidence", "verify", "--nope"], env=env).exit_code == 2

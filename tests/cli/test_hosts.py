@@ -51,7 +51,5 @@ def test_lookup_merges_the_center_file(tmp_path: Path) -> None:
     assert unknown.exit_code == 1
     assert "add unknown.co.kr to the registry" in unknown.stdout
     bad_env = {"STOPSPREAD_HOSTS_FILE": str(tmp_path / "missing.toml")}
-    assert (
-        CliRunner().invoke(cli, ["hosts", "lookup", "https://a.example/"], env=bad_env).exit_code
-        == 2
-    )
+    broken = CliRunner().invoke(cli, ["hosts", "lookup", "https://a.example/"], env=bad_env)
+    assert broken.exit_code == 3 and "missing.toml" in broken.stderr

@@ -11,8 +11,15 @@ import pytest
 from click.testing import CliRunner
 
 from stopspread.cli import cli
+from stopspread.services.removal.workflow import draft_request, save_host, set_status
+from stopspread.services.workers import accounts
+from stopspread.services.workers.review import Decision, decide
+from stopspread.storage.models_scan import Sighting
+from stopspread.takedown.hosts import HostEntry, Language
+from stopspread.takedown.requests import RequestStatus
 from tests.conftest import make_services
-from tests.services.review_seed import build_world
+from tests.services.review_seed import PASSWORD, build_world
+from tests.sources.site import LocalSite, Page, local_site
 
 
 @pytest.fixture
@@ -68,3 +75,40 @@ def test_blurred_previews_only_when_asked(
         assert CliRunner().invoke(cli, args, env=env).exit_code == 0
     assert b"/Subtype /Image" not in (plain / f"report-{code}-ko.pdf").read_bytes()
     assert b"/Subtype /Image" in (blurred / f"report-{code}-ko.pdf").read_bytes()
+
+
+def _sent_requests(tmp_path: Path, site: LocalSite) -> dict[str, str]:
+    """Two sent requests of the seed's case A, whose media URLs are on the local site."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    svc = make_services(url, tmp_path, smtp_from="takedown@center.example")
+    world = build_world(svc, tmp_path)
+    first, second = world.sightings_a[:2]
+    with svc.db.write() as (session, _head):
+        session.get(Sighting, first).media_url = site.url("/broken.jpg")  # type: ignore[union-attr]
+        session.get(Sighting, second).media_url = site.url("/gone.jpg")  # type: ignore[union-attr]
+    who = accounts.session_info(svc, accounts.login(svc, "mina", PASSWORD, "t").token).identity
+    save_host(svc, who, HostEntry("127.0.0.1", Language.KO, "KR", abuse_email="abuse@kr.test"))
+    for sighting in (first, second):
+        decide(svc, who, sighting, Decision.CONFIRM)
+        request = draft_request(svc, who, sighting)
+        set_status(svc, None, request, RequestStatus.SENT, actor="test")
+    svc.db.dispose()
+    return {"STOPSPREAD_DATA_DIR": str(tmp_path), "STOPSPREAD_DATABASE_URL": url}
+
+
+def test_takedown_check_exits_2_when_no_check_could_be_made_and_1_when_some(
+    tmp_path: Path,
+) -> None:
+    with local_site() as site:
+        site.routes["/broken.jpg"] = Page(b"oops", "text/plain", status=500)
+        env = _sent_requests(tmp_path, site)
+        none = CliRunner().invoke(cli, ["takedown", "check"], env=env)
+        assert none.exit_code == 2, none.output
+        assert none.stdout.count("\terror\t") == 2
+        assert "2 requests checked, 2 could not be checked" in none.stdout
+        assert "stopspread: no request could be checked (2 errors)" in none.stderr
+        loopback = {**env, "STOPSPREAD_FETCH_ALLOW_LOOPBACK": "true"}
+        some = CliRunner().invoke(cli, ["takedown", "check"], env=loopback)
+    assert some.exit_code == 1, some.output
+    assert "\terror\tHTTP 500" in some.stdout and "\tgone\tHTTP 404" in some.stdout
+    assert "stopspread: 1 of 2 requests could not be checked" in some.stderr

@@ -42,9 +42,13 @@ def test_centers_and_worker_accounts(env: dict[str, str], tmp_path: Path) -> Non
     admin = ["worker", "create", "hana", "--center", "Seoul Center", "--admin"]
     assert _run(env, *admin, password=PASSWORD).exit_code == 0
     short = _run(env, "worker", "create", "x", "--center", "Seoul Center", password="short")
-    assert short.exit_code == 1
+    assert short.exit_code == 2 and "at least 12 characters" in short.stderr
     nowhere = _run(env, "worker", "create", "y", "--center", "Nowhere", password=PASSWORD)
-    assert nowhere.exit_code == 1
+    assert nowhere.exit_code == 2 and "no center named 'Nowhere'" in nowhere.stderr
+    assert "Password" not in nowhere.output  # refused before a password is asked for
+    nobody = _run(env, "worker", "passwd", "nobody", password=PASSWORD)
+    assert nobody.exit_code == 2 and "no worker named 'nobody'" in nobody.stderr
+    assert "Password" not in nobody.output
     assert _run(env, "worker", "passwd", "mina", password=PASSWORD + "2").exit_code == 0
     assert _run(env, "worker", "disable", "mina").exit_code == 0
     rows = _rows(tmp_path, "select username, role, active from workers order by id")
@@ -71,9 +75,9 @@ def test_case_create_from_files_and_assign(env: dict[str, str], tmp_path: Path) 
     again = _run(env, "case", "assign", lines["code"].lower(), "--center", "Seoul Center")
     assert again.exit_code == 0
     missing = _run(env, "case", "assign", "AAAA-BBBB-CCCC", "--center", "Seoul Center")
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2
     bad = _run(env, "case", "create", "--center", "Nowhere", str(photo))
-    assert bad.exit_code == 1 and len(_rows(tmp_path, "select id from cases")) == 1
+    assert bad.exit_code == 2 and len(_rows(tmp_path, "select id from cases")) == 1
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"not an image")
     assert _run(env, "case", "create", "--center", "Seoul Center", str(broken)).exit_code == 1

@@ -1,7 +1,9 @@
 """The ``stopspread`` command line. One module per command group; this one wires them.
 
-Exit codes, like other Unix tools: 0 everything worked, 1 some input failed
-(each failure is reported on stderr), 2 usage error, 130 interrupted.
+Exit codes, the same for every command (``_exit.ExitCode``): 0 everything worked, 1 some
+input failed or a check found a problem (each failure on stderr), 2 usage error or a refused
+request, 3 the set-up is wrong (a setting, the database, the evidence key, fonts),
+130 interrupted. Commands that use the database open it once, through ``_context.open_app``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import click
 from PIL import Image
 
 from stopspread import __version__
+from stopspread.cli._exit import ExitCode
 from stopspread.cli.evidence import evidence_group
 from stopspread.cli.hash import hash_command
 from stopspread.cli.hosts import hosts_group
@@ -62,4 +65,4 @@ def main() -> None:
         cli.main(prog_name="stopspread", standalone_mode=True)
     except KeyboardInterrupt:
         click.echo("stopspread: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)

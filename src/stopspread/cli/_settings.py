@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from stopspread.cli._exit import CliError, ExitCode
 from stopspread.config import Settings, load_settings
 from stopspread.errors import ConfigError
 
@@ -28,7 +29,8 @@ def config_option(func: F) -> F:
 
 
 def settings_from(config_file: Path | None) -> Settings:
+    """The settings; an invalid one ends the command with exit 3 (the set-up is wrong)."""
     try:
         return load_settings(os.environ, config_file)
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise CliError(str(exc), ExitCode.SETUP) from exc

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 import click
 
+from stopspread.cli._exit import ExitCode
 from stopspread.cli._inputs import STDIN, expand_paths
 from stopspread.cli._video import emit_video, seconds_per_hash_option
 from stopspread.errors import MediaError
@@ -212,7 +213,7 @@ def hash_command(
         sources = _read_stdin(inputs, limits)
     except MediaError as exc:
         click.echo(f"stopspread: -: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)
     videos = [_is_video(item) for item in inputs]
     images = [src for src, video in zip(sources, videos, strict=True) if not video]
     results = hash_many(images, workers=jobs, pipeline=pipeline, dihedral=dihedral, limits=limits)
@@ -239,5 +240,5 @@ def hash_command(
             bar.update(1)
     if not inputs and not problems:
         click.echo("stopspread: no image files or videos found", err=True)
-        sys.exit(1)
-    sys.exit(1 if failed else 0)
+        sys.exit(ExitCode.FAILED)
+    sys.exit(ExitCode.FAILED if failed else ExitCode.OK)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from stopspread.cli._exit import CliError, ExitCode, exit_code_for
 from stopspread.cli._settings import config_option, settings_from
 from stopspread.errors import HostRegistryError
 from stopspread.takedown.hosts import (
@@ -40,7 +41,7 @@ def check_command(files: tuple[Path, ...]) -> None:
             continue
         click.echo(f"{path}: {len(registry)} hosts, valid")
     if failed:
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)
 
 
 @hosts_group.command("lookup")
@@ -50,15 +51,16 @@ def check_command(files: tuple[Path, ...]) -> None:
 def lookup_command(config_file: Path | None, as_json: bool, urls: tuple[str, ...]) -> None:
     """Who gets the notice for each URL (shipped registry + STOPSPREAD_HOSTS_FILE).
 
-    Exit 0 when every host is known, 1 when some are unknown or not URLs.
+    Exit 0 when every host is known, 1 when some are unknown or not URLs, 3 when
+    STOPSPREAD_HOSTS_FILE cannot be read.
     """
     try:
         registry = registry_from_settings(settings_from(config_file))
     except HostRegistryError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise CliError(str(exc), exit_code_for(exc)) from exc
     ok = all([_show(registry, url, as_json) for url in urls])
     if not ok:
-        sys.exit(1)
+        sys.exit(ExitCode.FAILED)
 
 
 def _show(registry: HostRegistry, url: str, as_json: bool) -> bool:

@@ -1,7 +1,8 @@
 """``stopspread report CASE``: the evidence report PDF and the WARC files alongside.
 
 Exit 0: written, evidence verified. Exit 1: written, but the evidence log did NOT verify
-(the report says so on its title page). Exit 2: usage error (unknown case, no key, fonts).
+(the report says so on its title page). Exit 2: usage error (unknown case). Exit 3: the
+set-up is wrong (no evidence key, the CJK fonts missing).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import click
 
-from stopspread.cli._settings import config_option, settings_from
-from stopspread.errors import ConfigError, ReportError, ServiceError
+from stopspread.cli._context import open_app
+from stopspread.cli._exit import fail
+from stopspread.cli._settings import config_option
 
 __all__ = ["report_command"]
 
@@ -49,41 +51,20 @@ def report_command(
     blurred_previews: bool,
 ) -> None:
     """Write the evidence report of case CODE (PDF) with its WARC files alongside."""
-    from sqlalchemy import select
-
     from stopspread.languages import Language
     from stopspread.services.case_report import export_report
-    from stopspread.services.context import build_services
-    from stopspread.services.custody.store import EvidenceStore
     from stopspread.services.scans.queue import case_id_for_code
-    from stopspread.storage import Database, upgrade
-    from stopspread.storage.models_worker import CaseAssignment, Center
+    from stopspread.services.workers.accounts import case_center_name
 
-    settings = settings_from(config_file)
-    db = Database(settings.url)
-    try:
-        upgrade(db)
-        svc = build_services(settings, db)
-        case_id = case_id_for_code(db, code)
+    with open_app(config_file) as app:
+        case_id = case_id_for_code(app.db, code)
         if center is None:
-            with db.read() as session:
-                center = session.scalars(
-                    select(Center.name)
-                    .join(CaseAssignment, CaseAssignment.center_id == Center.id)
-                    .where(CaseAssignment.case_id == case_id)
-                    .order_by(CaseAssignment.id)
-                ).first()
-        store = EvidenceStore.from_settings(settings, db, create_key=False)
+            center = case_center_name(app.services, case_id)
         done = export_report(
-            svc, store, case_id, folder, language=Language(language),
-            center=center or "—", worker=worker, survivor_name=survivor_name,
-            blurred_previews=blurred_previews,
+            app.services, app.evidence_store(), case_id, folder,
+            language=Language(language), center=center or "—", worker=worker,
+            survivor_name=survivor_name, blurred_previews=blurred_previews,
         )  # fmt: skip
-    except (ServiceError, ConfigError, ReportError) as exc:
-        raise click.UsageError(str(exc)) from exc
-    finally:
-        db.dispose()
     click.echo(f"{done.pdf}  ({len(done.warc_files)} WARC files in {done.pdf.parent / 'warc'})")
     if not done.verified:
-        click.echo("stopspread: the evidence log did NOT verify; the report says so", err=True)
-        raise SystemExit(1)
+        fail("the evidence log did NOT verify; the report says so")

@@ -1,7 +1,8 @@
 """Scan commands: ``source add|list``, ``scan run|run-due|list|show|cancel|mark-removed``.
 
-Exit codes: 0 done, 1 the scan failed or was cancelled, 2 usage error (unknown case, a URL
-that is refused, a folder that does not exist).
+Exit codes: 0 done, 1 the scan failed (nothing could be fetched: robots.txt could not be read
+or refused everything, every page failed) or was cancelled, 2 usage error or a refused request
+(unknown case, a URL that is refused, a folder that does not exist), 3 the set-up is wrong.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from stopspread.cli._settings import config_option, settings_from
-from stopspread.errors import ServiceError
+from stopspread.cli._context import open_app
+from stopspread.cli._exit import ExitCode, fail
+from stopspread.cli._settings import config_option
 
 if TYPE_CHECKING:
-    from stopspread.services.scans.queue import ScanDeps, ScanView
+    from stopspread.services.scans.queue import ScanView
 
 __all__ = ["scan_group", "source_group"]
 
@@ -32,20 +34,6 @@ def parse_every(text: str | None) -> int | None:
     if match is None:
         raise click.BadParameter("use seconds, or a number with s, m, h or d (e.g. 6h)")
     return int(match.group(1)) * _UNITS[match.group(2) or "s"]
-
-
-def _deps(config_file: Path | None) -> ScanDeps:
-    from stopspread.services.scans.queue import ScanDeps
-    from stopspread.storage import Database, upgrade
-
-    settings = settings_from(config_file)
-    db = Database(settings.url)
-    upgrade(db)
-    return ScanDeps.build(settings, db)
-
-
-def _fail(exc: ServiceError) -> NoReturn:
-    raise click.UsageError(str(exc)) from exc
 
 
 @click.group("source")
@@ -75,9 +63,8 @@ def source_add(
     """Add a source to a case. TARGETS: the start URL (crawl), URLs or @FILE with one URL a
     line (urls), or a folder (folder)."""
     from stopspread.services.scans import queue as scans
-    from stopspread.storage.models_scan import SourceKind
+    from stopspread.services.scans.queue import SourceKind
 
-    deps = _deps(config_file)
     spec: dict[str, Any]
     if kind == "crawl":
         spec = {"start": targets[0], "max_depth": depth, "max_pages": pages}
@@ -85,15 +72,13 @@ def source_add(
         spec = {"urls": _expand(targets)}
     else:
         spec = {"path": targets[0]}
-    try:
-        case_id = scans.case_id_for_code(deps.db, case_code)
+    schedule_s = parse_every(every)
+    with open_app(config_file) as app:
+        case_id = scans.case_id_for_code(app.db, case_code)
         source_id = scans.add_source(
-            deps.db, case_id, SourceKind(kind), spec, created_by="cli", label=label,
-            schedule_s=parse_every(every),
-            allow_loopback=deps.settings.fetch_allow_loopback,
+            app.db, case_id, SourceKind(kind), spec, created_by="cli", label=label,
+            schedule_s=schedule_s, allow_loopback=app.settings.fetch_allow_loopback,
         )  # fmt: skip
-    except ServiceError as exc:
-        _fail(exc)
     click.echo(source_id)
 
 
@@ -101,7 +86,10 @@ def _expand(targets: tuple[str, ...]) -> list[str]:
     urls: list[str] = []
     for target in targets:
         if target.startswith("@"):
-            lines = Path(target[1:]).read_text(encoding="utf-8").splitlines()
+            try:
+                lines = Path(target[1:]).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise click.BadParameter(f"cannot read {target[1:]}: {exc}") from exc
             urls += [line.strip() for line in lines if line.strip() and not line.startswith("#")]
         else:
             urls.append(target)
@@ -115,14 +103,13 @@ def source_list(config_file: Path | None, case_code: str) -> None:
     """The sources of a case: id, kind, schedule, label."""
     from stopspread.services.scans import queue as scans
 
-    deps = _deps(config_file)
-    try:
-        case_id = scans.case_id_for_code(deps.db, case_code)
-    except ServiceError as exc:
-        _fail(exc)
-    for source in scans.list_sources(deps.db, case_id):
+    with open_app(config_file) as app:
+        sources = scans.list_sources(app.db, scans.case_id_for_code(app.db, case_code))
+    for source in sources:
         every = f"every {source.schedule_s}s" if source.schedule_s else "on demand"
         click.echo(f"{source.id}\t{source.kind.value}\t{every}\t{source.label}")
+    if not sources:
+        click.echo("no sources yet: add one with stopspread source add", err=True)
 
 
 @click.group("scan")
@@ -139,11 +126,17 @@ def _progress_line(counts: dict[str, int]) -> str:
 
 
 def _show(view: ScanView) -> None:
+    from stopspread.services.scans.queue import ScanStatus
+
     click.echo(f"scan {view.id} (source {view.source_id}): {view.status.value}")
     click.echo(_progress_line(view.counts))
+    if view.counts.get("skipped"):
+        click.echo(f"skipped {view.counts['skipped']} (robots.txt, or not an image or video)")
     if view.error_kinds:
         kinds = ", ".join(f"{name} {count}" for name, count in view.error_kinds.items())
         click.echo(f"errors by kind: {kinds}")
+    if view.status is ScanStatus.FAILED and view.last_error:
+        click.echo(f"stopspread: scan {view.id} failed: {view.last_error}", err=True)
 
 
 @scan_group.command("run")
@@ -152,24 +145,21 @@ def _show(view: ScanView) -> None:
 def scan_run(config_file: Path | None, source_id: int) -> None:
     """Scan one source now, here, showing progress on stderr."""
     from stopspread.services.scans import queue as scans
-    from stopspread.storage.models_scan import ScanStatus
+    from stopspread.services.scans.queue import ScanStatus
 
-    deps = _deps(config_file)
     tty = sys.stderr.isatty()
 
     def progress(counts: dict[str, int]) -> None:
         if tty:
             click.echo("\r" + _progress_line(counts), err=True, nl=False)
 
-    try:
-        scan_id = scans.queue_scan(deps.db, source_id, trigger="cli")
-        view = scans.run_scan(deps, scan_id, progress)
-    except ServiceError as exc:
-        _fail(exc)
+    with open_app(config_file) as app:
+        scan_id = scans.queue_scan(app.db, source_id, trigger="cli")
+        view = scans.run_scan(app.scan_deps, scan_id, progress)
     if tty:
         click.echo("", err=True)
     _show(view)
-    sys.exit(0 if view.status is ScanStatus.DONE else 1)
+    sys.exit(ExitCode.OK if view.status is ScanStatus.DONE else ExitCode.FAILED)
 
 
 @scan_group.command("run-due")
@@ -177,12 +167,15 @@ def scan_run(config_file: Path | None, source_id: int) -> None:
 def scan_run_due(config_file: Path | None) -> None:
     """Run every scheduled scan that is due and every queued one (for cron)."""
     from stopspread.services.scans import queue as scans
-    from stopspread.storage.models_scan import ScanStatus
+    from stopspread.services.scans.queue import ScanStatus
 
-    views = scans.run_due(_deps(config_file))
+    with open_app(config_file) as app:
+        views = scans.run_due(app.scan_deps)
     for view in views:
         _show(view)
-    sys.exit(0 if all(v.status is ScanStatus.DONE for v in views) else 1)
+    if not views:
+        click.echo("no scans due")
+    sys.exit(ExitCode.OK if all(v.status is ScanStatus.DONE for v in views) else ExitCode.FAILED)
 
 
 @scan_group.command("list")
@@ -192,12 +185,12 @@ def scan_list(config_file: Path | None, case_code: str | None) -> None:
     """The latest scans: id, status, source, hits, errors."""
     from stopspread.services.scans import queue as scans
 
-    deps = _deps(config_file)
-    try:
-        cases = None if case_code is None else [scans.case_id_for_code(deps.db, case_code)]
-    except ServiceError as exc:
-        _fail(exc)
-    for view in scans.list_scans(deps.db, cases):
+    with open_app(config_file) as app:
+        cases = None if case_code is None else [scans.case_id_for_code(app.db, case_code)]
+        views = scans.list_scans(app.db, cases)
+    if not views:
+        click.echo("no scans yet: stopspread scan run SOURCE_ID", err=True)
+    for view in views:
         counts = view.counts
         click.echo(
             f"{view.id}\t{view.status.value}\tsource {view.source_id}\t"
@@ -212,10 +205,9 @@ def scan_show(config_file: Path | None, scan_id: int) -> None:
     """One scan's status and counters."""
     from stopspread.services.scans import queue as scans
 
-    try:
-        _show(scans.scan_view(_deps(config_file).db, scan_id))
-    except ServiceError as exc:
-        _fail(exc)
+    with open_app(config_file) as app:
+        view = scans.scan_view(app.db, scan_id)
+    _show(view)
 
 
 @scan_group.command("cancel")
@@ -224,11 +216,16 @@ def scan_show(config_file: Path | None, scan_id: int) -> None:
 def scan_cancel(config_file: Path | None, scan_id: int) -> None:
     """Cancel a queued scan, or stop a running one at its next progress write."""
     from stopspread.services.scans import queue as scans
+    from stopspread.services.scans.queue import ScanStatus
 
-    try:
-        scans.cancel_scan(_deps(config_file).db, scan_id)
-    except ServiceError as exc:
-        _fail(exc)
+    with open_app(config_file) as app:
+        status = scans.cancel_scan(app.db, scan_id)
+    if status is ScanStatus.RUNNING:
+        click.echo(f"scan {scan_id}: cancel requested; it stops at its next progress write")
+    elif status is ScanStatus.CANCELLED:
+        click.echo(f"scan {scan_id} cancelled")
+    else:
+        fail(f"scan {scan_id} is {status.value} already: nothing to cancel", ExitCode.USAGE)
 
 
 @scan_group.command("mark-removed")
@@ -238,8 +235,6 @@ def scan_mark_removed(config_file: Path | None, sighting_id: int) -> None:
     """Record that a sighting's media was taken down (its return will be a re-upload)."""
     from stopspread.services.scans import queue as scans
 
-    try:
-        changed = scans.mark_removed(_deps(config_file).db, sighting_id, by="cli")
-    except ServiceError as exc:
-        _fail(exc)
+    with open_app(config_file) as app:
+        changed = scans.mark_removed(app.db, sighting_id, by="cli")
     click.echo("marked removed" if changed else "already removed")

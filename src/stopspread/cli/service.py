@@ -1,28 +1,51 @@
-"""Service commands: ``serve``, ``db upgrade``, ``client create|revoke``, ``audit verify``."""
+"""Service commands: ``serve``, ``db upgrade|status``, ``client create|revoke``, ``audit verify``.
+
+Exit codes: see ``_exit.py`` (0 ok, 1 a check failed, 2 refused, 3 the set-up is wrong).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from stopspread.cli._context import open_app
+from stopspread.cli._exit import ExitCode, fail
 from stopspread.cli._settings import config_option, settings_from
-from stopspread.errors import AuditChainError, ServiceError
+from stopspread.config import Settings
+from stopspread.errors import AuditChainError
 
-if TYPE_CHECKING:
-    from stopspread.storage import Database
-
-__all__ = ["audit_group", "client_group", "db_group", "serve_command"]
+__all__ = ["audit_group", "client_group", "db_group", "serve_command", "welcome"]
 
 
-def _database(config_file: Path | None) -> Database:
-    """Connect (lazily imported: ``stopspread hash`` never loads SQLAlchemy)."""
-    from stopspread.storage import Database
+def welcome(settings: Settings, setup_token: str | None) -> list[str]:
+    """What ``serve`` prints once it is ready: where to go, and how the first admin is made."""
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [
+        f"StopSpread starts on {base} (Ctrl-C stops it)",
+        f"  survivors:         {base}/",
+        f"  support workers:   {base}/worker/login",
+        f"  API documentation: {base}/docs",
+    ]
+    if setup_token is not None:
+        lines += [
+            "No admin account yet. Open this one-time link (valid 1 hour) to create the first",
+            "center and its admin in the browser:",
+            f"  {base}/setup?token={setup_token}",
+            "or on this machine: stopspread center create NAME && "
+            "stopspread worker create USER --center NAME --admin",
+        ]
+    return lines
 
-    return Database(settings_from(config_file).url)
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @click.command("serve")
@@ -34,36 +57,38 @@ def _database(config_file: Path | None) -> Database:
     "--port", type=int, default=None, help="Port (default: STOPSPREAD_PORT, 8000; 0 picks one)."
 )
 def serve_command(config_file: Path | None, host: str | None, port: int | None) -> None:
-    """Run the HTTP API (migrating the database first)."""
+    """Run the HTTP API and pages (migrating the database first)."""
     import uvicorn
 
-    from stopspread.storage import Database, upgrade
+    from stopspread.services.workers.setup import issue_setup_token
     from stopspread.web import create_app
 
     settings = settings_from(config_file)
     settings = settings.replace(
         host=host or settings.host, port=settings.port if port is None else port
     )
-    upgrade(Database(settings.url))
-    click.echo(
-        f"StopSpread {settings.url.split(':', 1)[0]} database ready; index: {settings.index_kind}"
-    )
-    click.echo(f"Open http://{settings.host}:{settings.port}/docs  (API under /v1; Ctrl-C stops)")
+    if settings.port == 0:  # pick the port now, so that the printed links are right
+        settings = settings.replace(port=_free_port(settings.host))
+    with open_app(config_file, settings) as app:
+        token = issue_setup_token(app.services)
+        _print_status(settings)
+    for line in welcome(settings, token):
+        click.echo(line)  # the only place the set-up token is ever written
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
     if settings.workers > 1:  # each worker builds its app from the environment
         if config_file is not None:
             os.environ["STOPSPREAD_CONFIG"] = str(config_file)
-        app: object = "stopspread.web.factory:app_from_environment"
+        served: object = "stopspread.web.factory:app_from_environment"
     else:
-        app = create_app(settings)
+        served = create_app(settings)
     uvicorn.run(
-        app,  # type: ignore[arg-type]
+        served,  # type: ignore[arg-type]
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        access_log=False,  # paths carry case codes; nothing per request is logged
+        access_log=False,  # paths carry case codes and the set-up token: nothing per request
         factory=settings.workers > 1,
         workers=settings.workers if settings.workers > 1 else None,
     )
@@ -71,19 +96,58 @@ def serve_command(config_file: Path | None, host: str | None, port: int | None) 
 
 @click.group("db")
 def db_group() -> None:
-    """The database schema."""
+    """The database: its schema, and which one this machine uses."""
 
 
 @db_group.command("upgrade")
 @config_option
 def db_upgrade(config_file: Path | None) -> None:
     """Create or migrate the database to the latest schema."""
-    from stopspread.storage import current_revision, upgrade
+    from stopspread.services.context import schema_revision
 
-    db = _database(config_file)
-    upgrade(db)
-    click.echo(f"database at revision {current_revision(db)}")
-    db.dispose()
+    with open_app(config_file) as app:
+        click.echo(f"database at revision {schema_revision(app.db)}")
+
+
+def _print_status(settings: Settings) -> bool:
+    from stopspread.services.data_status import data_status
+
+    status = data_status(settings)
+    click.echo(f"database:      {status.database}")
+    click.echo(f"data folder:   {status.data_dir}")
+    click.echo(f"evidence:      {status.evidence_dir}")
+    click.echo(f"evidence key:  {status.evidence_key}")
+    if not status.exists:
+        click.echo("schema:        no database yet (made by stopspread db upgrade or serve)")
+    elif status.up_to_date:
+        click.echo(f"schema:        revision {status.revision} (latest)")
+    else:
+        click.echo(f"schema:        revision {status.revision}; latest {status.head}")
+    admin = "yes" if status.admin_exists else "no (serve prints a one-time /setup link)"
+    click.echo(f"admin account: {admin}")
+    return status.exists and status.up_to_date
+
+
+@db_group.command("status")
+@config_option
+def db_status(config_file: Path | None) -> None:
+    """Which database and evidence folder are used (from settings, else the per-user data
+    folder), the schema revision, and whether an admin exists. Changes nothing.
+
+    Exit 0 when the database exists and is migrated, 1 when it is missing or behind.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    settings = settings_from(config_file)
+    try:
+        ready = _print_status(settings)
+    except (SQLAlchemyError, OSError) as exc:
+        from stopspread.services.data_status import redacted_url
+
+        where = redacted_url(settings.url)
+        fail(f"cannot read the database {where}: {type(exc).__name__}", ExitCode.SETUP)
+    if not ready:
+        raise SystemExit(ExitCode.FAILED)
 
 
 @click.group("client")
@@ -100,16 +164,9 @@ def client_group() -> None:
 def client_create(config_file: Path | None, name: str, can_hash: bool) -> None:
     """Register a platform and print its API key (shown once, stored hashed)."""
     from stopspread.services.platform import create_client
-    from stopspread.storage import upgrade
 
-    db = _database(config_file)
-    upgrade(db)
-    try:
-        client, key = create_client(db, name, can_hash)
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        db.dispose()
+    with open_app(config_file) as app:
+        client, key = create_client(app.db, name, can_hash)
     click.echo(f"client {client.name} (id {client.id}); its API key, shown only now:", err=True)
     click.echo(key)
 
@@ -121,13 +178,8 @@ def client_revoke(config_file: Path | None, name: str) -> None:
     """Revoke a platform's API key (within a second on every server process)."""
     from stopspread.services.platform import revoke_client
 
-    db = _database(config_file)
-    try:
-        revoke_client(db, name)
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        db.dispose()
+    with open_app(config_file) as app:
+        revoke_client(app.db, name)
     click.echo(f"client {name} revoked")
 
 
@@ -142,12 +194,9 @@ def audit_verify(config_file: Path | None) -> None:
     """Check every audit event's hash and link; exit 1 if any row was edited or deleted."""
     from stopspread.services.audit import verify
 
-    db = _database(config_file)
-    try:
-        report = verify(db)
-    except AuditChainError as exc:
-        click.echo(f"stopspread: audit chain BROKEN: {exc}", err=True)
-        raise SystemExit(1) from exc
-    finally:
-        db.dispose()
+    with open_app(config_file) as app:
+        try:
+            report = verify(app.db)
+        except AuditChainError as exc:
+            fail(f"audit chain BROKEN: {exc}")
     click.echo(f"audit chain intact: {report.events} events, head {report.head_hash}")

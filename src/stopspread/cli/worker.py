@@ -9,39 +9,21 @@ are printed once, for the survivor to keep.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from stopspread.cli._context import open_app
+from stopspread.cli._exit import ExitCode, fail
 from stopspread.cli._inputs import STDIN, expand_paths
-from stopspread.cli._settings import config_option, settings_from
-from stopspread.errors import MediaError, ServiceError
+from stopspread.cli._settings import config_option
+from stopspread.errors import MediaError
 
 if TYPE_CHECKING:
-    from stopspread.services.context import Services
     from stopspread.services.signal_input import SignalIn
 
 __all__ = ["case_group", "center_group", "worker_group"]
-
-
-@contextlib.contextmanager
-def _services(config_file: Path | None) -> Iterator[Services]:
-    """The services on a migrated database; a refused request becomes a CLI error (exit 1)."""
-    from stopspread.services.context import build_services
-    from stopspread.storage import Database, upgrade
-
-    settings = settings_from(config_file)
-    db = Database(settings.url)
-    try:
-        upgrade(db)
-        yield build_services(settings, db)
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        db.dispose()
 
 
 def _new_password() -> str:
@@ -61,8 +43,8 @@ def center_create(config_file: Path | None, name: str) -> None:
     """Add a support center."""
     from stopspread.services.workers import accounts
 
-    with _services(config_file) as svc:
-        center_id = accounts.create_center(svc, name)
+    with open_app(config_file) as app:
+        center_id = accounts.create_center(app.services, name)
     click.echo(f"center {name} (id {center_id})")
 
 
@@ -79,12 +61,13 @@ def worker_group() -> None:
 def worker_create(config_file: Path | None, username: str, center: str, admin: bool) -> None:
     """Add a worker account to a center."""
     from stopspread.services.workers import accounts
-    from stopspread.storage.models_worker import WorkerRole
+    from stopspread.services.workers.accounts import WorkerRole
 
-    password = _new_password()
-    with _services(config_file) as svc:
+    with open_app(config_file) as app:
+        accounts.find_center(app.services, center)  # before asking for a password
         role = WorkerRole.ADMIN if admin else WorkerRole.WORKER
-        made = accounts.create_worker(svc, center, username, password, role)
+        password = _new_password()
+        made = accounts.create_worker(app.services, center, username, password, role)
     click.echo(f"worker {username} ({role.value}) at {center}, id {made.worker_id}")
 
 
@@ -95,9 +78,9 @@ def worker_passwd(config_file: Path | None, username: str) -> None:
     """Set a new password (also unlocks the account and ends its sessions)."""
     from stopspread.services.workers import accounts
 
-    password = _new_password()
-    with _services(config_file) as svc:
-        accounts.set_password(svc, username, password)
+    with open_app(config_file) as app:
+        accounts.find_worker(app.services, username)  # before asking for a password
+        accounts.set_password(app.services, username, _new_password())
     click.echo(f"password of {username} changed; their sessions ended")
 
 
@@ -108,8 +91,8 @@ def worker_disable(config_file: Path | None, username: str) -> None:
     """Stop an account from signing in; its sessions end now."""
     from stopspread.services.workers import accounts
 
-    with _services(config_file) as svc:
-        accounts.disable_worker(svc, username)
+    with open_app(config_file) as app:
+        accounts.disable_worker(app.services, username)
     click.echo(f"worker {username} disabled")
 
 
@@ -127,16 +110,15 @@ def case_assign(config_file: Path | None, code: str, center: str) -> None:
     from stopspread.services.keys import normalise_case_code
     from stopspread.services.workers import accounts
 
-    with _services(config_file) as svc:
-        accounts.assign_case(svc, code, center)
+    with open_app(config_file) as app:
+        accounts.assign_case(app.services, code, center)
     click.echo(f"case {normalise_case_code(code)} assigned to {center}")
 
 
 def _hash_file(path: Path) -> list[SignalIn]:
     from stopspread.hashing import VideoMode, digest_bytes, enrolment_hashes, hash_video
     from stopspread.hashing.sniff import MediaKind, sniff_media
-    from stopspread.services.signal_input import SignalIn
-    from stopspread.storage.models import SignalType
+    from stopspread.services.signal_input import SignalIn, SignalType
 
     if sniff_media(path) is MediaKind.VIDEO:
         video = hash_video(path, mode=VideoMode.REFERENCE)
@@ -155,15 +137,14 @@ def _hash_all(paths: tuple[str, ...]) -> list[SignalIn]:
     failed = bool(problems)
     for item in inputs:
         if item == STDIN:
-            raise click.UsageError("case create reads files, not standard input")
+            fail("case create reads files, not standard input", ExitCode.USAGE)
         try:
             signals += _hash_file(Path(item))
         except (MediaError, OSError) as exc:
             click.echo(f"stopspread: {item}: {exc}", err=True)
             failed = True
     if failed or not signals:
-        click.echo("stopspread: no case opened (every file must hash)", err=True)
-        raise SystemExit(1)
+        fail("no case opened (every file must hash)", ExitCode.FAILED)
     return list({(s.type, s.value): s for s in signals}.values())
 
 
@@ -177,7 +158,8 @@ def case_create(config_file: Path | None, center: str, paths: tuple[str, ...]) -
     from stopspread.services.workers import accounts
 
     signals = _hash_all(paths)
-    with _services(config_file) as svc:
+    with open_app(config_file) as app:
+        svc = app.services
         limit = svc.settings.max_signals_per_request
         accounts.find_center(svc, center)
         new = cases.create_case(svc, signals[:limit])

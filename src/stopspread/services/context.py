@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from stopspread.config import Settings
+from stopspread.errors import ConfigError
 from stopspread.services.keys import SecretHasher, new_server_key
 from stopspread.services.ratelimit import DailyQuota, KeyedLimiter
 from stopspread.services.replica import IndexReplica
+from stopspread.storage import current_revision, upgrade
 from stopspread.storage.db import Database
 from stopspread.storage.models import Meta
 
-__all__ = ["SERVER_KEY_NAME", "Services", "build_services", "server_key"]
+__all__ = [
+    "SERVER_KEY_NAME",
+    "Database",
+    "Services",
+    "build_services",
+    "open_database",
+    "schema_revision",
+    "server_key",
+]
 
 SERVER_KEY_NAME = "ref_hmac_key"
 SECONDS_PER_MINUTE = 60.0
@@ -66,3 +76,28 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         client_limiter=KeyedLimiter(settings.client_rate_per_s, settings.client_burst),
         client_quota=DailyQuota(settings.client_daily_quota),
     )
+
+
+def open_database(url: str, shown_as: str) -> Database:
+    """The database at ``url``, migrated to the latest schema; one :class:`ConfigError` naming
+    it (as ``shown_as``, its password hidden) when it cannot be opened."""
+    try:
+        db = Database(url)
+    except (SQLAlchemyError, OSError) as exc:
+        raise _unopenable(shown_as, exc) from exc
+    try:
+        upgrade(db)
+    except (SQLAlchemyError, OSError) as exc:
+        db.dispose()
+        raise _unopenable(shown_as, exc) from exc
+    return db
+
+
+def schema_revision(db: Database) -> str | None:
+    """The schema revision the database is at."""
+    return current_revision(db)
+
+
+def _unopenable(shown_as: str, exc: Exception) -> ConfigError:
+    first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return ConfigError(f"cannot open the database {shown_as}: {type(exc).__name__}: {first_line}")

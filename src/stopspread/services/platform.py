@@ -44,6 +44,7 @@ __all__ = [
     "ClientDirectory",
     "ClientInfo",
     "MatchResult",
+    "ReviewStatus",  # the verdicts feedback accepts
     "check_limits",
     "create_client",
     "feedback",

@@ -10,7 +10,7 @@ from stopspread.errors import HashFormatError, InvalidRequestError
 from stopspread.matching.signal_types import SIGNAL_TYPES
 from stopspread.storage.models import ChainHead, ChangeOp, IndexChange, Signal, SignalType
 
-__all__ = ["SignalIn", "parse_signal", "record_change"]
+__all__ = ["SignalIn", "SignalType", "parse_signal", "record_change"]
 
 
 @dataclass(frozen=True, slots=True)

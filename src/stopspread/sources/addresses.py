@@ -40,6 +40,10 @@ def check_address(text: str, allow_loopback: bool) -> str:
             raise FetchRefusedError("an IPv6 address embedding an IPv4 one")
     if address.is_loopback and allow_loopback:
         return str(address)
+    if address.is_loopback:
+        raise FetchRefusedError(
+            "a loopback address (allowed only for tests, with STOPSPREAD_FETCH_ALLOW_LOOPBACK=true)"
+        )
     if not address.is_global or address.is_multicast or address.is_reserved:
         raise FetchRefusedError("a private, loopback, link-local or reserved address")
     return str(address)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from stopspread.errors import FetchError, FetchStatusError, StopSpreadError
@@ -59,6 +59,7 @@ class ItemFailed:
 @dataclass(frozen=True, slots=True)
 class RobotsRefused:
     url: str
+    reason: str = field(default="", compare=False)  # robots.txt unreadable, or it disallows
 
 
 Event = PageVisited | MediaFound | ItemFailed | RobotsRefused
@@ -72,7 +73,7 @@ class _Walker:
     def visit(self, url: str) -> tuple[list[Event], list[str]]:
         """Fetch one URL; the events it gives and the page links found in it."""
         if not self.robots.allowed(url):
-            return [RobotsRefused(url)], []
+            return [RobotsRefused(url, self.robots.refusal(url))], []
         try:
             got = self.fetcher.get(url)
         except FetchError as exc:

@@ -27,6 +27,15 @@ class RobotsCache:
     def __init__(self, fetcher: Fetcher) -> None:
         self._fetcher = fetcher
         self._rules: dict[str, urllib.robotparser.RobotFileParser] = {}
+        self._why: dict[str, str] = {}  # per host: why everything is disallowed, if it is
+
+    def refusal(self, url: str) -> str:
+        """Why ``url`` is not allowed: robots.txt could not be read, or it disallows it."""
+        try:
+            key = host_key(url)
+        except FetchError as exc:
+            return f"not a URL we fetch: {exc}"
+        return self._why.get(key) or "robots.txt disallows it"
 
     def allowed(self, url: str) -> bool:
         try:
@@ -35,31 +44,36 @@ class RobotsCache:
             return False
         rules = self._rules.get(key)
         if rules is None:
-            rules = self._load(url)
+            rules, why = self._load(url)
             self._rules[key] = rules
+            if why:
+                self._why[key] = why
             delay = rules.crawl_delay(self._fetcher.limits.user_agent)
             if delay is not None:
                 self._fetcher.pacer.set_delay(key, float(delay))
         return rules.can_fetch(self._fetcher.limits.user_agent, url)
 
-    def _load(self, url: str) -> urllib.robotparser.RobotFileParser:
+    def _load(self, url: str) -> tuple[urllib.robotparser.RobotFileParser, str]:
+        """The rules, and why everything is disallowed when robots.txt could not be read."""
         scheme, host, port = origin(url)
         shown = f"[{host}]" if ":" in host else host
-        rules = urllib.robotparser.RobotFileParser(f"{scheme}://{shown}:{port}/robots.txt")
+        robots_url = f"{scheme}://{shown}:{port}/robots.txt"
+        rules = urllib.robotparser.RobotFileParser(robots_url)
         try:
-            got = self._fetcher.get(f"{scheme}://{shown}:{port}/robots.txt")
+            got = self._fetcher.get(robots_url)
             text = got.decoded_body(ROBOTS_MAX_BYTES).decode("utf-8", errors="replace")
         except FetchTooLargeError:
             text, status = "", 200  # too big to be a robots file we read: treat as empty
-        except FetchError:
+        except FetchError as exc:
             rules.parse(_DISALLOW_ALL)
-            return rules
+            return rules, f"{robots_url} could not be read ({type(exc).__name__}: {exc})"
         else:
             status = got.status
         if 400 <= status < 500:
             rules.parse([])  # parse() also marks the rules as loaded (else nothing is allowed)
         elif status >= 300:
             rules.parse(_DISALLOW_ALL)
+            return rules, f"{robots_url} answered HTTP {status}: nothing may be fetched"
         else:
             rules.parse(text.splitlines())
-        return rules
+        return rules, ""

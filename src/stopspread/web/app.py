@@ -25,6 +25,7 @@ from stopspread.web.routes import (
     api_docs,
     health,
     platform,
+    setup,
     survivor,
     survivor_pages,
     worker,
@@ -103,4 +104,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(worker_scans.router)
     app.include_router(worker_admin.router)
     app.include_router(worker_takedown.router)
+    app.include_router(setup.router)
     return app

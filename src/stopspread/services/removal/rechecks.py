@@ -50,6 +50,7 @@ from stopspread.takedown.followup import (
 from stopspread.takedown.requests import TRANSITIONS, RequestStatus
 
 __all__ = [
+    "FollowUp",
     "FollowUpScheduler",
     "ReuploadAlert",
     "fetcher_refetch",

@@ -42,6 +42,7 @@ __all__ = [
     "MAX_URLS",
     "MIN_SCHEDULE_S",
     "ScanDeps",
+    "ScanStatus",
     "ScanView",
     "SourceKind",  # the kinds of source a worker adds (the form's choices)
     "SourceProblem",
@@ -336,8 +337,9 @@ def fail_abandoned(db: Database, after_s: float = ABANDONED_AFTER_S) -> int:
         return int(getattr(result, "rowcount", 0))
 
 
-def cancel_scan(db: Database, scan_id: int) -> None:
-    """A queued scan is cancelled at once; a running one stops at its next progress write."""
+def cancel_scan(db: Database, scan_id: int) -> ScanStatus:
+    """A queued scan is cancelled at once; a running one stops at its next progress write.
+    Returns the scan's status now (``running`` with the request noted; a finished scan's)."""
     with db.write() as (session, _head):
         scan = session.get(ScanRow, scan_id)
         if scan is None:
@@ -346,6 +348,7 @@ def cancel_scan(db: Database, scan_id: int) -> None:
             scan.status, scan.finished_at = ScanStatus.CANCELLED, utcnow()
         elif scan.status is ScanStatus.RUNNING:
             scan.cancel_requested = True
+        return scan.status
 
 
 def scan_view(db: Database, scan_id: int) -> ScanView:

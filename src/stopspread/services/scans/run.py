@@ -1,7 +1,10 @@
 """Running one claimed scan: walk the source, hash every media file, record hits.
 
-Per item, failures are counted (by error class) and the scan goes on; only a failure of the
-scan itself (its source cannot be read at all, the database is gone) fails it. Progress
+Per item, failures are counted (by error class) and the scan goes on; a failure of the scan
+itself (its source cannot be read at all, the database is gone) fails it, and so does a scan
+that fetched nothing at all because robots.txt could not be read or refused every page, or
+because every page and media URL failed: it ends ``failed`` with the reason in ``last_error``,
+never ``done`` with zero counts. Progress
 counters are written to the scan's row at most once a second (and at the end), which is
 also the moment a cancel request is noticed.
 """
@@ -117,6 +120,7 @@ class _Run:
     counts: Counter[str] = field(default_factory=Counter)
     error_kinds: Counter[str] = field(default_factory=Counter)
     last_error: str | None = None
+    robots_refusal: str | None = None
     seen: set[str] = field(default_factory=set)  # media URLs fetched and hashed in this scan
     tried: set[str] = field(default_factory=set)  # ... and those that failed: once a scan
     page_evidence: dict[str, int] = field(default_factory=dict)
@@ -129,6 +133,7 @@ class _Run:
                 self.counts["pages"] += 1
             elif isinstance(event, RobotsRefused):
                 self.counts["skipped"] += 1
+                self.robots_refusal = self.robots_refusal or f"{event.url}: {event.reason}"
             elif isinstance(event, ItemFailed):
                 self.error(event.error)
             elif event.url not in self.tried:
@@ -137,6 +142,18 @@ class _Run:
             if not self.flush():
                 return False
         return True
+
+    def nothing_fetched(self) -> str | None:
+        """Why the scan fetched nothing at all (None when something was fetched or tried
+        without error: an empty folder, a page without media)."""
+        if self.counts["pages"] or self.counts["media_hashed"]:
+            return None
+        if self.robots_refusal is not None and not self.counts["errors"]:
+            return f"nothing fetched: robots.txt refused every page ({self.robots_refusal})"
+        if self.counts["errors"]:
+            why = f"; robots.txt: {self.robots_refusal}" if self.robots_refusal else ""
+            return f"nothing fetched: every page failed (last: {self.last_error}){why}"
+        return None
 
     def error(self, exc: StopSpreadError) -> None:
         self.counts["errors"] += 1
@@ -261,13 +278,14 @@ def run_claimed(
     if scan is None or source is None:
         raise StopSpreadError("the scan or its source disappeared")
     limits = FetchLimits.from_settings(deps.settings)
-    status = ScanStatus.DONE
+    status, failure = ScanStatus.DONE, None
     log.info("scan %d started (source %d, %s)", scan_id, source.id, source.kind.value)
     try:
         with Fetcher(limits, resolver=deps.resolver) as fetcher, VideoSandbox() as sandbox:
             matcher = CaseMatcher(_signals(deps, source.case_id), sandbox)
             run = _Run(deps, scan_id, source, matcher, fetcher, on_progress, stop)
             if run.walk():
+                failure = run.nothing_fetched()
                 run.check_gone()
             else:
                 status = ScanStatus.CANCELLED
@@ -275,6 +293,10 @@ def run_claimed(
     except (StopSpreadError, OSError, ValueError, KeyError) as exc:
         log.warning("scan %d failed: %s", scan_id, type(exc).__name__)
         _finish(deps, scan_id, ScanStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        return ScanStatus.FAILED
+    if failure is not None:
+        log.warning("scan %d failed: nothing fetched", scan_id)
+        _finish(deps, scan_id, ScanStatus.FAILED, failure)
         return ScanStatus.FAILED
     _finish(deps, scan_id, status)
     log.info("scan %d %s: %s", scan_id, status.value, dict(run.counts))

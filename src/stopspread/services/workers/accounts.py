@@ -49,11 +49,14 @@ __all__ = [
     "NewSession",
     "SessionInfo",
     "WorkerIdentity",
+    "WorkerRole",
     "assign_case",
+    "case_center_name",
     "create_center",
     "create_worker",
     "disable_worker",
     "find_center",
+    "find_worker",
     "login",
     "logout",
     "require_case",
@@ -120,6 +123,12 @@ def find_center(svc: Services, name: str) -> int:
     """The center's id; :class:`NotFoundError` if there is none of that name."""
     with svc.db.read() as session:
         return _center(session, name).id
+
+
+def find_worker(svc: Services, username: str) -> int:
+    """The worker's id; :class:`NotFoundError` if there is none of that name."""
+    with svc.db.read() as session:
+        return _worker(session, username).id
 
 
 def create_center(svc: Services, name: str) -> int:
@@ -206,6 +215,18 @@ def assign_case(svc: Services, code: str, center: str, by: str = "cli") -> None:
         session.add(CaseAssignment(case_id=case.id, center_id=center_id, assigned_by=by[:100]))
         payload = {"case": case.id, "center": center_id, "by": by[:100]}
         audit.append(session, head, audit.AuditKind.CASE_ASSIGNED, payload)
+
+
+def case_center_name(svc: Services, case_id: int) -> str | None:
+    """The name of the first center the case was assigned to (None: not assigned)."""
+    query = (
+        select(Center.name)
+        .join(CaseAssignment, CaseAssignment.center_id == Center.id)
+        .where(CaseAssignment.case_id == case_id)
+        .order_by(CaseAssignment.id)
+    )
+    with svc.db.read() as session:
+        return session.scalars(query).first()
 
 
 def visible_case_ids(session: Session, identity: WorkerIdentity) -> list[int]:

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from stopspread.errors import ForbiddenError, InvalidRequestError, MediaTooLargeError
 from stopspread.hashing import hash_image
 from stopspread.services import platform
-from stopspread.services.signal_input import parse_signal
-from stopspread.storage.models import ReviewStatus, SignalType
+from stopspread.services.platform import ReviewStatus
+from stopspread.services.signal_input import SignalType, parse_signal
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
 from stopspread.web.schemas import FeedbackIn, HashOut, MatchIn, MatchOut, OkOut
 
