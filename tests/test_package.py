@@ -75,6 +75,8 @@ PUBLIC_MODULES = [
     "stopspread.services.scans.queue",
     "stopspread.services.scans.sightings",
     "stopspread.web.routes.worker_scans",
+    "stopspread.roomcheck",
+    "stopspread.roomcheck.words",
 ]
 
 
@@ -111,6 +113,20 @@ def test_sources_import_nothing_above_them() -> None:
     code = (
         "import sys, stopspread.sources;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'fastapi', 'jinja2')"
+        " or m.startswith(('stopspread.cli', 'stopspread.web', 'stopspread.storage',"
+        " 'stopspread.services', 'stopspread.evidence'))];"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_roomcheck_imports_nothing_above_it() -> None:
+    """The room check library knows nothing of the database, the services or the web."""
+    code = (
+        "import sys, stopspread.roomcheck, stopspread.roomcheck.words;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in"
+        " ('sqlalchemy', 'fastapi', 'jinja2', 'click', 'httpx')"
         " or m.startswith(('stopspread.cli', 'stopspread.web', 'stopspread.storage',"
         " 'stopspread.services', 'stopspread.evidence'))];"
         "print(','.join(bad))"
