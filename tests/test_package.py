@@ -77,6 +77,9 @@ PUBLIC_MODULES = [
     "stopspread.web.routes.worker_scans",
     "stopspread.roomcheck",
     "stopspread.roomcheck.words",
+    "stopspread.services.roomcheck",
+    "stopspread.web.routes.room_check",
+    "stopspread.web.room_check_app",
 ]
 
 

@@ -5,22 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from stopspread.roomcheck import Plan, RoomCheck, Scope, run_room_check
-from tests.roomcheck.simnet import SimNetwork, home, running
-
-
-def sim_plan(net: SimNetwork) -> Plan:
-    """The check's plan for a simulated network: unicast discovery, its neighbour table,
-    a high rate (loopback answers at once) and short waits."""
-    return Plan(
-        discovery=net.every_address(),
-        neighbour_table=net.arp,
-        rate_per_s=5000.0,
-        max_open=128,
-        connect_timeout_s=0.5,
-        read_timeout_s=1.0,
-        discovery_wait_s=0.5,
-    )
+from stopspread.roomcheck import RoomCheck, Scope, run_room_check
+from tests.roomcheck.simnet import SimNetwork, home, running, sim_plan
 
 
 @pytest.fixture(scope="session")

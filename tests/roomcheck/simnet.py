@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stopspread.roomcheck import Plan, Scope
+
 Reply = Callable[[bytes], bytes | None]
 
 ARP_HEADER = "IP address       HW type     Flags       HW address            Mask     Device\n"
@@ -382,3 +384,22 @@ def crowd(base: str, count: int) -> list[SimDevice]:
             device.mac = device.mac[:-2] + f"{i:02x}"
         devices.append(device)
     return devices
+
+
+def sim_plan(net: SimNetwork) -> Plan:
+    """The check's plan for a simulated network: unicast discovery, its neighbour table,
+    a high rate (loopback answers at once) and short waits."""
+    return Plan(
+        discovery=net.every_address(),
+        neighbour_table=net.arp,
+        rate_per_s=5000.0,
+        max_open=128,
+        connect_timeout_s=0.5,
+        read_timeout_s=1.0,
+        discovery_wait_s=0.5,
+    )
+
+
+def sim_target(net: SimNetwork) -> Callable[[], tuple[Scope, Plan]]:
+    """What the web app's ``room_check_target`` is set to: this network, explicitly."""
+    return lambda: (Scope.of(net.cidr), sim_plan(net))

@@ -168,7 +168,10 @@ def room_check_command(
 ) -> None:
     """Find cameras streaming from this room over its own network (read-only)."""
     if serve:
-        raise click.UsageError("--serve: the page comes in the next step")
+        from stopspread.web.room_check_app import serve_room_check
+
+        serve_room_check(port)
+        return
     if not authorised:
         raise click.UsageError(CONSENT)
     from stopspread.roomcheck import run_room_check

@@ -28,6 +28,7 @@ __all__ = [
     "REASON",
     "URN_PREFIX",
     "CheckRecord",
+    "case_code",
     "case_id_for_code",
     "export_check",
     "list_checks",
@@ -54,6 +55,17 @@ class CheckRecord:
     log_seq: int
     counts: dict[str, int]
     recorded_by: str
+
+
+def case_code(db: Database, case_id: int, who: WorkerIdentity | None = None) -> str:
+    """The case's code, if the case exists (and, with ``who``, is assigned to her center)."""
+    with db.read() as session:
+        if who is not None:
+            require_case(session, who, case_id)
+        case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError("no such case")
+    return case.code
 
 
 def case_id_for_code(db: Database, code: str) -> int:

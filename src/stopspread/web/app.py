@@ -24,6 +24,7 @@ from stopspread.web.pages import STATIC_DIR, Pages
 from stopspread.web.routes import (
     health,
     platform,
+    room_check,
     survivor,
     survivor_pages,
     worker,
@@ -99,4 +100,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(worker_scans.router)
     app.include_router(worker_admin.router)
     app.include_router(worker_takedown.router)
+    app.include_router(room_check.router)
     return app
