@@ -137,13 +137,15 @@ def running(build: Callable[[str], list[SimDevice]], folder: Path) -> Iterator[S
             )
         )
         loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        thread.start()  # the servers live on this loop, in this thread (the caller may have one)
         try:
-            servers = loop.run_until_complete(_start(net, loop))
+            servers = asyncio.run_coroutine_threadsafe(_start(net, loop), loop).result(30)
         except OSError:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
             loop.close()
             continue
-        thread = threading.Thread(target=loop.run_forever, daemon=True)
-        thread.start()
         try:
             yield net
         finally:

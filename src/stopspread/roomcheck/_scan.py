@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import ipaddress
 import uuid
 from dataclasses import dataclass, field
@@ -348,5 +349,11 @@ async def check_room(scope: Scope, plan: Plan | None = None) -> RoomCheck:
 
 
 def run_room_check(scope: Scope, plan: Plan | None = None) -> RoomCheck:
-    """:func:`check_room` in its own event loop (for the CLI and the web app's threads)."""
-    return asyncio.run(check_room(scope, plan))
+    """:func:`check_room` in its own event loop (for the CLI and the web app's threads); in a
+    helper thread if this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(check_room(scope, plan))
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(check_room(scope, plan))).result()

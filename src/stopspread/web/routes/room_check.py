@@ -46,6 +46,7 @@ RoomCheckTarget = Callable[[], tuple[Scope, Plan]]
 MAX_KEPT: Final = 20  # standalone results kept in memory for their download link
 JSON_HEADERS: Final = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 CONSENT_MISSING: Final = "roomcheck.consent_missing"
+VERDICT_ORDER: Final = (Verdict.LIKELY, Verdict.CHECK, Verdict.UNLIKELY)  # the page's order
 
 
 def _default_target() -> tuple[Scope, Plan]:
@@ -77,7 +78,16 @@ def page_helpers(request: Request) -> dict[str, Any]:
         "cannot": rw.CANNOT_FIND[lang],
         "help": [{"text": link[lang], "href": link["href"]} for link in rw.HELP_LINKS],
     }
-    return {"verdict_text": verdict_text, "reason_text": reason_text, "advice": advice}
+
+    def likely_first(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(devices, key=lambda d: VERDICT_ORDER.index(Verdict(d["verdict"])))
+
+    return {
+        "verdict_text": verdict_text,
+        "reason_text": reason_text,
+        "advice": advice,
+        "likely_first": likely_first,
+    }
 
 
 # ---- a worker's room checks, under a case ------------------------------------------------
