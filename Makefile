@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 # ieee-data (the MAC address registry) for the room check's network-card makers.
 APT_PACKAGES := gcc g++ postgresql chromium fonts-noto-cjk poppler-utils ieee-data
 
-.PHONY: run test lint typecheck unit apt venv bench-deps bench bench-index bench-video bench-robustness bench-api clean
+.PHONY: run test lint typecheck unit apt venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check clean
 
 $(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matching/_mihcore.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,9 @@ bench-robustness: bench-deps
 
 bench-api: bench-deps
 	$(PY) bench/api.py
+
+bench-room-check: $(STAMP)
+	$(PY) bench/room_check.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/stopspread/hashing/*.so
