@@ -11,15 +11,18 @@ import pytest
 
 from stopspread.errors import CaseWithdrawnError, NotFoundError
 from stopspread.evidence import EvidenceStore, verify_evidence
+from stopspread.report.model import ReportLanguage
 from stopspread.roomcheck import Device, Reason, RoomCheck, Weight
 from stopspread.roomcheck._wire import Exchange
 from stopspread.services import roomcheck as service
+from stopspread.services.case_report import export_report
 from stopspread.services.cases import withdraw
 from stopspread.services.workers import accounts
 from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.storage.models_worker import WorkerRole
 from tests.conftest import make_services
 from tests.evidence.conftest import new_case
+from tests.report.test_pdf import pdftotext
 
 
 def sample_check() -> RoomCheck:
@@ -94,4 +97,34 @@ def test_only_her_centers_cases_and_never_a_withdrawn_one(tmp_path: Path) -> Non
     withdraw(svc, case_id)
     with pytest.raises((CaseWithdrawnError, NotFoundError)):
         service.record_check(svc.db, store, case_id, sample_check(), by="cli")
+    svc.db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            ReportLanguage.KO,
+            ["5. 방 점검 (숨은 카메라)", "카메라일 가능성이 높아요", "192.168.0.23"],
+        ),
+        (ReportLanguage.EN, ["5. Room checks (hidden cameras)", "Likely a camera", "192.168.0.23"]),
+    ],
+)
+def test_a_kept_check_is_in_the_evidence_report_with_its_warc(
+    tmp_path: Path, language: ReportLanguage, words: list[str]
+) -> None:
+    svc = make_services(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path)
+    store = EvidenceStore.from_settings(svc.settings, svc.db)
+    case_id = new_case(svc)
+    kept = service.record_check(svc.db, store, case_id, sample_check(), by="mina")
+    out = tmp_path / "out"
+    done = export_report(svc, store, case_id, out, language=language, center="Seoul", worker="mina")
+    assert done.verified
+    (warc,) = done.warc_files
+    assert warc.name == f"evidence-{kept.evidence_id}-resource.warc"
+    text = pdftotext(done.pdf.read_bytes(), out)
+    flat = " ".join(text.split())
+    for word in words:
+        assert word in flat, word
+    assert "EPSON" not in flat  # only flagged devices are described
     svc.db.dispose()

@@ -10,19 +10,23 @@ reads those records back (digests checked); the export is the same JSON, byte fo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from stopspread.errors import CaseWithdrawnError, EvidenceError, NotFoundError
 from stopspread.evidence import EvidenceStore, HttpCapture
-from stopspread.roomcheck import RoomCheck
+from stopspread.report.model import ReportLanguage, ReportRoomCheck, ReportRoomDevice
+from stopspread.roomcheck import Reason, RoomCheck, Verdict, Weight
+from stopspread.roomcheck import words as room_words
 from stopspread.services.workers.accounts import WorkerIdentity, require_case
 from stopspread.storage.db import Database
 from stopspread.storage.models import Case, CaseStatus
-from stopspread.storage.models_worker import EvidenceRecord
+from stopspread.storage.models_worker import EvidenceLogEntry, EvidenceRecord
 
 __all__ = [
     "REASON",
@@ -34,6 +38,8 @@ __all__ = [
     "list_checks",
     "load_check",
     "record_check",
+    "report_room_checks",
+    "room_check_rows",
 ]
 
 REASON: Final = "room check"  # the evidence row's reason
@@ -194,3 +200,63 @@ def export_check(
 ) -> bytes:
     """The stored JSON exactly as kept (its SHA-256 is the record's ``payload_sha256``)."""
     return store.open_payload(_visible_row(db, evidence_id, case_id, who).id)
+
+
+def room_check_rows(session: Session, case_id: int) -> list[tuple[EvidenceRecord, str | None]]:
+    """The case's room-check evidence rows, oldest first, with their log entries' hashes
+    (for the evidence report; call inside the report's snapshot)."""
+    rows = session.scalars(
+        select(EvidenceRecord)
+        .where(EvidenceRecord.case_id == case_id, EvidenceRecord.reason == REASON)
+        .where(EvidenceRecord.url.startswith(URN_PREFIX))
+        .order_by(EvidenceRecord.id)
+    ).all()
+    out = []
+    for row in rows:
+        entry = session.get(EvidenceLogEntry, row.log_seq)
+        out.append((row, entry.entry_hash if entry is not None else None))
+    return out
+
+
+def report_room_checks(
+    store: EvidenceStore,
+    rows: list[tuple[EvidenceRecord, str | None]],
+    language: ReportLanguage,
+    warc_name: Callable[[EvidenceRecord], str],
+) -> list[ReportRoomCheck]:
+    """The report's room-check section, in its language: counts and the flagged devices."""
+    lang = language.value
+    out = []
+    for row, entry_hash in rows:
+        data = json.loads(store.open_payload(row.id))
+        flagged = [
+            ReportRoomDevice(
+                address=str(d["address"]),
+                label=", ".join(x for x in (d.get("vendor", ""), *d.get("names", [])[:2]) if x),
+                verdict=room_words.VERDICT[Verdict(d["verdict"])][lang],
+                reasons=[
+                    room_words.reason_text(
+                        Reason(r["code"], Weight(r["weight"]), r["detail"]), lang
+                    )
+                    for r in d["reasons"]
+                ],
+            )
+            for d in data.get("devices", [])
+            if d.get("verdict") in (Verdict.LIKELY.value, Verdict.CHECK.value)
+        ]
+        counts = data.get("counts", {})
+        out.append(
+            ReportRoomCheck(
+                checked_at=datetime.fromisoformat(row.captured_at),
+                network=str(data.get("network", "")),
+                likely=int(counts.get("likely", 0)),
+                check=int(counts.get("check", 0)),
+                unlikely=int(counts.get("unlikely", 0)),
+                flagged=flagged,
+                payload_sha256=row.payload_sha256,
+                warc_file=warc_name(row),
+                log_seq=row.log_seq,
+                log_entry_hash=entry_hash,
+            )
+        )
+    return out
