@@ -191,6 +191,31 @@ async def _start(net: SimNetwork, loop: asyncio.AbstractEventLoop) -> list[objec
 # ---- the devices ------------------------------------------------------------------------
 
 
+def _dns_name(name: str) -> bytes:
+    return b"".join(bytes([len(x.encode())]) + x.encode() for x in name.split(".")) + b"\0"
+
+
+def mdns(service: str, instance: str) -> Reply:
+    """An mDNS responder announcing one service (answers any query, by unicast)."""
+
+    def reply(data: bytes) -> bytes | None:
+        if len(data) < 12:
+            return None
+        records = [
+            ("_services._dns-sd._udp.local", f"{service}.local"),
+            (f"{service}.local", f"{instance}.{service}.local"),
+        ]
+        body = b"".join(
+            _dns_name(owner)
+            + struct.pack(">HHIH", 12, 1, 120, len(_dns_name(target)))
+            + _dns_name(target)
+            for owner, target in records
+        )
+        return struct.pack(">HHHHHH", 0, 0x8400, 0, len(records), 0, 0) + body
+
+    return reply
+
+
 def rtsp_camera(host: int) -> SimDevice:
     def reply(request: bytes) -> bytes:
         cseq = next(
@@ -207,7 +232,13 @@ def rtsp_camera(host: int) -> SimDevice:
             b'WWW-Authenticate: Digest realm="IP Camera(C5852)", nonce="abc"\r\n\r\n'
         )
 
-    return SimDevice("rtsp camera", host, "camera", tcp={554: reply})
+    return SimDevice(
+        "rtsp camera",
+        host,
+        "camera",
+        tcp={554: reply},
+        udp={5353: mdns("_rtsp._tcp", "IPCAM-C5852")},
+    )
 
 
 def onvif_camera(host: int, base: str) -> SimDevice:
@@ -327,7 +358,14 @@ def nas(host: int) -> SimDevice:
 
 def phone(host: int) -> SimDevice:
     # a randomised (locally administered) Wi-Fi address, and the iPhone sync port
-    return SimDevice("phone", host, "ordinary", tcp={62078: route({})}, mac="da:a1:19:00:00:01")
+    return SimDevice(
+        "phone",
+        host,
+        "ordinary",
+        tcp={62078: route({})},
+        mac="da:a1:19:00:00:01",
+        udp={5353: mdns("_companion-link._tcp", "민지의 iPhone")},
+    )
 
 
 def router(host: int) -> SimDevice:
@@ -389,16 +427,17 @@ def crowd(base: str, count: int) -> list[SimDevice]:
 
 
 def sim_plan(net: SimNetwork) -> Plan:
-    """The check's plan for a simulated network: unicast discovery, its neighbour table,
-    a high rate (loopback answers at once) and short waits."""
+    """The check's plan for a simulated network: unicast discovery, its neighbour table and a
+    high rate. Loopback answers at once (open or refused), so the generous timeouts cost
+    nothing; they only keep a busy, shared test machine from turning a slow answer into none."""
     return Plan(
         discovery=net.every_address(),
         neighbour_table=net.arp,
         rate_per_s=5000.0,
         max_open=128,
-        connect_timeout_s=0.5,
-        read_timeout_s=1.0,
-        discovery_wait_s=0.5,
+        connect_timeout_s=3.0,
+        read_timeout_s=3.0,
+        discovery_wait_s=1.0,
     )
 
 

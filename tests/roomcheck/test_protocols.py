@@ -68,3 +68,27 @@ def test_every_reason_has_korean_and_english_words() -> None:
     for code, words in REASON.items():
         assert set(words) == {"ko", "en"}, code
         assert reason_text(Reason(code, Weight.INFO, "d"), "ko")
+
+
+def test_mdns_query_asks_for_unicast_answers_and_reads_services() -> None:
+    from stopspread.roomcheck._mdns import mdns_query, read_mdns
+    from tests.roomcheck.simnet import mdns
+
+    query = mdns_query()
+    assert query[:2] == b"\0\0" and b"\x00\x0c\x80\x01" in query  # PTR, class IN + QU bit
+    answer = mdns("_rtsp._tcp", "Garage cam")(query)
+    assert answer is not None
+    found = read_mdns(answer)
+    assert found.reasons == [Reason("mdns-camera", Weight.CAMERA, "_rtsp._tcp")]
+    assert found.names == ["Garage cam"]
+
+
+def test_mdns_parser_survives_hostile_answers() -> None:
+    from stopspread.roomcheck._mdns import read_mdns
+
+    header = b"\0\0\x84\0\0\0\0\x01\0\0\0\0"
+    loop = header + b"\xc0\x0c"  # a name pointing at itself
+    truncated = header + b"\x05abc"
+    huge = b"\0\0\x84\0\0\0\xff\xff\0\0\0\0" + b"\0" * 20
+    for data in (b"", b"\0" * 5, loop, truncated, huge):
+        assert read_mdns(data).reasons == []

@@ -38,7 +38,7 @@ def test_every_camera_is_likely_and_no_ordinary_device_is_flagged(
 def test_reasons_say_why(home_net: SimNetwork, home_check: RoomCheck) -> None:
     codes = {d.address: {r.code for r in d.reasons} for d in home_check.devices}
     by_name = {d.name: codes[home_net.address(d)] for d in home_net.devices}
-    assert {"rtsp", "rtsp-password"} <= by_name["rtsp camera"]
+    assert {"rtsp", "rtsp-password", "mdns-camera"} <= by_name["rtsp camera"]
     assert {"wsd-camera", "onvif"} <= by_name["onvif camera"]
     assert {"p2p", "vendor-module"} <= by_name["p2p clock camera"]
     assert {"web-camera", "server-camera"} <= by_name["camera web ui"]
@@ -60,6 +60,11 @@ def test_details_name_the_device(home_net: SimNetwork, home_check: RoomCheck) ->
     }
     assert "Generic IPC-B2A5" in details["onvif camera"]
     assert "DGOA-123456-ABCDE" in details["p2p clock camera"]
+    assert "_rtsp._tcp" in details["rtsp camera"]
+    assert "Apple phone / tablet" in details["phone"]
+    names = {d.address: d.names for d in home_check.devices}
+    phone = next(d for d in home_net.devices if d.name == "phone")
+    assert "민지의 iPhone" in names[home_net.address(phone)]
     assert any("Hikvision" in d for d in details["camera known by its maker"])
 
 

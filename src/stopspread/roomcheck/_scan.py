@@ -1,8 +1,9 @@
 """One room check: discover, sweep, fingerprint, decide.
 
-1. **Discovery** over UDP: an SSDP ``M-SEARCH``, a WS-Discovery ``Probe`` and the CS2 PPPP LAN
-   search, sent to the link-local groups and the subnet's broadcast address (or, where
-   multicast cannot go — a simulated network on loopback — to each address of ``Plan.discovery``).
+1. **Discovery** over UDP: an SSDP ``M-SEARCH``, a WS-Discovery ``Probe``, an mDNS/DNS-SD
+   query and the CS2 PPPP LAN search, sent to the link-local groups and the subnet's broadcast
+   address (or, where multicast cannot go — a simulated network on loopback — to each address
+   of ``Plan.discovery``).
 2. **Sweep**: a TCP connection attempt to ``Plan.sweep_ports`` on every address (this also fills
    the kernel's neighbour table), then the neighbour table is read; addresses that answered in
    any way get the rest of ``Plan.ports``.
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from stopspread.roomcheck import _protocols as proto
+from stopspread.roomcheck._mdns import MDNS_GROUP, MDNS_PORT, mdns_query, read_mdns
 from stopspread.roomcheck._neighbours import PROC_ARP, Neighbour, read_neighbours
 from stopspread.roomcheck._scope import Scope
 from stopspread.roomcheck._vendors import IEEE_DATA, VendorRegistry, vendor_reasons
@@ -201,7 +203,7 @@ class _Run:
     async def discover(self) -> None:
         wait = self.plan.discovery_wait_s
         group = "239.255.255.250"
-        ssdp, wsd, p2p = await asyncio.gather(
+        ssdp, wsd, p2p, mdns = await asyncio.gather(
             self.wire.shout(
                 self.group_or(group),
                 SSDP_PORT,
@@ -213,7 +215,10 @@ class _Run:
             self.wire.shout(
                 self.discovery_targets(), P2P_PORT, proto.P2P_LAN_SEARCH, "p2p-lan-search", wait
             ),
+            self.wire.shout(self.group_or(MDNS_GROUP), MDNS_PORT, mdns_query(), "mdns-query", wait),
         )
+        for peer, data in mdns:
+            self.device(peer).take(read_mdns(data))
         for peer, data in ssdp:
             found, location = proto.read_ssdp(data)
             self.device(peer).take(found)

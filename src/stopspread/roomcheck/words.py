@@ -83,6 +83,15 @@ REASON: Final[dict[str, dict[str, str]]] = {
         "ko": "기기 설명(UPnP)에서 카메라라고 해요: {detail}",
         "en": "Its device description (UPnP) says camera: {detail}",
     },
+    "mdns-camera": {
+        "ko": "네트워크에 카메라 서비스를 알리고 있어요 (mDNS {detail}).",
+        "en": "It announces a camera service on the network (mDNS {detail}).",
+    },
+    "mdns-hint": {
+        "ko": "스마트홈(HomeKit) 기기로 알려요 ({detail}). 카메라일 수도 있어요.",
+        "en": "It announces itself as a smart-home (HomeKit) accessory ({detail}); it may be"
+        " a camera.",
+    },
     "vendor-camera": {
         "ko": "네트워크 카드를 카메라 회사가 만들었어요: {detail}",
         "en": "Its network card was made by a camera maker: {detail}",
