@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
 
+from stopspread.errors import OutOfScopeError
 from stopspread.roomcheck._scope import Scope
 
 __all__ = ["ANSWER_KEEP_BYTES", "Exchange", "Wire"]
@@ -71,7 +72,7 @@ class Wire:
         """The address if in scope; refusals are remembered, then raised."""
         try:
             return self.scope.require(address)
-        except Exception:
+        except OutOfScopeError:
             self.refused.append(address)
             raise
 
@@ -158,7 +159,10 @@ class Wire:
             sock.setblocking(False)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)  # never routed
-            sock.bind(("0.0.0.0", 0))  # noqa: S104 - the reply port of our own probes
+            own = str(self.scope.own) if self.scope.own else "0.0.0.0"  # noqa: S104
+            if self.scope.own:  # multicast leaves by the checked network's interface
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(own))
+            sock.bind((own, 0))  # the reply port of our own probes
             listening = asyncio.ensure_future(self._listen(sock, answers))
             try:
                 for target in targets:
