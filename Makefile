@@ -9,14 +9,15 @@ STAMP  := $(VENV)/.installed
 # PostgreSQL for the storage tests (they start a throwaway cluster of their own), Chromium for
 # the page tests (Playwright drives /usr/bin/chromium), Noto CJK fonts for Korean/Japanese/
 # Chinese pages and reports, poppler-utils (pdftoppm, pdftotext) to check the PDF reports.
+# ieee-data (the MAC address registry) names network-card makers for the room check.
 # Running needs only the first list: gcc and the Python headers build our C extensions,
 # python3-venv makes .venv, fonts-noto-cjk draws the Korean PDF report. FFmpeg is not
 # needed from Debian: PyAV's wheels carry their own. The test list is a superset.
-RUN_APT_PACKAGES := gcc libc6-dev python3-dev python3-venv fonts-noto-cjk
+RUN_APT_PACKAGES := gcc libc6-dev python3-dev python3-venv fonts-noto-cjk ieee-data
 APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api clean
+.PHONY: run test lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check clean
 
 $(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matching/_mihcore.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,6 +79,9 @@ bench-robustness: bench-deps
 
 bench-api: bench-deps
 	$(PY) bench/api.py
+
+bench-room-check: $(STAMP)
+	$(PY) bench/room_check.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/stopspread/hashing/*.so

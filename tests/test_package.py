@@ -80,6 +80,11 @@ PUBLIC_MODULES = [
     "stopspread.services.scans.queue",
     "stopspread.services.scans.sightings",
     "stopspread.web.routes.worker_scans",
+    "stopspread.roomcheck",
+    "stopspread.roomcheck.words",
+    "stopspread.services.roomcheck",
+    "stopspread.web.routes.room_check",
+    "stopspread.web.room_check_app",
 ]
 
 

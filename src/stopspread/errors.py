@@ -18,6 +18,9 @@
     │   └── NoticeSendError        the SMTP server refused or could not be reached
     ├── ReportError                the evidence report could not be made (fonts missing, bad data)
     ├── EvidenceError              stored evidence cannot be read: damaged file, wrong key, bad WARC
+    ├── RoomCheckError             a room check cannot run (no private network, no consent)
+    │   └── OutOfScopeError        an address outside the room's own private subnet (refused,
+    │                              nothing sent)
     ├── FetchError                 a URL could not be fetched (scans; one item, never the scan)
     │   ├── FetchRefusedError      refused before connecting: scheme, credentials, a private address
     │   ├── FetchTooLargeError     the body went over the byte cap (the download was cut off)
@@ -63,8 +66,10 @@ __all__ = [
     "NotFoundError",
     "NoticeError",
     "NoticeSendError",
+    "OutOfScopeError",
     "RateLimitedError",
     "ReportError",
+    "RoomCheckError",
     "ServiceError",
     "SignInRequiredError",
     "SourceRejectedError",
@@ -193,6 +198,14 @@ class NoticeSendError(NoticeError):
 
 class ReportError(StopSpreadError):
     """The evidence report could not be made (the CJK fonts are missing, or bad input)."""
+
+
+class RoomCheckError(StopSpreadError):
+    """A room check cannot run: no private network to check, no consent, a bad plan."""
+
+
+class OutOfScopeError(RoomCheckError):
+    """An address outside the room's own private subnet: refused before anything is sent."""
 
 
 class TransitionError(ServiceError):

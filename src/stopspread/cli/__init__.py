@@ -21,6 +21,7 @@ from stopspread.cli.hash import hash_command
 from stopspread.cli.hosts import hosts_group
 from stopspread.cli.match import match_command
 from stopspread.cli.report import report_command
+from stopspread.cli.roomcheck import room_check_command
 from stopspread.cli.scan import scan_group, source_group
 from stopspread.cli.service import audit_group, client_group, db_group, serve_command
 from stopspread.cli.takedown import takedown_group
@@ -54,6 +55,7 @@ for _command in (
     hosts_group,
     report_command,
     takedown_group,
+    room_check_command,
 ):
     cli.add_command(_command)
 

@@ -1,7 +1,8 @@
 """Turn one :class:`HttpCapture` into a WARC file's bytes, and read such bytes back.
 
 An HTTP response becomes a ``response`` record (preceded by a ``request`` record when the
-request headers are known); a file from a folder becomes a ``resource`` record. warcio adds
+request headers are known); a file from a folder (``file:``) or a record StopSpread made itself
+(``urn:``, e.g. a room check's results) becomes a ``resource`` record. warcio adds
 ``WARC-Block-Digest`` and ``WARC-Payload-Digest`` (SHA-1, base32, as the format expects); the
 store adds its own SHA-256 of the whole file. The body we are given is already decoded
 (no chunking, no gzip), so the framing headers that described the wire form are kept under
@@ -87,7 +88,7 @@ def build_warc(capture: HttpCapture) -> WarcFile:
     base = {"WARC-Date": date}
     if capture.peer:
         base["WARC-IP-Address"] = capture.peer
-    if capture.url.startswith("file:"):
+    if capture.url.startswith(("file:", "urn:")):  # a folder file, or a record we made
         record = writer.create_warc_record(
             capture.url,
             WarcType.RESOURCE.value,

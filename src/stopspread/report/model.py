@@ -18,6 +18,8 @@ __all__ = [
     "ReportCapture",
     "ReportCase",
     "ReportProof",
+    "ReportRoomCheck",
+    "ReportRoomDevice",
     "ReportSighting",
     "ReportTakedown",
     "ReportTakedownEvent",
@@ -96,6 +98,32 @@ class ReportWarc:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportRoomDevice:
+    """A device a room check flagged; ``verdict`` and ``reasons`` are in the report's language."""
+
+    address: str
+    label: str  # maker, names
+    verdict: str
+    reasons: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRoomCheck:
+    """A room check kept under the case (hidden cameras on a room's network)."""
+
+    checked_at: datetime
+    network: str
+    likely: int
+    check: int
+    unlikely: int
+    flagged: Sequence[ReportRoomDevice] = ()  # likely cameras and those needing a closer look
+    payload_sha256: str = ""
+    warc_file: str = ""
+    log_seq: int | None = None
+    log_entry_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceReport:
     case: ReportCase
     proof: ReportProof
@@ -104,3 +132,4 @@ class EvidenceReport:
     sightings: Sequence[ReportSighting] = ()
     takedowns: Sequence[ReportTakedown] = ()
     warc_files: Sequence[ReportWarc] = field(default=())
+    room_checks: Sequence[ReportRoomCheck] = ()

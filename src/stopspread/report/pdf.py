@@ -167,6 +167,7 @@ def render_report(report: EvidenceReport, fonts: CjkFonts | None = None) -> byte
         _sightings(doc, report)
         _proof(doc, report)
         _takedowns(doc, report)
+        _room_checks(doc, report)
         _warc(doc, report)
         return bytes(doc.output())
     except FPDFException as exc:
@@ -356,6 +357,39 @@ def _takedown(doc: _Document, takedown: ReportTakedown, statuses: Mapping[str, s
             [format_time(e.at), statuses.get(e.status, e.status), e.note] for e in takedown.events
         ]
         doc.grid([words["time"], words["status"], words["note"]], rows, (0.42, 0.22, 0.36))
+
+
+def _room_checks(doc: _Document, report: EvidenceReport) -> None:
+    words = doc.words
+    doc.heading(words["s_room"])
+    if not report.room_checks:
+        doc.paragraph(words["no_room"])
+        return
+    doc.paragraph(words["room_intro"])
+    for number, room in enumerate(report.room_checks, 1):
+        doc.subheading(words["room_check"].format(n=number))
+        counts = words["room_counts_value"].format(
+            likely=room.likely, check=room.check, unlikely=room.unlikely
+        )
+        rows = [
+            (words["captured_at"], format_time(room.checked_at)),
+            (words["room_network"], room.network),
+            (words["room_counts"], counts),
+            (words["media_sha256"], room.payload_sha256),
+            (words["warc_file"], room.warc_file),
+        ]
+        if room.log_seq is not None:
+            rows.append((words["log_entry"], f"#{room.log_seq} {room.log_entry_hash or ''}"))
+        mono = {words["media_sha256"], words["warc_file"], words["log_entry"]}
+        doc.pairs(rows, mono=frozenset(mono))
+        if not room.flagged:
+            doc.paragraph(words["room_none_flagged"], size=9.5, colour=_MUTED)
+        for device in room.flagged:
+            title = words["room_device"].format(address=device.address)
+            label = f" ({device.label})" if device.label else ""
+            doc.paragraph(f"{title}{label}: {device.verdict}", size=9.5)
+            for reason in device.reasons:
+                doc.paragraph(f"  - {reason}", size=9, colour=_MUTED)
 
 
 def _warc(doc: _Document, report: EvidenceReport) -> None:

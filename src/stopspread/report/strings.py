@@ -38,7 +38,19 @@ _KO: Final = {
     "s_sightings": "2. 발견된 게시물",
     "s_proof": "3. 증거 기록 검증",
     "s_takedowns": "4. 삭제 요청 이력",
-    "s_warc": "5. 함께 제출하는 WARC 파일",
+    "s_room": "5. 방 점검 (숨은 카메라)",
+    "s_warc": "6. 함께 제출하는 WARC 파일",
+    "room_intro": (
+        "방의 네트워크에서 영상을 보내는 카메라를 찾은 기록입니다. 기기에 로그인하거나 영상을 "
+        "열지 않고, 기기가 응답한 내용만 기록했습니다. 전체 응답은 WARC 파일(JSON)에 있습니다."
+    ),
+    "no_room": "방 점검 기록이 없습니다.",
+    "room_check": "방 점검 {n}",
+    "room_network": "점검한 네트워크",
+    "room_counts": "판정",
+    "room_counts_value": "카메라 가능성 높음 {likely} · 확인 필요 {check} · 카메라 아님 {unlikely}",
+    "room_device": "기기 {address}",
+    "room_none_flagged": "카메라로 의심되는 기기가 없었습니다.",
     "sighting": "게시물 {n}",
     "url": "파일 주소",
     "page_url": "게시 페이지",
@@ -117,7 +129,20 @@ _EN: Final = {
     "s_sightings": "2. Sightings",
     "s_proof": "3. Evidence log proof",
     "s_takedowns": "4. Takedown history",
-    "s_warc": "5. WARC files delivered alongside",
+    "s_room": "5. Room checks (hidden cameras)",
+    "s_warc": "6. WARC files delivered alongside",
+    "room_intro": (
+        "Checks of a room's network for cameras streaming video. Nothing was logged in to and "
+        "no video was opened; only what devices answered was recorded. The full answers are in "
+        "the WARC files (JSON)."
+    ),
+    "no_room": "No room check was kept.",
+    "room_check": "Room check {n}",
+    "room_network": "Network checked",
+    "room_counts": "Verdicts",
+    "room_counts_value": "likely cameras {likely} · closer look {check} · not cameras {unlikely}",
+    "room_device": "Device {address}",
+    "room_none_flagged": "No device was suspected of being a camera.",
     "sighting": "Sighting {n}",
     "url": "File URL",
     "page_url": "Page URL",

@@ -31,6 +31,7 @@ from stopspread.report.model import (
 )
 from stopspread.report.pdf import render_report
 from stopspread.services import audit
+from stopspread.services import roomcheck as room_checks
 from stopspread.services.context import Services
 from stopspread.services.custody.log import read_head
 from stopspread.services.custody.store import EvidenceStore
@@ -178,6 +179,8 @@ def build_report(
         }
         sightings, records = _sightings(session, case_id, references)
         takedowns = _takedowns(session, case_id)
+        room_rows = room_checks.room_check_rows(session, case_id)
+        records += [row for row, _hash in room_rows]
         opened = case.created_at
         code = case.code
     if blurred_previews:
@@ -196,6 +199,7 @@ def build_report(
         language=language,
         sightings=sightings,
         takedowns=takedowns,
+        room_checks=room_checks.report_room_checks(store, room_rows, language, _warc_name),
     )
     return report, records
 
@@ -226,15 +230,7 @@ def export_report(
         path.write_bytes(store.open_warc(row))  # digest checked against the row
         listed.append(ReportWarc(path.name, row.sha256, row.size))
         paths.append(path)
-    report = EvidenceReport(
-        case=report.case,
-        proof=report.proof,
-        generated_at=report.generated_at,
-        language=report.language,
-        sightings=report.sightings,
-        takedowns=report.takedowns,
-        warc_files=listed,
-    )
+    report = dataclasses.replace(report, warc_files=listed)
     pdf = folder / f"report-{report.case.code}-{language.value}.pdf"
     pdf.write_bytes(render_report(report))
     with svc.db.write() as (session, head):

@@ -26,6 +26,7 @@ from stopspread.web.routes import (
     health,
     platform,
     setup,
+    room_check,
     survivor,
     survivor_pages,
     worker,
@@ -105,4 +106,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(worker_admin.router)
     app.include_router(worker_takedown.router)
     app.include_router(setup.router)
+    app.include_router(room_check.router)
     return app

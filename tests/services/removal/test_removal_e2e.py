@@ -53,7 +53,7 @@ from tests.smtpsink import SmtpSink
 from tests.sources.site import LocalSite, local_site
 
 T0 = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "report"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "report"
 
 
 def loopback(_host: str, _port: int) -> list[str]:
