@@ -14,6 +14,7 @@ from PIL import Image
 
 from stopspread import __version__
 from stopspread.cli.evidence import evidence_group
+from stopspread.cli.feed import feed_group
 from stopspread.cli.hash import hash_command
 from stopspread.cli.hosts import hosts_group
 from stopspread.cli.match import match_command
@@ -51,6 +52,7 @@ for _command in (
     hosts_group,
     report_command,
     takedown_group,
+    feed_group,
 ):
     cli.add_command(_command)
 

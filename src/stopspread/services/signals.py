@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from stopspread.errors import HashFormatError, InvalidRequestError
 from stopspread.hashing import PdqHash
+from stopspread.services.exchange.feed_log import on_signal_change
 from stopspread.storage.models import ChainHead, ChangeOp, IndexChange, Signal, SignalType
 
 __all__ = ["SignalIn", "parse_signal", "record_change"]
@@ -53,3 +54,4 @@ def record_change(session: Session, head: ChainHead, op: ChangeOp, signal: Signa
     head.change_seq += 1
     change = IndexChange(seq=head.change_seq, op=op, signal_id=signal.id, signal_type=signal.type)
     session.add(change)
+    on_signal_change(session, head.change_seq, op, signal)  # the hash feed, same order

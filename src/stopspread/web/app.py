@@ -22,7 +22,9 @@ from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.pages import STATIC_DIR, Pages
 from stopspread.web.routes import (
+    feed,
     health,
+    hma,
     platform,
     survivor,
     survivor_pages,
@@ -94,6 +96,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(survivor.router)
     app.include_router(platform.router)
+    app.include_router(hma.router)
+    app.include_router(feed.router)
     app.include_router(survivor_pages.router)
     app.include_router(worker.router)
     app.include_router(worker_scans.router)

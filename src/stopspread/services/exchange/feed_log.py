@@ -1,0 +1,149 @@
+"""Keeping ``feed_records`` current inside every write that changes a signal.
+
+:func:`on_signal_change` is called by ``record_change`` (the change-log append) inside the
+locked write transaction, so a feed record's ``seq`` is the change log's sequence number:
+commit order, never reused, never skipped. ``modified_ts`` (unix seconds) is assigned in the
+same order and never decreases, so ``startTimestamp`` / ``nextSetTimestamp`` checkpoints are
+safe to resume from.
+
+What the feed carries (one record per hash, aggregated over cases):
+
+- PDQ hashes of case banks with an enrolled quality >= :data:`FEED_MIN_QUALITY`, as
+  ``ImagePDQ`` (video frames are PDQ hashes too);
+- MD5 hashes are not published: a consumer reads them as ``VideoMD5`` and our MD5 signals
+  do not yet say whether they came from a video (docs/interop.md);
+- when the last case holding a hash withdraws it, or the signal is quarantined, the record
+  becomes a tombstone (``Withdrawn`` / ``Deleted``) with a newer timestamp; tombstones are
+  purged after :data:`TOMBSTONE_RETENTION_S`.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from typing import Final
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from stopspread.storage.models import Bank, ChangeOp, Signal, SignalStatus, SignalType
+from stopspread.storage.models_exchange import FeedRecord
+
+__all__ = [
+    "FEED_MIN_QUALITY",
+    "TOMBSTONE_RETENTION_S",
+    "FeedStatus",
+    "FeedType",
+    "feed_type",
+    "on_signal_change",
+    "purge_tombstones",
+]
+
+# Consumers match at 31 bits with no quality rule of their own: publish only hashes whose
+# enrolled quality makes a 31-bit match meaningful.
+FEED_MIN_QUALITY: Final = 70
+# 30 days of withdrawal notice plus 7 days for the slowest documented fetch interval.
+TOMBSTONE_RETENTION_S: Final = (30 + 7) * 24 * 3600
+
+
+class FeedType(enum.StrEnum):
+    IMAGE_PDQ = "ImagePDQ"
+    VIDEO_MD5 = "VideoMD5"
+
+
+class FeedStatus(enum.StrEnum):
+    ACTIVE = "Active"
+    WITHDRAWN = "Withdrawn"  # the survivor withdrew every case holding the hash
+    DELETED = "Deleted"  # quarantined (matched far more than others): pulled until reviewed
+
+
+def feed_type(signal_type: SignalType) -> FeedType | None:
+    """The feed type of a signal type; ``None``: not published (MD5, see the module doc)."""
+    return FeedType.IMAGE_PDQ if signal_type is SignalType.PDQ else None
+
+
+def _publishable(signal: Signal, case_id: int | None) -> bool:
+    return (
+        case_id is not None
+        and signal.type is SignalType.PDQ
+        and signal.quality is not None
+        and signal.quality >= FEED_MIN_QUALITY
+    )
+
+
+def _next_ts(session: Session) -> int:
+    # the newest record by seq has the largest timestamp (both grow together)
+    last = session.scalar(select(FeedRecord.modified_ts).order_by(FeedRecord.seq.desc()).limit(1))
+    return max(int(time.time()), int(last or 0))
+
+
+def _others_hold(session: Session, signal: Signal, withdrawal: bool) -> bool:
+    """Does another active, publishable signal of a case hold the same hash?"""
+    stmt = (
+        select(Signal.id)
+        .join(Bank, Bank.id == Signal.bank_id)
+        .where(
+            Signal.type == signal.type,
+            Signal.value == signal.value,
+            Signal.status == SignalStatus.ACTIVE,
+            Signal.quality >= FEED_MIN_QUALITY,
+            Signal.id != signal.id,
+            Bank.case_id.is_not(None),
+        )
+        .limit(1)
+    )
+    if withdrawal:  # the whole bank goes in this transaction: its rows do not count
+        stmt = stmt.where(Signal.bank_id != signal.bank_id)
+    return session.scalar(stmt) is not None
+
+
+def on_signal_change(session: Session, seq: int, op: ChangeOp, signal: Signal) -> None:
+    """Bring the signal's feed record up to date (inside the caller's locked write)."""
+    kind = feed_type(signal.type)
+    if kind is None:
+        return
+    case_id = session.scalar(select(Bank.case_id).where(Bank.id == signal.bank_id))
+    if case_id is None:
+        return  # imported and exchanged banks are not re-published
+    record = session.scalars(
+        select(FeedRecord).where(
+            FeedRecord.signal_type == kind.value, FeedRecord.value == signal.value
+        )
+    ).one_or_none()
+    if op is ChangeOp.ADD:
+        if not _publishable(signal, case_id):
+            return
+        status = FeedStatus.ACTIVE
+    else:
+        if record is None:
+            return
+        withdrawal = signal.status is not SignalStatus.QUARANTINED
+        if _others_hold(session, signal, withdrawal):
+            status = FeedStatus.ACTIVE  # its cases changed: bumped all the same
+        else:
+            status = FeedStatus.WITHDRAWN if withdrawal else FeedStatus.DELETED
+    ts = _next_ts(session)
+    if record is None:
+        session.add(
+            FeedRecord(
+                signal_type=kind.value,
+                value=signal.value,
+                status=status.value,
+                seq=seq,
+                modified_ts=ts,
+            )
+        )
+    else:
+        record.status, record.seq, record.modified_ts = status.value, seq, ts
+    session.flush()
+
+
+def purge_tombstones(session: Session, retention_s: int = TOMBSTONE_RETENTION_S) -> int:
+    """Delete tombstones older than the retention; returns how many went."""
+    cutoff = int(time.time()) - retention_s
+    result = session.execute(
+        delete(FeedRecord).where(
+            FeedRecord.status != FeedStatus.ACTIVE.value, FeedRecord.modified_ts < cutoff
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

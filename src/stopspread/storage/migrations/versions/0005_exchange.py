@@ -1,0 +1,48 @@
+"""Exchange: the StopNCII-compatible feed's records (with tombstones) and its opt-in list.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "feed_records",
+        sa.Column("id", ID, primary_key=True, autoincrement=True),
+        sa.Column("signal_type", sa.String(16), nullable=False),
+        sa.Column("value", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("seq", ID, nullable=False),
+        sa.Column("modified_ts", sa.BigInteger(), nullable=False),
+        sa.UniqueConstraint("signal_type", "value", name="uq_feed_records_signal_type_value"),
+    )
+    op.create_index("ix_feed_records_seq", "feed_records", ["seq"], unique=True)
+    op.create_index("ix_feed_records_status_modified_ts", "feed_records", ["status", "modified_ts"])
+    op.create_table(
+        "feed_access",
+        sa.Column(
+            "client_id",
+            ID,
+            sa.ForeignKey("platform_clients.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("allowed_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("feed_access")
+    op.drop_table("feed_records")
