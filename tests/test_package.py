@@ -75,6 +75,15 @@ PUBLIC_MODULES = [
     "stopspread.services.scans",
     "stopspread.services.sightings",
     "stopspread.web.routes.worker_scans",
+    "stopspread.storage.models_exchange",
+    "stopspread.services.exchange.banks",
+    "stopspread.services.exchange.feed",
+    "stopspread.services.exchange.feed_log",
+    "stopspread.services.exchange.txfile",
+    "stopspread.web.routes.feed",
+    "stopspread.web.routes.hma",
+    "stopspread.cli.bank",
+    "stopspread.cli.feed",
 ]
 
 

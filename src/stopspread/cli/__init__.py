@@ -13,6 +13,7 @@ import click
 from PIL import Image
 
 from stopspread import __version__
+from stopspread.cli.bank import bank_group
 from stopspread.cli.evidence import evidence_group
 from stopspread.cli.feed import feed_group
 from stopspread.cli.hash import hash_command
@@ -53,6 +54,7 @@ for _command in (
     report_command,
     takedown_group,
     feed_group,
+    bank_group,
 ):
     cli.add_command(_command)
 

@@ -42,13 +42,17 @@ from stopspread.storage.models_exchange import FeedAccess, FeedRecord
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
+    "MAX_FEEDBACKS",
     "MAX_PAGE_SIZE",
+    "VERDICTS",
     "FeedPage",
     "FeedbackResult",
     "allow",
+    "case_number",
     "deny",
     "fetch",
     "is_allowed",
+    "require_feed_access",
     "submit_feedback",
 ]
 
