@@ -79,10 +79,12 @@ PUBLIC_MODULES = [
     "stopspread.services.exchange.banks",
     "stopspread.services.exchange.feed",
     "stopspread.services.exchange.feed_log",
+    "stopspread.services.exchange.peers",
     "stopspread.services.exchange.txfile",
     "stopspread.web.routes.feed",
     "stopspread.web.routes.hma",
     "stopspread.cli.bank",
+    "stopspread.cli.exchange",
     "stopspread.cli.feed",
 ]
 

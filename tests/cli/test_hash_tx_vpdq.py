@@ -16,7 +16,7 @@ from tests.cli.conftest import write_video
 
 pytest.importorskip("vpdq", reason="Meta's vpdq binding is not installed (bench/video.py)")
 
-from threatexchange.extensions.vpdq.vpdq import VPDQSignal  # noqa: E402
+from threatexchange.extensions.vpdq.vpdq import VPDQSignal
 
 
 def _tx_vpdq(path: Path) -> str:

@@ -15,6 +15,7 @@ from PIL import Image
 from stopspread import __version__
 from stopspread.cli.bank import bank_group
 from stopspread.cli.evidence import evidence_group
+from stopspread.cli.exchange import exchange_group
 from stopspread.cli.feed import feed_group
 from stopspread.cli.hash import hash_command
 from stopspread.cli.hosts import hosts_group
@@ -55,6 +56,7 @@ for _command in (
     takedown_group,
     feed_group,
     bank_group,
+    exchange_group,
 ):
     cli.add_command(_command)
 

@@ -55,6 +55,8 @@ class AuditKind(enum.StrEnum):
     FEED_ACCESS = "feed_access"  # a platform allowed to (or stopped from) pulling the feed
     BANK_EXPORTED = "bank_exported"  # hashes written to a tx / CSV file by the operator
     BANK_IMPORTED = "bank_imported"
+    PEER_ADDED = "peer_added"  # another center whose feed we pull
+    PEER_PULLED = "peer_pulled"  # hashes added / removed from a peer's feed
 
 
 def canonical(value: Mapping[str, object]) -> str:

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stopspread.storage.models import Base, utcnow
 
-__all__ = ["FeedAccess", "FeedRecord"]
+__all__ = ["ExchangePeer", "FeedAccess", "FeedRecord"]
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -45,3 +54,24 @@ class FeedAccess(Base):
         ForeignKey("platform_clients.id", ondelete="CASCADE"), primary_key=True
     )
     allowed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExchangePeer(Base):
+    """Another StopSpread whose feed this one pulls into its own bank (center to center).
+
+    ``api_key`` is the key the other center issued to us: a credential, readable by whoever
+    reads this database (like the SMTP password in the settings).
+    """
+
+    __tablename__ = "exchange_peers"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    url: Mapped[str] = mapped_column(Text)  # the peer's base URL, without /v1
+    api_key: Mapped[str] = mapped_column(String(200))
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
+    checkpoint_ts: Mapped[int] = mapped_column(BigInteger, default=0)  # nextSetTimestamp
+    page_token: Mapped[str | None] = mapped_column(String(200))  # mid-pull: resume here
+    feedback_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_pull_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,4 +1,4 @@
-"""Exchange: the StopNCII-compatible feed's records (with tombstones) and its opt-in list.
+"""Exchange: the feed's records (with tombstones), its opt-in list, the centers we pull.
 
 Revision ID: 0005
 Revises: 0004
@@ -41,8 +41,24 @@ def upgrade() -> None:
         ),
         sa.Column("allowed_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "exchange_peers",
+        sa.Column("id", ID, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("api_key", sa.String(200), nullable=False),
+        sa.Column("bank_id", ID, sa.ForeignKey("banks.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("checkpoint_ts", sa.BigInteger(), nullable=False),
+        sa.Column("page_token", sa.String(200)),
+        sa.Column("feedback_sent_at", sa.DateTime(timezone=True)),
+        sa.Column("last_pull_at", sa.DateTime(timezone=True)),
+        sa.Column("last_error", sa.String(200)),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("name", name="uq_exchange_peers_name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("exchange_peers")
     op.drop_table("feed_access")
     op.drop_table("feed_records")
