@@ -9,7 +9,6 @@ per-platform opaque case ids, never case codes, banks or other platforms' verdic
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from collections import defaultdict
 from collections.abc import Sequence
@@ -122,7 +121,7 @@ def is_allowed(db: Database, client_id: int) -> bool:
 
 
 def _mac(key: str, message: str, size: int) -> str:
-    return hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()[:size].hex()
+    return hmac.digest(key.encode(), message.encode(), "sha256")[:size].hex()
 
 
 def _token(key: str, client_id: int, seq: int, ts: int) -> str:

@@ -42,6 +42,8 @@ __all__ = [
 # Consumers match at 31 bits with no quality rule of their own: publish only hashes whose
 # enrolled quality makes a 31-bit match meaningful.
 FEED_MIN_QUALITY: Final = 70
+_TS_KEY: Final = "stopspread.feed_ts"
+_BANKS_KEY: Final = "stopspread.feed_banks"
 # 30 days of withdrawal notice plus 7 days for the slowest documented fetch interval.
 TOMBSTONE_RETENTION_S: Final = (30 + 7) * 24 * 3600
 
@@ -72,9 +74,27 @@ def _publishable(signal: Signal, case_id: int | None) -> bool:
 
 
 def _next_ts(session: Session) -> int:
-    # the newest record by seq has the largest timestamp (both grow together)
-    last = session.scalar(select(FeedRecord.modified_ts).order_by(FeedRecord.seq.desc()).limit(1))
-    return max(int(time.time()), int(last or 0))
+    """This transaction's timestamp: now, or the last one given if the clock went back.
+
+    Computed once per transaction (kept in ``session.info``; a write session lives for one
+    transaction): every change of one commit gets the same second.
+    """
+    if _TS_KEY not in session.info:
+        # the newest record by seq has the largest timestamp (both grow together)
+        last = session.scalar(
+            select(FeedRecord.modified_ts).order_by(FeedRecord.seq.desc()).limit(1)
+        )
+        session.info[_TS_KEY] = max(int(time.time()), int(last or 0))
+    ts: int = session.info[_TS_KEY]
+    return ts
+
+
+def _case_of(session: Session, bank_id: int) -> int | None:
+    """The bank's case (``None``: not a case bank), cached for the transaction."""
+    cache: dict[int, int | None] = session.info.setdefault(_BANKS_KEY, {})
+    if bank_id not in cache:
+        cache[bank_id] = session.scalar(select(Bank.case_id).where(Bank.id == bank_id))
+    return cache[bank_id]
 
 
 def _others_hold(session: Session, signal: Signal, withdrawal: bool) -> bool:
@@ -102,7 +122,7 @@ def on_signal_change(session: Session, seq: int, op: ChangeOp, signal: Signal) -
     kind = feed_type(signal.type)
     if kind is None:
         return
-    case_id = session.scalar(select(Bank.case_id).where(Bank.id == signal.bank_id))
+    case_id = _case_of(session, signal.bank_id)
     if case_id is None:
         return  # imported and exchanged banks are not re-published
     record = session.scalars(
@@ -135,7 +155,6 @@ def on_signal_change(session: Session, seq: int, op: ChangeOp, signal: Signal) -
         )
     else:
         record.status, record.seq, record.modified_ts = status.value, seq, ts
-    session.flush()
 
 
 def purge_tombstones(session: Session, retention_s: int = TOMBSTONE_RETENTION_S) -> int:

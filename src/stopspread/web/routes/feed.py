@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import ForbiddenError, InvalidRequestError
@@ -49,7 +50,7 @@ async def fetch_hashes(
         int, Query(alias="pageSize", ge=1, le=feed.MAX_PAGE_SIZE)
     ] = feed.DEFAULT_PAGE_SIZE,
     next_page_token: Annotated[str | None, Query(alias="nextPageToken", max_length=200)] = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Records changed at or after ``startTimestamp``, in commit order, ``pageSize`` at a time.
 
     Tombstones (``Withdrawn``, ``Deleted``) tell you to drop a hash; resume from
@@ -66,7 +67,7 @@ async def fetch_hashes(
             next_page_token=next_page_token,
         )
     )
-    return page.as_json()
+    return JSONResponse(page.as_json())  # plain dicts: no response-model pass over each record
 
 
 @router.post("/SubmitFeedback", responses=RESPONSES)
