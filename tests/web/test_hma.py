@@ -87,3 +87,34 @@ def test_lookup_bad_input_and_auth(sqlite_url: str, tmp_path: Path) -> None:
             == 401
         )
         assert _lookup(http, "wrong", "pdq", "a" * 64).status_code == 403
+
+
+def test_file_lookup_for_clients_that_opted_in(sqlite_url: str, tmp_path: Path) -> None:
+    from stopspread.hashing import hash_image
+    from tests.conftest import encode, synthetic_rgb
+
+    settings = fast_settings(sqlite_url, tmp_path)
+    hasher = new_client_key(settings, "hasher", can_hash=True)
+    plain = new_client_key(settings, "plain")
+    photo = encode(synthetic_rgb(640, 480, seed=8), "JPEG", quality=92)
+    other = encode(synthetic_rgb(640, 480, seed=9), "JPEG", quality=92)
+    pdq = hash_image(photo).pdq.hex
+    with api_client(settings) as http:
+        http.post("/v1/cases", json={"signals": [{"type": "pdq", "value": pdq, "quality": 95}]})
+        _eventually(http, hasher, "pdq", pdq)
+
+        def post(key: str, files: dict[str, tuple[str, bytes]]) -> httpx.Response:
+            return http.post("/m/lookup", files=files, headers=auth(key))
+
+        hit = post(hasher, {"photo": ("x.jpg", photo)})
+        assert hit.status_code == 200, hit.text
+        assert list(hit.json()) == ["pdq"]
+        assert hit.json()["pdq"]["STOPSPREAD"][0]["distance"] == "0"
+        assert post(hasher, {"photo": ("y.jpg", other)}).json() == {"pdq": {}}
+        assert post(plain, {"photo": ("x.jpg", photo)}).status_code == 403
+        assert post(hasher, {"video": ("x.mp4", photo)}).status_code == 415
+        two = post(hasher, {"photo": ("x.jpg", photo), "photo2": ("y.jpg", other)})
+        assert two.status_code == 400
+        raw = http.post("/m/lookup", content=photo, headers=auth(hasher))
+        assert raw.status_code == 400
+        assert post(hasher, {"photo": ("z.jpg", b"not an image")}).status_code == 415
