@@ -145,7 +145,8 @@ def list_directly(settings: Settings) -> float:
         n_cases = sum(1 for _ in cases_of)
     seconds = time.perf_counter() - t0
     db.dispose()
-    assert len(held) and n_cases
+    assert held
+    assert n_cases
     return seconds
 
 
@@ -183,9 +184,15 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="stopspread-bench-exchange-"))
     settings = Settings(data_dir=workdir, argon2_memory_kib=1024)
-    env = {**os.environ, "STOPSPREAD_DATA_DIR": str(workdir), "STOPSPREAD_LOG_LEVEL": "warning",
-           "STOPSPREAD_CLIENT_RATE_PER_S": "1e9", "STOPSPREAD_CLIENT_BURST": "1000000000",
-           "STOPSPREAD_SCAN_SCHEDULER_INTERVAL_S": "0", "STOPSPREAD_TAKEDOWN_CHECK_INTERVAL_S": "0"}  # fmt: skip
+    env = {
+        **os.environ,
+        "STOPSPREAD_DATA_DIR": str(workdir),
+        "STOPSPREAD_LOG_LEVEL": "warning",
+        "STOPSPREAD_CLIENT_RATE_PER_S": "1e9",
+        "STOPSPREAD_CLIENT_BURST": "1000000000",
+        "STOPSPREAD_SCAN_SCHEDULER_INTERVAL_S": "0",
+        "STOPSPREAD_TAKEDOWN_CHECK_INTERVAL_S": "0",
+    }
     env.pop("STOPSPREAD_DATABASE_URL", None)
     key = populate(settings, args.records)
     direct = list_directly(settings)
@@ -219,8 +226,8 @@ def main() -> None:
         f"direct listing (SQLAlchemy, same rows + their cases): {direct:.1f} s; "
         f"feed / direct = {full['seconds'] / direct:.1f}x",
         f"incremental fetch after withdrawing {WITHDRAWN_CASES} cases ({withdraw_s:.2f} s): "
-        f"{len(inc['held']):,} records ({tombstones:,} tombstones) in {inc['seconds'] * 1000:.0f} ms, "
-        f"{inc['pages']} pages",
+        f"{len(inc['held']):,} records ({tombstones:,} tombstones) "
+        f"in {inc['seconds'] * 1000:.0f} ms, {inc['pages']} pages",
     ]
     text = "\n".join(lines)
     print(text)

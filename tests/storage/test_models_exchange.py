@@ -9,7 +9,7 @@ from stopspread.storage import Database, upgrade
 from stopspread.storage.models import Base
 from stopspread.storage.models_exchange import FeedAccess, FeedRecord
 
-TABLES = ("'feed_records'", "'feed_access'", "'exchange_peers'")
+TABLES = ("'feed_records'", "'feed_access'", "'exchange_peers'", "from_video")
 
 
 def test_migration_matches_the_models(database_url: str) -> None:

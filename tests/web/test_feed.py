@@ -76,14 +76,18 @@ def test_pytx_pages_resumes_and_fetches_increments(database_url: str, tmp_path: 
     good = [random_pdq(rng) for _ in range(5)]
     low = random_pdq(rng)
     with live_server(settings) as base, httpx.Client(base_url=base) as http:
-        code, _ = _enrol(http, [_pdq(v) for v in good[:3]] + [_pdq(low, 60)])
+        video_md5 = {"type": "md5", "value": "c" * 32, "media": "video"}
+        code, _ = _enrol(http, [_pdq(v) for v in good[:3]] + [_pdq(low, 60), video_md5])
         _enrol(http, [_pdq(v) for v in good[3:]] + [{"type": "md5", "value": "b" * 32}])
         api = _pytx(base, key)
         first = api.fetch_hashes(page_size=2)
         assert first.count == 2 and first.hasMoreRecords and first.nextPageToken
         records = _all_records(api)
-        assert sorted(r.hashValue for r in records) == sorted(good)  # no low-quality, no MD5
-        assert all(r.signalType is StopNCIISignalType.ImagePDQ for r in records)
+        kinds = {r.hashValue: r.signalType for r in records}
+        # no low-quality PDQ, no image MD5; the video's MD5 as VideoMD5
+        assert sorted(kinds) == sorted([*good, "c" * 32])
+        assert kinds.pop("c" * 32) is StopNCIISignalType.VideoMD5
+        assert set(kinds.values()) == {StopNCIISignalType.ImagePDQ}
         assert all(r.hashStatus.value == "Active" for r in records)
         assert all(len(r.caseNumbers) == 1 for r in records)
         assert code not in str(records)
@@ -91,10 +95,10 @@ def test_pytx_pages_resumes_and_fetches_increments(database_url: str, tmp_path: 
         assert stamps == sorted(stamps)
         # pytx's own iterator, then a resume from the checkpoint alone (no token)
         every = {r.hashValue for page in api.fetch_hashes_iter() for r in page.hashRecords}
-        assert every == set(good)
+        assert every == {*good, "c" * 32}
         checkpoint = first.nextSetTimestamp
         resumed = {r.hashValue for r in _all_records(api, start=checkpoint)}
-        assert set(good[2:]) <= resumed  # inclusive: nothing after the checkpoint is lost
+        assert set(good[3:]) <= resumed  # inclusive: nothing after the checkpoint is lost
         # incremental: only what changed after the last checkpoint
         last = api.fetch_hashes(page_size=800).nextSetTimestamp
         time.sleep(1.1)

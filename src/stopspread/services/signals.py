@@ -25,12 +25,15 @@ class SignalIn:
     type: SignalType
     value: str
     quality: int | None = None
+    from_video: bool = False  # an MD5 of a video file (the hash feed's VideoMD5)
 
     def __repr__(self) -> str:  # hashes never reach logs or tracebacks by accident
         return f"SignalIn(type={self.type.value}, value=<redacted>, quality={self.quality})"
 
 
-def parse_signal(kind: str, value: str, quality: int | None = None) -> SignalIn:
+def parse_signal(
+    kind: str, value: str, quality: int | None = None, from_video: bool = False
+) -> SignalIn:
     """Validate one signal; raises :class:`InvalidRequestError` (never echoing the value)."""
     try:
         signal_type = SignalType(kind)
@@ -46,7 +49,7 @@ def parse_signal(kind: str, value: str, quality: int | None = None) -> SignalIn:
         raise InvalidRequestError("an md5 value must be 32 hex characters")
     if quality is not None and not 0 <= quality <= 100:
         raise InvalidRequestError("quality must be between 0 and 100")
-    return SignalIn(signal_type, text, quality)
+    return SignalIn(signal_type, text, quality, from_video and signal_type is SignalType.MD5)
 
 
 def record_change(session: Session, head: ChainHead, op: ChangeOp, signal: Signal) -> None:

@@ -55,17 +55,14 @@ def export_rows(db: Database, bank: str | None = None) -> Iterator[tuple[str, st
     count = 0
     if bank is None:
         stmt = (
-            select(FeedRecord.value)
-            .where(
-                FeedRecord.status == FeedStatus.ACTIVE.value,
-                FeedRecord.signal_type == FeedType.IMAGE_PDQ.value,
-            )
+            select(FeedRecord.signal_type, FeedRecord.value)
+            .where(FeedRecord.status == FeedStatus.ACTIVE.value)
             .order_by(FeedRecord.seq)
         )
         with db.read(snapshot=True) as session:
-            for (value,) in session.execute(stmt.execution_options(yield_per=EXPORT_BATCH)):
+            for kind, value in session.execute(stmt.execution_options(yield_per=EXPORT_BATCH)):
                 count += 1
-                yield TX_PDQ, value
+                yield (TX_PDQ if kind == FeedType.IMAGE_PDQ.value else TX_VIDEO_MD5), value
     else:
         bank_id = _bank_id(db, bank)
         if bank_id is None:
@@ -106,7 +103,7 @@ def import_signals(db: Database, name: str, read: TxReadResult) -> ImportReport:
         seen = set()
     fresh = []
     for item in read.signals:
-        signal = parse_signal(item.kind, item.value, item.quality)
+        signal = parse_signal(item.kind, item.value, item.quality, item.from_video)
         if (signal.type.value, signal.value) in seen:
             report.duplicates += 1
             continue
@@ -120,7 +117,8 @@ def import_signals(db: Database, name: str, read: TxReadResult) -> ImportReport:
             bank_id = bank.id
         rows = [
             Signal(bank_id=bank_id, type=s.type, value=s.value, quality=s.quality,
-                   status=SignalStatus.ACTIVE, match_count=0, window_matches=0)
+                   from_video=s.from_video, status=SignalStatus.ACTIVE, match_count=0,
+                   window_matches=0)
             for s in fresh
         ]  # fmt: skip
         session.add_all(rows)

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from stopspread.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from stopspread.services import audit
 from stopspread.services.context import Services
-from stopspread.services.exchange.feed_log import FEED_MIN_QUALITY, FeedStatus
+from stopspread.services.exchange.feed_log import FeedStatus, FeedType, publishable_clause
 from stopspread.services.keys import match_ref
 from stopspread.services.platform import ClientInfo
 from stopspread.storage.db import Database
@@ -148,25 +148,24 @@ def case_number(key: str, client_id: int, case_id: int) -> str:
     return "c_" + _mac(key, f"feed-case:{client_id}:{case_id}", _CASE_ID_BYTES)
 
 
-def _cases_of(session: Session, values: Sequence[str]) -> dict[str, set[int]]:
-    """The cases holding each published PDQ value (active, quality >= the feed's floor)."""
-    held: defaultdict[str, set[int]] = defaultdict(set)
-    if not values:
+_SIGNAL_TYPE: Final = {FeedType.IMAGE_PDQ.value: SignalType.PDQ,
+                       FeedType.VIDEO_MD5.value: SignalType.MD5}  # fmt: skip
+
+
+def _cases_of(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
+    """The cases holding each published (feed type, value) (see ``publishable_clause``)."""
+    held: defaultdict[tuple[str, str], set[int]] = defaultdict(set)
+    if not keys:
         return held
     rows = session.execute(
-        select(Signal.value, Bank.case_id)
+        select(Signal.type, Signal.value, Bank.case_id)
         .join(Bank, Bank.id == Signal.bank_id)
-        .where(
-            Signal.value.in_(values),
-            Signal.type == SignalType.PDQ,
-            Signal.status == SignalStatus.ACTIVE,
-            Signal.quality >= FEED_MIN_QUALITY,
-            Bank.case_id.is_not(None),
-        )
+        .where(Signal.value.in_([v for _k, v in keys]), publishable_clause())
     )
-    for value, case_id in rows:
+    for kind, value, case_id in rows:
+        feed_kind = FeedType.IMAGE_PDQ if kind is SignalType.PDQ else FeedType.VIDEO_MD5
         if case_id is not None:
-            held[value].add(case_id)
+            held[feed_kind.value, value].add(case_id)
     return held
 
 
@@ -193,11 +192,11 @@ def fetch(
     with db.read(snapshot=True) as session:
         rows = session.execute(stmt.order_by(FeedRecord.seq).limit(page_size + 1)).all()
         page, has_more = rows[:page_size], len(rows) > page_size
-        active = [r[2] for r in page if r[3] == FeedStatus.ACTIVE.value]
+        active = [(r[1], r[2]) for r in page if r[3] == FeedStatus.ACTIVE.value]
         held = _cases_of(session, active)
     records = []
     for _seq, kind, value, status, ts in page:
-        cases = held.get(value, set()) if status == FeedStatus.ACTIVE.value else set()
+        cases = held.get((kind, value), set()) if status == FeedStatus.ACTIVE.value else set()
         records.append(
             {
                 "lastModtimestamp": ts,
@@ -217,15 +216,16 @@ def fetch(
 
 
 def _signal_ids_for(session: Session, value: str) -> list[int]:
+    """The active case signals (PDQ or a video's MD5) that feedback on ``value`` is about."""
     return list(
         session.scalars(
             select(Signal.id)
             .join(Bank, Bank.id == Signal.bank_id)
             .where(
                 Signal.value == value,
-                Signal.type == SignalType.PDQ,
                 Signal.status == SignalStatus.ACTIVE,
                 Bank.case_id.is_not(None),
+                or_(Signal.type == SignalType.PDQ, Signal.from_video.is_(True)),
             )
             .order_by(Signal.id)
         )

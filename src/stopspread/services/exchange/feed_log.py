@@ -10,8 +10,9 @@ What the feed carries (one record per hash, aggregated over cases):
 
 - PDQ hashes of case banks with an enrolled quality >= :data:`FEED_MIN_QUALITY`, as
   ``ImagePDQ`` (video frames are PDQ hashes too);
-- MD5 hashes are not published: a consumer reads them as ``VideoMD5`` and our MD5 signals
-  do not yet say whether they came from a video (docs/interop.md);
+- MD5 hashes of video files as ``VideoMD5`` (the survivor's app and ``case create`` say
+  which MD5s came from a video); an image's MD5 is not published (the format has no type
+  for it);
 - when the last case holding a hash withdraws it, or the signal is quarantined, the record
   becomes a tombstone (``Withdrawn`` / ``Deleted``) with a newer timestamp; tombstones are
   purged after :data:`TOMBSTONE_RETENTION_S`.
@@ -23,7 +24,7 @@ import enum
 import time
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from stopspread.storage.models import Bank, ChangeOp, Signal, SignalStatus, SignalType
@@ -36,6 +37,7 @@ __all__ = [
     "FeedType",
     "feed_type",
     "on_signal_change",
+    "publishable_clause",
     "purge_tombstones",
 ]
 
@@ -59,18 +61,31 @@ class FeedStatus(enum.StrEnum):
     DELETED = "Deleted"  # quarantined (matched far more than others): pulled until reviewed
 
 
-def feed_type(signal_type: SignalType) -> FeedType | None:
-    """The feed type of a signal type; ``None``: not published (MD5, see the module doc)."""
-    return FeedType.IMAGE_PDQ if signal_type is SignalType.PDQ else None
+def feed_type(signal: Signal) -> FeedType | None:
+    """The feed type of a signal; ``None``: not published (an image's MD5)."""
+    if signal.type is SignalType.PDQ:
+        return FeedType.IMAGE_PDQ
+    return FeedType.VIDEO_MD5 if signal.from_video else None
+
+
+def publishable_clause() -> ColumnElement[bool]:
+    """SQL: a signal the feed may publish (with its bank joined: a case's bank)."""
+    return and_(
+        Signal.status == SignalStatus.ACTIVE,
+        Bank.case_id.is_not(None),
+        or_(
+            and_(Signal.type == SignalType.PDQ, Signal.quality >= FEED_MIN_QUALITY),
+            and_(Signal.type == SignalType.MD5, Signal.from_video.is_(True)),
+        ),
+    )
 
 
 def _publishable(signal: Signal, case_id: int | None) -> bool:
-    return (
-        case_id is not None
-        and signal.type is SignalType.PDQ
-        and signal.quality is not None
-        and signal.quality >= FEED_MIN_QUALITY
-    )
+    if case_id is None:
+        return False
+    if signal.type is SignalType.MD5:
+        return bool(signal.from_video)
+    return signal.quality is not None and signal.quality >= FEED_MIN_QUALITY
 
 
 def _next_ts(session: Session) -> int:
@@ -105,10 +120,8 @@ def _others_hold(session: Session, signal: Signal, withdrawal: bool) -> bool:
         .where(
             Signal.type == signal.type,
             Signal.value == signal.value,
-            Signal.status == SignalStatus.ACTIVE,
-            Signal.quality >= FEED_MIN_QUALITY,
             Signal.id != signal.id,
-            Bank.case_id.is_not(None),
+            publishable_clause(),
         )
         .limit(1)
     )
@@ -119,7 +132,7 @@ def _others_hold(session: Session, signal: Signal, withdrawal: bool) -> bool:
 
 def on_signal_change(session: Session, seq: int, op: ChangeOp, signal: Signal) -> None:
     """Bring the signal's feed record up to date (inside the caller's locked write)."""
-    kind = feed_type(signal.type)
+    kind = feed_type(signal)
     if kind is None:
         return
     case_id = _case_of(session, signal.bank_id)

@@ -53,6 +53,7 @@ MAX_ATTEMPTS: Final = 5  # per request: the first try and 4 retries
 BACKOFF_S: Final = 0.5  # first retry delay, doubled each time (0.5, 1, 2, 4 s)
 REQUEST_TIMEOUT_S: Final = 60.0
 RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+_KINDS: Final = {FeedType.IMAGE_PDQ.value: "pdq", FeedType.VIDEO_MD5.value: "md5"}
 STATUS_VERDICT: Final = {ReviewStatus.CONFIRMED: "Blocked", ReviewStatus.NOT_NCII: "NotBlocked"}
 
 
@@ -139,30 +140,33 @@ def _apply_page(
         if peer is None:
             raise NotFoundError("the peer was removed")
         have: dict[str, int] = {
-            value: sid
-            for value, sid in session.execute(
-                select(Signal.value, Signal.id).where(Signal.bank_id == peer.bank_id)
+            f"{kind.value}:{value}": sid
+            for kind, value, sid in session.execute(
+                select(Signal.type, Signal.value, Signal.id).where(Signal.bank_id == peer.bank_id)
             )
         }
         for record in records:
-            if not isinstance(record, dict) or record.get("signalType") != FeedType.IMAGE_PDQ:
+            kind = record.get("signalType") if isinstance(record, dict) else None
+            if kind not in _KINDS:
                 continue  # only what our feed publishes
             try:
-                signal = parse_signal("pdq", str(record.get("hashValue", "")))
+                signal = parse_signal(_KINDS[kind], str(record.get("hashValue", "")), None, True)
             except InvalidRequestError:
                 continue
+            key = f"{signal.type.value}:{signal.value}"
             status = record.get("hashStatus")
-            if status == FeedStatus.ACTIVE and signal.value not in have:
+            if status == FeedStatus.ACTIVE and key not in have:
                 row = Signal(bank_id=peer.bank_id, type=signal.type, value=signal.value,
-                             quality=None, status=SignalStatus.ACTIVE, match_count=0,
+                             quality=None, from_video=signal.from_video,
+                             status=SignalStatus.ACTIVE, match_count=0,
                              window_matches=0)  # fmt: skip
                 session.add(row)
                 session.flush()
                 record_change(session, head, ChangeOp.ADD, row)
-                have[signal.value] = row.id
+                have[key] = row.id
                 added += 1
-            elif status in (FeedStatus.WITHDRAWN, FeedStatus.DELETED) and signal.value in have:
-                sid = have.pop(signal.value)
+            elif status in (FeedStatus.WITHDRAWN, FeedStatus.DELETED) and key in have:
+                sid = have.pop(key)
                 old = session.get(Signal, sid)
                 if old is not None:
                     record_change(session, head, ChangeOp.REMOVE, old)

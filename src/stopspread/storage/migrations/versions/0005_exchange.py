@@ -19,6 +19,10 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("signals") as batch:
+        batch.add_column(
+            sa.Column("from_video", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "feed_records",
         sa.Column("id", ID, primary_key=True, autoincrement=True),
@@ -62,3 +66,5 @@ def downgrade() -> None:
     op.drop_table("exchange_peers")
     op.drop_table("feed_access")
     op.drop_table("feed_records")
+    with op.batch_alter_table("signals") as batch:
+        batch.drop_column("from_video")
