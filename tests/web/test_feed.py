@@ -54,9 +54,12 @@ def _pdq(value: str, quality: int = 90) -> dict[str, Any]:
 
 def _all_records(api: StopNCIIAPI, start: int = StopNCIIAPI.DEFAULT_START_TIME) -> list[Any]:
     out = []
-    has_more, token = True, ""
+    has_more, token, checkpoint = True, "", start
     while has_more:
         page = api.fetch_hashes(page_size=2, start_timestamp=start, next_page=token)
+        assert page.count == len(page.hashRecords) <= 2
+        assert page.nextSetTimestamp >= checkpoint  # never decreases
+        checkpoint = page.nextSetTimestamp
         out.extend(page.hashRecords)
         has_more, token = page.hasMoreRecords, page.nextPageToken or ""
     return out
