@@ -19,10 +19,12 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("signals") as batch:
-        batch.add_column(
-            sa.Column("from_video", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ALTER TABLE ADD COLUMN: a batch copy of ``signals`` on SQLite would drop its
+    # AUTOINCREMENT, and withdrawn ids must never be reused.
+    op.add_column(
+        "signals",
+        sa.Column("from_video", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.create_table(
         "feed_records",
         sa.Column("id", ID, primary_key=True, autoincrement=True),
@@ -66,5 +68,7 @@ def downgrade() -> None:
     op.drop_table("exchange_peers")
     op.drop_table("feed_access")
     op.drop_table("feed_records")
-    with op.batch_alter_table("signals") as batch:
+    with op.batch_alter_table(
+        "signals", table_kwargs={"sqlite_autoincrement": True}
+    ) as batch:  # keep AUTOINCREMENT when SQLite copies the table
         batch.drop_column("from_video")
