@@ -85,6 +85,17 @@ PUBLIC_MODULES = [
     "stopspread.services.roomcheck",
     "stopspread.web.routes.room_check",
     "stopspread.web.room_check_app",
+    "stopspread.storage.models_exchange",
+    "stopspread.services.exchange.banks",
+    "stopspread.services.exchange.feed",
+    "stopspread.services.exchange.feed_log",
+    "stopspread.services.exchange.peers",
+    "stopspread.services.exchange.txfile",
+    "stopspread.web.routes.feed",
+    "stopspread.web.routes.hma",
+    "stopspread.cli.bank",
+    "stopspread.cli.exchange",
+    "stopspread.cli.feed",
 ]
 
 

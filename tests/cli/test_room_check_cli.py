@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from stopspread.cli import cli
 from stopspread.config import Settings
-from stopspread.evidence import EvidenceStore
 from stopspread.services import roomcheck as service
 from stopspread.services.cases import create_case
+from stopspread.services.custody import EvidenceStore
 from stopspread.services.signal_input import parse_signal
 from tests.conftest import make_services
 from tests.roomcheck.simnet import SimNetwork, home, running

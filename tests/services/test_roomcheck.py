@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from stopspread.errors import CaseWithdrawnError, NotFoundError
-from stopspread.evidence import EvidenceStore, verify_evidence
-from stopspread.report.model import ReportLanguage
+from stopspread.languages import Language
 from stopspread.roomcheck import Device, Reason, RoomCheck, Weight
 from stopspread.roomcheck._wire import Exchange
 from stopspread.services import roomcheck as service
 from stopspread.services.case_report import export_report
 from stopspread.services.cases import withdraw
+from stopspread.services.custody import EvidenceStore, verify_evidence
 from stopspread.services.workers import accounts
 from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.storage.models_worker import WorkerRole
@@ -104,14 +104,14 @@ def test_only_her_centers_cases_and_never_a_withdrawn_one(tmp_path: Path) -> Non
     ("language", "words"),
     [
         (
-            ReportLanguage.KO,
+            Language.KO,
             ["5. 방 점검 (숨은 카메라)", "카메라일 가능성이 높아요", "192.168.0.23"],
         ),
-        (ReportLanguage.EN, ["5. Room checks (hidden cameras)", "Likely a camera", "192.168.0.23"]),
+        (Language.EN, ["5. Room checks (hidden cameras)", "Likely a camera", "192.168.0.23"]),
     ],
 )
 def test_a_kept_check_is_in_the_evidence_report_with_its_warc(
-    tmp_path: Path, language: ReportLanguage, words: list[str]
+    tmp_path: Path, language: Language, words: list[str]
 ) -> None:
     svc = make_services(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path)
     store = EvidenceStore.from_settings(svc.settings, svc.db)

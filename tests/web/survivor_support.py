@@ -83,7 +83,8 @@ def _check_shape(url: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     assert re.search(r"/v1/cases(/[A-Z0-9-]+/signals)?$", url), url
     assert set(body) == {"signals"}, body.keys()
     for signal in body["signals"]:
-        assert set(signal) <= {"type", "value", "quality"}, signal.keys()
+        assert set(signal) <= {"type", "value", "quality", "media"}, signal.keys()
+        assert signal.get("media") in (None, "video")  # a video's MD5, said as such
         assert signal["type"] in HEX_LENGTH
         value = signal["value"]
         assert len(value) == HEX_LENGTH[signal["type"]] and HEX.fullmatch(value)

@@ -198,6 +198,8 @@ def test_enrol_follow_and_withdraw_without_any_file_leaving_the_browser(
     assert {s["value"] for s in signals if s["type"] == "md5"} == md5s(
         [p.read_bytes() for p in files]
     )
+    videos = [p.read_bytes() for p in files if p == VIDEO]
+    assert {s["value"] for s in signals if s.get("media") == "video"} == md5s(videos)
     case = httpx.get(f"{site}/v1/cases/{code}", headers={"X-Case-Secret": secret}).json()
     assert case["signals"] == len(signals) and case["status"] == "active"
 

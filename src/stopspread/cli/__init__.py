@@ -16,7 +16,10 @@ from PIL import Image
 
 from stopspread import __version__
 from stopspread.cli._exit import ExitCode
+from stopspread.cli.bank import bank_group
 from stopspread.cli.evidence import evidence_group
+from stopspread.cli.exchange import exchange_group
+from stopspread.cli.feed import feed_group
 from stopspread.cli.hash import hash_command
 from stopspread.cli.hosts import hosts_group
 from stopspread.cli.match import match_command
@@ -56,6 +59,9 @@ for _command in (
     report_command,
     takedown_group,
     room_check_command,
+    feed_group,
+    bank_group,
+    exchange_group,
 ):
     cli.add_command(_command)
 

@@ -63,11 +63,12 @@ class AppContext:
             self._scan_deps = ScanDeps.build(self.settings, self.db)
         return self._scan_deps
 
-    def evidence_store(self) -> EvidenceStore:
-        """The evidence store, without making a key (no key: :class:`ConfigError`)."""
+    def evidence_store(self, *, create_key: bool = False) -> EvidenceStore:
+        """The evidence store; without ``create_key`` a missing key is a :class:`ConfigError`
+        (reading evidence never makes a new key; capturing it does)."""
         from stopspread.services.custody import EvidenceStore
 
-        return EvidenceStore.from_settings(self.settings, self.db, create_key=False)
+        return EvidenceStore.from_settings(self.settings, self.db, create_key=create_key)
 
     def close(self) -> None:
         for db in self._closing:

@@ -10,6 +10,7 @@ import click
 from stopspread.errors import MediaError
 from stopspread.hashing import VideoHashes, VideoMode, VideoSandbox, format_vpdq, hash_video
 from stopspread.hashing.vpdq import VideoLimits
+from stopspread.services.exchange.txfile import TX_VIDEO_MD5, signal_line, vpdq_line
 
 __all__ = ["emit_video", "format_video_json", "format_video_text", "seconds_per_hash_option"]
 
@@ -66,6 +67,7 @@ def emit_video(
     digests: bool,
     header: bool,
     sandbox: VideoSandbox | None = None,
+    tx: bool = False,
 ) -> bool:
     """Hash one video and print it; False (and a message on stderr) when it failed."""
     try:
@@ -84,6 +86,9 @@ def emit_video(
         return False
     if as_json:
         out.write(format_video_json(video, path) + "\n")
+    elif tx:  # tx's vPDQ signal, then the file's MD5 as tx's video_md5 signal
+        out.write(vpdq_line(video.frames) + "\n")
+        out.write(signal_line(TX_VIDEO_MD5, video.digests.md5) + "\n")
     else:
         out.write(format_video_text(video, path, digests, header))
     if not video.usable_frames:

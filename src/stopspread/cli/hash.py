@@ -34,6 +34,7 @@ from stopspread.hashing.signals import (
     query_hashes,
 )
 from stopspread.hashing.sniff import MediaKind, sniff_media
+from stopspread.services.exchange.txfile import TX_PDQ, signal_line
 
 __all__ = [
     "format_json",
@@ -122,6 +123,7 @@ class _ImageOutput:
     """How image results are printed."""
 
     as_json: bool
+    tx: bool  # tx signal-file lines: ``pdq <hex>``
     digests: bool
     signal_role: str | None
     limits: DecodeLimits
@@ -136,7 +138,14 @@ def _emit_image(result: BatchItem, name: str, how: _ImageOutput, out: TextIO) ->
         h = result.hashes
         role = how.signal_role
         signals = _signals(result.source, role, how.limits) if role else []
-        if how.as_json:
+        if how.tx:
+            values = [
+                h.pdq.hex,
+                *(v.hex for d, v in h.variants.items() if d is not Dihedral.ORIGINAL),
+            ]
+            values += [s.hash.hex for s in signals]
+            out.write("".join(signal_line(TX_PDQ, v) + "\n" for v in dict.fromkeys(values)))
+        elif how.as_json:
             record = json.loads(format_json(h, name))
             if role:
                 record["signal_set"] = format_signals_json(signals, role)
@@ -156,6 +165,14 @@ def _is_video(item: str | Path) -> bool:
 @click.command("hash")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "tx"]),
+    default="text",
+    show_default=True,
+    help="tx: a signal file tx and HMA read (pdq / vpdq / video_md5 lines).",
+)
 @click.option("--dihedral", is_flag=True, help="Also print the 7 rotated/flipped variants.")
 @click.option("--fast", is_flag=True, help="Reduced-size JPEG decoding (a few bits of drift).")
 @click.option("--digests", is_flag=True, help="Also print MD5 and SHA-256 lines (always in JSON).")
@@ -181,6 +198,7 @@ def _is_video(item: str | Path) -> bool:
 def hash_command(
     paths: tuple[str, ...],
     as_json: bool,
+    output_format: str,
     dihedral: bool,
     fast: bool,
     digests: bool,
@@ -197,11 +215,14 @@ def hash_command(
     Videos (found by their container signature): Meta's vPDQ lines,
       frame,quality,pdq_hex,timestamp   (with --fast: keyframes only)
     preceded by "# vpdq <path>" unless a single file is named.
+    With --format tx: "pdq <hex>" per image; "vpdq <json>" and "video_md5 <hex>" per video.
     Quality under 50 means the hash is unreliable (a warning goes to stderr).
     Exit status: 0 all hashed, 1 some failed, 2 usage error.
     """
     limits = DecodeLimits(max_pixels=int(max_megapixels * 1e6))
-    how = _ImageOutput(as_json, digests, signal_role, limits)
+    as_json = as_json or output_format == "json"
+    tx = output_format == "tx" and not as_json
+    how = _ImageOutput(as_json, tx, digests, signal_role, limits)
     inputs, problems = expand_paths(paths)
     failed = bool(problems)
     for problem in problems:
@@ -219,7 +240,7 @@ def hash_command(
     results = hash_many(images, workers=jobs, pipeline=pipeline, dihedral=dihedral, limits=limits)
     mode = VideoMode.FAST if fast else VideoMode.REFERENCE
     # A header names each video unless one file was named: then the output is a hash file.
-    header = len(inputs) > 1 or any(Path(p).is_dir() for p in paths)
+    header = not tx and (len(inputs) > 1 or any(Path(p).is_dir() for p in paths))
     bar_file = sys.stderr if show_bar else io.StringIO()
     # One warm decoder process serves every video of the run (started on first use).
     with (
@@ -231,7 +252,7 @@ def hash_command(
             if video:
                 ok = emit_video(
                     name, out, mode=mode, seconds_per_hash=seconds_per_hash,
-                    as_json=as_json, digests=digests, header=header, sandbox=sandbox,
+                    as_json=as_json, digests=digests, header=header, sandbox=sandbox, tx=tx,
                 )  # fmt: skip
             else:
                 ok = _emit_image(next(results), name, how, out)

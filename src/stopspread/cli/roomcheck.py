@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from stopspread.cli._settings import config_option, settings_from
-from stopspread.errors import RoomCheckError, ServiceError, StopSpreadError
+from stopspread.cli._settings import config_option
+from stopspread.errors import RoomCheckError, StopSpreadError
 
 if TYPE_CHECKING:
     from stopspread.roomcheck import Plan, RoomCheck, Scope
@@ -89,21 +89,13 @@ def _plan(unicast: bool, neighbours: Path | None, rate: float, scope: Scope) -> 
 
 
 def _keep(config_file: Path | None, case_code: str, check: RoomCheck) -> None:
-    from stopspread.evidence import EvidenceStore
+    from stopspread.cli._context import open_app
     from stopspread.services import roomcheck as service
-    from stopspread.storage import Database, upgrade
 
-    settings = settings_from(config_file)
-    db = Database(settings.url)
-    try:
-        upgrade(db)
-        store = EvidenceStore.from_settings(settings, db)
-        case_id = service.case_id_for_code(db, case_code)
-        record = service.record_check(db, store, case_id, check, by="cli")
-    except ServiceError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        db.dispose()
+    with open_app(config_file) as app:
+        store = app.evidence_store(create_key=True)
+        case_id = service.case_id_for_code(app.db, case_code)
+        record = service.record_check(app.db, store, case_id, check, by="cli")
     click.echo(
         f"kept as evidence {record.evidence_id} (log entry {record.log_seq},"
         f" SHA-256 {record.sha256}) at {record.captured_at} / {record.captured_at_kst}"

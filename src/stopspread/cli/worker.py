@@ -123,7 +123,7 @@ def _hash_file(path: Path) -> list[SignalIn]:
     if sniff_media(path) is MediaKind.VIDEO:
         video = hash_video(path, mode=VideoMode.REFERENCE)
         frames = [SignalIn(SignalType.PDQ, f.pdq.hex, f.quality) for f in video.usable_frames]
-        return [*frames, SignalIn(SignalType.MD5, video.digests.md5)]
+        return [*frames, SignalIn(SignalType.MD5, video.digests.md5, from_video=True)]
     body = path.read_bytes()
     hashes = [SignalIn(SignalType.PDQ, h.hash.hex, h.quality) for h in enrolment_hashes(body)]
     return [*hashes, SignalIn(SignalType.MD5, digest_bytes(body).md5)]

@@ -51,6 +51,11 @@ class AuditKind(enum.StrEnum):
     TAKEDOWN_DRAFTED = "takedown_drafted"
     TAKEDOWN_STATUS = "takedown_status"  # sent, acknowledged, removed, refused, no answer
     REPORT_MADE = "report_made"
+    FEED_ACCESS = "feed_access"  # a platform allowed to (or stopped from) pulling the feed
+    BANK_EXPORTED = "bank_exported"  # hashes written to a tx / CSV file by the operator
+    BANK_IMPORTED = "bank_imported"
+    PEER_ADDED = "peer_added"  # another center whose feed we pull
+    PEER_PULLED = "peer_pulled"  # hashes added / removed from a peer's feed
 
 
 def append(

@@ -94,6 +94,7 @@ def _insert_signals(
             type=s.type,
             value=s.value,
             quality=s.quality,
+            from_video=s.from_video,
             status=SignalStatus.ACTIVE,
             match_count=0,
             window_matches=0,

@@ -19,10 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stopspread.errors import CaseWithdrawnError, EvidenceError, NotFoundError
-from stopspread.evidence import EvidenceStore, HttpCapture
-from stopspread.report.model import ReportLanguage, ReportRoomCheck, ReportRoomDevice
+from stopspread.evidence import HttpCapture
+from stopspread.languages import Language
+from stopspread.report.model import ReportRoomCheck, ReportRoomDevice
 from stopspread.roomcheck import Reason, RoomCheck, Verdict, Weight
 from stopspread.roomcheck import words as room_words
+from stopspread.services.custody import EvidenceStore
 from stopspread.services.workers.accounts import WorkerIdentity, require_case
 from stopspread.storage.db import Database
 from stopspread.storage.models import Case, CaseStatus
@@ -221,7 +223,7 @@ def room_check_rows(session: Session, case_id: int) -> list[tuple[EvidenceRecord
 def report_room_checks(
     store: EvidenceStore,
     rows: list[tuple[EvidenceRecord, str | None]],
-    language: ReportLanguage,
+    language: Language,
     warc_name: Callable[[EvidenceRecord], str],
 ) -> list[ReportRoomCheck]:
     """The report's room-check section, in its language: counts and the flagged devices."""

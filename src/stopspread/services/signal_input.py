@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from stopspread.errors import HashFormatError, InvalidRequestError
 from stopspread.matching.signal_types import SIGNAL_TYPES
+from stopspread.services.exchange.feed_log import on_signal_change
 from stopspread.storage.models import ChainHead, ChangeOp, IndexChange, Signal, SignalType
 
 __all__ = ["SignalIn", "SignalType", "parse_signal", "record_change"]
@@ -20,12 +21,15 @@ class SignalIn:
     type: SignalType
     value: str
     quality: int | None = None
+    from_video: bool = False  # an MD5 of a video file (the hash feed's VideoMD5)
 
     def __repr__(self) -> str:  # hashes never reach logs or tracebacks by accident
         return f"SignalIn(type={self.type.value}, value=<redacted>, quality={self.quality})"
 
 
-def parse_signal(kind: str, value: str, quality: int | None = None) -> SignalIn:
+def parse_signal(
+    kind: str, value: str, quality: int | None = None, from_video: bool = False
+) -> SignalIn:
     """Validate one signal; raises :class:`InvalidRequestError` (never echoing the value)."""
     signal_type = SIGNAL_TYPES.get(kind)
     if signal_type is None:
@@ -36,7 +40,8 @@ def parse_signal(kind: str, value: str, quality: int | None = None) -> SignalIn:
         raise InvalidRequestError(signal_type.format_hint) from exc
     if quality is not None and not 0 <= quality <= 100:
         raise InvalidRequestError("quality must be between 0 and 100")
-    return SignalIn(SignalType(signal_type.name), text, quality)
+    stored = SignalType(signal_type.name)
+    return SignalIn(stored, text, quality, from_video and stored is SignalType.MD5)
 
 
 def record_change(session: Session, head: ChainHead, op: ChangeOp, signal: Signal) -> None:
@@ -44,3 +49,4 @@ def record_change(session: Session, head: ChainHead, op: ChangeOp, signal: Signa
     head.change_seq += 1
     change = IndexChange(seq=head.change_seq, op=op, signal_id=signal.id, signal_type=signal.type)
     session.add(change)
+    on_signal_change(session, head.change_seq, op, signal)  # the hash feed, same order

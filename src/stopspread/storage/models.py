@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -151,6 +152,8 @@ class Signal(Base):
     window_start: Mapped[datetime | None] = mapped_column(UtcDateTime())
     window_matches: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # an MD5 of a video file (published in the hash feed as VideoMD5); migration 0006
+    from_video: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PlatformClient(Base):

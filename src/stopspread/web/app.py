@@ -23,10 +23,12 @@ from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.pages import STATIC_DIR, Pages
 from stopspread.web.routes import (
     api_docs,
+    feed,
     health,
+    hma,
     platform,
-    setup,
     room_check,
+    setup,
     survivor,
     survivor_pages,
     worker,
@@ -100,6 +102,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(survivor.router)
     app.include_router(platform.router)
+    app.include_router(hma.router)
+    app.include_router(feed.router)
     app.include_router(survivor_pages.router)
     app.include_router(worker.router)
     app.include_router(worker_scans.router)

@@ -33,6 +33,9 @@ class SignalModel(_In):
     type: SignalKind = Field(description="pdq (64 hex) or md5 (32 hex)")
     value: str = Field(min_length=32, max_length=64)
     quality: int | None = Field(default=None, ge=0, le=100, description="PDQ quality, 0-100")
+    media: Literal["image", "video"] | None = Field(
+        default=None, description="md5: the file it came from (a video's MD5 is shared as VideoMD5)"
+    )
 
 
 class CreateCaseIn(_In):

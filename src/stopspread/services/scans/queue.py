@@ -4,7 +4,7 @@ A scan is queued (a worker's button, ``stopspread scan run``, or a source's sche
 *claimed* by one process with a conditional update (``queued`` → ``running`` only if it is
 still queued), inside the serialised writer: two processes never run the same scan. Runs
 happen in :mod:`stopspread.services.scans.run`; the scheduler thread is
-:class:`~stopspread.services.scan_scheduler.ScanScheduler`.
+:class:`~stopspread.services.scans.scheduler.ScanScheduler`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from stopspread.services.signal_input import SignalType, parse_signal
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
 from stopspread.web.schemas import FeedbackIn, HashOut, MatchIn, MatchOut, OkOut
 
-__all__ = ["MATCH_PATH", "match", "router"]
+__all__ = ["MATCH_PATH", "match", "read_capped", "router"]
 
 router = APIRouter(prefix="/v1", tags=["platforms"])
 
@@ -67,7 +67,7 @@ def feedback(body: FeedbackIn, svc: Svc, client: Client) -> OkOut:
     return OkOut()
 
 
-async def _read_capped(request: Request, cap: int) -> bytes:
+async def read_capped(request: Request, cap: int) -> bytes:
     """The body, in memory only, refused as soon as it passes ``cap`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
@@ -91,7 +91,7 @@ async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
     """Hash the raw body (an image) in memory, match it, and forget it. Opt-in per client."""
     if not client.can_hash:
         raise ForbiddenError("this client has not opted in to /v1/hash")
-    data = await _read_capped(request, svc.settings.upload_max_bytes)
+    data = await read_capped(request, svc.settings.upload_max_bytes)
     hashes = await run_in_threadpool(hash_image, data)
     del data  # never written anywhere; dropped as soon as it is hashed
     md5 = hashes.digests.md5 if hashes.digests else ""

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/cases", tags=["survivors"])
 
 
 def _signals(items: list[SignalModel]) -> list[SignalIn]:
-    return [parse_signal(s.type, s.value, s.quality) for s in items]
+    return [parse_signal(s.type, s.value, s.quality, s.media == "video") for s in items]
 
 
 @router.post("", status_code=201)

@@ -227,6 +227,9 @@
         if (signal.type === "pdq" && typeof signal.quality === "number") {
           item.quality = Math.max(0, Math.min(100, Math.round(signal.quality)));
         }
+        if (signal.type === "md5" && result.kind === "video") {
+          item.media = "video"; // shared with platforms only as a video's MD5
+        }
         payload.push(item);
       });
     });
