@@ -20,6 +20,7 @@ from stopspread.services.scans.run import ScanDeps
 from stopspread.services.scans.scheduler import ScanScheduler
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
+from stopspread.web.limits import BodyLimits
 from stopspread.web.pages import STATIC_DIR, Pages
 from stopspread.web.routes import (
     health,
@@ -89,7 +90,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     install_worker_auth(app)
     app.state.pages = Pages()
     app.add_middleware(PageSecurityHeaders)
-    app.add_middleware(MatchFastLane)  # added last, so it runs first: matches skip the rest
+    app.add_middleware(MatchFastLane)  # added late, so it runs early: matches skip the rest
+    app.add_middleware(BodyLimits, settings=settings)  # outermost: sizes before any parsing
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(survivor.router)
