@@ -29,6 +29,7 @@ class Services:
     address_limiter: KeyedLimiter  # secret attempts per client address (per process)
     client_limiter: KeyedLimiter  # platform requests per API key (per process)
     client_quota: DailyQuota  # platform requests per API key per UTC day (per process)
+    code_limiter: KeyedLimiter  # wrong secrets per case code, known or not (per process)
 
 
 def server_key(db: Database, configured: str | None) -> str:
@@ -65,4 +66,8 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         address_limiter=KeyedLimiter(per_minute / SECONDS_PER_MINUTE, max(per_minute, 1.0)),
         client_limiter=KeyedLimiter(settings.client_rate_per_s, settings.client_burst),
         client_quota=DailyQuota(settings.client_daily_quota),
+        code_limiter=KeyedLimiter(
+            settings.case_attempts_per_minute / SECONDS_PER_MINUTE,
+            max(settings.case_attempts_per_minute, 1.0),
+        ),
     )
