@@ -194,8 +194,10 @@ def test_admin_manages_only_her_centers_workers(
     assert client.post(jiwoo, data={"csrf_token": token}).status_code == 404
     mine = f"/worker/admin/workers/{ids['newbie']}/disable"
     assert client.post(mine, data={"csrf_token": token}).headers["location"].endswith("disabled")
-    code = cases.create_case(world.svc, [parse_signal("md5", "9" * 32)]).code
-    assigned = client.post("/worker/admin/assign", data={"csrf_token": token, "code": code})
+    new_case = cases.create_case(world.svc, [parse_signal("md5", "9" * 32)])
+    code, secret = new_case.code, new_case.secret
+    form = {"csrf_token": token, "code": code, "secret": secret}
+    assigned = client.post("/worker/admin/assign", data=form)
     assert assigned.headers["location"].endswith("done=assigned")
     assert code in client.get("/worker/cases").text
     nope = client.post("/worker/admin/assign", data={"csrf_token": token, "code": "NOPE"})
