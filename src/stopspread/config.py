@@ -64,6 +64,7 @@ class Settings:
     quarantine_window_s: int = 3600
     quarantine_min_matches: int = 100
     quarantine_factor: float = 10.0
+    quarantine_min_platforms: int = 3  # distinct API keys before a signal is quarantined for all
     max_signals_per_request: int = 1000
     # takedown notices (issue 9): SMTP, the center's host registry, answer deadlines
     smtp_host: str | None = None  # None: notices are exported, not sent
@@ -189,6 +190,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("takedown_check_interval_s must be >= 0 (0: never)")
     if min(settings.worker_session_ttl_s, settings.worker_login_attempts) < 1:
         raise ConfigError("worker_session_ttl_s and worker_login_attempts must be at least 1")
+    if settings.quarantine_min_platforms < 1 or settings.quarantine_min_matches < 1:
+        raise ConfigError("quarantine_min_platforms and quarantine_min_matches must be >= 1")
     if settings.worker_lockout_s < 0:
         raise ConfigError("worker_lockout_s must be >= 0")
     if (

@@ -17,6 +17,7 @@ from stopspread.cli.evidence import evidence_group
 from stopspread.cli.hash import hash_command
 from stopspread.cli.hosts import hosts_group
 from stopspread.cli.match import match_command
+from stopspread.cli.quarantine import quarantine_group
 from stopspread.cli.report import report_command
 from stopspread.cli.scan import scan_group, source_group
 from stopspread.cli.service import audit_group, client_group, db_group, serve_command
@@ -51,6 +52,7 @@ for _command in (
     hosts_group,
     report_command,
     takedown_group,
+    quarantine_group,
 ):
     cli.add_command(_command)
 
