@@ -61,6 +61,8 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
     upload_max_bytes: int = 20 * 1024 * 1024
+    upload_max_pixels: int = 25_000_000  # /v1/hash: larger images are refused from the header
+    decode_memory_mib: int = 1024  # /v1/hash: estimated decode memory in use at once, per process
     quarantine_window_s: int = 3600
     quarantine_min_matches: int = 100
     quarantine_factor: float = 10.0
@@ -190,6 +192,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("takedown_check_interval_s must be >= 0 (0: never)")
     if min(settings.worker_session_ttl_s, settings.worker_login_attempts) < 1:
         raise ConfigError("worker_session_ttl_s and worker_login_attempts must be at least 1")
+    if min(settings.upload_max_pixels, settings.decode_memory_mib) < 1:
+        raise ConfigError("upload_max_pixels and decode_memory_mib must be at least 1")
     if settings.quarantine_min_platforms < 1 or settings.quarantine_min_matches < 1:
         raise ConfigError("quarantine_min_platforms and quarantine_min_matches must be >= 1")
     if settings.worker_lockout_s < 0:

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from stopspread import __version__
 from stopspread.config import Settings
+from stopspread.hashing import DecodeBudget
 from stopspread.services.context import Services, build_services
 from stopspread.services.platform import ClientDirectory
 from stopspread.services.poller import Poller
@@ -89,6 +90,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     install_error_handlers(app)
     install_worker_auth(app)
     app.state.pages = Pages()
+    app.state.decode_budget = DecodeBudget(settings.decode_memory_mib * 1024 * 1024)
     app.add_middleware(PageSecurityHeaders)
     app.add_middleware(MatchFastLane)  # added late, so it runs early: matches skip the rest
     app.add_middleware(BodyLimits, settings=settings)  # outermost: sizes before any parsing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
@@ -9,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import ForbiddenError, InvalidRequestError, MediaTooLargeError
-from stopspread.hashing import hash_image
+from stopspread.hashing import DecodeBudget, DecodeLimits, hash_image
 from stopspread.services import platform
 from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import ReviewStatus, SignalType
@@ -91,8 +92,11 @@ async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
     """Hash the raw body (an image) in memory, match it, and forget it. Opt-in per client."""
     if not client.can_hash:
         raise ForbiddenError("this client has not opted in to /v1/hash")
-    data = await _read_capped(request, svc.settings.upload_max_bytes)
-    hashes = await run_in_threadpool(hash_image, data)
+    settings = svc.settings
+    data = await _read_capped(request, settings.upload_max_bytes)
+    limits = DecodeLimits(settings.upload_max_bytes, settings.upload_max_pixels, True)
+    budget: DecodeBudget = request.app.state.decode_budget
+    hashes = await run_in_threadpool(partial(hash_image, data, limits=limits, budget=budget))
     del data  # never written anywhere; dropped as soon as it is hashed
     md5 = hashes.digests.md5 if hashes.digests else ""
     result = await _match(svc, client, SignalType.PDQ.value, hashes.pdq.hex)
