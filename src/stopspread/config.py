@@ -68,6 +68,9 @@ class Settings:
     quarantine_factor: float = 10.0
     quarantine_min_platforms: int = 3  # distinct API keys before a signal is quarantined for all
     max_signals_per_request: int = 1000
+    enrol_signals_per_address_per_hour: float = 5000.0  # anonymous enrolment, per process
+    enrol_signals_per_hour: float = 100_000.0  # every address together, per process
+    enrol_flag_signals: float = 2000.0  # an address's hour past this: flagged for review
     # takedown notices (issue 9): SMTP, the center's host registry, answer deadlines
     smtp_host: str | None = None  # None: notices are exported, not sent
     smtp_port: int = 587

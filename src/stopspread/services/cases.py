@@ -106,8 +106,11 @@ def _insert_signals(
     return [row.id for row in rows]
 
 
-def create_case(svc: Services, signals: Sequence[SignalIn]) -> NewCase:
-    """Open a case; the returned secret is the only copy there will ever be."""
+def create_case(svc: Services, signals: Sequence[SignalIn], *, flagged: bool = False) -> NewCase:
+    """Open a case; the returned secret is the only copy there will ever be.
+
+    ``flagged``: the enrolment came in bulk (services/enrolment.py): an audit event says so.
+    """
     _check_count(svc, signals)
     secret = new_case_secret()
     secret_hash = svc.hasher.hash(secret)  # slow: outside the write lock
@@ -134,6 +137,8 @@ def create_case(svc: Services, signals: Sequence[SignalIn]) -> NewCase:
         audit.append(
             session, head, audit.AuditKind.CASE_CREATED, {"case": case.id, "signals": len(signals)}
         )
+        if flagged:
+            _flag(session, head, case.id, len(signals))
     return NewCase(code=code, secret=secret, signals=len(signals))
 
 
@@ -171,7 +176,14 @@ def authenticate(svc: Services, code: str, secret: str, address: str) -> int:
         return case.id
 
 
-def add_signals(svc: Services, case_id: int, signals: Sequence[SignalIn]) -> int:
+def _flag(session: Session, head: ChainHead, case_id: int, signals: int) -> None:
+    payload = {"case": case_id, "signals": signals}
+    audit.append(session, head, audit.AuditKind.ENROLMENT_FLAGGED, payload)
+
+
+def add_signals(
+    svc: Services, case_id: int, signals: Sequence[SignalIn], *, flagged: bool = False
+) -> int:
     _check_count(svc, signals)
     with svc.db.write() as (session, head):
         case = session.get(Case, case_id)
@@ -184,6 +196,8 @@ def add_signals(svc: Services, case_id: int, signals: Sequence[SignalIn]) -> int
         audit.append(
             session, head, audit.AuditKind.SIGNALS_ADDED, {"case": case_id, "signals": len(signals)}
         )
+        if flagged:
+            _flag(session, head, case_id, len(signals))
     return len(signals)
 
 

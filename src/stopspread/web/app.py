@@ -14,6 +14,7 @@ from stopspread import __version__
 from stopspread.config import Settings
 from stopspread.hashing import DecodeBudget
 from stopspread.services.context import Services, build_services
+from stopspread.services.enrolment import EnrolmentLimits
 from stopspread.services.platform import ClientDirectory
 from stopspread.services.poller import Poller
 from stopspread.services.removal.rechecks import FollowUpScheduler
@@ -91,6 +92,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     install_worker_auth(app)
     app.state.pages = Pages()
     app.state.decode_budget = DecodeBudget(settings.decode_memory_mib * 1024 * 1024)
+    app.state.enrol_limits = EnrolmentLimits.from_settings(settings)
     app.add_middleware(PageSecurityHeaders)
     app.add_middleware(MatchFastLane)  # added late, so it runs early: matches skip the rest
     app.add_middleware(BodyLimits, settings=settings)  # outermost: sizes before any parsing
