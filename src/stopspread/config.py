@@ -47,6 +47,7 @@ class Settings:
     database_url: str | None = None  # None: SQLite file ``<data_dir>/stopspread.db``
     host: str = "127.0.0.1"
     port: int = 8000
+    forwarded_allow_ips: str | None = None  # proxies whose X-Forwarded-For is believed; None: none
     workers: int = 1
     log_level: str = "info"
     index_kind: IndexKind = IndexKind.BRUTE

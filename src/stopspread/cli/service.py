@@ -39,6 +39,7 @@ def serve_command(config_file: Path | None, host: str | None, port: int | None) 
 
     from stopspread.storage import Database, upgrade
     from stopspread.web import create_app
+    from stopspread.web.proxy import proxy_options
 
     settings = settings_from(config_file)
     settings = settings.replace(
@@ -66,6 +67,7 @@ def serve_command(config_file: Path | None, host: str | None, port: int | None) 
         access_log=False,  # paths carry case codes; nothing per request is logged
         factory=settings.workers > 1,
         workers=settings.workers if settings.workers > 1 else None,
+        **proxy_options(settings),  # X-Forwarded-For only from configured proxies
     )
 
 

@@ -20,6 +20,7 @@ from stopspread.services.poller import Poller
 from stopspread.services.removal.rechecks import FollowUpScheduler
 from stopspread.services.scans.run import ScanDeps
 from stopspread.services.scans.scheduler import ScanScheduler
+from stopspread.web.barrier import ErrorBarrier
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
 from stopspread.web.limits import BodyLimits
@@ -95,7 +96,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.enrol_limits = EnrolmentLimits.from_settings(settings)
     app.add_middleware(PageSecurityHeaders)
     app.add_middleware(MatchFastLane)  # added late, so it runs early: matches skip the rest
-    app.add_middleware(BodyLimits, settings=settings)  # outermost: sizes before any parsing
+    app.add_middleware(BodyLimits, settings=settings)  # sizes before any parsing
+    app.add_middleware(ErrorBarrier)  # outermost: no exception (nor its traceback) gets out
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(survivor.router)

@@ -15,7 +15,14 @@ from stopspread.services import platform
 from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import ReviewStatus, SignalType
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
-from stopspread.web.schemas import FeedbackIn, HashOut, MatchIn, MatchOut, OkOut
+from stopspread.web.schemas import (
+    FeedbackIn,
+    HashOut,
+    MatchIn,
+    MatchOut,
+    OkOut,
+    error_responses,
+)
 
 __all__ = ["MATCH_PATH", "match", "router"]
 
@@ -23,10 +30,9 @@ router = APIRouter(prefix="/v1", tags=["platforms"])
 
 MATCH_PATH: Final = "/v1/match"  # also served by web.fastlane, with the same function
 
-MATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    401: {"description": "no API key"},
-    403: {"description": "wrong key"},
-}
+MATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = error_responses(401, 403, 413, 422, 429)
+FEEDBACK_RESPONSES: Final = error_responses(401, 403, 404, 413, 422, 429)
+HASH_RESPONSES: Final = error_responses(401, 403, 413, 415, 429)
 
 
 async def _match(
@@ -61,7 +67,7 @@ async def match(request: Request) -> Response:
     return JSONResponse({"match": result.match, "ref": result.ref})
 
 
-@router.post("/feedback", responses=MATCH_RESPONSES)
+@router.post("/feedback", responses=FEEDBACK_RESPONSES)
 def feedback(body: FeedbackIn, svc: Svc, client: Client) -> OkOut:
     """Your reviewer's verdict on a match: it goes to the bank owner's review queue."""
     platform.feedback(svc, client, body.ref, ReviewStatus(body.verdict))
@@ -85,7 +91,7 @@ async def _read_capped(request: Request, cap: int) -> bytes:
 
 @router.post(
     "/hash",
-    responses=MATCH_RESPONSES,
+    responses=HASH_RESPONSES,
     openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}, "required": True}},
 )
 async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:

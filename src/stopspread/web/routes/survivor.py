@@ -18,15 +18,16 @@ from stopspread.web.schemas import (
     NewCaseOut,
     SignalModel,
     WithdrawOut,
+    error_responses,
 )
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/cases", tags=["survivors"])
 
-LIMITED: Final[dict[int | str, dict[str, Any]]] = {
-    429: {"description": "too many hashes enrolled from this address, or overall"},
-}
+ENROL: Final[dict[int | str, dict[str, Any]]] = error_responses(413, 422, 429)
+CASE: Final = error_responses(401, 403, 410, 413, 429)
+CASE_ENROL: Final = error_responses(401, 403, 410, 413, 422, 429)
 
 
 def _signals(items: list[SignalModel]) -> list[SignalIn]:
@@ -39,7 +40,7 @@ def _enrol_limits(request: Request, count: int) -> bool:
     return limits.take(client_address(request), count)
 
 
-@router.post("", status_code=201, responses=LIMITED)
+@router.post("", status_code=201, responses=ENROL)
 def create_case(body: CreateCaseIn, request: Request, svc: Svc) -> NewCaseOut:
     """Open a case from hashes. The secret is shown only in this answer."""
     signals = _signals(body.signals)
@@ -48,7 +49,7 @@ def create_case(body: CreateCaseIn, request: Request, svc: Svc) -> NewCaseOut:
     return NewCaseOut(case_code=new.code, secret=new.secret, signals=new.signals)
 
 
-@router.post("/{code}/signals", responses=LIMITED)
+@router.post("/{code}/signals", responses=CASE_ENROL)
 def add_signals(body: AddSignalsIn, request: Request, case_id: CaseId, svc: Svc) -> AddSignalsOut:
     """Add hashes to the case (needs ``X-Case-Secret``)."""
     signals = _signals(body.signals)
@@ -56,7 +57,7 @@ def add_signals(body: AddSignalsIn, request: Request, case_id: CaseId, svc: Svc)
     return AddSignalsOut(added=cases.add_signals(svc, case_id, signals, flagged=flagged))
 
 
-@router.get("/{code}")
+@router.get("/{code}", responses=CASE)
 def case_status(case_id: CaseId, svc: Svc) -> CaseOut:
     """Counts of what was matched and reviewed; never hashes or images."""
     view = cases.case_status(svc, case_id)
@@ -76,7 +77,7 @@ def case_status(case_id: CaseId, svc: Svc) -> CaseOut:
     )
 
 
-@router.post("/{code}/withdraw")
+@router.post("/{code}/withdraw", responses=CASE)
 def withdraw(case_id: CaseId, svc: Svc) -> WithdrawOut:
     """Delete every hash of the case, everywhere. Final."""
     return WithdrawOut(withdrawn=cases.withdraw(svc, case_id))
