@@ -5,20 +5,12 @@ missing from the OpenAPI document. Against real servers on 127.0.0.1.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import uvicorn
 
-from stopspread.config import Settings
-from stopspread.storage import Database, upgrade
-from stopspread.web import create_app
-from stopspread.web.proxy import proxy_options
 from tests.conftest import fast_settings
+from tests.security.support import served
 from tests.web.support import api_client, auth, new_client_key
 
 
@@ -55,33 +47,6 @@ def test_the_openapi_document_lists_every_refusal(tmp_path: Path) -> None:
         assert schema == {"$ref": "#/components/schemas/ErrorOut"}
 
 
-@contextlib.contextmanager
-def _served(settings: Settings) -> Iterator[str]:
-    """The app under uvicorn with the options ``stopspread serve`` gives it for proxies."""
-    db = Database(settings.url)
-    upgrade(db)
-    db.dispose()
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        **proxy_options(settings),
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-
 def _statuses(base_url: str) -> list[int]:
     """Three wrong secrets, each claiming another client address."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
@@ -97,7 +62,7 @@ def _statuses(base_url: str) -> list[int]:
 def test_forwarded_addresses_are_believed_only_from_configured_proxies(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     base = fast_settings(url, tmp_path, address_attempts_per_minute=2.0)
-    with _served(base) as base_url:  # the default: the header is ignored, the limit holds
+    with served(base) as base_url:  # the default: the header is ignored, the limit holds
         assert _statuses(base_url) == [403, 403, 429]
-    with _served(base.replace(forwarded_allow_ips="127.0.0.1")) as base_url:  # a local proxy
+    with served(base.replace(forwarded_allow_ips="127.0.0.1")) as base_url:  # a local proxy
         assert _statuses(base_url) == [403, 403, 403]

@@ -10,6 +10,7 @@ from stopspread.config import Settings
 from stopspread.services.keys import SecretHasher, new_server_key
 from stopspread.services.ratelimit import DailyQuota, KeyedLimiter
 from stopspread.services.replica import IndexReplica
+from stopspread.services.workers.signin_throttle import SignInThrottle
 from stopspread.storage.db import Database
 from stopspread.storage.models import Meta
 
@@ -30,6 +31,7 @@ class Services:
     client_limiter: KeyedLimiter  # platform requests per API key (per process)
     client_quota: DailyQuota  # platform requests per API key per UTC day (per process)
     code_limiter: KeyedLimiter  # wrong secrets per case code, known or not (per process)
+    signin: SignInThrottle  # workers' wrong passwords per name and address (per process)
 
 
 def server_key(db: Database, configured: str | None) -> str:
@@ -70,4 +72,5 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
             settings.case_attempts_per_minute / SECONDS_PER_MINUTE,
             max(settings.case_attempts_per_minute, 1.0),
         ),
+        signin=SignInThrottle(settings.worker_login_attempts, settings.worker_lockout_s),
     )
