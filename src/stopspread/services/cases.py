@@ -269,4 +269,5 @@ def withdraw(svc: Services, case_id: int) -> int:
             session, head, audit.AuditKind.CASE_WITHDRAWN, {"case": case_id, "signals": len(ids)}
         )
     svc.replica.forget(ids)
+    svc.db.checkpoint()  # SQLite: no copy of her hashes left in the -wal file
     return len(ids)
