@@ -17,6 +17,7 @@ from stopspread.services.context import Services, build_services
 from stopspread.services.enrolment import EnrolmentLimits
 from stopspread.services.platform import ClientDirectory
 from stopspread.services.poller import Poller
+from stopspread.services.probing import ProbeDetector
 from stopspread.services.removal.rechecks import FollowUpScheduler
 from stopspread.services.scans.run import ScanDeps
 from stopspread.services.scans.scheduler import ScanScheduler
@@ -94,6 +95,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.pages = Pages()
     app.state.decode_budget = DecodeBudget(settings.decode_memory_mib * 1024 * 1024)
     app.state.enrol_limits = EnrolmentLimits.from_settings(settings)
+    app.state.probe_detector = ProbeDetector()
     app.add_middleware(PageSecurityHeaders)
     app.add_middleware(MatchFastLane)  # added late, so it runs early: matches skip the rest
     app.add_middleware(BodyLimits, settings=settings)  # sizes before any parsing

@@ -9,9 +9,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from stopspread.errors import ForbiddenError, InvalidRequestError, MediaTooLargeError
+from stopspread.errors import (
+    ForbiddenError,
+    InvalidRequestError,
+    MediaTooLargeError,
+    RateLimitedError,
+)
 from stopspread.hashing import DecodeBudget, DecodeLimits, hash_image
 from stopspread.services import platform
+from stopspread.services.probing import ProbeDetector, Verdict, suspend_for_probing
 from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import ReviewStatus, SignalType
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
@@ -36,13 +42,31 @@ HASH_RESPONSES: Final = error_responses(401, 403, 413, 415, 429)
 
 
 async def _match(
-    svc: Svc, client: platform.ClientInfo, kind: str, value: str
+    request: Request, svc: Svc, client: platform.ClientInfo, kind: str, value: str
 ) -> platform.MatchResult:
     signal = parse_signal(kind, value)
+    detector: ProbeDetector = request.app.state.probe_detector
+    if signal.type is SignalType.PDQ:
+        await _watch(svc, detector, client, signal.value)
     found = svc.replica.lookup(signal)  # in memory, microseconds: no thread hop
     if not found:
         return platform.MatchResult(match=False)
+    detector.matched(client.id, found)
     return await run_in_threadpool(platform.record_match, svc, client, found)
+
+
+async def _watch(
+    svc: Svc, detector: ProbeDetector, client: platform.ClientInfo, value: str
+) -> None:
+    """The probing detector's verdict on this key's query (services/probing.py)."""
+    verdict = detector.observe(client.id, value)
+    if verdict is Verdict.THROTTLE:
+        wait = detector.throttle_wait(client.id)
+        raise RateLimitedError("this key's queries look like a walk; slow down", wait)
+    if verdict is Verdict.SUSPEND:
+        signals = detector.matched_signals(client.id)
+        await run_in_threadpool(suspend_for_probing, svc.db, client.id, signals)
+        raise ForbiddenError("the API key is not valid")
 
 
 @router.post(
@@ -63,7 +87,7 @@ async def match(request: Request) -> Response:
         svc, request.app.state.clients, request.headers.get("authorization")
     )
     body = await parse_json(request, MatchIn)
-    result = await _match(svc, client, body.type, body.value)
+    result = await _match(request, svc, client, body.type, body.value)
     return JSONResponse({"match": result.match, "ref": result.ref})
 
 
@@ -105,9 +129,9 @@ async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
     hashes = await run_in_threadpool(partial(hash_image, data, limits=limits, budget=budget))
     del data  # never written anywhere; dropped as soon as it is hashed
     md5 = hashes.digests.md5 if hashes.digests else ""
-    result = await _match(svc, client, SignalType.PDQ.value, hashes.pdq.hex)
+    result = await _match(request, svc, client, SignalType.PDQ.value, hashes.pdq.hex)
     if not result.match and md5:
-        result = await _match(svc, client, SignalType.MD5.value, md5)
+        result = await _match(request, svc, client, SignalType.MD5.value, md5)
     return HashOut(
         pdq=hashes.pdq.hex, quality=hashes.quality, md5=md5, match=result.match, ref=result.ref
     )
