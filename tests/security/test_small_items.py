@@ -5,6 +5,7 @@ missing from the OpenAPI document. Against real servers on 127.0.0.1.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -22,8 +23,15 @@ def test_healthz_is_liveness_only_and_counts_need_a_key(tmp_path: Path) -> None:
         assert client.get("/healthz").json() == {"ok": True}
         assert client.get("/v1/status").status_code == 401
         assert client.get("/v1/status", headers=auth("wrong")).status_code == 403
+        deadline = time.monotonic() + 5  # the poller applies the enrolment within a second
         counts = client.get("/v1/status", headers=auth(key)).json()
-        assert set(counts) == {"signals", "change_seq"} and counts["change_seq"] >= 1
+        while counts["change_seq"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            counts = client.get("/v1/status", headers=auth(key)).json()
+        assert set(counts) == {"signals", "change_seq"} and counts == {
+            "signals": 1,
+            "change_seq": 1,
+        }
 
 
 def test_the_openapi_document_lists_every_refusal(tmp_path: Path) -> None:
