@@ -118,14 +118,18 @@ def free_port() -> int:
         return port
 
 
-def start_server(env: dict[str, str], port: int, expect: int) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int, expect: int, key: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
     )
     t0, deadline = time.perf_counter(), time.monotonic() + 600
     while time.monotonic() < deadline:
         try:
-            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()
+            health = httpx.get(
+                f"http://127.0.0.1:{port}/v1/status",
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=2,
+            ).json()
             if health.get("signals", 0) >= expect:
                 print(
                     f"server ready with {health['signals']:,} hashes after "
@@ -318,7 +322,7 @@ def main() -> None:
         if args.keep:
             saved.write_text(json.dumps([key, hot]), encoding="utf-8")
     port = free_port()
-    proc = start_server(env, port, args.signals)
+    proc = start_server(env, port, args.signals, key)
     try:
         warm = argparse.Namespace(**{**vars(args), "duration": 2})
         if tool == "wrk":

@@ -69,6 +69,7 @@ class Settings:
     database_url: str | None = None  # None: SQLite file ``<data_dir>/stopspread.db``
     host: str = "127.0.0.1"
     port: int = 8000
+    forwarded_allow_ips: str | None = None  # proxies whose X-Forwarded-For is believed; None: none
     workers: int = 1
     log_level: str = "info"
     index_kind: IndexKind = IndexKind.BRUTE
@@ -83,10 +84,16 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536
     upload_max_bytes: int = 20 * 1024 * 1024
+    upload_max_pixels: int = 25_000_000  # /v1/hash: larger images are refused from the header
+    decode_memory_mib: int = 1024  # /v1/hash: estimated decode memory in use at once, per process
     quarantine_window_s: int = 3600
     quarantine_min_matches: int = 100
     quarantine_factor: float = 10.0
+    quarantine_min_platforms: int = 3  # distinct API keys before a signal is quarantined for all
     max_signals_per_request: int = 1000
+    enrol_signals_per_address_per_hour: float = 5000.0  # anonymous enrolment, per process
+    enrol_signals_per_hour: float = 100_000.0  # every address together, per process
+    enrol_flag_signals: float = 2000.0  # an address's hour past this: flagged for review
     # takedown notices (issue 9): SMTP, the center's host registry, answer deadlines
     smtp_host: str | None = None  # None: notices are exported, not sent
     smtp_port: int = 587
@@ -215,6 +222,10 @@ def _check(settings: Settings) -> None:
         raise ConfigError("takedown_check_interval_s must be >= 0 (0: never)")
     if min(settings.worker_session_ttl_s, settings.worker_login_attempts) < 1:
         raise ConfigError("worker_session_ttl_s and worker_login_attempts must be at least 1")
+    if min(settings.upload_max_pixels, settings.decode_memory_mib) < 1:
+        raise ConfigError("upload_max_pixels and decode_memory_mib must be at least 1")
+    if settings.quarantine_min_platforms < 1 or settings.quarantine_min_matches < 1:
+        raise ConfigError("quarantine_min_platforms and quarantine_min_matches must be >= 1")
     if settings.worker_lockout_s < 0:
         raise ConfigError("worker_lockout_s must be >= 0")
     if (

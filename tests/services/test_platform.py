@@ -67,9 +67,11 @@ def test_a_suddenly_popular_hash_is_quarantined(database_url: str, tmp_path: Pat
     normal, hot = random_pdq(rng), random_pdq(rng)
     cases.create_case(svc, [parse_signal("pdq", normal), parse_signal("pdq", hot)])
     svc.replica.sync()
-    client = _client(svc)
-    assert platform.match(svc, client, parse_signal("pdq", normal)).match
-    answers = [platform.match(svc, client, parse_signal("pdq", hot)).match for _ in range(6)]
+    clients = [_client(svc, f"p{i}") for i in range(3)]  # quarantine needs 3 platforms
+    assert platform.match(svc, clients[0], parse_signal("pdq", normal)).match
+    answers = [
+        platform.match(svc, clients[i % 3], parse_signal("pdq", hot)).match for i in range(6)
+    ]
     assert answers == [True, True, True, True, False, False]  # the 5th reaches max(5, 3 x 1)
     with svc.db.read() as session:
         statuses = dict(session.execute(select(Signal.value, Signal.status)).all())

@@ -91,7 +91,7 @@ def test_wrong_password_and_missing_login_token(client: httpx.Client) -> None:
 def test_lockout_over_http(site: tuple[str, World], client: httpx.Client) -> None:
     svc = site[1].svc
     accounts.create_worker(svc, "Seoul Center", "locked", PASSWORD, WorkerRole.WORKER)
-    for _ in range(svc.settings.worker_login_attempts):
+    for _ in range(svc.settings.worker_login_attempts + 1):  # the last one starts a wait
         assert login(client, "locked", "wrong password!").status_code == 401
     locked = login(client, "locked")
     assert locked.status_code == 429 and "잠시 잠겼어요" in locked.text
@@ -195,8 +195,10 @@ def test_admin_manages_only_her_centers_workers(
     assert client.post(jiwoo, data={"csrf_token": token}).status_code == 404
     mine = f"/worker/admin/workers/{ids['newbie']}/disable"
     assert client.post(mine, data={"csrf_token": token}).headers["location"].endswith("disabled")
-    code = cases.create_case(world.svc, [parse_signal("md5", "9" * 32)]).code
-    assigned = client.post("/worker/admin/assign", data={"csrf_token": token, "code": code})
+    new_case = cases.create_case(world.svc, [parse_signal("md5", "9" * 32)])
+    code, secret = new_case.code, new_case.secret
+    form = {"csrf_token": token, "code": code, "secret": secret}
+    assigned = client.post("/worker/admin/assign", data=form)
     assert assigned.headers["location"].endswith("done=assigned")
     assert code in client.get("/worker/cases").text
     nope = client.post("/worker/admin/assign", data={"csrf_token": token, "code": "NOPE"})

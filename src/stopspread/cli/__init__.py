@@ -23,6 +23,7 @@ from stopspread.cli.feed import feed_group
 from stopspread.cli.hash import hash_command
 from stopspread.cli.hosts import hosts_group
 from stopspread.cli.match import match_command
+from stopspread.cli.quarantine import quarantine_group
 from stopspread.cli.report import report_command
 from stopspread.cli.roomcheck import room_check_command
 from stopspread.cli.scan import scan_group, source_group
@@ -62,6 +63,7 @@ for _command in (
     feed_group,
     bank_group,
     exchange_group,
+    quarantine_group,
 ):
     cli.add_command(_command)
 

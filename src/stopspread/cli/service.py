@@ -62,6 +62,7 @@ def serve_command(config_file: Path | None, host: str | None, port: int | None) 
 
     from stopspread.services.workers.setup import issue_setup_token
     from stopspread.web import create_app
+    from stopspread.web.proxy import proxy_options
 
     settings = settings_from(config_file)
     settings = settings.replace(
@@ -91,6 +92,7 @@ def serve_command(config_file: Path | None, host: str | None, port: int | None) 
         access_log=False,  # paths carry case codes and the set-up token: nothing per request
         factory=settings.workers > 1,
         workers=settings.workers if settings.workers > 1 else None,
+        **proxy_options(settings),  # X-Forwarded-For only from configured proxies
     )
 
 

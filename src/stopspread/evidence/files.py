@@ -63,6 +63,7 @@ class EvidenceFiles:
 
     def _write(self, file_name: str, data: bytes) -> None:
         path = self.root / file_name
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)  # private, not just its leaves
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -11,6 +11,7 @@ A pure library: no database, no web framework, no network.
 from __future__ import annotations
 
 from stopspread.hashing.api import BatchItem, ImageHashes, hash_image, hash_many
+from stopspread.hashing.budget import DecodeBudget
 from stopspread.hashing.decode import DEFAULT_LIMITS, DecodeLimits, ImageSource
 from stopspread.hashing.digest import FileDigests, digest_bytes, digest_file
 from stopspread.hashing.dihedral import Dihedral, dihedral_dct, dihedral_hashes
@@ -50,6 +51,7 @@ __all__ = [
     "PDQ_MATCH_DISTANCE",
     "PDQ_MIN_QUALITY",
     "BatchItem",
+    "DecodeBudget",
     "DecodeLimits",
     "Dihedral",
     "FileDigests",

@@ -8,6 +8,7 @@ input order, each carrying either hashes or a typed error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -15,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from stopspread.errors import MediaError
+from stopspread.hashing.budget import DecodeBudget
 from stopspread.hashing.decode import (
     DEFAULT_LIMITS,
     DecodeLimits,
@@ -68,10 +70,12 @@ def hash_image(
     dihedral: bool = False,
     digests: bool = True,
     limits: DecodeLimits = DEFAULT_LIMITS,
+    budget: DecodeBudget | None = None,
 ) -> ImageHashes:
     """PDQ (and optionally its dihedral variants) plus MD5/SHA-256 of one image.
 
     ``digests=False`` skips MD5/SHA-256 (``ImageHashes.digests`` is then ``None``).
+    ``budget``: a process-wide :class:`DecodeBudget` held while the pixels are decoded.
 
     Raises :class:`~stopspread.errors.MediaError` subclasses for input that is
     too large, not an image, or damaged.
@@ -79,7 +83,8 @@ def hash_image(
     image, data = open_source(source, limits)
     file_digests = digest_bytes(data) if digests and data is not None else None
     width, height = image.size
-    dct, quality = dct_for_image(image, pipeline)
+    with budget.hold(width * height) if budget is not None else contextlib.nullcontext():
+        dct, quality = dct_for_image(image, pipeline)
     if width < 5 or height < 5:  # the reference hashes tiny images to zeros
         pdq = PdqHash(bytes(32))
         variants: Mapping[Dihedral, PdqHash] = dict.fromkeys(Dihedral, pdq) if dihedral else {}

@@ -55,6 +55,9 @@ class DecodeLimits:
 
     max_bytes: int = 100 * MiB
     max_pixels: int = 89_478_485
+    # refuse a JPEG without its end marker after the image data, a PNG without IEND
+    # (decoders pad such files silently); on for uploads from outside (``/v1/hash``)
+    require_complete: bool = False
 
     def __post_init__(self) -> None:
         if self.max_bytes <= 0 or self.max_pixels <= 0:
@@ -105,7 +108,19 @@ def open_image(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Image.Imag
     except Exception as exc:  # any parser failure on hostile input is a typed error
         raise CorruptMediaError(f"unreadable image header: {exc}") from None
     check_pixels(image.size, limits)
+    if limits.require_complete:
+        check_complete(data, image.format)
     return image
+
+
+def check_complete(data: bytes, fmt: str | None) -> None:
+    """Refuse a JPEG or PNG whose end is missing (a truncated file)."""
+    if fmt in ("JPEG", "MPO"):
+        scan = data.find(b"\xff\xda")
+        if scan < 0 or data.rfind(b"\xff\xd9") < scan:
+            raise CorruptMediaError("image data is truncated: no end of image after the scan")
+    elif fmt == "PNG" and data.rfind(b"IEND") < 0:
+        raise CorruptMediaError("image data is truncated: no IEND chunk")
 
 
 def _available_formats() -> tuple[str, ...]:

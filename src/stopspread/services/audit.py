@@ -38,6 +38,11 @@ class AuditKind(enum.StrEnum):
     MATCH_RECORDED = "match_recorded"
     FEEDBACK_RECORDED = "feedback_recorded"
     SIGNAL_QUARANTINED = "signal_quarantined"
+    SIGNAL_MUTED = "signal_muted"  # one key's flood: no-match for that key only
+    SIGNAL_RELEASED = "signal_released"  # an owner released a quarantine or a mute
+    QUARANTINE_KEPT = "quarantine_kept"  # an owner kept a quarantine
+    CLIENT_SUSPENDED = "client_suspended"  # the probing detector stopped a key
+    ENROLMENT_FLAGGED = "enrolment_flagged"  # an address enrolling in bulk: for review
     CENTER_CREATED = "center_created"
     WORKER_CREATED = "worker_created"
     WORKER_CHANGED = "worker_changed"  # password set, account disabled

@@ -22,9 +22,8 @@ from stopspread.errors import (
     RateLimitedError,
 )
 from stopspread.services import audit
-from stopspread.services.context import SECONDS_PER_MINUTE, Services
+from stopspread.services.context import Services
 from stopspread.services.keys import new_case_code, new_case_secret, normalise_case_code
-from stopspread.services.ratelimit import refill
 from stopspread.services.removal.dashboard import survivor_counts
 from stopspread.services.signal_input import SignalIn, record_change
 from stopspread.storage.models import (
@@ -108,8 +107,11 @@ def _insert_signals(
     return [row.id for row in rows]
 
 
-def create_case(svc: Services, signals: Sequence[SignalIn]) -> NewCase:
-    """Open a case; the returned secret is the only copy there will ever be."""
+def create_case(svc: Services, signals: Sequence[SignalIn], *, flagged: bool = False) -> NewCase:
+    """Open a case; the returned secret is the only copy there will ever be.
+
+    ``flagged``: the enrolment came in bulk (services/enrolment.py): an audit event says so.
+    """
     _check_count(svc, signals)
     secret = new_case_secret()
     secret_hash = svc.hasher.hash(secret)  # slow: outside the write lock
@@ -136,41 +138,53 @@ def create_case(svc: Services, signals: Sequence[SignalIn]) -> NewCase:
         audit.append(
             session, head, audit.AuditKind.CASE_CREATED, {"case": case.id, "signals": len(signals)}
         )
+        if flagged:
+            _flag(session, head, case.id, len(signals))
     return NewCase(code=code, secret=secret, signals=len(signals))
 
 
-def _take_attempt(svc: Services, code: str) -> str | None:
-    """Spend one of the case's secret attempts; returns its stored hash (``None``: no case)."""
-    rate = svc.settings.case_attempts_per_minute / SECONDS_PER_MINUTE
-    burst = svc.settings.case_attempts_per_minute
-    now = datetime.now(UTC)
-    with svc.db.write() as (session, _head):
-        case = session.scalars(select(Case).where(Case.code == code)).one_or_none()
-        if case is None:
-            return None
-        tokens = refill(case.attempt_tokens, (now - case.attempt_at).total_seconds(), rate, burst)
-        if tokens < 1.0:
-            raise RateLimitedError("too many attempts for this case", (1.0 - tokens) / rate)
-        case.attempt_tokens, case.attempt_at = tokens - 1.0, now
-        return case.secret_hash
+def _stored_secret(svc: Services, code: str) -> str | None:
+    """The case's stored secret hash (``None``: no such case, or withdrawn). Read only."""
+    with svc.db.read() as session:
+        return session.scalar(select(Case.secret_hash).where(Case.code == code))
 
 
 def authenticate(svc: Services, code: str, secret: str, address: str) -> int:
-    """The case id if ``secret`` opens ``code``; rate-limited per case and per address."""
+    """The case id if ``secret`` opens ``code``.
+
+    The right secret always works: wrong guesses by others never lock the survivor out
+    (her secret has 192 bits; a lockout would protect nothing and only let anyone who
+    learnt her code stop her withdrawal). Limits: every attempt counts against the
+    client's address (checked before the slow hash); a *wrong* answer counts against the
+    code, and past ``case_attempts_per_minute`` wrong answers a wrong secret gets ``429``
+    instead of ``403`` — the same for an unknown code as for a real one, so neither the
+    status nor the body says whether a code exists.
+    """
     wait = svc.address_limiter.take(address)
     if wait:
         raise RateLimitedError("too many attempts from this address", wait)
-    stored = _take_attempt(svc, normalise_case_code(code)[:32])
+    normal = normalise_case_code(code)[:32]
+    stored = _stored_secret(svc, normal)
     if not svc.hasher.verify(stored, secret):  # a dummy hash when the code is unknown
+        wait = svc.code_limiter.take(normal)
+        if wait:
+            raise RateLimitedError("too many wrong attempts for this case code", wait)
         raise ForbiddenError("the case code or the secret is wrong")
     with svc.db.read() as session:
-        case = session.scalars(select(Case).where(Case.code == normalise_case_code(code))).one()
+        case = session.scalars(select(Case).where(Case.code == normal)).one()
         if case.status is CaseStatus.WITHDRAWN:
             raise CaseWithdrawnError("this case was withdrawn")
         return case.id
 
 
-def add_signals(svc: Services, case_id: int, signals: Sequence[SignalIn]) -> int:
+def _flag(session: Session, head: ChainHead, case_id: int, signals: int) -> None:
+    payload = {"case": case_id, "signals": signals}
+    audit.append(session, head, audit.AuditKind.ENROLMENT_FLAGGED, payload)
+
+
+def add_signals(
+    svc: Services, case_id: int, signals: Sequence[SignalIn], *, flagged: bool = False
+) -> int:
     _check_count(svc, signals)
     with svc.db.write() as (session, head):
         case = session.get(Case, case_id)
@@ -183,6 +197,8 @@ def add_signals(svc: Services, case_id: int, signals: Sequence[SignalIn]) -> int
         audit.append(
             session, head, audit.AuditKind.SIGNALS_ADDED, {"case": case_id, "signals": len(signals)}
         )
+        if flagged:
+            _flag(session, head, case_id, len(signals))
     return len(signals)
 
 
@@ -254,4 +270,5 @@ def withdraw(svc: Services, case_id: int) -> int:
             session, head, audit.AuditKind.CASE_WITHDRAWN, {"case": case_id, "signals": len(ids)}
         )
     svc.replica.forget(ids)
+    svc.db.checkpoint()  # SQLite: no copy of her hashes left in the -wal file
     return len(ids)

@@ -11,6 +11,7 @@ from stopspread.errors import ConfigError
 from stopspread.services.keys import SecretHasher, new_server_key
 from stopspread.services.ratelimit import DailyQuota, KeyedLimiter
 from stopspread.services.replica import IndexReplica
+from stopspread.services.workers.signin_throttle import SignInThrottle
 from stopspread.storage import current_revision, upgrade
 from stopspread.storage.db import Database
 from stopspread.storage.models import Meta
@@ -39,6 +40,8 @@ class Services:
     address_limiter: KeyedLimiter  # secret attempts per client address (per process)
     client_limiter: KeyedLimiter  # platform requests per API key (per process)
     client_quota: DailyQuota  # platform requests per API key per UTC day (per process)
+    code_limiter: KeyedLimiter  # wrong secrets per case code, known or not (per process)
+    signin: SignInThrottle  # workers' wrong passwords per name and address (per process)
 
 
 def server_key(db: Database, configured: str | None) -> str:
@@ -75,6 +78,11 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         address_limiter=KeyedLimiter(per_minute / SECONDS_PER_MINUTE, max(per_minute, 1.0)),
         client_limiter=KeyedLimiter(settings.client_rate_per_s, settings.client_burst),
         client_quota=DailyQuota(settings.client_daily_quota),
+        code_limiter=KeyedLimiter(
+            settings.case_attempts_per_minute / SECONDS_PER_MINUTE,
+            max(settings.case_attempts_per_minute, 1.0),
+        ),
+        signin=SignInThrottle(settings.worker_login_attempts, settings.worker_lockout_s),
     )
 
 

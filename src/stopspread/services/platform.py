@@ -2,8 +2,9 @@
 
 The match answer is only ``match`` plus an opaque ``ref``; never a distance, bank or case.
 A match opens (or adds a hit to) a review item for the bank's owner: a person decides,
-nothing is punished automatically. A signal that suddenly matches far more than others is
-quarantined (see :func:`_should_quarantine`) and answers no-match until reviewed.
+nothing is punished automatically. A signal that suddenly matches far more than others, on
+several platforms, is quarantined; one key's flood only mutes the signal for that key
+(:mod:`stopspread.services.quarantine`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stopspread.errors import (
@@ -22,15 +23,13 @@ from stopspread.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from stopspread.services import audit
+from stopspread.services import audit, quarantine
 from stopspread.services.context import Services
 from stopspread.services.keys import hash_api_key, match_ref, new_api_key
-from stopspread.services.signal_input import SignalIn, record_change
+from stopspread.services.signal_input import SignalIn
 from stopspread.storage.db import Database
 from stopspread.storage.models import (
     Bank,
-    ChainHead,
-    ChangeOp,
     MatchRef,
     PlatformClient,
     ReviewItem,
@@ -156,7 +155,7 @@ def record_match(svc: Services, client: ClientInfo, signal_ids: list[int]) -> Ma
             if candidate is not None and candidate.status is SignalStatus.ACTIVE:
                 signal = candidate
                 break
-        if signal is None:
+        if signal is None or quarantine.is_muted(session, signal.id, client.id):
             return MatchResult(match=False)
         ref = match_ref(svc.server_key, client.id, signal.id)
         case_id = session.scalar(select(Bank.case_id).where(Bank.id == signal.bank_id))
@@ -170,8 +169,8 @@ def record_match(svc: Services, client: ClientInfo, signal_ids: list[int]) -> Ma
             audit.AuditKind.MATCH_RECORDED,
             {"client": client.id, "signal": signal.id, "review": review.id},
         )
-        if _should_quarantine(svc, session, signal, now):
-            _quarantine(session, head, signal, case_id, now)
+        outcome = quarantine.after_hit(svc, session, head, signal, case_id, client.id, review, now)
+        if outcome is not quarantine.Outcome.NONE:
             return MatchResult(match=False)
     return MatchResult(match=True, ref=ref)
 
@@ -206,47 +205,6 @@ def _count_hit(signal: Signal, now: datetime, window_s: int) -> None:
     if signal.window_start is None or now - signal.window_start > timedelta(seconds=window_s):
         signal.window_start, signal.window_matches = now, 0
     signal.window_matches += 1
-
-
-def _should_quarantine(svc: Services, session: Session, signal: Signal, now: datetime) -> bool:
-    """The rule: matches in the current window >= max(min_matches, factor x the others' mean).
-
-    "The others" are the signals matched at least once in their own current window.
-    """
-    settings = svc.settings
-    if signal.window_matches < settings.quarantine_min_matches:
-        return False
-    since = now - timedelta(seconds=settings.quarantine_window_s)
-    mean = session.scalar(
-        select(func.avg(Signal.window_matches)).where(
-            Signal.window_start >= since, Signal.window_matches > 0, Signal.id != signal.id
-        )
-    )
-    return signal.window_matches >= settings.quarantine_factor * float(mean or 0.0)
-
-
-def _quarantine(
-    session: Session, head: ChainHead, signal: Signal, case_id: int | None, now: datetime
-) -> None:
-    signal.status = SignalStatus.QUARANTINED
-    record_change(session, head, ChangeOp.REMOVE, signal)
-    session.add(
-        ReviewItem(
-            kind=ReviewKind.QUARANTINE,
-            status=ReviewStatus.OPEN,
-            case_id=case_id,
-            signal_id=signal.id,
-            hits=signal.window_matches,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    audit.append(
-        session,
-        head,
-        audit.AuditKind.SIGNAL_QUARANTINED,
-        {"signal": signal.id, "window_matches": signal.window_matches},
-    )
 
 
 def feedback(svc: Services, client: ClientInfo, ref: str, verdict: ReviewStatus) -> None:

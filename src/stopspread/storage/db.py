@@ -43,7 +43,10 @@ def normalise_url(url: str) -> str:
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     path = make_url(url).database
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # created 0600 (an empty file is an empty database); SQLite gives -wal and -shm the
+        # database file's mode, so the journal is private too
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     engine = create_engine(url, pool_size=POOL_SIZE, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -53,6 +56,7 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives a power cut
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA secure_delete=ON")  # deleted rows (withdrawn hashes) are zeroed
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.close()
 
@@ -140,6 +144,21 @@ class Database:
                 select(ChainHead).where(ChainHead.id == 1).with_for_update()
             ).one()
             yield session, head
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the WAL into the database file and truncate it, so that no older copy
+        of a deleted row stays in ``-wal`` (with ``secure_delete`` the rows themselves are
+        zeroed). Waits for readers (busy timeout). PostgreSQL: nothing — see security.md."""
+        if not self.is_sqlite:
+            return
+        with self._sqlite_writer:
+            raw = self._writer.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor.close()
+            finally:
+                raw.close()
 
     def dispose(self) -> None:
         self._reader.dispose()

@@ -85,6 +85,7 @@ class CaseStatus(enum.StrEnum):
 class ReviewKind(enum.StrEnum):
     MATCH = "match"  # a platform's upload matched a signal
     QUARANTINE = "quarantine"  # a signal was quarantined for matching far more than others
+    PROBING = "probing"  # a key walked near this signal, bit by bit: it was suspended
 
 
 class ReviewStatus(enum.StrEnum):

@@ -12,14 +12,19 @@ from starlette.concurrency import run_in_threadpool
 
 from stopspread import __version__
 from stopspread.config import Settings
+from stopspread.hashing import DecodeBudget
 from stopspread.services.context import Services, build_services
+from stopspread.services.enrolment import EnrolmentLimits
 from stopspread.services.platform import ClientDirectory
 from stopspread.services.poller import Poller
+from stopspread.services.probing import ProbeDetector
 from stopspread.services.removal.rechecks import FollowUpScheduler
 from stopspread.services.scans.run import ScanDeps
 from stopspread.services.scans.scheduler import ScanScheduler
+from stopspread.web.barrier import ErrorBarrier
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
+from stopspread.web.limits import BodyLimits
 from stopspread.web.pages import STATIC_DIR, Pages
 from stopspread.web.routes import (
     api_docs,
@@ -95,8 +100,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     install_error_handlers(app)
     install_worker_auth(app)
     app.state.pages = Pages()
+    app.state.decode_budget = DecodeBudget(settings.decode_memory_mib * 1024 * 1024)
+    app.state.enrol_limits = EnrolmentLimits.from_settings(settings)
+    app.state.probe_detector = ProbeDetector()
     app.add_middleware(PageSecurityHeaders)
-    app.add_middleware(MatchFastLane)  # added last, so it runs first: matches skip the rest
+    app.add_middleware(MatchFastLane)  # added late, so it runs early: matches skip the rest
+    app.add_middleware(BodyLimits, settings=settings)  # sizes before any parsing
+    app.add_middleware(ErrorBarrier)  # outermost: no exception (nor its traceback) gets out
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     api_docs.install_api_docs(app)
     app.include_router(health.router)

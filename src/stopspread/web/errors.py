@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from stopspread.errors import MediaError, MediaTooLargeError, RateLimitedError, ServiceError
@@ -56,6 +57,11 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
 
+async def _no_such_id(_request: Request, _exc: Exception) -> JSONResponse:
+    # an id no row can have (>= 2^63: the database refuses to bind it): nothing is there
+    return error_response(404, "not found")
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.error("unexpected error: %s", type(exc).__name__)  # no message: it might hold data
     return error_response(500, "internal error")
@@ -66,6 +72,8 @@ HANDLERS: tuple[tuple[type[Exception], Handler], ...] = (
     (MediaError, _media_error),
     (RequestValidationError, _validation_error),
     (HTTPException, _http_error),
+    (OverflowError, _no_such_id),  # SQLite: an integer over 64 bits
+    (DataError, _no_such_id),  # PostgreSQL: the same, out of bigint's range
     (Exception, _unexpected),
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,6 +11,7 @@ __all__ = [
     "AddSignalsOut",
     "CaseOut",
     "CreateCaseIn",
+    "ErrorOut",
     "FeedbackIn",
     "HashOut",
     "HealthOut",
@@ -19,7 +20,9 @@ __all__ = [
     "NewCaseOut",
     "OkOut",
     "SignalModel",
+    "StatusOut",
     "WithdrawOut",
+    "error_responses",
 ]
 
 SignalKind = Literal["pdq", "md5"]
@@ -104,5 +107,31 @@ class OkOut(BaseModel):
 
 class HealthOut(BaseModel):
     ok: bool = True
-    signals: int
-    change_seq: int
+
+
+class StatusOut(BaseModel):
+    signals: int = Field(description="hashes in this process's index")
+    change_seq: int = Field(description="the last change this process applied")
+
+
+class ErrorOut(BaseModel):
+    ok: bool = False
+    error: str
+    status: int
+
+
+_WHY: dict[int, str] = {
+    401: "no credential (API key or case secret)",
+    403: "a wrong API key, or a wrong case code or secret",
+    404: "not found",
+    410: "the case was withdrawn",
+    413: "the body is over this route's size limit",
+    415: "not an image we decode, or a truncated one",
+    422: "the body is not valid (the value is never echoed)",
+    429: "over a rate limit; see Retry-After",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error statuses, all in the one error shape."""
+    return {code: {"model": ErrorOut, "description": _WHY[code]} for code in codes}

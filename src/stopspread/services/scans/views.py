@@ -99,7 +99,10 @@ def scan_for(db: Database, who: WorkerIdentity, scan_id: int) -> ScanView:
         row = session.get(ScanRow, scan_id)
         if row is None:
             raise NotFoundError("no such scan")
-        require_case(session, who, row.case_id)
+        try:
+            require_case(session, who, row.case_id)
+        except NotFoundError:
+            raise NotFoundError("no such scan") from None  # another center's: alike
     return scans.scan_view(db, scan_id)
 
 

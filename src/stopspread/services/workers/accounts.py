@@ -250,10 +250,18 @@ def require_case(session: Session, identity: WorkerIdentity, case_id: int) -> No
 
 
 def login(svc: Services, username: str, password: str, address: str) -> NewSession:
-    """Check the password and open a session; wrong or locked: the same refusal."""
+    """Check the password and open a session; a wrong name or password: the same refusal.
+
+    Wrong passwords slow that name down from that address (and, much later, from addresses
+    she never signed in from): growing waits, never a lock that keeps her out
+    (:mod:`stopspread.services.workers.signin_throttle`). Unknown names count alike.
+    """
     wait = svc.address_limiter.take(("worker-login", address))
     if wait > 0:
         raise RateLimitedError("too many sign-in attempts from this address", wait)
+    wait = svc.signin.wait(username, address)
+    if wait > 0:
+        raise RateLimitedError("too many wrong passwords: wait a moment", wait)
     with svc.db.read() as session:
         worker = session.scalars(select(Worker).where(Worker.username == username)).one_or_none()
         stored = worker.password_hash if worker is not None and worker.active else None
@@ -261,8 +269,10 @@ def login(svc: Services, username: str, password: str, address: str) -> NewSessi
     with svc.db.write() as (session, head):
         outcome = _decide(svc, session, head, worker.id if worker else None, stored, ok)
     if isinstance(outcome, NewSession):
+        svc.signin.succeeded(username, address)
         return outcome
-    raise outcome  # after the commit: failed attempts and lockouts are stored
+    svc.signin.failed(username, address)
+    raise outcome  # after the commit: failed attempts are stored
 
 
 def _decide(
@@ -278,18 +288,9 @@ def _decide(
         audit.append(session, head, audit.AuditKind.WORKER_LOGIN_FAILED, {"worker": None})
         return ForbiddenError("wrong name or password")
     now = _now()
-    if current.locked_until is not None and current.locked_until > now:
-        payload = {"worker": current.id, "locked": True}
-        audit.append(session, head, audit.AuditKind.WORKER_LOGIN_FAILED, payload)
-        wait_s = (current.locked_until - now).total_seconds()
-        return RateLimitedError("this account is locked for a while", wait_s)
     if not ok or current.password_hash != stored:
-        current.failed_logins += 1
-        locked = current.failed_logins >= svc.settings.worker_login_attempts
-        if locked:
-            current.locked_until = now + timedelta(seconds=svc.settings.worker_lockout_s)
-            current.failed_logins = 0
-        payload = {"worker": current.id, "locked": locked}
+        current.failed_logins += 1  # shown to her admin; it locks nothing
+        payload = {"worker": current.id, "locked": False}
         audit.append(session, head, audit.AuditKind.WORKER_LOGIN_FAILED, payload)
         return ForbiddenError("wrong name or password")
     return _open_session(svc, session, head, current, now)

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from stopspread.errors import InvalidRequestError, NotFoundError
+from stopspread.errors import ForbiddenError, InvalidRequestError, NotFoundError
+from stopspread.services import cases
 from stopspread.services.context import Services
 from stopspread.services.workers import accounts
 from stopspread.services.workers.accounts import WorkerIdentity
@@ -96,7 +97,15 @@ def disable_worker(svc: Services, who: WorkerIdentity, worker_id: int) -> None:
     accounts.disable_worker(svc, username, by=who.username)
 
 
-def assign_case(svc: Services, who: WorkerIdentity, code: str) -> None:
-    """The survivor gave her case code to this center: let the center see the case."""
+def assign_case(svc: Services, who: WorkerIdentity, code: str, secret: str, address: str) -> None:
+    """The survivor gave this center her case code *and* secret: let the center see the case.
+
+    The code alone grants nothing (it is printed, shared, guessable from a screenshot):
+    the secret is checked exactly as for her own requests (same limits, same refusals:
+    :class:`ForbiddenError` for a wrong secret or an unknown code alike).
+    """
     _require_admin(who)
+    if not secret:
+        raise ForbiddenError("the case code or the secret is wrong")
+    cases.authenticate(svc, code, secret, address)
     accounts.assign_case(svc, code, _center_name(svc, who), by=who.username)

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from stopspread.errors import ForbiddenError, InvalidRequestError, MediaTooLargeError
-from stopspread.hashing import hash_image
+from stopspread.errors import (
+    ForbiddenError,
+    InvalidRequestError,
+    MediaTooLargeError,
+    RateLimitedError,
+)
+from stopspread.hashing import DecodeBudget, DecodeLimits, hash_image
 from stopspread.services import platform
 from stopspread.services.platform import ReviewStatus
+from stopspread.services.probing import ProbeDetector, Verdict, suspend_for_probing
 from stopspread.services.signal_input import SignalType, parse_signal
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
-from stopspread.web.schemas import FeedbackIn, HashOut, MatchIn, MatchOut, OkOut
+from stopspread.web.schemas import (
+    FeedbackIn,
+    HashOut,
+    MatchIn,
+    MatchOut,
+    OkOut,
+    error_responses,
+)
 
 __all__ = ["MATCH_PATH", "match", "read_capped", "router"]
 
@@ -22,20 +36,37 @@ router = APIRouter(prefix="/v1", tags=["platforms"])
 
 MATCH_PATH: Final = "/v1/match"  # also served by web.fastlane, with the same function
 
-MATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    401: {"description": "no API key"},
-    403: {"description": "wrong key"},
-}
+MATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = error_responses(401, 403, 413, 422, 429)
+FEEDBACK_RESPONSES: Final = error_responses(401, 403, 404, 413, 422, 429)
+HASH_RESPONSES: Final = error_responses(401, 403, 413, 415, 429)
 
 
 async def _match(
-    svc: Svc, client: platform.ClientInfo, kind: str, value: str
+    request: Request, svc: Svc, client: platform.ClientInfo, kind: str, value: str
 ) -> platform.MatchResult:
     signal = parse_signal(kind, value)
+    detector: ProbeDetector = request.app.state.probe_detector
+    if signal.type is SignalType.PDQ:
+        await _watch(svc, detector, client, signal.value)
     found = svc.replica.lookup(signal)  # in memory, microseconds: no thread hop
     if not found:
         return platform.MatchResult(match=False)
+    detector.matched(client.id, found)
     return await run_in_threadpool(platform.record_match, svc, client, found)
+
+
+async def _watch(
+    svc: Svc, detector: ProbeDetector, client: platform.ClientInfo, value: str
+) -> None:
+    """The probing detector's verdict on this key's query (services/probing.py)."""
+    verdict = detector.observe(client.id, value)
+    if verdict is Verdict.THROTTLE:
+        wait = detector.throttle_wait(client.id)
+        raise RateLimitedError("this key's queries look like a walk; slow down", wait)
+    if verdict is Verdict.SUSPEND:
+        signals = detector.matched_signals(client.id)
+        await run_in_threadpool(suspend_for_probing, svc.db, client.id, signals)
+        raise ForbiddenError("the API key is not valid")
 
 
 @router.post(
@@ -56,11 +87,11 @@ async def match(request: Request) -> Response:
         svc, request.app.state.clients, request.headers.get("authorization")
     )
     body = await parse_json(request, MatchIn)
-    result = await _match(svc, client, body.type, body.value)
+    result = await _match(request, svc, client, body.type, body.value)
     return JSONResponse({"match": result.match, "ref": result.ref})
 
 
-@router.post("/feedback", responses=MATCH_RESPONSES)
+@router.post("/feedback", responses=FEEDBACK_RESPONSES)
 def feedback(body: FeedbackIn, svc: Svc, client: Client) -> OkOut:
     """Your reviewer's verdict on a match: it goes to the bank owner's review queue."""
     platform.feedback(svc, client, body.ref, ReviewStatus(body.verdict))
@@ -84,20 +115,23 @@ async def read_capped(request: Request, cap: int) -> bytes:
 
 @router.post(
     "/hash",
-    responses=MATCH_RESPONSES,
+    responses=HASH_RESPONSES,
     openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}, "required": True}},
 )
 async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
     """Hash the raw body (an image) in memory, match it, and forget it. Opt-in per client."""
     if not client.can_hash:
         raise ForbiddenError("this client has not opted in to /v1/hash")
-    data = await read_capped(request, svc.settings.upload_max_bytes)
-    hashes = await run_in_threadpool(hash_image, data)
+    settings = svc.settings
+    data = await read_capped(request, settings.upload_max_bytes)
+    limits = DecodeLimits(settings.upload_max_bytes, settings.upload_max_pixels, True)
+    budget: DecodeBudget = request.app.state.decode_budget
+    hashes = await run_in_threadpool(partial(hash_image, data, limits=limits, budget=budget))
     del data  # never written anywhere; dropped as soon as it is hashed
     md5 = hashes.digests.md5 if hashes.digests else ""
-    result = await _match(svc, client, SignalType.PDQ.value, hashes.pdq.hex)
+    result = await _match(request, svc, client, SignalType.PDQ.value, hashes.pdq.hex)
     if not result.match and md5:
-        result = await _match(svc, client, SignalType.MD5.value, md5)
+        result = await _match(request, svc, client, SignalType.MD5.value, md5)
     return HashOut(
         pdq=hashes.pdq.hex, quality=hashes.quality, md5=md5, match=result.match, ref=result.ref
     )

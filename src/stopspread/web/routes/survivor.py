@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
 
 from stopspread.services import cases
+from stopspread.services.enrolment import EnrolmentLimits
 from stopspread.services.signal_input import SignalIn, parse_signal
-from stopspread.web.deps import CaseId, Svc
+from stopspread.web.deps import CaseId, Svc, client_address
 from stopspread.web.schemas import (
     AddSignalsIn,
     AddSignalsOut,
@@ -15,31 +18,46 @@ from stopspread.web.schemas import (
     NewCaseOut,
     SignalModel,
     WithdrawOut,
+    error_responses,
 )
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/cases", tags=["survivors"])
 
+ENROL: Final[dict[int | str, dict[str, Any]]] = error_responses(413, 422, 429)
+CASE: Final = error_responses(401, 403, 410, 413, 429)
+CASE_ENROL: Final = error_responses(401, 403, 410, 413, 422, 429)
+
 
 def _signals(items: list[SignalModel]) -> list[SignalIn]:
     return [parse_signal(s.type, s.value, s.quality, s.media == "video") for s in items]
 
 
-@router.post("", status_code=201)
-def create_case(body: CreateCaseIn, svc: Svc) -> NewCaseOut:
+def _enrol_limits(request: Request, count: int) -> bool:
+    """Count the signals against the enrolment limits; ``True``: flag it (bulk)."""
+    limits: EnrolmentLimits = request.app.state.enrol_limits
+    return limits.take(client_address(request), count)
+
+
+@router.post("", status_code=201, responses=ENROL)
+def create_case(body: CreateCaseIn, request: Request, svc: Svc) -> NewCaseOut:
     """Open a case from hashes. The secret is shown only in this answer."""
-    new = cases.create_case(svc, _signals(body.signals))
+    signals = _signals(body.signals)
+    flagged = _enrol_limits(request, len(signals))
+    new = cases.create_case(svc, signals, flagged=flagged)
     return NewCaseOut(case_code=new.code, secret=new.secret, signals=new.signals)
 
 
-@router.post("/{code}/signals")
-def add_signals(body: AddSignalsIn, case_id: CaseId, svc: Svc) -> AddSignalsOut:
+@router.post("/{code}/signals", responses=CASE_ENROL)
+def add_signals(body: AddSignalsIn, request: Request, case_id: CaseId, svc: Svc) -> AddSignalsOut:
     """Add hashes to the case (needs ``X-Case-Secret``)."""
-    return AddSignalsOut(added=cases.add_signals(svc, case_id, _signals(body.signals)))
+    signals = _signals(body.signals)
+    flagged = _enrol_limits(request, len(signals))
+    return AddSignalsOut(added=cases.add_signals(svc, case_id, signals, flagged=flagged))
 
 
-@router.get("/{code}")
+@router.get("/{code}", responses=CASE)
 def case_status(case_id: CaseId, svc: Svc) -> CaseOut:
     """Counts of what was matched and reviewed; never hashes or images."""
     view = cases.case_status(svc, case_id)
@@ -59,7 +77,7 @@ def case_status(case_id: CaseId, svc: Svc) -> CaseOut:
     )
 
 
-@router.post("/{code}/withdraw")
+@router.post("/{code}/withdraw", responses=CASE)
 def withdraw(case_id: CaseId, svc: Svc) -> WithdrawOut:
     """Delete every hash of the case, everywhere. Final."""
     return WithdrawOut(withdrawn=cases.withdraw(svc, case_id))

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from stopspread.errors import InvalidRequestError, NotFoundError
+from stopspread.errors import ForbiddenError, InvalidRequestError, NotFoundError, RateLimitedError
 from stopspread.services.workers import admin
 from stopspread.web.dates import fmt_kst
-from stopspread.web.deps import PagesDep, Svc
+from stopspread.web.deps import PagesDep, Svc, client_address
 from stopspread.web.worker_auth import CurrentWorker, render_worker, require_csrf
 
 __all__ = ["router"]
@@ -20,7 +20,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/worker/admin", include_in_schema=False)
 Csrf = Depends(require_csrf)
 DONE: Final = frozenset({"created", "disabled", "password", "assigned"})
-ERRORS: Final = frozenset({"invalid", "no_case", "self"})
+ERRORS: Final = frozenset({"invalid", "no_case", "self", "limited"})
 
 
 def _back(done: str = "", error: str = "") -> RedirectResponse:
@@ -93,10 +93,17 @@ async def disable(svc: Svc, who: CurrentWorker, worker_id: int) -> Response:
 
 @router.post("/assign", dependencies=[Csrf])
 async def assign(
-    svc: Svc, who: CurrentWorker, code: Annotated[str, Form(max_length=40)]
+    request: Request,
+    svc: Svc,
+    who: CurrentWorker,
+    code: Annotated[str, Form(max_length=40)],
+    secret: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    address = client_address(request)
     try:
-        await run_in_threadpool(admin.assign_case, svc, who, code)
-    except NotFoundError:
+        await run_in_threadpool(admin.assign_case, svc, who, code, secret, address)
+    except RateLimitedError:
+        return _back(error="limited")
+    except (ForbiddenError, NotFoundError):  # wrong secret, unknown or withdrawn code: alike
         return _back(error="no_case")
     return _back(done="assigned")

@@ -81,7 +81,7 @@ async def _dashboard_page(
 async def dashboard_page(
     request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, case: str = ""
 ) -> HTMLResponse:
-    case_id = int(case) if case.isdigit() else None
+    case_id = int(case) if case.isascii() and case.isdigit() and len(case) < 19 else None
     return await _dashboard_page(request, svc, pages, who, case_id)
 
 

@@ -1,0 +1,179 @@
+"""A per-key probing detector for ``/v1/match`` (issue 18, finding 2).
+
+The attack: start from an edited copy of her image, flip bits towards the edge of the match
+radius, then test each of the 256 single-bit flips of the edge hash: the yes/no answers give
+her enrolled hash back exactly (279 queries in the review). Such a walk has a signature that
+real traffic does not: many *different* queries, each a few bits from one the same key sent
+just before, and the bits that differ cover a large part of the 256 positions.
+
+Real near-duplicate bursts — a viral meme re-encoded a thousand times, the transforms of one
+upload — either repeat a hash exactly (distance 0, not counted) or differ in the few bits
+that sit near PDQ's median threshold for that picture (the unstable bits: a few dozen at
+most), so the positions they touch stay few.
+
+Per key, in memory per process, over its last ``WINDOW`` PDQ queries:
+
+- a query whose nearest earlier query is 1 to ``NEAR_BITS`` bits away is a *step*; the bits
+  in which it differs are *touched*;
+- ``THROTTLE_BITS`` touched positions (with at least as many steps): the key gets ``429``
+  for PDQ queries for ``THROTTLE_S`` seconds (a walk slows to a crawl);
+- ``SUSPEND_BITS`` touched positions: the key is suspended (revoked, audited as
+  ``client_suspended``) and a ``probing`` review item is opened for every case the key's
+  queries matched in the window, so the bank's owners learn of it.
+
+MD5 queries are exact and cannot be walked; they are not observed.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final
+
+from sqlalchemy import select
+
+from stopspread.services import audit
+from stopspread.storage.db import Database
+from stopspread.storage.models import (
+    Bank,
+    PlatformClient,
+    ReviewItem,
+    ReviewKind,
+    ReviewStatus,
+    Signal,
+)
+
+__all__ = [
+    "NEAR_BITS",
+    "SUSPEND_BITS",
+    "THROTTLE_BITS",
+    "WINDOW",
+    "ProbeDetector",
+    "Verdict",
+    "suspend_for_probing",
+]
+
+WINDOW: Final = 256  # a key's last PDQ queries the detector remembers
+NEAR_BITS: Final = 3  # a query this close (but not equal) to an earlier one is a step
+THROTTLE_BITS: Final = 64  # touched positions before the key is slowed
+SUSPEND_BITS: Final = 96  # touched positions before the key is suspended
+THROTTLE_S: Final = 60.0
+MAX_KEYS: Final = 10_000
+
+
+class Verdict(enum.Enum):
+    ALLOW = "allow"
+    THROTTLE = "throttle"
+    SUSPEND = "suspend"
+
+
+@dataclass(slots=True)
+class _KeyState:
+    recent: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    # per remembered query: (hash, the bits it touched as a step; 0 if it was not a step)
+    throttled_until: float = 0.0
+    matched_signals: set[int] = field(default_factory=set)
+    suspended: bool = False
+
+    def touched(self) -> tuple[int, int]:
+        mask, steps = 0, 0
+        for _value, bits in self.recent:
+            if bits:
+                mask |= bits
+                steps += 1
+        return mask.bit_count(), steps
+
+
+class ProbeDetector:
+    """Observe each PDQ query of a key before it is matched; see the module docstring."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: OrderedDict[int, _KeyState] = OrderedDict()
+
+    def observe(self, client_id: int, value_hex: str) -> Verdict:
+        query = int(value_hex, 16)
+        now = self._clock()
+        with self._lock:
+            state = self._keys.pop(client_id, None) or _KeyState()
+            self._keys[client_id] = state
+            if len(self._keys) > MAX_KEYS:
+                self._keys.popitem(last=False)
+            if state.suspended:
+                return Verdict.SUSPEND
+            nearest = None
+            if state.recent:
+                nearest = min(((query ^ v).bit_count(), v) for v, _ in state.recent)
+            step = 0
+            if nearest is not None and 0 < nearest[0] <= NEAR_BITS:
+                step = query ^ nearest[1]
+            if nearest is None or nearest[0] > 0:  # an exact repeat adds nothing
+                state.recent.append((query, step))
+            if step:
+                bits, steps = state.touched()
+                if bits >= SUSPEND_BITS and steps >= SUSPEND_BITS // NEAR_BITS:
+                    state.suspended = True
+                    return Verdict.SUSPEND
+                if bits >= THROTTLE_BITS and steps >= THROTTLE_BITS // NEAR_BITS:
+                    state.throttled_until = max(state.throttled_until, now + THROTTLE_S)
+            if state.throttled_until > now:
+                return Verdict.THROTTLE
+            return Verdict.ALLOW
+
+    def matched(self, client_id: int, signal_ids: list[int]) -> None:
+        """Remember what the key's queries matched: whose owners to tell if it probes."""
+        with self._lock:
+            state = self._keys.get(client_id)
+            if state is not None and len(state.matched_signals) < WINDOW:
+                state.matched_signals.update(signal_ids[:1])
+
+    def matched_signals(self, client_id: int) -> list[int]:
+        with self._lock:
+            state = self._keys.get(client_id)
+            return sorted(state.matched_signals) if state else []
+
+    def throttle_wait(self, client_id: int) -> float:
+        with self._lock:
+            state = self._keys.get(client_id)
+            return max(0.0, state.throttled_until - self._clock()) if state else 0.0
+
+
+def suspend_for_probing(db: Database, client_id: int, signal_ids: list[int]) -> None:
+    """Revoke the key and open a ``probing`` review item for each case it came near."""
+    now = datetime.now(UTC)
+    with db.write() as (session, head):
+        client = session.get(PlatformClient, client_id)
+        if client is None or not client.active:
+            return
+        client.active = False
+        cases = set()
+        if signal_ids:
+            rows = session.execute(
+                select(Signal.id, Bank.case_id)
+                .join(Bank, Bank.id == Signal.bank_id)
+                .where(Signal.id.in_(signal_ids))
+            ).all()
+            for signal_id, case_id in rows:
+                if case_id in cases:
+                    continue
+                cases.add(case_id)
+                session.add(
+                    ReviewItem(
+                        kind=ReviewKind.PROBING,
+                        status=ReviewStatus.OPEN,
+                        case_id=case_id,
+                        signal_id=signal_id,
+                        client_id=client_id,
+                        hits=0,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        payload = {"client": client_id, "reason": "probing", "cases": len(cases)}
+        audit.append(session, head, audit.AuditKind.CLIENT_SUSPENDED, payload)

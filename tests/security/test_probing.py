@@ -1,0 +1,113 @@
+"""Finding 2: a survivor's exact hash could be read back through yes/no answers — from an
+edited copy, flip bits to the edge of the radius, then test each of the 256 single-bit flips
+(279 ``/v1/match`` queries, no 429, nothing flagged).
+
+Against a real server: the walk is throttled, then the key is suspended and the bank's owner
+gets a ``probing`` review item, long before the walk can finish; a viral near-duplicate burst
+and one upload's query set from another key pass untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from sqlalchemy import select
+
+from stopspread.storage import Database
+from stopspread.storage.models import AuditEvent, ReviewItem, ReviewKind
+from tests.conftest import fast_settings, random_pdq
+from tests.web.support import api_client, auth, new_client_key, pdq_body
+
+RADIUS = 31
+
+
+def _flip(value: int, bit: int) -> int:
+    return value ^ (1 << bit)
+
+
+def _hex(value: int) -> str:
+    return f"{value:064x}"
+
+
+def _walk(client: httpx.Client, key: str, target: int, rng: np.random.Generator) -> list[int]:
+    """The review's attack; returns the status of every query it sent (it stops at 403)."""
+    statuses: list[int] = []
+
+    def ask(value: int) -> bool | None:
+        answer = client.post("/v1/match", json=pdq_body(_hex(value)), headers=auth(key))
+        statuses.append(answer.status_code)
+        return answer.json()["match"] if answer.status_code == 200 else None
+
+    start = target
+    for bit in rng.choice(256, 12, replace=False):
+        start = _flip(start, int(bit))  # an edited copy: 12 bits off
+    edge, order = start, [int(b) for b in rng.permutation(256)]
+    for bit in order:  # phase 1: away from her hash until the answer turns
+        if (edge ^ target) >> bit & 1:
+            continue
+        verdict = ask(_flip(edge, bit))
+        if verdict is None:
+            return statuses
+        if not verdict:
+            break
+        edge = _flip(edge, bit)
+    for bit in range(256):  # phase 2: every single-bit flip of the edge hash
+        if ask(_flip(edge, bit)) is None and statuses[-1] == 403:
+            return statuses
+    return statuses
+
+
+def test_a_bit_walk_is_stopped_and_reported(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    settings = fast_settings(url, tmp_path, client_burst=100_000, quarantine_min_matches=100_000)
+    walker = new_client_key(settings, "walker")
+    rng = np.random.default_rng(2)
+    hers = random_pdq(rng)
+    with api_client(settings) as client:
+        made = client.post("/v1/cases", json={"signals": [pdq_body(hers)]})
+        assert made.status_code == 201
+        deadline = time.monotonic() + 5  # the index applies the enrolment within a second
+        while not client.post("/v1/match", json=pdq_body(hers), headers=auth(walker)).json()[
+            "match"
+        ]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        statuses = _walk(client, walker, int(hers, 16), rng)
+        assert (
+            client.post("/v1/match", json=pdq_body(hers), headers=auth(walker)).status_code == 403
+        )
+    answered = statuses.count(200)
+    assert statuses[-1] == 403 and 429 in statuses  # throttled first, then suspended
+    assert answered < 256  # the walk needs every one of the 256 flips answered: it never gets them
+    db = Database(url)
+    with db.read() as session:
+        kinds = list(session.scalars(select(ReviewItem.kind)))
+        audit = list(session.scalars(select(AuditEvent.kind)))
+    db.dispose()
+    assert ReviewKind.PROBING in kinds and "client_suspended" in audit
+
+
+def test_near_duplicate_bursts_of_real_traffic_pass(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    settings = fast_settings(url, tmp_path, client_burst=100_000)
+    platform = new_client_key(settings, "busy platform")
+    rng = np.random.default_rng(3)
+    meme = int(random_pdq(rng), 16)
+    unstable = [int(b) for b in rng.choice(256, 24, replace=False)]  # bits near the median
+    queries = []
+    for _ in range(400):  # re-encodes of one viral picture: a few unstable bits differ
+        value = meme
+        for bit in rng.choice(unstable, int(rng.integers(0, 5)), replace=False):
+            value = _flip(value, int(bit))
+        queries.append(value)
+    for _ in range(20):  # uploads, each with its query set (far-apart transforms)
+        queries += [int(random_pdq(rng), 16) for _ in range(8)]
+    with api_client(settings) as client:
+        statuses = {
+            client.post("/v1/match", json=pdq_body(_hex(q)), headers=auth(platform)).status_code
+            for q in queries
+        }
+    assert statuses == {200}
