@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-interop
 # Debian packages the test suite needs: a C compiler for our core, C++ for the pdqhash oracle,
 # PostgreSQL for the storage tests (they start a throwaway cluster of their own), Chromium for
 # the page tests (Playwright drives /usr/bin/chromium), Noto CJK fonts for Korean/Japanese/
@@ -14,7 +15,11 @@ STAMP  := $(VENV)/.installed
 # python3-venv makes .venv, fonts-noto-cjk draws the Korean PDF report. FFmpeg is not
 # needed from Debian: PyAV's wheels carry their own. The test list is a superset.
 RUN_APT_PACKAGES := gcc libc6-dev python3-dev python3-venv fonts-noto-cjk ieee-data
-APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql chromium poppler-utils
+# Meta's vpdq binding (pytx's vPDQ signal, tests/cli/test_hash_tx_vpdq.py) builds from source
+# against FFmpeg's development packages, with CMake and pkg-config (its apt-requirements.txt).
+VPDQ_BUILD_PACKAGES := pkg-config cmake libavcodec-dev libavformat-dev libavdevice-dev libavutil-dev \
+  libswscale-dev libswresample-dev libavfilter-dev
+APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql chromium poppler-utils $(VPDQ_BUILD_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check clean
@@ -26,6 +31,11 @@ $(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matchi
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The interop tests' extra (vpdq) needs the Debian packages `make apt` installs.
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,interop]'
+	touch $(TEST_STAMP)
 
 # serve migrates the database first and prints the welcome (pages, where data lives,
 # the one-time /setup link while no admin exists).
@@ -55,10 +65,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+unit: $(TEST_STAMP)
 	$(VENV)/bin/pytest
 
-test: apt $(STAMP) lint typecheck unit
+test: apt $(TEST_STAMP) lint typecheck unit
 
 # Benchmarks are run by hand; their anchors (pdqhash, imagehash, faiss, matplotlib) are
 # installed only here, not for the tests. bench/video.py's docstring says how to build vpdq.

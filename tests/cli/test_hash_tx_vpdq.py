@@ -1,22 +1,18 @@
 """pytx's vPDQ signal reads ``stopspread hash --format tx`` video lines, and they match.
 
-Needs Meta's ``vpdq`` binding (pytx's vPDQ extension imports it); it builds against
-Debian's FFmpeg development packages (see bench/video.py), so the test skips without it.
+pytx's vPDQ extension imports Meta's ``vpdq`` binding, which ``make test`` builds (the
+``interop`` extra) against Debian's FFmpeg development packages.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
+from threatexchange.extensions.vpdq.vpdq import VPDQSignal
 
 from stopspread.cli import cli
 from tests.cli.conftest import write_video
-
-pytest.importorskip("vpdq", reason="Meta's vpdq binding is not installed (bench/video.py)")
-
-from threatexchange.extensions.vpdq.vpdq import VPDQSignal
 
 
 def _tx_vpdq(path: Path) -> str:
