@@ -75,6 +75,9 @@ PUBLIC_MODULES = [
     "stopspread.services.scans.queue",
     "stopspread.services.scans.sightings",
     "stopspread.web.routes.worker_scans",
+    "stopspread.services.snapshots",
+    "stopspread.services.scans.batch",
+    "stopspread.scale.cluster",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Scan commands: ``source add|list``, ``scan run|run-due|list|show|cancel|mark-removed``.
+"""Scan commands: ``source add|list``, ``scan run|run-due|batch|list|show|cancel|mark-removed``.
 
 Exit codes: 0 done, 1 the scan failed or was cancelled, 2 usage error (unknown case, a URL
 that is refused, a folder that does not exist).
@@ -243,3 +243,54 @@ def scan_mark_removed(config_file: Path | None, sighting_id: int) -> None:
     except ServiceError as exc:
         _fail(exc)
     click.echo("marked removed" if changed else "already removed")
+
+
+@scan_group.command("batch")
+@config_option
+@click.argument("source_id", type=int, required=False)
+@click.option("--resume", "resume", type=int, default=None, help="Go on with this batch scan.")
+@click.option(
+    "--scheduler", default=None, help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (else local)."
+)
+@click.option("--workers", type=int, default=None, help="Local cluster: worker processes.")
+@click.option("--batch-files", type=int, default=32, show_default=True, help="Files per task.")
+def scan_batch(
+    config_file: Path | None,
+    source_id: int | None,
+    resume: int | None,
+    scheduler: str | None,
+    workers: int | None,
+    batch_files: int,
+) -> None:
+    """Scan a folder source (a local folder, s3://…, any fsspec path) on a Dask cluster.
+
+    Files are hashed and matched on the workers; sightings and evidence are recorded here as
+    each batch comes back. If this command dies, run it again with --resume SCAN_ID: the
+    files already recorded are skipped.
+    """
+    from stopspread.scale.cluster import BatchProgress, dask_client, run_batch_scan
+    from stopspread.storage.models_scan import ScanStatus
+
+    if (source_id is None) == (resume is None):
+        raise click.UsageError("give a SOURCE_ID or --resume SCAN_ID")
+    deps = _deps(config_file)
+    tty = sys.stderr.isatty()
+
+    def progress(p: BatchProgress) -> None:
+        line = f"scan {p.scan_id}: {p.files_done}/{p.files_total} files, hits {p.hits}"
+        click.echo(("\r" + line) if tty else line, err=True, nl=not tty)
+
+    try:
+        with dask_client(scheduler, workers) as client:
+            scan_id, status = run_batch_scan(
+                deps, client, source_id=source_id, resume=resume,
+                batch_files=max(1, batch_files), on_progress=progress,
+            )  # fmt: skip
+    except ServiceError as exc:
+        _fail(exc)
+    if tty:
+        click.echo("", err=True)
+    from stopspread.services.scans import queue as scans
+
+    _show(scans.scan_view(deps.db, scan_id))
+    sys.exit(0 if status is ScanStatus.DONE else 1)

@@ -10,7 +10,9 @@ PDQ signals go into a :class:`~stopspread.matching.HashIndex`; MD5 signals into 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Final
@@ -19,9 +21,11 @@ import numpy as np
 from sqlalchemy import select
 
 from stopspread.config import IndexKind
+from stopspread.errors import IndexFormatError
 from stopspread.matching import BruteForceIndex, HashIndex, MihIndex
 from stopspread.matching.base import HashArray, IdArray
 from stopspread.services.signal_input import SignalIn
+from stopspread.services.snapshots import SnapshotStore
 from stopspread.storage.db import Database
 from stopspread.storage.models import (
     ChainHead,
@@ -33,6 +37,8 @@ from stopspread.storage.models import (
 )
 
 __all__ = ["LOAD_BATCH", "IndexReplica", "make_index"]
+
+log = logging.getLogger("stopspread.replica")
 
 LOAD_BATCH: Final = 100_000  # signals read and added per step at start-up
 SYNC_BATCH: Final = 10_000  # changes applied per poll
@@ -78,6 +84,8 @@ class IndexReplica:
         self._lock = threading.Lock()
         self._search_lock: contextlib.AbstractContextManager[object] = self._guard(self._index)
         self.seq = 0
+        self.source = ""  # where the last load came from: "snapshot <file>" or "database"
+        self.loaded_at: float | None = None  # time.monotonic() when load() finished
 
     def _guard(self, index: HashIndex) -> contextlib.AbstractContextManager[object]:
         return contextlib.nullcontext() if isinstance(index, MihIndex) else self._lock
@@ -85,7 +93,65 @@ class IndexReplica:
     def __len__(self) -> int:
         return len(self._index) + sum(len(ids) for ids in self._md5.values())
 
-    def load(self) -> None:
+    def load(self, store: SnapshotStore | None = None) -> None:
+        """Fill the index and catch up with the change log; then the replica is ready.
+
+        With a ``store`` (and the MIH index kind) the newest valid snapshot is memory-mapped
+        and the change log replayed from its position; a damaged or stale snapshot is logged
+        with the reason and the next older one tried, then the database rebuilt from.
+        """
+        if store is not None and self._kind is IndexKind.MIH and self._load_snapshot(store):
+            self.loaded_at = time.monotonic()
+            return
+        self._load_database()
+        self.loaded_at = time.monotonic()
+
+    def _db_seq(self) -> int:
+        with self._db.read() as session:
+            head = session.get(ChainHead, 1)
+            return head.change_seq if head is not None else 0
+
+    def _load_snapshot(self, store: SnapshotStore) -> bool:
+        sequences = store.sequences()
+        if not sequences:
+            log.info("no index snapshot in %s: building the index from the database", store.dir)
+            return False
+        db_seq = self._db_seq()
+        for seq in sequences:
+            try:
+                snap = store.load(seq, db_seq=db_seq)
+            except (IndexFormatError, OSError) as exc:
+                log.warning("index snapshot at change %d not used: %s", seq, exc)
+                continue
+            md5: defaultdict[str, set[int]] = defaultdict(set)
+            for sid, value in snap.md5:
+                md5[value].add(sid)
+            with self._lock:
+                self._index, self._md5, self._md5_of = snap.index, md5, dict(snap.md5)
+                self.seq = snap.seq
+                self._search_lock = self._guard(snap.index)
+            replayed = 0
+            while n := self.sync():
+                replayed += n
+            self.source = f"snapshot {snap.path.name}"
+            log.info(
+                "index loaded from snapshot %s and %d changes replayed", snap.path.name, replayed
+            )
+            return True
+        log.warning("no usable index snapshot: rebuilding the index from the database")
+        return False
+
+    def capture(self) -> tuple[MihIndex, list[tuple[int, str]], int]:
+        """A consistent copy of the index (MIH only), the MD5 signals and their change position."""
+        with self._lock:
+            index = self._index
+            if not isinstance(index, MihIndex):
+                raise TypeError("only an MIH index can be snapshotted")
+            state = index._state
+            frozen = MihIndex._restore(state.segments, state.delta)
+            return frozen, sorted(self._md5_of.items()), self.seq
+
+    def _load_database(self) -> None:
         """Fill the index from the database (one snapshot) and remember the change position."""
         with self._db.read(snapshot=True) as session:
             head = session.get(ChainHead, 1)
@@ -117,6 +183,7 @@ class IndexReplica:
         with self._lock:
             self._index, self._md5, self._md5_of, self.seq = index, md5, md5_of, seq
             self._search_lock = self._guard(index)
+            self.source = "database"
 
     def sync(self) -> int:
         """Apply the changes made since the last call; returns how many were applied."""

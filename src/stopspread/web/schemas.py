@@ -18,6 +18,7 @@ __all__ = [
     "MatchOut",
     "NewCaseOut",
     "OkOut",
+    "ReadyOut",
     "SignalModel",
     "WithdrawOut",
 ]
@@ -97,6 +98,12 @@ class HashOut(BaseModel):
 
 class OkOut(BaseModel):
     ok: bool = True
+
+
+class ReadyOut(BaseModel):
+    ok: bool = True
+    ready: bool = True
+    index_source: str  # "snapshot" (memory-mapped, change log replayed) or "database"
 
 
 class HealthOut(BaseModel):
