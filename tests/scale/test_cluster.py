@@ -140,9 +140,7 @@ def test_kill_the_client_and_a_worker_mid_scan(
     with Client(address, timeout=60) as client:
         client.wait_for_workers(2, timeout=120)
         with pytest.raises(ClientDiedError):
-            run_batch_scan(
-                deps, client, source_id=source, batch_files=2, on_progress=die_after_two
-            )
+            run_batch_scan(deps, client, source_id=source, batch_files=2, on_progress=die_after_two)
         with svc.db.read() as session:
             [scan_id] = session.scalars(select(ScanRow.id))
             assert session.scalar(select(func.count()).select_from(ScanItem)) == 4
