@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed
 # Debian packages the test suite needs: a C compiler for our core, C++ for the pdqhash oracle,
 # PostgreSQL for the storage tests (they start a throwaway cluster of their own), Chromium for
 # the page tests (Playwright drives /usr/bin/chromium), Noto CJK fonts for Korean/Japanese/
-# Chinese pages and reports, poppler-utils (pdftoppm, pdftotext) to check the PDF reports.
-APT_PACKAGES := gcc g++ postgresql chromium fonts-noto-cjk poppler-utils
+# Chinese pages and reports, poppler-utils (pdftoppm, pdftotext) to check the PDF reports,
+# redis-server for the shared-limiter tests (they start their own on a free loopback port).
+APT_PACKAGES := gcc g++ postgresql redis-server chromium fonts-noto-cjk poppler-utils
 
 .PHONY: run test lint typecheck unit apt venv bench-deps bench bench-index bench-video bench-robustness bench-api clean
 

@@ -58,6 +58,7 @@ class Settings:
     client_rate_per_s: float = 50.0
     client_burst: int = 100
     client_daily_quota: int = 1_000_000
+    limits_url: str | None = None  # redis://host:6379/0: limits shared by all processes
     case_attempts_per_minute: float = 5.0
     address_attempts_per_minute: float = 30.0
     argon2_time_cost: int = 3
