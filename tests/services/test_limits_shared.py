@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -117,18 +118,28 @@ def test_four_api_processes_hold_a_key_and_an_address(
     try:
         _wait(lambda: httpx.get(f"{base}/readyz").status_code == 200, "no API", within_s=300)
 
-        def match(_i: int) -> int:  # a new connection each time: any of the 4 processes
-            headers = {**auth(key), "Connection": "close"}
-            body = pdq_body("ab" * 32)
-            return httpx.post(f"{base}/v1/match", json=body, headers=headers).status_code
+        local = threading.local()
+
+        def http() -> httpx.Client:  # one client a thread; "close": every request a new
+            if not hasattr(local, "client"):  # connection, taken by any of the 4 processes
+                local.client = httpx.Client(base_url=base, headers={"Connection": "close"})
+                clients.append(local.client)
+            client: httpx.Client = local.client
+            return client
+
+        def match(_i: int) -> int:
+            return http().post("/v1/match", json=pdq_body("ab" * 32), headers=auth(key)).status_code
 
         def guess(i: int) -> int:
-            headers = {"X-Case-Secret": f"wrong-{i}", "Connection": "close"}
-            return httpx.get(f"{base}/v1/cases/NOSUCHCODE{i % 7}", headers=headers).status_code
+            headers = {"X-Case-Secret": f"wrong-{i}"}
+            return http().get(f"/v1/cases/NOSUCHCODE{i % 7}", headers=headers).status_code
 
+        clients: list[httpx.Client] = []
         with ThreadPoolExecutor(8) as pool:
             matches = Counter(pool.map(match, range(2000)))  # 100x the burst of 20
             guesses = Counter(pool.map(guess, range(100)))
+        for client in clients:
+            client.close()
     finally:
         server.terminate()
         server.wait(timeout=30)
