@@ -10,6 +10,7 @@ TEST_STAMP := $(VENV)/.installed-interop
 # PostgreSQL for the storage tests (they start a throwaway cluster of their own), Chromium for
 # the page tests (Playwright drives /usr/bin/chromium), Noto CJK fonts for Korean/Japanese/
 # Chinese pages and reports, poppler-utils (pdftoppm, pdftotext) to check the PDF reports.
+# redis-server for the shared-limiter tests (they start their own on a free loopback port).
 # ieee-data (the MAC address registry) names network-card makers for the room check.
 # Running needs only the first list: gcc and the Python headers build our C extensions,
 # python3-venv makes .venv, fonts-noto-cjk draws the Korean PDF report. FFmpeg is not
@@ -19,7 +20,7 @@ RUN_APT_PACKAGES := gcc libc6-dev python3-dev python3-venv fonts-noto-cjk ieee-d
 # against FFmpeg's development packages, with CMake and pkg-config (its apt-requirements.txt).
 VPDQ_BUILD_PACKAGES := pkg-config cmake libavcodec-dev libavformat-dev libavdevice-dev libavutil-dev \
   libswscale-dev libswresample-dev libavfilter-dev
-APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql chromium poppler-utils $(VPDQ_BUILD_PACKAGES)
+APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql redis-server chromium poppler-utils $(VPDQ_BUILD_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check clean

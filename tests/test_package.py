@@ -96,6 +96,9 @@ PUBLIC_MODULES = [
     "stopspread.cli.bank",
     "stopspread.cli.exchange",
     "stopspread.cli.feed",
+    "stopspread.services.snapshots",
+    "stopspread.services.scans.batch",
+    "stopspread.scale.cluster",
 ]
 
 

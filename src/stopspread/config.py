@@ -74,11 +74,14 @@ class Settings:
     log_level: str = "info"
     index_kind: IndexKind = IndexKind.BRUTE
     index_poll_interval_s: float = 0.25  # changes are live within 1 s: poll at most every 0.5 s
+    index_snapshot_dir: Path | None = None  # None: <data_dir>/snapshots (index_kind mih only)
+    index_snapshot_interval_s: float = 600.0  # write a snapshot this often if changed; 0: never
     match_radius: int = 31  # Meta's recommended PDQ threshold, bits
     secret_key: str | None = None  # HMAC key for match refs; None: generated once, kept in the DB
     client_rate_per_s: float = 50.0
     client_burst: int = 100
     client_daily_quota: int = 1_000_000
+    limits_url: str | None = None  # redis://host:6379/0: limits shared by all processes
     case_attempts_per_minute: float = 5.0
     address_attempts_per_minute: float = 30.0
     argon2_time_cost: int = 3
@@ -131,6 +134,13 @@ class Settings:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'stopspread.db').resolve()}"
 
+    @property
+    def snapshot_dir(self) -> Path:
+        """Where index snapshots are kept: ``index_snapshot_dir`` or ``<data_dir>/snapshots``."""
+        if self.index_snapshot_dir is not None:
+            return self.index_snapshot_dir
+        return self.data_dir / "snapshots"
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -139,7 +149,7 @@ def _fields() -> dict[str, dataclasses.Field[Any]]:
     return {f.name: f for f in dataclasses.fields(Settings)}
 
 
-_OPTIONAL_PATHS: Final = frozenset({"hosts_file"})  # Path | None settings
+_OPTIONAL_PATHS: Final = frozenset({"hosts_file", "index_snapshot_dir"})  # Path | None settings
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -218,6 +228,8 @@ def _check(settings: Settings) -> None:
     )
     if any(hours <= 0 for hours in deadlines):
         raise ConfigError("takedown deadlines must be more than 0 hours")
+    if settings.index_snapshot_interval_s < 0:
+        raise ConfigError("index_snapshot_interval_s must be >= 0 (0: never)")
     if settings.takedown_check_interval_s < 0:
         raise ConfigError("takedown_check_interval_s must be >= 0 (0: never)")
     if min(settings.worker_session_ttl_s, settings.worker_login_attempts) < 1:

@@ -236,3 +236,32 @@ def test_two_servers_on_one_database_agree_within_a_second(sqlite_url: str, tmp_
                 headers={"X-Case-Secret": new["secret"]},
             )
             assert _eventually_matches(other, key, value, False)
+
+
+def test_ready_from_a_snapshot_and_the_change_log(sqlite_url: str, tmp_path: Path) -> None:
+    """/healthz says alive; /readyz says ready once the snapshot is mapped and the log replayed."""
+    from stopspread.config import IndexKind
+    from stopspread.services import cases
+    from stopspread.services.signal_input import parse_signal
+    from stopspread.services.snapshots import SnapshotStore, SnapshotWriter
+    from tests.conftest import make_services
+
+    settings = fast_settings(sqlite_url, tmp_path, index_kind=IndexKind.MIH)
+    svc = make_services(sqlite_url, tmp_path, index_kind=IndexKind.MIH)
+    rng = np.random.default_rng(19)
+    before, after = random_pdq(rng), random_pdq(rng)
+    cases.create_case(svc, [parse_signal("pdq", before)])
+    svc.replica.sync()
+    store = SnapshotStore(settings.snapshot_dir)
+    assert SnapshotWriter(store, svc.replica.capture, 600.0).write_once() is not None
+    cases.create_case(svc, [parse_signal("pdq", after)])  # only in the change log
+    svc.db.dispose()
+    key = new_client_key(settings)
+    with api_client(settings) as client:
+        assert client.get("/healthz").json()["ok"] is True
+        ready = client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json() == {"ok": True, "ready": True, "index_source": "snapshot"}
+        for value in (before, after):
+            hit = client.post("/v1/match", json=pdq_body(value), headers=auth(key))
+            assert hit.json()["match"] is True

@@ -1,4 +1,4 @@
-"""Scan commands: ``source add|list``, ``scan run|run-due|list|show|cancel|mark-removed``.
+"""Scan commands: ``source add|list``, ``scan run|run-due|batch|list|show|cancel|mark-removed``.
 
 Exit codes: 0 done, 1 the scan failed (nothing could be fetched: robots.txt could not be read
 or refused everything, every page failed) or was cancelled, 2 usage error or a refused request
@@ -238,3 +238,50 @@ def scan_mark_removed(config_file: Path | None, sighting_id: int) -> None:
     with open_app(config_file) as app:
         changed = scans.mark_removed(app.db, sighting_id, by="cli")
     click.echo("marked removed" if changed else "already removed")
+
+
+@scan_group.command("batch")
+@config_option
+@click.argument("source_id", type=int, required=False)
+@click.option("--resume", "resume", type=int, default=None, help="Go on with this batch scan.")
+@click.option(
+    "--scheduler", default=None, help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (else local)."
+)
+@click.option("--workers", type=int, default=None, help="Local cluster: worker processes.")
+@click.option("--batch-files", type=int, default=32, show_default=True, help="Files per task.")
+def scan_batch(
+    config_file: Path | None,
+    source_id: int | None,
+    resume: int | None,
+    scheduler: str | None,
+    workers: int | None,
+    batch_files: int,
+) -> None:
+    """Scan a folder source (a local folder, s3://…, any fsspec path) on a Dask cluster.
+
+    Files are hashed and matched on the workers; sightings and evidence are recorded here as
+    each batch comes back. If this command dies, run it again with --resume SCAN_ID: the
+    files already recorded are skipped.
+    """
+    from stopspread.scale.cluster import BatchProgress, dask_client, run_batch_scan
+    from stopspread.services.scans import queue as scans
+    from stopspread.services.scans.queue import ScanStatus
+
+    if (source_id is None) == (resume is None):
+        raise click.UsageError("give a SOURCE_ID or --resume SCAN_ID")
+    tty = sys.stderr.isatty()
+
+    def progress(p: BatchProgress) -> None:
+        line = f"scan {p.scan_id}: {p.files_done}/{p.files_total} files, hits {p.hits}"
+        click.echo(("\r" + line) if tty else line, err=True, nl=not tty)
+
+    with open_app(config_file) as app, dask_client(scheduler, workers) as client:
+        scan_id, status = run_batch_scan(
+            app.scan_deps, client, source_id=source_id, resume=resume,
+            batch_files=max(1, batch_files), on_progress=progress,
+        )  # fmt: skip
+        view = scans.scan_view(app.db, scan_id)
+    if tty:
+        click.echo("", err=True)
+    _show(view)
+    sys.exit(ExitCode.OK if status is ScanStatus.DONE else ExitCode.FAILED)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ClassVar, Final, Protocol
 
 import numpy as np
@@ -43,6 +43,8 @@ __all__ = [
     "SignalIndex",
     "SignalIndexBuilder",
     "SignalKind",
+    "md5_rows",
+    "pdq_hash_index",
 ]
 
 Row = tuple[int, str]  # (signal id, canonical value)
@@ -176,6 +178,10 @@ class _PdqIndex:
     def __len__(self) -> int:
         return len(self._index)
 
+    @property
+    def hash_index(self) -> HashIndex:
+        return self._index
+
     def add(self, rows: Sequence[Row]) -> None:
         if rows:
             self._index.add(*_rows_to_arrays(rows))
@@ -241,5 +247,22 @@ class _Md5Index:
     def query(self, value: str, threshold: int) -> list[int]:
         return sorted(self._ids.get(value, ()))
 
+    def rows(self) -> Iterable[Row]:
+        return self._value_of.items()
+
     def build(self) -> SignalIndex:
         return self
+
+
+def pdq_hash_index(index: SignalIndex) -> HashIndex:
+    """The :class:`HashIndex` under a PDQ signal index (for snapshots)."""
+    if not isinstance(index, _PdqIndex):
+        raise TypeError("not a PDQ signal index")
+    return index.hash_index
+
+
+def md5_rows(index: SignalIndex) -> list[Row]:
+    """Every (id, digest) pair of an MD5 signal index (for snapshots)."""
+    if not isinstance(index, _Md5Index):
+        raise TypeError("not an MD5 signal index")
+    return list(index.rows())

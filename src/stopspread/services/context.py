@@ -37,11 +37,12 @@ class Services:
     replica: IndexReplica
     hasher: SecretHasher
     server_key: str
-    address_limiter: KeyedLimiter  # secret attempts per client address (per process)
-    client_limiter: KeyedLimiter  # platform requests per API key (per process)
-    client_quota: DailyQuota  # platform requests per API key per UTC day (per process)
+    address_limiter: KeyedLimiter  # secret attempts per client address
+    client_limiter: KeyedLimiter  # platform requests per API key
+    client_quota: DailyQuota  # platform requests per API key per UTC day
     code_limiter: KeyedLimiter  # wrong secrets per case code, known or not (per process)
     signin: SignInThrottle  # workers' wrong passwords per name and address (per process)
+    # the first three are per process, or shared by every process when ``limits_url`` is set
 
 
 def server_key(db: Database, configured: str | None) -> str:
@@ -69,15 +70,33 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     """Connect, and build the use cases' shared state (the index is loaded by the caller)."""
     db = db or Database(settings.url)
     per_minute = settings.address_attempts_per_minute
+    address_rate, address_burst = per_minute / SECONDS_PER_MINUTE, max(per_minute, 1.0)
+    if settings.limits_url:
+        from stopspread.services import limits_shared as shared
+
+        limiter = shared.connect(settings.limits_url)
+        address_limiter: KeyedLimiter = shared.SharedKeyedLimiter(
+            limiter, "address", address_rate, address_burst
+        )
+        client_limiter: KeyedLimiter = shared.SharedKeyedLimiter(
+            limiter, "client", settings.client_rate_per_s, settings.client_burst
+        )
+        client_quota: DailyQuota = shared.SharedDailyQuota(
+            limiter, "quota", settings.client_daily_quota
+        )
+    else:
+        address_limiter = KeyedLimiter(address_rate, address_burst)
+        client_limiter = KeyedLimiter(settings.client_rate_per_s, settings.client_burst)
+        client_quota = DailyQuota(settings.client_daily_quota)
     return Services(
         settings=settings,
         db=db,
         replica=IndexReplica(db, settings.index_kind, settings.match_radius),
         hasher=SecretHasher(settings.argon2_time_cost, settings.argon2_memory_kib),
         server_key=server_key(db, settings.secret_key),
-        address_limiter=KeyedLimiter(per_minute / SECONDS_PER_MINUTE, max(per_minute, 1.0)),
-        client_limiter=KeyedLimiter(settings.client_rate_per_s, settings.client_burst),
-        client_quota=DailyQuota(settings.client_daily_quota),
+        address_limiter=address_limiter,
+        client_limiter=client_limiter,
+        client_quota=client_quota,
         code_limiter=KeyedLimiter(
             settings.case_attempts_per_minute / SECONDS_PER_MINUTE,
             max(settings.case_attempts_per_minute, 1.0),

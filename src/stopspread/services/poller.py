@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,7 +22,12 @@ class Poller:
     def __init__(self, replica: IndexReplica, clients: ClientDirectory, interval_s: float) -> None:
         self._replica, self._clients, self._interval = replica, clients, interval_s
         self._stop = threading.Event()
+        self.last_ok = time.monotonic()  # when the change log was last applied without error
         self._thread = threading.Thread(target=self._run, name="stopspread-poller", daemon=True)
+
+    def behind_s(self) -> float:
+        """Seconds since the change log was last applied (0 right after a successful poll)."""
+        return time.monotonic() - self.last_ok
 
     def start(self) -> None:
         self._thread.start()
@@ -34,6 +40,7 @@ class Poller:
         while self._replica.sync():  # drain a backlog before sleeping
             pass
         self._clients.refresh()
+        self.last_ok = time.monotonic()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

@@ -11,17 +11,28 @@ Each signal type keeps its own index (``matching.signal_types``: PDQ signals in 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from sqlalchemy import select
 
 from stopspread.config import IndexKind
+from stopspread.errors import IndexFormatError
 from stopspread.matching import BruteForceIndex, HashIndex, MihIndex
 from stopspread.matching.base import HashArray, IdArray
-from stopspread.matching.signal_types import SIGNAL_TYPES, SignalIndex
+from stopspread.matching.signal_types import (
+    MD5,
+    PDQ,
+    SIGNAL_TYPES,
+    SignalIndex,
+    md5_rows,
+    pdq_hash_index,
+)
 from stopspread.services.signal_input import SignalIn
+from stopspread.services.snapshots import LoadedSnapshot, SnapshotStore
 from stopspread.storage.db import Database
 from stopspread.storage.models import (
     ChainHead,
@@ -33,6 +44,8 @@ from stopspread.storage.models import (
 )
 
 __all__ = ["LOAD_BATCH", "IndexReplica", "make_index"]
+
+log = logging.getLogger("stopspread.replica")
 
 LOAD_BATCH: Final = 100_000  # signals read and added per step at start-up
 SYNC_BATCH: Final = 10_000  # changes applied per poll
@@ -71,6 +84,8 @@ class IndexReplica:
         self._forgotten: set[int] = set()
         self._lock = threading.Lock()
         self.seq = 0
+        self.source = ""  # where the last load came from: "snapshot <file>" or "database"
+        self.loaded_at: float | None = None  # time.monotonic() when load() finished
 
     def _factory(self, hashes: HashArray | None, ids: IdArray | None) -> HashIndex:
         return make_index(self._kind, hashes, ids)
@@ -78,7 +93,66 @@ class IndexReplica:
     def __len__(self) -> int:
         return sum(len(index) for index in self._indexes.values())
 
-    def load(self) -> None:
+    def load(self, store: SnapshotStore | None = None) -> None:
+        """Fill the indexes and catch up with the change log; then the replica is ready.
+
+        With a ``store`` (and the MIH index kind) the newest valid snapshot is memory-mapped
+        and the change log replayed from its position; a damaged or stale snapshot is logged
+        with the reason and the next older one tried, then the database rebuilt from.
+        """
+        if store is None or self._kind is not IndexKind.MIH or not self._load_snapshot(store):
+            self._load_database()
+        self.loaded_at = time.monotonic()
+
+    def _db_seq(self) -> int:
+        with self._db.read() as session:
+            head = session.get(ChainHead, 1)
+            return head.change_seq if head is not None else 0
+
+    def _load_snapshot(self, store: SnapshotStore) -> bool:
+        sequences = store.sequences()
+        if not sequences:
+            log.info("no index snapshot in %s: building the index from the database", store.dir)
+            return False
+        db_seq = self._db_seq()
+        for seq in sequences:
+            try:
+                snap = store.load(seq, db_seq=db_seq)
+            except (IndexFormatError, OSError) as exc:
+                log.warning("index snapshot at change %d not used: %s", seq, exc)
+                continue
+            self._install(snap)
+            replayed = 0
+            while n := self.sync():
+                replayed += n
+            self.source = f"snapshot {snap.path.name}"
+            log.info(
+                "index loaded from snapshot %s and %d changes replayed", snap.path.name, replayed
+            )
+            return True
+        log.warning("no usable index snapshot: rebuilding the index from the database")
+        return False
+
+    def _install(self, snap: LoadedSnapshot) -> None:
+        """The snapshot's mapped PDQ index and MD5 signals become this replica's indexes."""
+        builders = {name: t.index_builder(self._factory) for name, t in SIGNAL_TYPES.items()}
+        builders[MD5.name].add(snap.md5)
+        indexes = {name: builder.build() for name, builder in builders.items()}
+        indexes[PDQ.name] = PDQ.index_builder(lambda _h, _i: snap.index).build()
+        with self._lock:
+            self._indexes, self.seq = indexes, snap.seq
+
+    def capture(self) -> tuple[MihIndex, list[tuple[int, str]], int]:
+        """A consistent copy of the index (MIH only), the MD5 signals and their change position."""
+        with self._lock:
+            index = pdq_hash_index(self._indexes[PDQ.name])
+            if not isinstance(index, MihIndex):
+                raise TypeError("only an MIH index can be snapshotted")
+            state = index._state
+            frozen = MihIndex._restore(state.segments, state.delta)
+            return frozen, sorted(md5_rows(self._indexes[MD5.name])), self.seq
+
+    def _load_database(self) -> None:
         """Fill the indexes from the database (one snapshot) and remember the change position."""
         builders = {name: t.index_builder(self._factory) for name, t in SIGNAL_TYPES.items()}
         with self._db.read(snapshot=True) as session:
@@ -96,6 +170,7 @@ class IndexReplica:
         indexes = {name: builder.build() for name, builder in builders.items()}
         with self._lock:
             self._indexes, self.seq = indexes, seq
+            self.source = "database"
 
     def sync(self) -> int:
         """Apply the changes made since the last call; returns how many were applied."""

@@ -21,6 +21,7 @@ from stopspread.storage.types import UtcDateTime
 __all__ = [
     "MatchKind",
     "ReviewState",
+    "ScanItem",
     "ScanRow",
     "ScanStatus",
     "Sighting",
@@ -103,6 +104,20 @@ class ScanRow(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     error_kinds: Mapped[str] = mapped_column(Text, default="{}")  # JSON {error class: count}
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ScanItem(Base):
+    """One file a batch scan has finished with (hashed, skipped or failed), written in the
+    same transaction as its sightings: a resumed scan skips exactly these, so nothing is
+    hashed twice or lost (``services/scans/batch.py``)."""
+
+    __tablename__ = "scan_items"
+
+    scan_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True
+    )
+    url_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the URL
+    outcome: Mapped[str] = mapped_column(String(60))  # hashed, hit, skipped or an error class
 
 
 class Sighting(Base):

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from stopspread import __version__
-from stopspread.config import Settings
+from stopspread.config import IndexKind, Settings
 from stopspread.hashing import DecodeBudget
 from stopspread.services.context import Services, build_services
 from stopspread.services.enrolment import EnrolmentLimits
@@ -21,6 +21,7 @@ from stopspread.services.probing import ProbeDetector
 from stopspread.services.removal.rechecks import FollowUpScheduler
 from stopspread.services.scans.run import ScanDeps
 from stopspread.services.scans.scheduler import ScanScheduler
+from stopspread.services.snapshots import FIRST_WRITE_DELAY_S, SnapshotStore, SnapshotWriter
 from stopspread.web.barrier import ErrorBarrier
 from stopspread.web.errors import install_error_handlers
 from stopspread.web.fastlane import MatchFastLane
@@ -63,11 +64,19 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             services if services is not None else await run_in_threadpool(build_services, settings)
         )
         clients = ClientDirectory(svc.db)
-        await run_in_threadpool(svc.replica.load)
+        store = SnapshotStore(settings.snapshot_dir)
+        await run_in_threadpool(svc.replica.load, store)
         await run_in_threadpool(clients.refresh)
         poller = Poller(svc.replica, clients, settings.index_poll_interval_s)
         app.state.services, app.state.clients, app.state.poller = svc, clients, poller
         poller.start()
+        snapshots = None
+        if settings.index_kind is IndexKind.MIH and settings.index_snapshot_interval_s > 0:
+            first = FIRST_WRITE_DELAY_S if svc.replica.source == "database" else None
+            snapshots = SnapshotWriter(
+                store, svc.replica.capture, settings.index_snapshot_interval_s, first_delay_s=first
+            )
+            snapshots.start()
         scan_deps = ScanDeps.build(settings, svc.db)
         scheduler = ScanScheduler(scan_deps, settings.scan_scheduler_interval_s)
         app.state.scan_deps, app.state.scan_scheduler = scan_deps, scheduler
@@ -84,6 +93,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             await run_in_threadpool(scheduler.stop)
             await run_in_threadpool(checks.stop)
             poller.stop()
+            if snapshots is not None:
+                await run_in_threadpool(snapshots.stop)
             if services is None:
                 svc.db.dispose()
 

@@ -19,6 +19,7 @@ __all__ = [
     "MatchOut",
     "NewCaseOut",
     "OkOut",
+    "ReadyOut",
     "SignalModel",
     "StatusOut",
     "WithdrawOut",
@@ -103,6 +104,12 @@ class HashOut(BaseModel):
 
 class OkOut(BaseModel):
     ok: bool = True
+
+
+class ReadyOut(BaseModel):
+    ok: bool = True
+    ready: bool = True
+    index_source: str  # "snapshot" (memory-mapped, change log replayed) or "database"
 
 
 class HealthOut(BaseModel):

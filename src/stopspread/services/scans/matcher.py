@@ -23,6 +23,7 @@ Hashes stay in memory; nothing here logs or stores them.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -99,6 +100,18 @@ class CaseMatcher:
         self._image_ids, self._image = _index(image_ok)
         self._video_ids, self._video = _index(video_ok)
         self._sandbox = sandbox
+
+    def with_sandbox(self, sandbox: VideoSandbox | None) -> CaseMatcher:
+        """The same signals, using ``sandbox`` for videos (a matcher shipped to a worker
+        arrives without one)."""
+        other = copy.copy(self)
+        other._sandbox = sandbox
+        return other
+
+    def __getstate__(self) -> dict[str, object]:  # pickled to Dask workers: no sandbox
+        state = dict(self.__dict__)
+        state["_sandbox"] = None
+        return state
 
     def match_image(self, body: bytes) -> Hit | None:
         """Raises :class:`~stopspread.errors.MediaError` for a body that does not decode."""

@@ -177,6 +177,8 @@ def _check_spec(kind: SourceKind, spec: dict[str, Any], allow_loopback: bool) ->
             for url in urls:
                 _check_url(url, allow_loopback)
             return {"urls": urls}
+        if "://" in str(spec["path"]) and not str(spec["path"]).startswith("file://"):
+            return {"path": str(spec["path"])}  # s3://, https://…: fsspec, for batch scans
         path = Path(str(spec["path"])).expanduser().resolve()
         if not path.is_dir():
             raise SourceRejectedError("the folder does not exist", SourceProblem.INVALID)

@@ -46,7 +46,14 @@ from stopspread.storage.db import Database
 from stopspread.storage.models import Bank, Case, CaseStatus, Signal, SignalStatus, utcnow
 from stopspread.storage.models_scan import ScanRow, ScanStatus, Sighting, Source, SourceKind
 
-__all__ = ["COUNTERS", "GONE_STATUSES", "ProgressHook", "ScanDeps", "run_claimed"]
+__all__ = [
+    "COUNTERS",
+    "GONE_STATUSES",
+    "ProgressHook",
+    "ScanDeps",
+    "case_signals",
+    "run_claimed",
+]
 
 log = logging.getLogger("stopspread.scans")
 
@@ -87,7 +94,8 @@ class ScanDeps:
         return self._evidence
 
 
-def _signals(deps: ScanDeps, case_id: int) -> list[EnrolledSignal]:
+def case_signals(deps: ScanDeps, case_id: int) -> list[EnrolledSignal]:
+    """The case's active signals, as scans compare against them."""
     query = (
         select(Signal.id, Signal.type, Signal.value, Signal.quality)
         .join(Bank, Bank.id == Signal.bank_id)
@@ -282,7 +290,7 @@ def run_claimed(
     log.info("scan %d started (source %d, %s)", scan_id, source.id, source.kind.value)
     try:
         with Fetcher(limits, resolver=deps.resolver) as fetcher, VideoSandbox() as sandbox:
-            matcher = CaseMatcher(_signals(deps, source.case_id), sandbox)
+            matcher = CaseMatcher(case_signals(deps, source.case_id), sandbox)
             run = _Run(deps, scan_id, source, matcher, fetcher, on_progress, stop)
             if run.walk():
                 failure = run.nothing_fetched()
