@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stopspread.evidence import EvidenceStore, HttpCapture
+from stopspread.evidence import HttpCapture
+from stopspread.services.custody import EvidenceStore
 from stopspread.storage import Database
 from tests.conftest import fast_settings, random_pdq
 from tests.web.support import api_client, auth, new_client_key, pdq_body

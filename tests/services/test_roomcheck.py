@@ -21,8 +21,8 @@ from stopspread.services.workers import accounts
 from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.storage.models_worker import WorkerRole
 from tests.conftest import make_services
-from tests.evidence.conftest import new_case
 from tests.report.test_pdf import pdftotext
+from tests.services.custody.conftest import new_case
 
 
 def sample_check() -> RoomCheck:
