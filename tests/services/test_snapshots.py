@@ -24,13 +24,13 @@ Contents = tuple[set[tuple[int, str]], set[tuple[int, str]]]
 
 def _replica_contents(replica: IndexReplica) -> Contents:
     """(id, hex) of every PDQ signal in the index, and of every MD5 signal."""
-    index = replica._index
+    index, md5, _seq = replica.capture()
     assert isinstance(index, MihIndex)
     pdq: set[tuple[int, str]] = set()
     for seg in index._state.all():
         hashes, ids = seg.live()
         pdq.update(zip(ids.tolist(), (h.tobytes().hex() for h in hashes), strict=True))
-    return pdq, set(replica._md5_of.items())
+    return pdq, set(md5)
 
 
 def _database_contents(svc: Services) -> Contents:
