@@ -12,7 +12,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stopspread.storage.models import Base, utcnow
+from stopspread.storage.types import UtcDateTime
 
 __all__ = ["ExchangePeer", "FeedAccess", "FeedRecord"]
 
@@ -53,7 +53,7 @@ class FeedAccess(Base):
     client_id: Mapped[int] = mapped_column(
         ForeignKey("platform_clients.id", ondelete="CASCADE"), primary_key=True
     )
-    allowed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    allowed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ExchangePeer(Base):
@@ -71,7 +71,7 @@ class ExchangePeer(Base):
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
     checkpoint_ts: Mapped[int] = mapped_column(BigInteger, default=0)  # nextSetTimestamp
     page_token: Mapped[str | None] = mapped_column(String(200))  # mid-pull: resume here
-    feedback_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_pull_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    feedback_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_pull_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
