@@ -54,7 +54,7 @@ def test_export_import_round_trip_with_bad_rows(env: dict[str, str], tmp_path: P
     back = CliRunner().invoke(cli, ["bank", "import", "copy", str(out)], env=env)
     assert back.exit_code == 0 and "5 added" in back.stdout
     missing = CliRunner().invoke(cli, ["bank", "export", "--bank", "nope"], env=env)
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2  # refused: ExitCode.REFUSED
     with sqlite3.connect(tmp_path / "stopspread.db") as conn:
         kinds = [k for (k,) in conn.execute("select kind from audit_events order by seq")]
         payloads = " ".join(p for (p,) in conn.execute("select payload from audit_events"))

@@ -29,7 +29,7 @@ def test_add_pull_list(tmp_path: Path) -> None:
         assert added.exit_code == 0, added.output
         assert "bank exchange:a" in added.stdout
         twice = CliRunner().invoke(cli, ["exchange", "add", "a", url_a, "--key", key], env=env)
-        assert twice.exit_code == 1
+        assert twice.exit_code == 2  # refused: ExitCode.REFUSED
         pulled = CliRunner().invoke(cli, ["exchange", "pull"], env=env)
         assert pulled.exit_code == 0, pulled.output
         assert "peer a: 1 pages, 1 added, 0 removed" in pulled.stdout

@@ -90,7 +90,7 @@ def test_one_keys_flood_mutes_only_that_key_and_the_owner_releases(tmp_path: Pat
         assert released.exit_code == 0, released.output
         assert ask(keys[0])  # released: the flooding key gets answers again
         again = runner.invoke(cli, ["quarantine", "release", str(rows[0].review_id)])
-        assert again.exit_code == 1 and "released already" in again.output
+        assert again.exit_code == 2 and "released already" in again.output
     kinds = _audit_kinds(url)
     assert kinds.count("signal_muted") == 1 and kinds.count("signal_released") == 1
     assert "signal_quarantined" not in kinds
@@ -147,5 +147,5 @@ def test_release_is_refused_for_what_is_not_a_quarantine(tmp_path: Path) -> None
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     with api_client(fast_settings(url, tmp_path)):
         runner = CliRunner(env={"STOPSPREAD_DATABASE_URL": url})
-        assert runner.invoke(cli, ["quarantine", "release", "12345"]).exit_code == 1
+        assert runner.invoke(cli, ["quarantine", "release", "12345"]).exit_code == 2
         assert runner.invoke(cli, ["quarantine", "keep", str(2**63)]).exit_code == 2

@@ -74,10 +74,6 @@ class QuarantineRow:
     created_at: datetime
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite drops the zone
-
-
 def is_muted(session: Session, signal_id: int, client_id: int) -> bool:
     """Whether this key's flood muted this signal for it (an open per-key quarantine item)."""
     found = session.scalar(
@@ -104,7 +100,7 @@ def after_hit(
     """Decide, right after a hit was counted, whether to mute it for the key or quarantine it."""
     settings = svc.settings
     since = now - timedelta(seconds=settings.quarantine_window_s)
-    key_hits = review.hits if _aware(review.created_at) >= since else 0
+    key_hits = review.hits if review.created_at >= since else 0
     if key_hits >= settings.quarantine_min_matches:
         _open(session, signal, case_id, client_id, key_hits, now)
         payload = {"signal": signal.id, "client": client_id, "hits": key_hits}
@@ -178,7 +174,7 @@ def open_quarantines(db: Database) -> list[QuarantineRow]:
             .order_by(ReviewItem.id)
         ).all()
         return [
-            QuarantineRow(r.id, r.signal_id, r.case_id, r.client_id, r.hits, _aware(r.created_at))
+            QuarantineRow(r.id, r.signal_id, r.case_id, r.client_id, r.hits, r.created_at)
             for r in rows
         ]
 

@@ -56,7 +56,7 @@ class BodyTooLargeError(MediaTooLargeError):
 def body_limit(settings: Settings, method: str, path: str) -> int:
     """The most bytes a request to ``method path`` may carry."""
     if method == "POST":
-        if path == "/v1/hash":
+        if path in ("/v1/hash", "/m/lookup"):  # one upload to hash (clients that opted in)
             return settings.upload_max_bytes
         if _CASES.fullmatch(path):
             return SMALL_MAX_BYTES + settings.max_signals_per_request * SIGNAL_MAX_BYTES
