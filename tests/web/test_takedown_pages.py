@@ -145,3 +145,34 @@ def test_other_centers_and_missing_tokens(site: Site, client: httpx.Client) -> N
     assert "127.0.0.1" not in page.text  # Busan's dashboard shows none of Seoul's work
     no_token = client.post("/worker/takedown/draft", data={"sighting_id": 1})
     assert no_token.status_code == 403
+
+
+def test_export_without_a_reply_address_names_the_setting(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A server with no STOPSPREAD_SMTP_FROM answers an export with 503 naming the setting, and
+    an id that is not hers with 404 — never a server error."""
+    from sqlalchemy import select
+
+    from stopspread.languages import Language
+    from stopspread.services.removal.workflow import draft_request, save_host
+    from stopspread.storage.models_worker import Worker
+    from stopspread.takedown.hosts import HostEntry
+
+    tmp = tmp_path_factory.mktemp("no-reply-address")
+    url = f"sqlite:///{tmp / 'db.sqlite'}"
+    svc = make_services(url, tmp, smtp_from="takedown@seoul.test")
+    world = build_world(svc, tmp)
+    with svc.db.read() as session:
+        row = session.scalars(select(Worker).where(Worker.username == "mina")).one()
+        mina = WorkerIdentity(row.id, row.center_id, row.role, row.username)
+    first = world.sightings_a[0]
+    decide(svc, mina, first, Decision.CONFIRM)
+    save_host(svc, mina, HostEntry("127.0.0.1", Language.KO, "KR", abuse_email="abuse@host.test"))
+    request_id = draft_request(svc, mina, first)
+    svc.db.dispose()
+    with live_server(fast_settings(url, tmp)) as base_url, httpx.Client(base_url=base_url) as c:
+        login(c, "mina")
+        unset = c.get(f"/worker/takedown/requests/{request_id}/export.json")
+        assert unset.status_code == 503 and "STOPSPREAD_SMTP_FROM" in unset.json()["error"]
+        assert c.get("/worker/takedown/requests/999999/export.json").status_code == 404

@@ -407,8 +407,8 @@ def _stored_notice(row: TakedownRequest) -> Notice:
 
 
 def export_request(svc: Services, who: WorkerIdentity, request_id: int) -> WebFormExport:
-    """The notice's fields for the host's web form (any channel)."""
-    sender = sender_for(svc, who)
+    """The notice's fields for the host's web form (any channel); a request that is not hers
+    is :class:`NotFoundError` before anything else is looked at."""
     with svc.db.read() as session:
         notice = _stored_notice(_request(session, who, request_id))
-    return web_form_export(notice, sender)
+    return web_form_export(notice, sender_for(svc, who))

@@ -31,6 +31,7 @@ from stopspread.services.workers import review
 from stopspread.web.chart import Bar, bar_chart
 from stopspread.web.dates import fmt_kst
 from stopspread.web.deps import PagesDep, Svc
+from stopspread.web.errors import error_response
 from stopspread.web.i18n import negotiate
 from stopspread.web.worker_auth import CurrentWorker, render_worker, require_csrf
 
@@ -207,6 +208,9 @@ async def check_now(
 
 @router.get("/requests/{request_id}/export.json")
 async def export(svc: Svc, who: CurrentWorker, request_id: int) -> Response:
-    fields = await run_in_threadpool(takedown.export_request, svc, who, request_id)
+    try:
+        fields = await run_in_threadpool(takedown.export_request, svc, who, request_id)
+    except NoticeError as exc:  # the server is not set up to sign notices (no reply address)
+        return error_response(503, str(exc))
     headers = {"Content-Disposition": f'attachment; filename="notice-{request_id}.json"'}
     return Response(fields.as_json(), media_type="application/json", headers=headers)
