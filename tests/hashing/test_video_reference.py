@@ -1,7 +1,7 @@
 """Agreement with Meta's reference vPDQ hashes (every frame, native size).
 
 FFmpeg versions differ, so hashes are compared within 31 bits where both
-qualities are >= 50, not bit for bit (``../shared/docs/PDQ.md``). The mean
+qualities are >= 50, not bit for bit (the reference's own tolerance). The mean
 distances measured are in ``docs/video.md``.
 """
 
