@@ -23,7 +23,7 @@ VPDQ_BUILD_PACKAGES := pkg-config cmake libavcodec-dev libavformat-dev libavdevi
 APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql redis-server chromium poppler-utils $(VPDQ_BUILD_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check clean
+.PHONY: run test soak lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check clean
 
 $(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matching/_mihcore.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ unit: $(TEST_STAMP)
 	$(VENV)/bin/pytest
 
 test: apt $(TEST_STAMP) lint typecheck unit
+
+# The long suites (tests/soak, marked `soak`): fuzzing, schemathesis, crash cycles. Each
+# prints its figures; SOAK_SCALE=0.1 gives a quick rehearsal of the same suites.
+soak: apt $(TEST_STAMP)
+	$(VENV)/bin/pytest -m soak tests/soak -s -p no:cacheprovider
 
 # Benchmarks are run by hand; their anchors (pdqhash, imagehash, faiss, matplotlib) are
 # installed only here, not for the tests. bench/video.py's docstring says how to build vpdq.
