@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+import robust_edits_report
 import robust_transforms as rt
 from robust_report import chart, side_by_side, table
 from stopspread.hashing.dihedral import Dihedral
@@ -48,6 +49,7 @@ from stopspread.hashing.signals import (
 )
 
 SEED = 20261125
+GENERATORS = {"design": rt.FAMILIES, "report": robust_edits_report.FAMILIES}
 NO_RULE = "plain PDQ, no quality rule"
 MAX_THRESHOLD = 31  # never above Meta's recommended PDQ match distance
 V, K, R, D = Variant, VariantKind, Rotation, Dihedrals
@@ -437,6 +439,12 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="originals per slice")
     ap.add_argument("--quick", action="store_true", help="same as --limit 20")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument(
+        "--generators",
+        choices=sorted(GENERATORS),
+        default="design",
+        help="design: the edits the signals were tuned on; report: the independent ones",
+    )
     ap.add_argument("--out", type=Path, default=Path("bench/out/robustness.json"))
     ap.add_argument("--chart", type=Path, default=Path("bench/out/robustness.png"))
     ap.add_argument("--markdown", type=Path, default=Path("bench/out/robustness.md"))
@@ -454,6 +462,9 @@ def main() -> None:
         print(tolerance(args.corpus))
         return
     check_shipped_strategy()
+    # One switch for every reader of rt.FAMILIES (work(), the tables, the chart); the pool
+    # forks after it, so its workers see the chosen generators too.
+    rt.FAMILIES = GENERATORS[args.generators]
     rows = load_corpus(args.corpus, 20 if args.quick else args.limit)
     print(f"{len(rows)} originals x {len(rt.FAMILIES) + 1} queries", file=sys.stderr)
     t0 = time.perf_counter()
