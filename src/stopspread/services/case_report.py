@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stopspread.errors import InvalidRequestError, NotFoundError, StopSpreadError
+from stopspread.errors import NotFoundError, StopSpreadError
 from stopspread.evidence.preview import blurred_preview
 from stopspread.languages import Language
 from stopspread.report.model import (
@@ -252,12 +252,13 @@ def report_pdf(
 ) -> tuple[str, bytes]:
     """``(case code, PDF)`` for a case of her center: the dashboard's download button.
 
-    Only the PDF (its WARC files come with ``stopspread report``); the evidence key must
-    exist already (a download never creates one).
+    Only the PDF (its WARC files come in the evidence package,
+    :mod:`stopspread.services.evidence_package`); the evidence key must exist already (a
+    download never creates one).
     """
     cases = {c.id: c for c in review.list_cases(svc, who)}
     if case_id not in cases:
-        raise InvalidRequestError("no such case")
+        raise NotFoundError("no such case")  # another center's case looks like none at all
     store = EvidenceStore.from_settings(svc.settings, svc.db, create_key=False)
     center = center_name(svc, who.center_id)
     report, _records = build_report(
