@@ -99,6 +99,7 @@ PUBLIC_MODULES = [
     "stopspread.services.snapshots",
     "stopspread.services.scans.batch",
     "stopspread.scale.cluster",
+    "stopspread.services.evidence_package",
 ]
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from stopspread.storage.models_scan import Sighting
 from stopspread.takedown.hosts import HostEntry, Language
 from stopspread.takedown.requests import RequestStatus
 from tests.conftest import make_services
+from tests.report.test_pdf import flat, pdftotext
 from tests.services.review_seed import PASSWORD, build_world
 from tests.sources.site import LocalSite, Page, local_site
 
@@ -37,7 +40,9 @@ def test_report_writes_the_pdf_and_the_warc_files(
 ) -> None:
     env, code = world_env
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["report", code, "--lang", "en", "--out", str(out)], env=env)
+    result = CliRunner().invoke(
+        cli, ["report", code, "--lang", "en", "--out", str(out), "--author", "Kim Jiwon"], env=env
+    )
     assert result.exit_code == 0, result.output
     pdf = out / f"report-{code}-en.pdf"
     assert pdf.read_bytes().startswith(b"%PDF-")
@@ -53,9 +58,41 @@ def test_report_writes_the_pdf_and_the_warc_files(
 
 def test_report_of_an_unknown_case_is_a_usage_error(world_env: tuple[dict[str, str], str]) -> None:
     env, _code = world_env
-    result = CliRunner().invoke(cli, ["report", "NO-SUCH-CASE"], env=env)
+    result = CliRunner().invoke(cli, ["report", "NO-SUCH-CASE", "--author", "김지원"], env=env)
     assert result.exit_code == 2
     assert "no such case" in result.output
+
+
+def test_zip_writes_the_evidence_package_prepared_by_the_author(
+    world_env: tuple[dict[str, str], str], tmp_path: Path
+) -> None:
+    env, code = world_env
+    target = tmp_path / "out" / "package.zip"
+    args = ["report", code, "--zip", str(target), "--author", "김지원"]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "4 WARC files" in result.output
+    assert not (tmp_path / "out" / "package.zip.partial").exists()
+    with zipfile.ZipFile(target) as archive:
+        lines = archive.read("manifest-sha256.txt").decode().splitlines()
+        listed = dict(reversed(line.split("  ", 1)) for line in lines)
+        assert len([p for p in listed if p.startswith("warc/")]) == 4
+        for path, digest in listed.items():
+            assert hashlib.sha256(archive.read(path)).hexdigest() == digest
+        pdf = archive.read(f"report-{code}-ko.pdf")
+        assert json.loads(archive.read("manifest.json"))["prepared_by"] == "김지원"
+    text = pdftotext(pdf, tmp_path)
+    assert "김지원" in text and "cli" not in text.split()
+    compact = flat(text)
+    assert all(digest in compact for path, digest in listed.items() if path.startswith("warc/"))
+
+
+def test_the_author_is_required_and_never_cli(world_env: tuple[dict[str, str], str]) -> None:
+    env, code = world_env
+    missing = CliRunner().invoke(cli, ["report", code, "--zip", "x.zip"], env=env)
+    assert missing.exit_code == 2 and "--author" in missing.output
+    blank = CliRunner().invoke(cli, ["report", code, "--zip", "x.zip", "--author", " "], env=env)
+    assert blank.exit_code == 2 and "--author" in blank.output
 
 
 def test_takedown_check_with_nothing_to_check(world_env: tuple[dict[str, str], str]) -> None:
@@ -71,7 +108,7 @@ def test_blurred_previews_only_when_asked(
     env, code = world_env
     plain, blurred = tmp_path / "plain", tmp_path / "blurred"
     for folder, extra in ((plain, []), (blurred, ["--blurred-previews"])):
-        args = ["report", code, "--out", str(folder), *extra]
+        args = ["report", code, "--out", str(folder), "--author", "김지원", *extra]
         assert CliRunner().invoke(cli, args, env=env).exit_code == 0
     assert b"/Subtype /Image" not in (plain / f"report-{code}-ko.pdf").read_bytes()
     assert b"/Subtype /Image" in (blurred / f"report-{code}-ko.pdf").read_bytes()

@@ -28,6 +28,7 @@ from stopspread.report.model import (
     ReportWarc,
 )
 from stopspread.report.pdf import format_time, render_report
+from stopspread.report.strings import match_text
 from tests.conftest import synthetic_rgb
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "report"
@@ -65,8 +66,8 @@ def sample_report(
                 page_url=f"https://host.example/board/view?id={1000 + n}&page=2",
                 first_seen=T0 + timedelta(hours=n),
                 last_seen=T0 + timedelta(days=2, hours=n),
-                match_type="vPDQ (video), 83 % of frames" if n else "PDQ (image), 12 bits",
-                review="confirmed" if language is Language.EN else "확인됨",
+                match_type=match_text(language, "vpdq" if n else "pdq", bool(n), 12),
+                review="confirmed",
                 captures=captures,
                 reupload_of="SS-20261120-AAAAAA" if n == 2 else "",
                 preview_png=preview if n == 0 else None,
@@ -80,11 +81,16 @@ def sample_report(
             recipient="abuse@host.example",
             language="ko",
             events=[
-                ReportTakedownEvent(T0 + timedelta(hours=2), "sent"),
+                ReportTakedownEvent(
+                    T0 + timedelta(hours=2), "sent", "e-mail to abuse@host.example"
+                ),
                 ReportTakedownEvent(T0 + timedelta(hours=20), "acknowledged"),
                 ReportTakedownEvent(T0 + timedelta(hours=30), "gone", "HTTP 404"),
                 ReportTakedownEvent(T0 + timedelta(hours=30), "removed"),
                 ReportTakedownEvent(T0 + timedelta(hours=40), "gone", "HTTP 404"),
+                ReportTakedownEvent(
+                    T0 + timedelta(hours=50), "error", "blocked: 10.0.0.1 is private"
+                ),
             ],
         )
     ]

@@ -4,7 +4,10 @@ Screenshots go to ``test-artifacts/screenshots/takedown/``."""
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from stopspread.storage.models_worker import Worker
 from stopspread.takedown.hosts import HostEntry
 from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
 from tests.conftest import fast_settings, make_services
+from tests.report.test_pdf import flat, pdftotext
 from tests.services.review_seed import PASSWORD, build_world
 from tests.web.support import live_server
 
@@ -72,4 +76,32 @@ def test_takedown_pages_screens_and_accessibility(
     assert "127.0.0.1" in page.locator("pre.notice-text").inner_text()
     assert axe_violations(page) == []
     screenshot(page, f"takedown/request-{lang}-{size}")
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_evidence_package_button_downloads_a_verified_zip(
+    site: tuple[str, int], browser: Any, lang: str, tmp_path: Path
+) -> None:
+    """The dashboard's ZIP button (a plain form, no script) gives the whole package."""
+    base, _request_id = site
+    page = _sign_in(browser, base, DESKTOP, lang)
+    page.select_option("#report-lang", lang)
+    label = "증거 패키지(ZIP) 내려받기" if lang == "ko" else "Download the evidence package (ZIP)"
+    with page.expect_download() as info:
+        page.get_by_role("button", name=label).click()
+    download = info.value
+    assert download.suggested_filename.startswith("evidence-package-")
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    with zipfile.ZipFile(target) as archive:
+        lines = archive.read("manifest-sha256.txt").decode().splitlines()
+        listed = dict(reversed(line.split("  ", 1)) for line in lines)
+        for path, digest in listed.items():
+            assert hashlib.sha256(archive.read(path)).hexdigest() == digest
+        [pdf_name] = [p for p in listed if p.endswith(f"-{lang}.pdf")]
+        text = pdftotext(archive.read(pdf_name), tmp_path)
+    warcs = [d for p, d in listed.items() if p.startswith("warc/")]
+    assert len(warcs) == 4 and all(d in flat(text) for d in warcs)
+    assert "mina" in text
     page.context.close()

@@ -4,19 +4,26 @@ button, center isolation and CSRF."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from stopspread.config import SmtpSecurity
 from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.services.workers.review import Decision, decide
+from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_worker import WorkerRole
 from tests.conftest import fast_settings, make_services
+from tests.report.test_pdf import flat, pdftotext
 from tests.services.review_seed import World, build_world
 from tests.smtpsink import SmtpSink
 from tests.web.support import live_server
@@ -137,10 +144,44 @@ def test_the_takedown_loop_on_the_pages(site: Site, client: httpx.Client) -> Non
     assert report.headers["content-type"] == "application/pdf"
 
 
+def test_the_evidence_package_download(site: Site, client: httpx.Client, tmp_path: Path) -> None:
+    """A worker of the case's center downloads the ZIP (logged); another center gets 404."""
+    login(client, "mina")
+    board = client.get("/worker/takedown")
+    assert 'formaction="/worker/takedown/package"' in board.text
+    assert "증거 패키지(ZIP) 내려받기" in board.text
+    case = site.world.case_a
+    got = client.get(f"/worker/takedown/package?case={case}&report_lang=ko")
+    assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+    assert f"evidence-package-{site.world.code_a}-ko-" in got.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(got.content)) as archive:
+        lines = archive.read("manifest-sha256.txt").decode().splitlines()
+        listed = dict(reversed(line.split("  ", 1)) for line in lines)
+        for path, digest in listed.items():
+            assert hashlib.sha256(archive.read(path)).hexdigest() == digest
+        pdf = archive.read(f"report-{site.world.code_a}-ko.pdf")
+    warcs = {p: d for p, d in listed.items() if p.startswith("warc/")}
+    assert len(warcs) == 4
+    text = pdftotext(pdf, tmp_path)
+    assert all(digest in flat(text) for digest in warcs.values())
+    assert "mina" in text  # prepared by the signed-in worker
+    with site.world.svc.db.read() as session:
+        kinds = select(AuditEvent).where(AuditEvent.kind == "evidence_package_made")
+        payloads = [json.loads(e.payload) for e in session.scalars(kinds)]
+    assert {"case": case, "language": "ko", "by": "mina", "files": 5} in payloads
+
+    client.cookies.clear()
+    login(client, "jiwoo")  # Busan: not her center's case
+    assert client.get(f"/worker/takedown/package?case={case}").status_code == 404
+    assert client.get("/worker/takedown/package?case=999999").status_code == 404
+    with site.world.svc.db.read() as session:
+        assert len(session.scalars(kinds).all()) == len(payloads)  # refusals make no package
+
+
 def test_other_centers_and_missing_tokens(site: Site, client: httpx.Client) -> None:
     login(client, "jiwoo")
     assert client.get("/worker/takedown/requests/1").status_code == 404
-    assert client.get(f"/worker/takedown/report?case={site.world.case_a}").status_code in (404, 422)
+    assert client.get(f"/worker/takedown/report?case={site.world.case_a}").status_code == 404
     page = client.get("/worker/takedown")
     assert "127.0.0.1" not in page.text  # Busan's dashboard shows none of Seoul's work
     no_token = client.post("/worker/takedown/draft", data={"sighting_id": 1})

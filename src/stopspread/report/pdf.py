@@ -26,7 +26,14 @@ from stopspread.report.model import (
     ReportSighting,
     ReportTakedown,
 )
-from stopspread.report.strings import STATUS_WORDS, WORDS
+from stopspread.report.strings import (
+    LANGUAGE_NAMES,
+    REVIEW_WORDS,
+    STATUS_WORDS,
+    WORDS,
+    note_text,
+    size_text,
+)
 
 __all__ = ["format_time", "render_report"]
 
@@ -54,6 +61,7 @@ class _Document(FPDF):
     def __init__(self, report: EvidenceReport, fonts: CjkFonts) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.words = WORDS[report.language]
+        self.language = report.language
         self.case_code = report.case.code
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(auto=True, margin=18)
@@ -221,6 +229,9 @@ def _title_page(doc: _Document, report: EvidenceReport) -> None:
     doc.pairs(_counts(report))
     _verdict(doc, report)
     doc.paragraph(words["no_images"], size=9.5, colour=_MUTED)
+    warcs = len(report.warc_files)
+    warc_line = words["warc_with"].format(n=warcs) if warcs else words["warc_none"]
+    doc.paragraph(warc_line, size=9.5, colour=_MUTED)
     if any(s.preview_png for s in report.sightings):
         doc.paragraph(words["with_previews"], size=9.5, colour=_MUTED)
 
@@ -258,16 +269,15 @@ def _sightings(doc: _Document, report: EvidenceReport) -> None:
         doc.paragraph(words["no_sightings"])
     for number, sighting in enumerate(report.sightings, 1):
         doc.subheading(words["sighting"].format(n=number))
-        doc.pairs(
-            _sighting_rows(words, sighting), mono=frozenset({words["url"], words["page_url"]})
-        )
+        doc.pairs(_sighting_rows(doc, sighting), mono=frozenset({words["url"], words["page_url"]}))
         if sighting.captures:
             _captures(doc, sighting.captures)
         if sighting.preview_png:
             _preview(doc, sighting.preview_png)
 
 
-def _sighting_rows(words: Mapping[str, str], sighting: ReportSighting) -> list[tuple[str, str]]:
+def _sighting_rows(doc: _Document, sighting: ReportSighting) -> list[tuple[str, str]]:
+    words = doc.words
     rows = [
         (words["url"], sighting.url),
         (words["page_url"], sighting.page_url),
@@ -276,7 +286,8 @@ def _sighting_rows(words: Mapping[str, str], sighting: ReportSighting) -> list[t
         (words["match_type"], sighting.match_type),
     ]
     if sighting.review:
-        rows.append((words["review"], sighting.review))
+        review = REVIEW_WORDS[doc.language].get(sighting.review, sighting.review)
+        rows.append((words["review"], review))
     if sighting.reupload_of:
         rows.append((words["reupload_of"], sighting.reupload_of))
     return rows
@@ -348,13 +359,17 @@ def _takedown(doc: _Document, takedown: ReportTakedown, statuses: Mapping[str, s
             (words["url"], takedown.url),
             (words["host"], takedown.host),
             (words["recipient"], takedown.recipient),
-            (words["language"], takedown.language),
+            (
+                words["language"],
+                LANGUAGE_NAMES[doc.language].get(takedown.language, takedown.language),
+            ),
         ],
         mono=frozenset({words["url"]}),
     )
     if takedown.events:
         rows = [
-            [format_time(e.at), statuses.get(e.status, e.status), e.note] for e in takedown.events
+            [format_time(e.at), statuses.get(e.status, e.status), note_text(doc.language, e.note)]
+            for e in takedown.events
         ]
         doc.grid([words["time"], words["status"], words["note"]], rows, (0.42, 0.22, 0.36))
 
@@ -399,14 +414,5 @@ def _warc(doc: _Document, report: EvidenceReport) -> None:
         doc.paragraph(words["no_warc"])
         return
     doc.paragraph(words["warc_intro"])
-    rows = [[w.name, _size(w.size_bytes), w.sha256] for w in report.warc_files]
+    rows = [[w.name, size_text(report.language, w.size_bytes), w.sha256] for w in report.warc_files]
     doc.grid([words["file"], words["size"], "SHA-256"], rows, (0.25, 0.11, 0.64), frozenset({0, 2}))
-
-
-def _size(size: int) -> str:
-    value: float = size
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024 or unit == "MiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"

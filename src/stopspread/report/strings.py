@@ -7,7 +7,16 @@ from typing import Final
 
 from stopspread.languages import Language
 
-__all__ = ["STATUS_WORDS", "WORDS"]
+__all__ = [
+    "LANGUAGE_NAMES",
+    "REVIEW_WORDS",
+    "STATUS_WORDS",
+    "WORDS",
+    "distance_phrase",
+    "match_text",
+    "note_text",
+    "size_text",
+]
 
 _KO: Final = {
     "title": "증거 보고서",
@@ -31,8 +40,13 @@ _KO: Final = {
     "verified_bad": "검증 실패: 증거 기록이 변경되었거나 손상되었습니다.",
     "no_images": (
         "이 보고서에는 촬영물 이미지가 들어 있지 않습니다. 각 게시물은 주소와 채증 파일의 "
-        "SHA-256 값으로 특정됩니다. 원본 채증 파일(WARC)은 이 보고서와 함께 따로 제출합니다."
+        "SHA-256 값으로 특정됩니다."
     ),
+    "warc_with": (
+        "원본 채증 파일(WARC) {n}개는 6장에 SHA-256 값과 함께 나열되어 있으며, 이 보고서와 "
+        "함께 증거 패키지(ZIP 파일)로 제출합니다."
+    ),
+    "warc_none": "이 사건에는 원본 채증 파일(WARC)이 없습니다.",
     "with_previews": "작업자의 선택에 따라 흐림 처리한 미리보기가 포함되어 있습니다.",
     "s_summary": "1. 사건 요약",
     "s_sightings": "2. 발견된 게시물",
@@ -89,12 +103,17 @@ _KO: Final = {
     "no_sightings": "발견된 게시물이 없습니다.",
     "warc_intro": (
         "아래 WARC 파일은 채증한 페이지와 파일의 원본 응답을 담고 있으며, 이 보고서와 함께 "
-        "제출합니다. 받은 파일의 SHA-256 값이 아래 값과 같으면 채증 이후 바뀌지 않은 것입니다."
+        "증거 패키지(ZIP 파일)로 제출합니다. 패키지의 목록 파일(manifest-sha256.txt)에도 같은 "
+        "값이 있습니다. 받은 파일의 SHA-256 값이 아래 값과 같으면 채증 이후 바뀌지 않은 것입니다."
     ),
     "file": "파일",
     "size": "크기",
-    "no_warc": "함께 제출하는 WARC 파일이 없습니다.",
+    "no_warc": "이 사건에는 원본 채증 파일(WARC)이 없습니다.",
     "page": "{page} / {pages} 쪽",
+    "match_md5": "MD5 (파일이 바이트 단위로 같음)",
+    "match_perceptual": "{signal} ({kind}), 차이 {distance}비트: {phrase}",
+    "kind_image": "이미지",
+    "kind_video": "동영상",
 }
 
 _EN: Final = {
@@ -121,9 +140,13 @@ _EN: Final = {
     "verified_bad": "FAILED: the evidence log was changed or damaged.",
     "no_images": (
         "This report contains no images of the material. Each item is identified by its URL "
-        "and the SHA-256 digest of the captured file. The captured files (WARC) are delivered "
-        "separately, alongside this report."
+        "and the SHA-256 digest of the captured file."
     ),
+    "warc_with": (
+        "The {n} captured files (WARC) are listed with their SHA-256 digests in section 6 and "
+        "delivered with this report in the evidence package (ZIP file)."
+    ),
+    "warc_none": "This case has no captured files (WARC).",
     "with_previews": "Blurred previews are included, as chosen by the support worker.",
     "s_summary": "1. Case summary",
     "s_sightings": "2. Sightings",
@@ -181,13 +204,18 @@ _EN: Final = {
     "no_sightings": "No sightings.",
     "warc_intro": (
         "These WARC files hold the original responses of the captured pages and files and are "
-        "delivered with this report. A file whose SHA-256 digest equals the one below has not "
+        "delivered with this report in the evidence package (ZIP file), whose manifest lists the "
+        "same digests. A file whose SHA-256 digest equals the one below has not "
         "changed since it was captured."
     ),
     "file": "File",
     "size": "Size",
-    "no_warc": "No WARC files are delivered with this report.",
+    "no_warc": "This case has no captured files (WARC).",
     "page": "Page {page} of {pages}",
+    "match_md5": "MD5 (byte-for-byte the same file)",
+    "match_perceptual": "{signal} ({kind}), {distance} bits apart: {phrase}",
+    "kind_image": "image",
+    "kind_video": "video",
 }
 
 WORDS: Final[Mapping[Language, Mapping[str, str]]] = {
@@ -223,3 +251,131 @@ STATUS_WORDS: Final[Mapping[Language, Mapping[str, str]]] = {
         "reupload": "re-upload found",
     },
 }
+
+REVIEW_WORDS: Final[Mapping[Language, Mapping[str, str]]] = {
+    Language.KO: {
+        "pending": "확인 전",
+        "confirmed": "피해 촬영물로 확인",
+        "rejected": "다른 촬영물 (제외)",
+        "second_look": "다시 확인 필요",
+    },
+    Language.EN: {
+        "pending": "not reviewed yet",
+        "confirmed": "confirmed as hers",
+        "rejected": "not hers (left out)",
+        "second_look": "second look needed",
+    },
+}
+
+LANGUAGE_NAMES: Final[Mapping[Language, Mapping[str, str]]] = {
+    Language.KO: {"ko": "한국어", "en": "영어", "ja": "일본어", "zh": "중국어"},
+    Language.EN: {"ko": "Korean", "en": "English", "ja": "Japanese", "zh": "Chinese"},
+}
+
+# PDQ distance bands (bits of 256): 0 the same picture; up to 10 a re-encoding or resize;
+# up to 31 (Meta's recommended match threshold) an edited copy; beyond, a distant match.
+_DISTANCE_BANDS: Final = ((0, "same"), (10, "near"), (31, "edited"))
+_DISTANCE_WORDS: Final[Mapping[Language, Mapping[str, str]]] = {
+    Language.KO: {
+        "same": "같은 사진",
+        "near": "거의 같음 (크기나 화질만 바뀜)",
+        "edited": "비슷함 (편집된 사본일 수 있음)",
+        "far": "먼 일치 (사람이 확인함)",
+    },
+    Language.EN: {
+        "same": "the same picture",
+        "near": "nearly the same (size or quality changed)",
+        "edited": "similar (possibly an edited copy)",
+        "far": "a distant match (checked by a person)",
+    },
+}
+
+
+def distance_phrase(language: Language, distance: int) -> str:
+    """A match distance in words (the number is printed beside it)."""
+    words = _DISTANCE_WORDS[language]
+    for limit, key in _DISTANCE_BANDS:
+        if distance <= limit:
+            return words[key]
+    return words["far"]
+
+
+def match_text(language: Language, signal_type: str, video: bool, distance: int) -> str:
+    """How a sighting matched, e.g. ``PDQ (이미지), 차이 0비트: 같은 사진``."""
+    words = WORDS[language]
+    if signal_type.lower() == "md5":
+        return words["match_md5"]
+    signal = "vPDQ" if signal_type.lower() == "vpdq" else signal_type.upper()
+    return words["match_perceptual"].format(
+        signal=signal,
+        kind=words["kind_video" if video else "kind_image"],
+        distance=distance,
+        phrase=distance_phrase(language, distance),
+    )
+
+
+def size_text(language: Language, size: int) -> str:
+    """A file size: exact bytes in Korean (``12,345바이트``), KiB/MiB in English."""
+    if language is Language.KO:
+        return f"{size:,}바이트"
+    value: float = size
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024 or unit == "MiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+# The history notes the services write in English (removal.workflow, takedown.followup);
+# a worker's own note is printed as she wrote it.
+_NOTE_PREFIXES: Final[Mapping[Language, Mapping[str, str]]] = {
+    Language.KO: {
+        "e-mail to ": "{rest} 주소로 이메일 보냄",
+        "dns: ": "주소를 찾을 수 없음 (도메인 없음)",
+        "refused: ": "접속 거부됨 (서버 없음)",
+        "timeout: ": "응답 시간 초과",
+        "too_large: ": "파일이 너무 큼",
+        "blocked: ": "보안 규칙으로 접속하지 않음 (내부 주소 등)",
+        "other: ": "접속 실패",
+        "HTTP ": "서버 응답 HTTP {rest}",
+    },
+    Language.EN: {
+        "e-mail to ": "e-mail to {rest}",
+        "dns: ": "the name does not resolve: {rest}",
+        "refused: ": "connection refused: {rest}",
+        "timeout: ": "timed out: {rest}",
+        "too_large: ": "file too large: {rest}",
+        "blocked: ": "not fetched (our safety rules): {rest}",
+        "other: ": "fetch failed: {rest}",
+        "HTTP ": "server answered HTTP {rest}",
+    },
+}
+_NOTE_WHOLE: Final[Mapping[Language, Mapping[str, str]]] = {
+    Language.KO: {
+        "same file": "같은 파일이 그대로 있음",
+        "same content, different file": "같은 내용이 다른 파일로 있음",
+        "different content": "다른 내용으로 바뀜",
+        "dns:": "주소를 찾을 수 없음 (도메인 없음)",
+        "refused:": "접속 거부됨 (서버 없음)",
+        "timeout:": "응답 시간 초과",
+        "too_large:": "파일이 너무 큼",
+        "blocked:": "보안 규칙으로 접속하지 않음 (내부 주소 등)",
+        "other:": "접속 실패",
+    },
+    Language.EN: {
+        "same file": "the same file is still there",
+        "same content, different file": "the same content, as a different file",
+        "different content": "the content changed",
+    },
+}
+
+
+def note_text(language: Language, note: str) -> str:
+    """A history note in the report's language; a worker's own words stay as written."""
+    whole = _NOTE_WHOLE[language].get(note.strip())
+    if whole is not None:
+        return whole
+    for prefix, template in _NOTE_PREFIXES[language].items():
+        if note.startswith(prefix):
+            return template.format(rest=note[len(prefix) :].strip())
+    return note

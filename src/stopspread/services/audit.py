@@ -56,6 +56,7 @@ class AuditKind(enum.StrEnum):
     TAKEDOWN_DRAFTED = "takedown_drafted"
     TAKEDOWN_STATUS = "takedown_status"  # sent, acknowledged, removed, refused, no answer
     REPORT_MADE = "report_made"
+    EVIDENCE_PACKAGE_MADE = "evidence_package_made"  # the report ZIP with its WARC files
     FEED_ACCESS = "feed_access"  # a platform allowed to (or stopped from) pulling the feed
     BANK_EXPORTED = "bank_exported"  # hashes written to a tx / CSV file by the operator
     BANK_IMPORTED = "bank_imported"

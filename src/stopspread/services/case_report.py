@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stopspread.errors import InvalidRequestError, NotFoundError, StopSpreadError
+from stopspread.errors import NotFoundError, StopSpreadError
 from stopspread.evidence.preview import blurred_preview
 from stopspread.languages import Language
 from stopspread.report.model import (
@@ -30,6 +30,7 @@ from stopspread.report.model import (
     ReportWarc,
 )
 from stopspread.report.pdf import render_report
+from stopspread.report.strings import match_text
 from stopspread.services import audit
 from stopspread.services import roomcheck as room_checks
 from stopspread.services.context import Services
@@ -40,11 +41,17 @@ from stopspread.services.removal.workflow import center_name
 from stopspread.services.workers import review
 from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.storage.models import Case
-from stopspread.storage.models_scan import ReviewState, Sighting
+from stopspread.storage.models_scan import MatchKind, ReviewState, Sighting
 from stopspread.storage.models_takedown import FollowUpCheck, TakedownEvent, TakedownRequest
 from stopspread.storage.models_worker import EvidenceLogEntry, EvidenceRecord
 
-__all__ = ["ExportedReport", "build_report", "export_report", "report_pdf"]
+__all__ = [
+    "ExportedReport",
+    "build_report",
+    "export_report",
+    "report_pdf",
+    "warc_name",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +61,14 @@ class ExportedReport:
     verified: bool
 
 
-def _warc_name(row: EvidenceRecord) -> str:
+def warc_name(row: EvidenceRecord) -> str:
+    """The file name of one evidence record's WARC file, in the report and the package."""
     return f"evidence-{row.id}-{row.kind.value}.warc"
 
 
-def _match(s: Sighting) -> str:
-    if s.signal_type == "md5":
-        return "MD5 (exact file)"
-    kind = "video" if s.match_kind.value == "video" else "image"
-    return f"{s.signal_type.upper()} ({kind}), {s.distance} bits"
+def _match(s: Sighting, language: Language) -> str:
+    video = s.match_kind is MatchKind.VIDEO
+    return match_text(language, s.signal_type, video, s.distance)
 
 
 def _capture(session: Session, media: EvidenceRecord, page: EvidenceRecord | None) -> ReportCapture:
@@ -71,14 +77,14 @@ def _capture(session: Session, media: EvidenceRecord, page: EvidenceRecord | Non
         captured_at=datetime.fromisoformat(media.captured_at),
         media_sha256=media.payload_sha256,
         page_sha256=page.payload_sha256 if page is not None else None,
-        warc_file=_warc_name(media),
+        warc_file=warc_name(media),
         log_seq=media.log_seq,
         log_entry_hash=entry.entry_hash if entry is not None else None,
     )
 
 
 def _sightings(
-    session: Session, case_id: int, references: dict[int, str]
+    session: Session, case_id: int, references: dict[int, str], language: Language
 ) -> tuple[list[ReportSighting], list[EvidenceRecord]]:
     rows = session.scalars(
         select(Sighting)
@@ -99,8 +105,8 @@ def _sightings(
                 page_url=s.page_url or "",
                 first_seen=s.first_seen,
                 last_seen=s.last_seen,
-                match_type=_match(s),
-                review=s.review_status.value,
+                match_type=_match(s, language),
+                review=s.review_status.value,  # the PDF prints it in words
                 captures=[_capture(session, media, page)],
                 reupload_of=references.get(earlier, "") if earlier is not None else "",
             )
@@ -159,6 +165,9 @@ def build_report(
 ) -> tuple[EvidenceReport, list[EvidenceRecord]]:
     """The report's content, and the evidence records whose WARC files go alongside.
 
+    The report lists every one of those WARC files (name, SHA-256 of the plaintext, size), so
+    the PDF names exactly the files that :func:`export_report` and the evidence package write.
+
     ``blurred_previews``: a worker chose to include each sighting's blurred, greyscale
     preview (the default report holds no image at all).
     """
@@ -177,7 +186,7 @@ def build_report(
                 .order_by(TakedownRequest.id.desc())
             )
         }
-        sightings, records = _sightings(session, case_id, references)
+        sightings, records = _sightings(session, case_id, references, language)
         takedowns = _takedowns(session, case_id)
         room_rows = room_checks.room_check_rows(session, case_id)
         records += [row for row, _hash in room_rows]
@@ -199,7 +208,8 @@ def build_report(
         language=language,
         sightings=sightings,
         takedowns=takedowns,
-        room_checks=room_checks.report_room_checks(store, room_rows, language, _warc_name),
+        room_checks=room_checks.report_room_checks(store, room_rows, language, warc_name),
+        warc_files=[ReportWarc(warc_name(r), r.sha256, r.size) for r in records],
     )
     return report, records
 
@@ -224,13 +234,11 @@ def export_report(
     )  # fmt: skip
     warc_dir = folder / "warc"
     warc_dir.mkdir(parents=True, exist_ok=True)
-    listed, paths = [], []
+    paths = []
     for row in records:
-        path = warc_dir / _warc_name(row)
+        path = warc_dir / warc_name(row)
         path.write_bytes(store.open_warc(row))  # digest checked against the row
-        listed.append(ReportWarc(path.name, row.sha256, row.size))
         paths.append(path)
-    report = dataclasses.replace(report, warc_files=listed)
     pdf = folder / f"report-{report.case.code}-{language.value}.pdf"
     pdf.write_bytes(render_report(report))
     with svc.db.write() as (session, head):
@@ -244,12 +252,13 @@ def report_pdf(
 ) -> tuple[str, bytes]:
     """``(case code, PDF)`` for a case of her center: the dashboard's download button.
 
-    Only the PDF (its WARC files come with ``stopspread report``); the evidence key must
-    exist already (a download never creates one).
+    Only the PDF (its WARC files come in the evidence package,
+    :mod:`stopspread.services.evidence_package`); the evidence key must exist already (a
+    download never creates one).
     """
     cases = {c.id: c for c in review.list_cases(svc, who)}
     if case_id not in cases:
-        raise InvalidRequestError("no such case")
+        raise NotFoundError("no such case")  # another center's case looks like none at all
     store = EvidenceStore.from_settings(svc.settings, svc.db, create_key=False)
     center = center_name(svc, who.center_id)
     report, _records = build_report(

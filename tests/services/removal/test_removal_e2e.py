@@ -202,7 +202,7 @@ def test_sighting_to_notice_to_removal_to_reupload(svc: Services, site: LocalSit
     out = Path(svc.settings.data_dir) / "report"
     done = export_report(
         svc, deps.evidence, case_id, out, language=Language.KO, center="서울 지원센터",
-        worker="kim", now=T0 + timedelta(days=4),
+        worker="김지원", now=T0 + timedelta(days=4),
     )  # fmt: skip
     assert done.verified
     assert len(done.warc_files) == 4  # each sighting's media and page
@@ -214,6 +214,16 @@ def test_sighting_to_notice_to_removal_to_reupload(svc: Services, site: LocalSit
     assert first_reference in compact
     for path in done.warc_files:
         assert hashlib.sha256(path.read_bytes()).hexdigest() in compact
+    # no English in the Korean PDF: match, review, notes ("e-mail to", follow-ups) in Korean
+    from tests.report.latin import latin_words
+
+    facts = [s.media_url for s in sightings(svc, case_id)]
+    facts += [s.page_url or "" for s in sightings(svc, case_id)]
+    facts += [first_reference, "abuse@kr.test", "abuse@us.test", "localhost"]
+    facts += [p.name for p in done.warc_files]
+    with svc.db.read() as session:
+        facts += [r.reference for r in session.scalars(select(TakedownRequest))]
+    assert latin_words(text, facts) == [], text
     if shutil.which("pdftoppm"):  # page images to look at: test-artifacts/report/e2e-ko-N.png
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         for old in ARTIFACTS.glob("e2e-ko-*.png"):

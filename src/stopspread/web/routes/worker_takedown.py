@@ -8,11 +8,13 @@ shows the notice as stored and its history, and sends, records or re-checks it.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import (
@@ -23,7 +25,7 @@ from stopspread.errors import (
     TransitionError,
 )
 from stopspread.languages import Language
-from stopspread.services import case_report
+from stopspread.services import case_report, evidence_package
 from stopspread.services.removal import dashboard
 from stopspread.services.removal import rechecks as followup
 from stopspread.services.removal import workflow as takedown
@@ -141,6 +143,42 @@ async def report_pdf(svc: Svc, who: CurrentWorker, case: int, report_lang: str =
     name = f"report-{code}-{language.value}-{datetime.now(UTC):%Y%m%d}.pdf"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+_SPOOL_BYTES = 16 * 1024 * 1024  # a package up to 16 MiB stays in memory, a larger one on disk
+_CHUNK_BYTES = 1024 * 1024
+
+
+def _chunks(spool: tempfile.SpooledTemporaryFile[bytes]) -> Iterator[bytes]:
+    try:
+        spool.seek(0)
+        while chunk := spool.read(_CHUNK_BYTES):
+            yield chunk
+    finally:
+        spool.close()
+
+
+@router.get("/package")
+async def evidence_zip(
+    svc: Svc, who: CurrentWorker, case: int, report_lang: str = "ko"
+) -> StreamingResponse:
+    """The evidence package (report PDF, WARC files, SHA-256 manifest) as one ZIP."""
+    language = Language.EN if report_lang == "en" else Language.KO
+    spool: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+        _SPOOL_BYTES
+    )  # closed by _chunks once sent, or below on an error
+    try:
+        made = await run_in_threadpool(
+            evidence_package.package_for_worker, svc, who, case, language, spool
+        )
+    except ReportError as exc:
+        spool.close()
+        raise InvalidRequestError(str(exc)) from exc
+    except BaseException:
+        spool.close()
+        raise
+    headers = {"Content-Disposition": f'attachment; filename="{made.file_name}"'}
+    return StreamingResponse(_chunks(spool), media_type="application/zip", headers=headers)
 
 
 async def _request_page(
