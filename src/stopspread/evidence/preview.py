@@ -145,7 +145,7 @@ def blur_up(small: Image.Image) -> bytes:
 
 def _outline_up(small: Image.Image) -> bytes:
     """The strongest edges of a small grey picture as dark lines on white, scaled up."""
-    smooth = small.filter(ImageFilter.GaussianBlur(1))
+    smooth = small.filter(ImageFilter.GaussianBlur(1.5))  # also drops aliased fine patterns
     edges = np.asarray(smooth.filter(ImageFilter.FIND_EDGES), dtype=np.float64)
     edges[0, :] = edges[-1, :] = edges[:, 0] = edges[:, -1] = 0  # no frame around the picture
     cut = max(float(np.quantile(edges, 1 - EDGE_SHARE)), 4.0)
