@@ -60,9 +60,8 @@
   }
 
   function setBusy(form, busy) {
-    Array.prototype.forEach.call(form.querySelectorAll("button"), function (button) {
-      button.disabled = busy;
-    });
+    // Buttons stay enabled (a disabled button drops the keyboard focus); a second press
+    // while the first is on its way is ignored instead.
     form.setAttribute("aria-busy", busy ? "true" : "false");
   }
 
@@ -104,7 +103,9 @@
       return;
     }
     event.preventDefault();
-    send(form, submitter);
+    if (form.getAttribute("aria-busy") !== "true") {
+      send(form, submitter);
+    }
   });
 
   document.addEventListener("click", function (event) {
