@@ -15,6 +15,7 @@ redirect; ``static/worker/review.js`` sends the same forms with ``fetch`` and
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Final
 from urllib.parse import urlencode
 
@@ -196,7 +197,7 @@ async def review_page(
     return render_worker(request, pages, "worker/review.html", context)
 
 
-def _look_url(case: int | None, status: review.ReviewState | None) -> object:
+def _look_url(case: int | None, status: review.ReviewState | None) -> Callable[[int, str], str]:
     """``look_url(card_id, level)``: this review page with one card's preview level chosen."""
     kept = {"case": case, "status": status.value if status else None}
 
