@@ -52,7 +52,7 @@ def test_review_page_screens_and_accessibility(
     page = _sign_in(browser, base, DESKTOP if size == "desktop" else PHONE, lang)
     images_loaded(page.locator(".preview img"), 3, width=240)  # the blurred previews
     assert page.locator("h1").inner_text() == ("발견 검토" if lang == "ko" else "Review sightings")
-    assert page.locator("article h2").count() == 3
+    assert page.locator("article h3").count() == 3
     assert axe_violations(page) == []
     screenshot(page, f"worker/review-{lang}-{size}")
     if size == "desktop":
@@ -88,18 +88,25 @@ def test_reveal_is_deliberate_logged_and_keyboard_reachable(
 
 
 def test_decisions_by_keyboard(site: tuple[str, World], browser: Any) -> None:
+    """With the page's script the form goes out by fetch: no navigation, the card updates."""
+    from playwright.sync_api import expect
+
     base, world = site
     page = _sign_in(browser, base, DESKTOP, "ko")
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    before = page.url
     sid = world.sightings_a[1]
     card = page.locator(f"#sighting-{sid}")
     card.get_by_role("button", name="아니에요").focus()
     page.keyboard.press("Enter")
-    page.wait_for_url(f"**/worker/review?saved={sid}**")
-    assert f"발견 {sid}번의 판단을 저장했어요." in page.get_by_role("status").inner_text()
+    expect(page.locator("#review-announce")).to_have_text(f"발견 {sid}번의 판단을 저장했어요.")
+    expect(card.locator(".badge-rejected")).to_have_text("아님")
+    expect(card.locator("[data-reviewed-by]")).to_have_text("mina")
+    assert page.url == before and navigations == []
     with world.svc.db.read() as session:
         row = session.get(Sighting, sid)
         assert row is not None and row.review_status is ReviewState.REJECTED
-    assert page.locator(f"#sighting-{sid} .badge-rejected").inner_text() == "아님"
     page.context.close()
 
 

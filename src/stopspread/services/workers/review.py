@@ -9,6 +9,7 @@ A rejected sighting stops alerting: scans leave it rejected when they see it aga
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -17,12 +18,14 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from stopspread.errors import NotFoundError
-from stopspread.evidence.preview import blurred_preview
+from stopspread.errors import InvalidRequestError, NotFoundError
+from stopspread.evidence.preview import PreviewLevel
+from stopspread.evidence.preview import preview as make_preview
 from stopspread.services import audit
 from stopspread.services.context import Services
 from stopspread.services.custody.store import EvidenceStore
 from stopspread.services.workers.accounts import WorkerIdentity, require_case
+from stopspread.services.workers.closeness import Distance, describe
 from stopspread.storage.models import Case, CaseStatus
 from stopspread.storage.models_scan import MatchKind, ReviewState, Sighting
 from stopspread.storage.models_worker import CaseAssignment, EvidenceRecord
@@ -32,9 +35,11 @@ __all__ = [
     "CaseCard",
     "Decision",
     "Original",
+    "PreviewLevel",  # how far a preview is from the original (blur, colour, outline)
     "ReviewState",  # the states a sighting's review is in (the filter on the review page)
     "SightingCard",
     "decide",
+    "decide_many",
     "get_card",
     "list_cases",
     "list_sightings",
@@ -81,6 +86,7 @@ class SightingCard:
     last_seen: datetime
     distance: int
     signal_type: str
+    signal_id: int | None  # the enrolled signal it matched (None: that signal was withdrawn)
     match_kind: MatchKind
     review_status: ReviewState
     reviewed_by: str | None
@@ -90,6 +96,15 @@ class SightingCard:
     captured_at: str  # UTC, ISO 8601
     captured_at_kst: str
     evidence_sha256: str
+
+    @property
+    def closeness(self) -> Distance:
+        """The distance in words (``closeness.describe``), with the numbers behind it."""
+        return describe(self.signal_type, self.distance)
+
+    @property
+    def waiting(self) -> bool:
+        return self.review_status in (ReviewState.PENDING, ReviewState.SECOND_LOOK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +188,7 @@ def _card(s: Sighting, code: str, ev: EvidenceRecord) -> SightingCard:
         last_seen=s.last_seen,
         distance=s.distance,
         signal_type=s.signal_type,
+        signal_id=s.signal_id,
         match_kind=s.match_kind,
         review_status=s.review_status,
         reviewed_by=s.reviewed_by,
@@ -201,11 +217,18 @@ def _visible_evidence(session: Session, who: WorkerIdentity, evidence_id: int) -
     return row
 
 
-def preview(svc: Services, store: EvidenceStore, who: WorkerIdentity, evidence_id: int) -> bytes:
-    """The blurred greyscale PNG of one piece of evidence of her center's cases."""
+def preview(
+    svc: Services,
+    store: EvidenceStore,
+    who: WorkerIdentity,
+    evidence_id: int,
+    level: PreviewLevel = PreviewLevel.BLUR,
+) -> bytes:
+    """A preview PNG (blurred grey by default) of one piece of evidence of her center's
+    cases; no level shows the original (``evidence.preview``)."""
     with svc.db.read() as session:
         row = _visible_evidence(session, who, evidence_id)
-    return blurred_preview(store.open_payload(row.id), row.content_type)
+    return make_preview(store.open_payload(row.id), row.content_type, level)
 
 
 def reveal(svc: Services, store: EvidenceStore, who: WorkerIdentity, sighting_id: int) -> Original:
@@ -234,10 +257,25 @@ def revealed_media(
 
 def decide(svc: Services, who: WorkerIdentity, sighting_id: int, decision: Decision) -> None:
     """Confirm, reject or ask for a second look; recorded in the audit log."""
+    decide_many(svc, who, [sighting_id], decision)
+
+
+def decide_many(
+    svc: Services, who: WorkerIdentity, sighting_ids: Sequence[int], decision: Decision
+) -> list[int]:
+    """One decision for several sightings (a group's bulk form), in one transaction: all of
+    them or, when any is not one of her center's (:class:`NotFoundError`), none. Each is
+    recorded in the audit log as if decided alone. Returns the ids, in order, once each."""
+    ids = list(dict.fromkeys(sighting_ids))
+    if not ids or len(ids) > MAX_CARDS:
+        raise InvalidRequestError(f"decide 1 to {MAX_CARDS} sightings at a time")
+    now = datetime.now(UTC)
     with svc.db.write() as (session, head):
-        sighting = _visible_sighting(session, who, sighting_id)
-        sighting.review_status = decision.state
-        sighting.reviewed_by = who.username[:100]
-        sighting.reviewed_at = datetime.now(UTC)
-        payload = {"worker": who.worker_id, "sighting": sighting.id, "decision": decision.value}
-        audit.append(session, head, audit.AuditKind.SIGHTING_REVIEWED, payload)
+        for sighting_id in ids:
+            sighting = _visible_sighting(session, who, sighting_id)
+            sighting.review_status = decision.state
+            sighting.reviewed_by = who.username[:100]
+            sighting.reviewed_at = now
+            payload = {"worker": who.worker_id, "sighting": sighting.id, "decision": decision.value}
+            audit.append(session, head, audit.AuditKind.SIGHTING_REVIEWED, payload)
+    return ids

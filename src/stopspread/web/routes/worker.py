@@ -1,17 +1,26 @@
 """Support workers' pages: sign-in, her center's cases, the review of sightings.
 
-Previews are blurred greyscale PNGs made per request from the evidence (never cached). The
-original is shown only after a confirmation step and a POST, and that reveal is in the
-audit log; the original is then served to that worker, for that sighting, for a short while.
+Previews are PNGs made per request from the evidence (never cached): blurred grey by
+default, or a colour blur or an outline chosen per card (``?card=&level=``), none of them
+the original. The original is shown only after a confirmation step and a POST, and that
+reveal is in the audit log; the original is then served to that worker, for that sighting,
+for a short while.
+
+Sightings are grouped by which of her enrolled pictures they matched; a group's waiting
+sightings can be decided with one form. Decisions are plain POST forms answered with a
+redirect; ``static/worker/review.js`` sends the same forms with ``fetch`` and
+``Accept: application/json`` and gets a JSON answer instead, so no page reload.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated, Final
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import (
@@ -23,9 +32,11 @@ from stopspread.errors import (
 from stopspread.services.context import Services
 from stopspread.services.custody import EvidenceStore
 from stopspread.services.workers import accounts, review
+from stopspread.services.workers.grouping import group_sightings
 from stopspread.services.workers.reveal import RevealTickets
 from stopspread.web.dates import fmt_iso, fmt_kst, fmt_utc
 from stopspread.web.deps import PagesDep, Svc, client_address
+from stopspread.web.i18n import negotiate
 from stopspread.web.worker_auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -156,13 +167,22 @@ async def review_page(
     case: int | None = None,
     status: review.ReviewState | None = None,
     saved: int | None = None,
+    saved_count: int | None = None,
+    card: int | None = None,
+    level: review.PreviewLevel = review.PreviewLevel.BLUR,
 ) -> HTMLResponse:
     try:
         cards = await run_in_threadpool(review.list_sightings, svc, who, case, status)
     except NotFoundError:
         return _not_found(request, pages)
+    groups = await run_in_threadpool(group_sightings, svc, cards)
     context = {
         "cards": cards,
+        "groups": groups,
+        "looks": {card: level.value} if card is not None else {},
+        "levels": [v.value for v in review.PreviewLevel],
+        "look_url": _look_url(case, status),
+        "saved_count": saved_count,
         "case": case,
         "status": status.value if status else "",
         "states": [s.value for s in review.ReviewState],
@@ -177,13 +197,30 @@ async def review_page(
     return render_worker(request, pages, "worker/review.html", context)
 
 
+def _look_url(case: int | None, status: review.ReviewState | None) -> Callable[[int, str], str]:
+    """``look_url(card_id, level)``: this review page with one card's preview level chosen."""
+    kept = {"case": case, "status": status.value if status else None}
+
+    def look_url(card_id: int, level: str) -> str:
+        query = {k: v for k, v in kept.items() if v is not None}
+        query.update({"card": card_id, "level": level})
+        return f"/worker/review?{urlencode(query)}#sighting-{card_id}"
+
+    return look_url
+
+
 @router.get("/evidence/{evidence_id}/preview.png")
 async def preview_image(
-    request: Request, evidence_id: int, svc: Svc, pages: PagesDep, who: CurrentWorker
+    request: Request,
+    evidence_id: int,
+    svc: Svc,
+    pages: PagesDep,
+    who: CurrentWorker,
+    level: review.PreviewLevel = review.PreviewLevel.BLUR,
 ) -> Response:
     store = evidence_store(request, svc)
     try:
-        png = await run_in_threadpool(review.preview, svc, store, who, evidence_id)
+        png = await run_in_threadpool(review.preview, svc, store, who, evidence_id, level)
     except NotFoundError:
         return _not_found(request, pages)
     except EvidenceError:
@@ -250,6 +287,61 @@ async def decision_submit(
         await run_in_threadpool(review.decide, svc, who, sighting_id, decision)
     except NotFoundError:
         return _not_found(request, pages)
+    if _wants_json(request):
+        return _decided(request, pages, who, [sighting_id], decision)
     return RedirectResponse(
         f"/worker/review?saved={sighting_id}#sighting-{sighting_id}", status_code=303
     )
+
+
+@router.post("/review/decisions", dependencies=[Csrf])
+async def group_decision_submit(
+    request: Request,
+    svc: Svc,
+    pages: PagesDep,
+    who: CurrentWorker,
+    decision: Annotated[review.Decision, Form()],
+    sighting: Annotated[list[int], Form(max_length=review.MAX_CARDS)],
+    case: Annotated[int | None, Form()] = None,
+) -> Response:
+    """One decision for a group's waiting sightings (the ids the page showed), all or none."""
+    try:
+        ids = await run_in_threadpool(review.decide_many, svc, who, sighting, decision)
+    except NotFoundError:
+        return _not_found(request, pages)
+    if _wants_json(request):
+        return _decided(request, pages, who, ids, decision)
+    query = urlencode(
+        {"case": case, "saved_count": len(ids)} if case else {"saved_count": len(ids)}
+    )
+    return RedirectResponse(f"/worker/review?{query}#sighting-{ids[0]}", status_code=303)
+
+
+def _wants_json(request: Request) -> bool:
+    """The page's script asks for JSON; a plain form submission gets the redirect."""
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _decided(
+    request: Request,
+    pages: PagesDep,
+    who: accounts.WorkerIdentity,
+    ids: list[int],
+    decision: review.Decision,
+) -> JSONResponse:
+    t = pages.catalog.translator(negotiate(request))
+    state = decision.state.value
+    message = (
+        t("worker.review.saved", id=ids[0])
+        if len(ids) == 1
+        else t("worker.review.saved_many", count=len(ids))
+    )
+    body = {
+        "ok": True,
+        "sightings": ids,
+        "state": state,
+        "state_label": t(f"worker.state.{state}"),
+        "reviewed_by": who.username,
+        "message": message,
+    }
+    return JSONResponse(body, headers=NO_STORE)
