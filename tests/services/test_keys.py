@@ -15,7 +15,9 @@ from stopspread.services.keys import (
     CASE_SECRET_ALPHABET,
     CASE_SECRET_BYTES,
     SecretHasher,
+    new_case_code,
     new_case_secret,
+    normalise_case_code,
     normalise_case_secret,
     secret_candidates,
 )
@@ -102,3 +104,9 @@ def test_new_secret_opens_its_case_however_typed(services: Services) -> None:
     case_id = cases.authenticate(services, new.code, new.secret, "a")
     typed = new.secret.lower().replace("-", " ")
     assert cases.authenticate(services, new.code.lower(), typed, "a") == case_id
+
+
+def test_case_code_input_is_normalised_too() -> None:
+    code = new_case_code()
+    for typed in (code, code.lower(), code.replace("-", ""), code.replace("-", " "), f" {code}\n"):
+        assert normalise_case_code(typed) == code

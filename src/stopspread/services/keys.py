@@ -61,7 +61,10 @@ def new_case_code() -> str:
 
 
 def normalise_case_code(code: str) -> str:
-    """A case code as typed (spaces around it, any case) as stored: `` abcd-…`` → ``ABCD-…``."""
+    """A case code as typed (any case, spaces, with or without dashes) as stored: ``ABCD-…``."""
+    bare = code.translate(_SECRET_SEPARATORS).upper()
+    if len(bare) == CASE_CODE_CHARS:
+        return f"{bare[:4]}-{bare[4:8]}-{bare[8:]}"
     return code.strip().upper()
 
 
