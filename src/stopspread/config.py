@@ -106,6 +106,7 @@ class Settings:
     smtp_from: str | None = None  # the sender address notices come from (and replies go to)
     smtp_timeout_s: float = 30.0
     hosts_file: Path | None = None  # the center's own host registry, merged over the shipped one
+    centers_file: Path | None = None  # the centers survivor pages name (issue 16); None: no list
     takedown_deadline_kr_hours: float = 24.0
     takedown_deadline_us_hours: float = 48.0  # TAKE IT DOWN Act: removal within 48 hours
     takedown_deadline_default_hours: float = 72.0
@@ -149,7 +150,8 @@ def _fields() -> dict[str, dataclasses.Field[Any]]:
     return {f.name: f for f in dataclasses.fields(Settings)}
 
 
-_OPTIONAL_PATHS: Final = frozenset({"hosts_file", "index_snapshot_dir"})  # Path | None settings
+# Path | None settings
+_OPTIONAL_PATHS: Final = frozenset({"hosts_file", "centers_file", "index_snapshot_dir"})
 
 
 def _coerce(name: str, raw: Any) -> Any:

@@ -115,3 +115,13 @@ def test_serve_prints_the_welcome_and_a_new_setup_link_until_an_admin_exists(
     assert CliRunner().invoke(cli, admin, env=env, input=password * 2).exit_code == 0
     third = "\n".join(_serve_welcome(env))
     assert "/setup" not in third and "admin account: yes" in third
+
+
+def test_serve_refuses_a_bad_centers_file(env: dict[str, str], tmp_path: Path) -> None:
+    """Like any settings file: a bad centers file is a set-up error (exit 3) naming it."""
+    bad = tmp_path / "centers.toml"
+    bad.write_text('[[centers]]\nname = "센터"\nphone = "call us"\n', encoding="utf-8")
+    env = {**env, "STOPSPREAD_CENTERS_FILE": str(bad), "STOPSPREAD_PORT": "0"}
+    result = CliRunner().invoke(cli, ["serve"], env=env)
+    assert result.exit_code == 3, result.output
+    assert f"stopspread: {bad}: center 1: missing field 'hours'" in result.stderr

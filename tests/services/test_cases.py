@@ -20,7 +20,7 @@ def test_case_lifecycle(services: Services) -> None:
     rng = np.random.default_rng(1)
     value = random_pdq(rng)
     new = cases.create_case(services, [parse_signal("pdq", value, 90)])
-    assert len(new.secret) >= 32  # 192 bits, URL-safe base64
+    assert len(new.secret) == 34  # 140 bits: 7 groups of 4, Crockford base32
     case_id = cases.authenticate(services, new.code, new.secret, "1.2.3.4")
     assert cases.add_signals(services, case_id, [parse_signal("md5", "0" * 32)]) == 1
     assert cases.case_status(services, case_id).signals == 2

@@ -21,15 +21,15 @@ from tests.web.support import live_server
 PASSWORD = "a long enough password"
 WORDS = {
     "ko": {
-        "center": "기관 이름",
+        "center": "센터 이름",
         "admin": "관리자 이름 (로그인할 때 써요)",
         "password": "비밀번호 (12자 이상)",
         "again": "비밀번호 다시 입력",
-        "submit": "기관과 관리자 만들기",
+        "submit": "센터와 관리자 만들기",
         "name": "이름",
         "login_password": "비밀번호",
         "nav_admin": "관리",
-        "admin_title": "기관 관리",
+        "admin_title": "센터 관리",
         "done": "설정은 이미 끝났어요",
     },
     "en": {

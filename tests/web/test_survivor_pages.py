@@ -182,8 +182,9 @@ def test_enrol_follow_and_withdraw_without_any_file_leaving_the_browser(
     page.click("#send-button")
     wait_focus(page, "done-title")
     code, shown = page.text_content("#case-code"), page.text_content("#case-secret")
-    assert code and shown and len(shown.split(" ")[0]) == 4  # in groups of four
-    secret = shown.replace(" ", "")
+    assert code and shown and re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){6}", shown)  # grouped
+    assert not set(shown) & set("ILOU_")  # no look-alikes (issue 16)
+    secret = shown
     steps("done")
     page.emulate_media(media="print")
     steps("done-print", axe=False)  # the same page as "done", printed

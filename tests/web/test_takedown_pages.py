@@ -101,7 +101,7 @@ def test_the_takedown_loop_on_the_pages(site: Site, client: httpx.Client) -> Non
         },
     )  # fmt: skip
     assert saved.status_code == 200 and "연락처를 저장했어요" in saved.text
-    assert "우리 기관이 적은 호스트 연락처" in saved.text and "abuse@host.test" in saved.text
+    assert "우리 센터가 적은 호스트 연락처" in saved.text and "abuse@host.test" in saved.text
     bad = client.post(
         "/worker/takedown/hosts",
         data={"csrf_token": token, "domain": "x.test", "abuse_email": "nobody", "language": "ko"},

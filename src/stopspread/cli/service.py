@@ -60,6 +60,7 @@ def serve_command(config_file: Path | None, host: str | None, port: int | None) 
     """Run the HTTP API and pages (migrating the database first)."""
     import uvicorn
 
+    from stopspread.services.centers import centers_from_settings
     from stopspread.services.workers.setup import issue_setup_token
     from stopspread.web import create_app
     from stopspread.web.proxy import proxy_options
@@ -71,6 +72,7 @@ def serve_command(config_file: Path | None, host: str | None, port: int | None) 
     if settings.port == 0:  # pick the port now, so that the printed links are right
         settings = settings.replace(port=_free_port(settings.host))
     with open_app(config_file, settings) as app:
+        centers_from_settings(settings)  # a bad centers file: exit 3 before anything starts
         token = issue_setup_token(app.services)
         _print_status(settings)
     for line in welcome(settings, token):

@@ -21,8 +21,8 @@ __all__ = [
 _KO: Final = {
     "title": "증거 보고서",
     "subtitle": "동의 없이 촬영·유포된 성적 촬영물의 발견, 채증, 삭제 요청 기록",
-    "case": "사건 번호",
-    "center": "지원 기관",
+    "case": "접수 번호",
+    "center": "지원센터",
     "worker": "작성자",
     "survivor": "피해자",
     "opened": "사건 등록",
@@ -121,7 +121,7 @@ _EN: Final = {
     "subtitle": (
         "Sightings, captures and takedown requests: intimate imagery shared without consent"
     ),
-    "case": "Case",
+    "case": "Case code",
     "center": "Support center",
     "worker": "Prepared by",
     "survivor": "Survivor",

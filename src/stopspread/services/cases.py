@@ -114,7 +114,7 @@ def create_case(svc: Services, signals: Sequence[SignalIn], *, flagged: bool = F
     """
     _check_count(svc, signals)
     secret = new_case_secret()
-    secret_hash = svc.hasher.hash(secret)  # slow: outside the write lock
+    secret_hash = svc.hasher.hash_case_secret(secret)  # slow: outside the write lock
     now = datetime.now(UTC)
     with svc.db.write() as (session, head):
         code = new_case_code()
@@ -153,7 +153,7 @@ def authenticate(svc: Services, code: str, secret: str, address: str) -> int:
     """The case id if ``secret`` opens ``code``.
 
     The right secret always works: wrong guesses by others never lock the survivor out
-    (her secret has 192 bits; a lockout would protect nothing and only let anyone who
+    (her secret has 140 bits; a lockout would protect nothing and only let anyone who
     learnt her code stop her withdrawal). Limits: every attempt counts against the
     client's address (checked before the slow hash); a *wrong* answer counts against the
     code, and past ``case_attempts_per_minute`` wrong answers a wrong secret gets ``429``
@@ -165,7 +165,7 @@ def authenticate(svc: Services, code: str, secret: str, address: str) -> int:
         raise RateLimitedError("too many attempts from this address", wait)
     normal = normalise_case_code(code)[:32]
     stored = _stored_secret(svc, normal)
-    if not svc.hasher.verify(stored, secret):  # a dummy hash when the code is unknown
+    if not svc.hasher.verify_case_secret(stored, secret):  # a dummy hash when the code is unknown
         wait = svc.code_limiter.take(normal)
         if wait:
             raise RateLimitedError("too many wrong attempts for this case code", wait)

@@ -3,7 +3,7 @@
 With several worker processes each holds its own buckets, so a client can reach
 ``workers x rate``; deployments size the per-process rate accordingly
 (docs/configuration.md). The case-secret limits are per process too: they only slow
-guessing of a 192-bit secret, and never refuse the right one (services/cases.py).
+guessing of a 140-bit secret, and never refuse the right one (services/cases.py).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from stopspread import __version__
 from stopspread.config import IndexKind, Settings
 from stopspread.hashing import DecodeBudget
+from stopspread.services.centers import centers_from_settings
 from stopspread.services.context import Services, build_services
 from stopspread.services.enrolment import EnrolmentLimits
 from stopspread.services.platform import ClientDirectory
@@ -111,6 +112,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     install_error_handlers(app)
     install_worker_auth(app)
     app.state.pages = Pages()
+    app.state.centers = centers_from_settings(settings)  # ConfigError: a bad centers file
     app.state.decode_budget = DecodeBudget(settings.decode_memory_mib * 1024 * 1024)
     app.state.enrol_limits = EnrolmentLimits.from_settings(settings)
     app.state.probe_detector = ProbeDetector()

@@ -8,12 +8,14 @@ forbids both.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qsl, urlencode
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -28,6 +30,19 @@ WEB_DIR: Final = Path(__file__).resolve().parent
 TEMPLATES_DIR: Final = WEB_DIR / "templates"
 STATIC_DIR: Final = WEB_DIR / "static"
 LANG_COOKIE_AGE_S: Final = 365 * 24 * 3600  # a chosen language is remembered for a year
+_PHONE_NUMBER: Final = re.compile(r"\+?\d[\d-]{5,}\d")  # 02-735-8994: kept on one line
+
+
+def keep_phones(text: str) -> Markup:
+    """Escape ``text`` and keep each phone number in it on one line (no break after a dash)."""
+    parts: list[Markup] = []
+    start = 0
+    for found in _PHONE_NUMBER.finditer(text):
+        parts.append(escape(text[start : found.start()]))
+        parts.append(Markup('<span class="nowrap">{}</span>').format(found.group()))
+        start = found.end()
+    parts.append(escape(text[start:]))
+    return Markup("").join(parts)
 
 
 def lang_url(url: URL, lang: Language) -> str:
@@ -52,6 +67,7 @@ class Pages:
             lstrip_blocks=True,
         )
         self.env.globals["version"] = __version__
+        self.env.filters["keep_phones"] = keep_phones
 
     def render(
         self,

@@ -35,7 +35,8 @@ class AgeAnswer(enum.StrEnum):
 def _render(request: Request, pages: PagesDep, template: str, **context: object) -> HTMLResponse:
     table = pages.catalog.messages[negotiate(request)]
     js = {key: text for key, text in table.items() if key.startswith(JS_PREFIX)}
-    values = {"js_messages": js, "neutral_path": NEUTRAL_PATH, **context}
+    centers = getattr(request.app.state, "centers", ())  # services/centers.py: the centers file
+    values = {"js_messages": js, "neutral_path": NEUTRAL_PATH, "centers": centers, **context}
     return pages.render(request, template, values)
 
 

@@ -29,6 +29,7 @@
   /* "abcdEFGH..." -> "abcd EFGH ...": easier to read and copy by hand; the status page
      ignores the spaces. The file and the clipboard get the secret as it is. */
   function grouped(secret) {
+    if (secret.indexOf("-") >= 0) return secret; // new secrets come grouped: XXXX-XXXX-…
     return (secret.match(/.{1,4}/g) || []).join(" ");
   }
 
