@@ -41,7 +41,7 @@ LATIN_ALLOWED = frozenset(
     {
         *("StopSpread", "English", "Take", "It", "Down", "NCMEC"),  # names
         *("Chrome", "Edge", "Firefox", "Safari", "Web", "Worker", "OffscreenCanvas"),
-        *("JPEG", "PNG", "WebP", "MP4", "WebM", "JSON", "PDF", "WARC", "API"),  # formats
+        *("JPEG", "PNG", "WebP", "MP4", "WebM", "JSON", "PDF", "WARC", "ZIP", "API"),  # formats
         *(
             "SHA-256",
             "PDQ",
