@@ -21,6 +21,10 @@ Per key, in memory per process, over its last ``WINDOW`` PDQ queries:
   ``client_suspended``) and a ``probing`` review item is opened for every case the key's
   queries matched in the window, so the bank's owners learn of it.
 
+A request carrying one upload's signal set (``/v1/match`` with ``signal_set``, or ``/v1/hash``)
+is observed at once (:meth:`ProbeDetector.observe_upload`): each of its PDQ hashes is compared
+with the key's earlier requests only, since an upload's variants may sit a few bits apart.
+
 MD5 queries are exact and cannot be walked; they are not observed.
 """
 
