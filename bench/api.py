@@ -42,7 +42,7 @@ from stopspread.storage.models import Bank, Signal, SignalStatus, SignalType
 
 CLI = [sys.executable, "-c", "from stopspread.cli import main; main()"]
 HOT = 1000  # enrolled hashes the "hit" requests are near-duplicates of
-HIT_FLIPS = 8  # bits flipped in a hit query (well inside the 31-bit radius)
+HIT_FLIPS = 8  # bits flipped in a hit query (well inside the policy's 29-bit radius)
 INSERT_BATCH = 100_000
 
 LUA = r"""

@@ -48,13 +48,14 @@ def _mem(pid: int | str = "self") -> dict[str, float]:
 def child(mode: str, url: str, snapdir: str) -> None:
     """One service process's start-up: load the index, print a JSON line, wait for stdin."""
     from stopspread.config import IndexKind
+    from stopspread.matching.policy import DEFAULT_POLICY
     from stopspread.services.replica import IndexReplica
     from stopspread.services.signal_input import parse_signal
     from stopspread.services.snapshots import SnapshotStore, SnapshotWriter
     from stopspread.storage import Database
 
     db = Database(url)
-    replica = IndexReplica(db, IndexKind.MIH, 31)
+    replica = IndexReplica(db, IndexKind.MIH, DEFAULT_POLICY)
     store = SnapshotStore(Path(snapdir))
     t0 = time.perf_counter()
     replica.load(store if mode == "snapshot" else None)

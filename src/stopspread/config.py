@@ -76,7 +76,13 @@ class Settings:
     index_poll_interval_s: float = 0.25  # changes are live within 1 s: poll at most every 0.5 s
     index_snapshot_dir: Path | None = None  # None: <data_dir>/snapshots (index_kind mih only)
     index_snapshot_interval_s: float = 600.0  # write a snapshot this often if changed; 0: never
-    match_radius: int = 31  # Meta's recommended PDQ threshold, bits
+    # the one match policy (matching/policy.py, built by services/match_policy.py): every
+    # path (platform API, scans, follow-up) matches images and videos by these (issue 14)
+    match_radius: int = 29  # image PDQ, bits: 0 false matches on the corpus (robustness.md)
+    match_min_enrolled_quality: int = 70  # enrolled PDQ hashes under this never match
+    match_min_query_quality: int = 50  # query PDQ hashes under this are not looked up
+    video_frame_radius: int = 31  # a video frame matches within this many bits (vPDQ)
+    video_match_percent: float = 80.0  # % of a download's distinct frames that must match
     secret_key: str | None = None  # HMAC key for match refs; None: generated once, kept in the DB
     client_rate_per_s: float = 50.0
     client_burst: int = 100
@@ -219,6 +225,13 @@ def _check(settings: Settings) -> None:
         raise ConfigError("index_poll_interval_s must be in (0, 0.5]: changes are live within 1 s")
     if not 0 <= settings.match_radius <= 64:
         raise ConfigError("match_radius must be between 0 and 64 bits")
+    if not 0 <= settings.video_frame_radius <= 64:
+        raise ConfigError("video_frame_radius must be between 0 and 64 bits")
+    if not 0 < settings.video_match_percent <= 100:
+        raise ConfigError("video_match_percent must be in (0, 100]")
+    qualities = (settings.match_min_enrolled_quality, settings.match_min_query_quality)
+    if not all(0 <= q <= 100 for q in qualities):
+        raise ConfigError("match_min_enrolled_quality and match_min_query_quality are 0-100")
     if settings.workers < 1:
         raise ConfigError("workers must be at least 1")
     if not 0 < settings.smtp_port < 65536:

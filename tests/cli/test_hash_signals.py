@@ -53,3 +53,23 @@ def test_json_has_a_signal_set_record(image_file: Path) -> None:
 def test_without_the_option_nothing_changes(image_file: Path) -> None:
     result = CliRunner().invoke(cli, ["hash", str(image_file), "--json"])
     assert "signal_set" not in json.loads(result.output)
+
+
+def test_match_format_prints_the_v1_match_body(image_file: Path, tmp_path: Path) -> None:
+    """``--format match``: one line per image, exactly the JSON body a platform POSTs to
+    ``/v1/match`` (tests/web/test_platform_signal_set.py sends it to a real server)."""
+    from stopspread.hashing import digest_bytes, query_hashes
+    from tests.cli.conftest import write_video
+
+    result = CliRunner().invoke(cli, ["hash", "--format", "match", str(image_file)])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    expected = query_hashes(image_file)
+    assert list(body) == ["signal_set", "query", "md5"]
+    assert body["signal_set"] == SS_IMG_1.version
+    assert body["query"] == [{"value": h.hash.hex, "quality": h.quality} for h in expected]
+    assert body["md5"] == digest_bytes(image_file.read_bytes()).md5
+    assert 1 <= len(body["query"]) <= 16
+    video = write_video(tmp_path / "clip.mp4", seed=1)
+    refused = CliRunner().invoke(cli, ["hash", "--format", "match", str(video)])
+    assert refused.exit_code == 1 and "for images" in refused.stderr

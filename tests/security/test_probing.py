@@ -21,7 +21,7 @@ from stopspread.storage.models import AuditEvent, ReviewItem, ReviewKind
 from tests.conftest import fast_settings, random_pdq
 from tests.web.support import api_client, auth, new_client_key, pdq_body
 
-RADIUS = 31
+RADIUS = 29  # the platform policy radius (services/match_policy.py)
 
 
 def _flip(value: int, bit: int) -> int:
@@ -111,3 +111,22 @@ def test_near_duplicate_bursts_of_real_traffic_pass(tmp_path: Path) -> None:
             for q in queries
         }
     assert statuses == {200}
+
+
+def test_one_uploads_signal_set_is_one_observation_and_a_walk_in_sets_is_caught() -> None:
+    """``/v1/match`` with a signal set: its variants (whole and smoothed a few bits apart) are
+    not steps from each other; spread over requests, a walk still is."""
+    from stopspread.services.probing import ProbeDetector, Verdict
+
+    detector = ProbeDetector(clock=lambda: 0.0)
+    rng = np.random.default_rng(5)
+    for _ in range(200):  # uploads whose variants sit 1-3 bits apart, far from each other
+        whole = int(random_pdq(rng), 16)
+        variants = [_flip(whole, int(b)) for b in rng.choice(256, 3, replace=False)]
+        assert detector.observe_upload(1, [_hex(v) for v in (whole, *variants)]) is Verdict.ALLOW
+    edge = int(random_pdq(rng), 16)
+    verdicts = []
+    for start in range(0, 256, 16):  # every single-bit flip of one edge hash, 16 a request
+        flips = [_hex(_flip(edge, bit)) for bit in range(start, start + 16)]
+        verdicts.append(detector.observe_upload(2, flips))
+    assert Verdict.SUSPEND in verdicts

@@ -79,14 +79,14 @@ def test_snapshot_plus_replay_equals_the_database(database_url: str, tmp_path: P
     cases.withdraw(svc, cases.authenticate(svc, gone.code, gone.secret, "x"))
     assert kept.code
 
-    fresh = IndexReplica(svc.db, IndexKind.MIH, svc.settings.match_radius)
+    fresh = IndexReplica(svc.db, IndexKind.MIH, svc.policy)
     fresh.load(store)
     assert fresh.source.startswith("snapshot")
     assert fresh.seq > snap_seq
     expected = _database_contents(svc)
     assert len(expected[0]) == 55 and len(expected[1]) == 1
     assert _replica_contents(fresh) == expected
-    rebuilt = IndexReplica(svc.db, IndexKind.MIH, svc.settings.match_radius)
+    rebuilt = IndexReplica(svc.db, IndexKind.MIH, svc.policy)
     rebuilt.load()
     assert rebuilt.source == "database" and rebuilt.seq == fresh.seq
     assert _replica_contents(rebuilt) == expected
@@ -111,7 +111,7 @@ def test_a_corrupted_snapshot_falls_back_to_a_rebuild(
     raw = bytearray(data.read_bytes())
     raw[-40] ^= 0xFF  # one byte of the hash or id arrays, far past the header
     data.write_bytes(bytes(raw))
-    fresh = IndexReplica(svc.db, IndexKind.MIH, svc.settings.match_radius)
+    fresh = IndexReplica(svc.db, IndexKind.MIH, svc.policy)
     with caplog.at_level(logging.INFO, logger="stopspread.replica"):
         fresh.load(store)
     assert fresh.source == "database"
@@ -128,7 +128,7 @@ def test_a_snapshot_ahead_of_the_database_is_stale(
     other = make_services(
         f"sqlite:///{tmp_path / 'other.db'}", tmp_path / "o", index_kind=IndexKind.MIH
     )
-    fresh = IndexReplica(other.db, IndexKind.MIH, other.settings.match_radius)
+    fresh = IndexReplica(other.db, IndexKind.MIH, other.policy)
     with caplog.at_level(logging.INFO, logger="stopspread.replica"):
         fresh.load(store)  # a restored (older) or another database: never trust the snapshot
     assert fresh.source == "database" and len(fresh) == 0

@@ -36,7 +36,7 @@ def test_enrol_match_feedback_withdraw(database_url: str, tmp_path: Path) -> Non
         )
         assert created.status_code == 201
         code, secret = created.json()["case_code"], created.json()["secret"]
-        near, far = flip_bits(value, 31, rng), flip_bits(value, 32, rng)
+        near, far = flip_bits(value, 29, rng), flip_bits(value, 30, rng)  # 29-bit policy
         assert _eventually_matches(client, key, near, True)  # live within 1 s
         hit = client.post("/v1/match", json=pdq_body(near), headers=auth(key)).json()
         assert set(hit) == {"match", "ref"}  # never a distance, bank or case
@@ -192,26 +192,40 @@ def test_health_and_openapi(sqlite_url: str, tmp_path: Path) -> None:
     match_out = spec["components"]["schemas"]["MatchOut"]["properties"]
     assert set(match_out) == {"match", "ref"}
     match_in = spec["paths"]["/v1/match"]["post"]["requestBody"]["content"]["application/json"]
-    assert set(match_in["schema"]["properties"]) == {"type", "value"}
+    assert set(match_in["schema"]["properties"]) == {
+        "type",
+        "value",
+        "quality",
+        "signal_set",
+        "query",
+        "md5",
+    }
 
 
 def test_hash_endpoint_hashes_and_matches(
     sqlite_url: str, tmp_path: Path, jpeg_bytes: bytes
 ) -> None:
     from stopspread.hashing import hash_image
+    from tests.scankit import shapes
 
-    settings = fast_settings(sqlite_url, tmp_path, upload_max_bytes=len(jpeg_bytes))
+    good = shapes(11)  # quality >= 50; jpeg_bytes' synthetic picture is under (48)
+    settings = fast_settings(sqlite_url, tmp_path, upload_max_bytes=max(len(jpeg_bytes), len(good)))
     key = new_client_key(settings, can_hash=True)
-    expected = hash_image(jpeg_bytes)
+    expected, low = hash_image(good), hash_image(jpeg_bytes)
+    assert expected.quality >= 50 > low.quality
     with api_client(settings) as client:
-        client.post("/v1/cases", json={"signals": [{"type": "pdq", "value": expected.pdq.hex}]})
+        for value in (expected.pdq.hex, low.pdq.hex):
+            client.post("/v1/cases", json={"signals": [{"type": "pdq", "value": value}]})
         time.sleep(0.2)
-        out = client.post(
-            "/v1/hash", content=jpeg_bytes, headers=auth(key) | {"Content-Type": "image/jpeg"}
-        ).json()
+        headers = auth(key) | {"Content-Type": "image/jpeg"}
+        out = client.post("/v1/hash", content=good, headers=headers).json()
         assert out["pdq"] == expected.pdq.hex
         assert out["match"] is True
-        too_big = client.post("/v1/hash", content=jpeg_bytes + b"x", headers=auth(key))
+        # the match policy's query floor: an upload of quality under 50 is not looked up
+        out = client.post("/v1/hash", content=jpeg_bytes, headers=headers).json()
+        assert (out["pdq"], out["quality"], out["match"]) == (low.pdq.hex, low.quality, False)
+        big = max(jpeg_bytes, good, key=len)
+        too_big = client.post("/v1/hash", content=big + b"x", headers=auth(key))
         assert too_big.status_code == 413
         junk = client.post("/v1/hash", content=b"not an image", headers=auth(key))
         assert junk.status_code == 415
@@ -252,7 +266,7 @@ def test_ready_from_a_snapshot_and_the_change_log(sqlite_url: str, tmp_path: Pat
     before, after = random_pdq(rng), random_pdq(rng)
     cases.create_case(svc, [parse_signal("pdq", before)])
     svc.replica.sync()
-    store = SnapshotStore(settings.snapshot_dir)
+    store = SnapshotStore(settings.snapshot_dir, svc.policy.pdq.min_enrolled_quality)
     assert SnapshotWriter(store, svc.replica.capture, 600.0).write_once() is not None
     cases.create_case(svc, [parse_signal("pdq", after)])  # only in the change log
     svc.db.dispose()

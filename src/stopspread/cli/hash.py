@@ -38,6 +38,7 @@ from stopspread.services.exchange.txfile import TX_PDQ, signal_line
 
 __all__ = [
     "format_json",
+    "format_match_body",
     "format_signals_json",
     "format_signals_text",
     "format_text",
@@ -89,6 +90,19 @@ def format_signals_json(signals: list[SignalHash], role: str) -> dict[str, Any]:
     }
 
 
+def format_match_body(signals: list[SignalHash], md5: str | None) -> str:
+    """The exact JSON body a platform sends to ``/v1/match`` for one upload (docs/api.md):
+    the default signal set's query hashes (plain PDQ first) with their qualities, and the
+    file's MD5."""
+    body: dict[str, Any] = {
+        "signal_set": DEFAULT_SIGNAL_SET.version,
+        "query": [{"value": h.hash.hex, "quality": h.quality} for h in signals],
+    }
+    if md5:
+        body["md5"] = md5
+    return json.dumps(body, separators=(",", ":"))
+
+
 def _signals(source: ImageSource, role: str, limits: DecodeLimits) -> list[SignalHash]:
     """The signal-set hashes of one input (decoded a second time: simple, and cheap
     next to the ~30 PDQs of an enrolment)."""
@@ -124,6 +138,7 @@ class _ImageOutput:
 
     as_json: bool
     tx: bool  # tx signal-file lines: ``pdq <hex>``
+    match_body: bool  # the /v1/match body of each image
     digests: bool
     signal_role: str | None
     limits: DecodeLimits
@@ -136,9 +151,12 @@ def _emit_image(result: BatchItem, name: str, how: _ImageOutput, out: TextIO) ->
         return False
     if result.hashes is not None:
         h = result.hashes
-        role = how.signal_role
+        role = "query" if how.match_body else how.signal_role
         signals = _signals(result.source, role, how.limits) if role else []
-        if how.tx:
+        if how.match_body:
+            md5 = h.digests.md5 if h.digests is not None else None
+            out.write(format_match_body(signals, md5) + "\n")
+        elif how.tx:
             values = [
                 h.pdq.hex,
                 *(v.hex for d, v in h.variants.items() if d is not Dihedral.ORIGINAL),
@@ -168,10 +186,11 @@ def _is_video(item: str | Path) -> bool:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "tx"]),
+    type=click.Choice(["text", "json", "tx", "match"]),
     default="text",
     show_default=True,
-    help="tx: a signal file tx and HMA read (pdq / vpdq / video_md5 lines).",
+    help="tx: a signal file tx and HMA read (pdq / vpdq / video_md5 lines). "
+    "match: per image, the JSON body a platform POSTs to /v1/match (ss-img-1 query signals).",
 )
 @click.option("--dihedral", is_flag=True, help="Also print the 7 rotated/flipped variants.")
 @click.option("--fast", is_flag=True, help="Reduced-size JPEG decoding (a few bits of drift).")
@@ -216,13 +235,17 @@ def hash_command(
       frame,quality,pdq_hex,timestamp   (with --fast: keyframes only)
     preceded by "# vpdq <path>" unless a single file is named.
     With --format tx: "pdq <hex>" per image; "vpdq <json>" and "video_md5 <hex>" per video.
+    With --format match: per image, one line: the JSON body of a POST /v1/match
+      {"signal_set":"ss-img-1","query":[{"value":hex,"quality":q},...],"md5":hex}
+    (images only).
     Quality under 50 means the hash is unreliable (a warning goes to stderr).
     Exit status: 0 all hashed, 1 some failed, 2 usage error.
     """
     limits = DecodeLimits(max_pixels=int(max_megapixels * 1e6))
-    as_json = as_json or output_format == "json"
+    match_body = output_format == "match"
+    as_json = not match_body and (as_json or output_format == "json")
     tx = output_format == "tx" and not as_json
-    how = _ImageOutput(as_json, tx, digests, signal_role, limits)
+    how = _ImageOutput(as_json, tx, match_body, digests, signal_role, limits)
     inputs, problems = expand_paths(paths)
     failed = bool(problems)
     for problem in problems:
@@ -249,7 +272,10 @@ def hash_command(
     ):
         for item, video in zip(inputs, videos, strict=True):
             name = _name(item)
-            if video:
+            if video and match_body:
+                click.echo(f"stopspread: {name}: --format match is for images", err=True)
+                ok = False
+            elif video:
                 ok = emit_video(
                     name, out, mode=mode, seconds_per_hash=seconds_per_hash,
                     as_json=as_json, digests=digests, header=header, sandbox=sandbox, tx=tx,

@@ -5,7 +5,8 @@ A pure library (no database, no network). Every index implements
 oracle that every fast index is tested against. :class:`MihIndex` is the fast
 exact index (multi-index hashing, see docs/matching.md); ``save_snapshot`` and
 ``load_snapshot`` write and read it without pickle. ``SIGNAL_TYPES`` holds one
-:class:`SignalKind` per signal type (PDQ, MD5): its parsing, its index, its match rule.
+:class:`SignalKind` per signal type (PDQ, MD5): its parsing, its index, its match rule;
+:class:`MatchPolicy` holds the thresholds every match decision of the service uses.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from stopspread.matching.base import DEFAULT_RADIUS, HashIndex, Match, as_hash_array
 from stopspread.matching.brute import BruteForceIndex
 from stopspread.matching.index import IndexStats, MihIndex
+from stopspread.matching.policy import DEFAULT_POLICY, KindRule, MatchPolicy
 from stopspread.matching.signal_types import SIGNAL_TYPES, SignalKind
 from stopspread.matching.snapshot import load as load_snapshot
 from stopspread.matching.snapshot import save as save_snapshot
@@ -26,12 +28,15 @@ from stopspread.matching.video import (
 )
 
 __all__ = [
+    "DEFAULT_POLICY",
     "DEFAULT_RADIUS",
     "SIGNAL_TYPES",
     "BruteForceIndex",
     "HashIndex",
     "IndexStats",
+    "KindRule",
     "Match",
+    "MatchPolicy",
     "MihIndex",
     "SignalKind",
     "VideoBank",

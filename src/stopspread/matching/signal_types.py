@@ -12,9 +12,9 @@ python-threatexchange's ``SignalType``).
 handles signals asks the registry instead of branching on the name.
 
 **The match-policy hook.** :meth:`SignalKind.is_match` decides whether a distance between two
-values of the type is a match under a threshold a caller passes in (the platform radius,
-``config.match_radius``; the scan rule's 29 bits; a video frame's 31). The thresholds
-themselves belong to the caller's policy, not to the type.
+values of the type is a match under a threshold a caller passes in. The thresholds themselves
+belong to the one match policy (:mod:`stopspread.matching.policy`: 29 bits for images, 31 a
+video frame by default, from the settings), not to the type.
 
 A pure module: no database, no web framework, no I/O.
 """

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from stopspread.config import Settings
 from stopspread.errors import ConfigError
 from stopspread.services.keys import SecretHasher, new_server_key
+from stopspread.services.match_policy import MatchPolicy, build_policy
 from stopspread.services.ratelimit import DailyQuota, KeyedLimiter
 from stopspread.services.replica import IndexReplica
 from stopspread.services.workers.signin_throttle import SignInThrottle
@@ -34,6 +35,7 @@ SECONDS_PER_MINUTE = 60.0
 class Services:
     settings: Settings
     db: Database
+    policy: MatchPolicy  # the one match policy (services/match_policy.py), from settings
     replica: IndexReplica
     hasher: SecretHasher
     server_key: str
@@ -88,10 +90,12 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
         address_limiter = KeyedLimiter(address_rate, address_burst)
         client_limiter = KeyedLimiter(settings.client_rate_per_s, settings.client_burst)
         client_quota = DailyQuota(settings.client_daily_quota)
+    policy = build_policy(settings)
     return Services(
         settings=settings,
         db=db,
-        replica=IndexReplica(db, settings.index_kind, settings.match_radius),
+        policy=policy,
+        replica=IndexReplica(db, settings.index_kind, policy),
         hasher=SecretHasher(settings.argon2_time_cost, settings.argon2_memory_kib),
         server_key=server_key(db, settings.secret_key),
         address_limiter=address_limiter,

@@ -21,6 +21,10 @@ Per key, in memory per process, over its last ``WINDOW`` PDQ queries:
   ``client_suspended``) and a ``probing`` review item is opened for every case the key's
   queries matched in the window, so the bank's owners learn of it.
 
+A request carrying one upload's signal set (``/v1/match`` with ``signal_set``, or ``/v1/hash``)
+is observed at once (:meth:`ProbeDetector.observe_upload`): each of its PDQ hashes is compared
+with the key's earlier requests only, since an upload's variants may sit a few bits apart.
+
 MD5 queries are exact and cannot be walked; they are not observed.
 """
 
@@ -30,7 +34,7 @@ import enum
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
@@ -98,7 +102,13 @@ class ProbeDetector:
         self._keys: OrderedDict[int, _KeyState] = OrderedDict()
 
     def observe(self, client_id: int, value_hex: str) -> Verdict:
-        query = int(value_hex, 16)
+        return self.observe_upload(client_id, [value_hex])
+
+    def observe_upload(self, client_id: int, values_hex: Sequence[str]) -> Verdict:
+        """One request's PDQ queries (a plain hash, or one upload's signal-set hashes): each
+        is compared with the key's earlier requests, not with the others of the same upload
+        (its variants, whole and smoothed say, may sit a few bits apart)."""
+        queries = [int(v, 16) for v in dict.fromkeys(values_hex)]
         now = self._clock()
         with self._lock:
             state = self._keys.pop(client_id, None) or _KeyState()
@@ -107,15 +117,14 @@ class ProbeDetector:
                 self._keys.popitem(last=False)
             if state.suspended:
                 return Verdict.SUSPEND
-            nearest = None
-            if state.recent:
-                nearest = min(((query ^ v).bit_count(), v) for v, _ in state.recent)
-            step = 0
-            if nearest is not None and 0 < nearest[0] <= NEAR_BITS:
-                step = query ^ nearest[1]
-            if nearest is None or nearest[0] > 0:  # an exact repeat adds nothing
-                state.recent.append((query, step))
-            if step:
+            earlier = [v for v, _ in state.recent]
+            stepped = False
+            for query in queries:
+                step, repeat = _step(query, earlier)
+                if not repeat:  # an exact repeat adds nothing
+                    state.recent.append((query, step))
+                stepped = stepped or bool(step)
+            if stepped:
                 bits, steps = state.touched()
                 if bits >= SUSPEND_BITS and steps >= SUSPEND_BITS // NEAR_BITS:
                     state.suspended = True
@@ -142,6 +151,16 @@ class ProbeDetector:
         with self._lock:
             state = self._keys.get(client_id)
             return max(0.0, state.throttled_until - self._clock()) if state else 0.0
+
+
+def _step(query: int, earlier: Sequence[int]) -> tuple[int, bool]:
+    """The bits ``query`` touched as a step from its nearest earlier query (0: not a step),
+    and whether it repeats one exactly."""
+    if not earlier:
+        return 0, False
+    distance, nearest = min(((query ^ v).bit_count(), v) for v in earlier)
+    step = query ^ nearest if 0 < distance <= NEAR_BITS else 0
+    return step, distance == 0
 
 
 def suspend_for_probing(db: Database, client_id: int, signal_ids: list[int]) -> None:

@@ -23,6 +23,7 @@ from stopspread.config import IndexKind
 from stopspread.errors import IndexFormatError
 from stopspread.matching import BruteForceIndex, HashIndex, MihIndex
 from stopspread.matching.base import HashArray, IdArray
+from stopspread.matching.policy import MatchPolicy
 from stopspread.matching.signal_types import (
     MD5,
     PDQ,
@@ -74,8 +75,9 @@ class IndexReplica:
     a match).
     """
 
-    def __init__(self, db: Database, kind: IndexKind, radius: int) -> None:
-        self._db, self._kind, self.radius = db, kind, radius
+    def __init__(self, db: Database, kind: IndexKind, policy: MatchPolicy) -> None:
+        # holds only the signals the policy lets match (enrolled quality), so snapshots too
+        self._db, self._kind, self.policy = db, kind, policy
         self._indexes: dict[str, SignalIndex] = {
             name: t.index_builder(self._factory).build() for name, t in SIGNAL_TYPES.items()
         }
@@ -159,13 +161,13 @@ class IndexReplica:
             head = session.get(ChainHead, 1)
             seq = head.change_seq if head is not None else 0
             stmt = (
-                select(Signal.id, Signal.type, Signal.value)
+                select(Signal.id, Signal.type, Signal.value, Signal.quality)
                 .where(Signal.status == SignalStatus.ACTIVE)
                 .order_by(Signal.id)
                 .execution_options(yield_per=LOAD_BATCH)
             )
             for part in session.execute(stmt).partitions():
-                for name, rows in _by_type(part).items():
+                for name, rows in _by_type(part, self.policy).items():
                     builders[name].add(rows)
         indexes = {name: builder.build() for name, builder in builders.items()}
         with self._lock:
@@ -186,17 +188,17 @@ class IndexReplica:
             last: dict[int, ChangeOp] = {sid: op for _, op, sid in changes}
             removed = [sid for _, op, sid in changes if op is ChangeOp.REMOVE]
             adds = [sid for sid, op in last.items() if op is ChangeOp.ADD]
-            stmt = select(Signal.id, Signal.type, Signal.value).where(
+            stmt = select(Signal.id, Signal.type, Signal.value, Signal.quality).where(
                 Signal.id.in_(adds), Signal.status == SignalStatus.ACTIVE
             )
-            rows = [(r[0], r[1], r[2]) for r in session.execute(stmt)] if adds else []
+            rows = [(r[0], r[1], r[2], r[3]) for r in session.execute(stmt)] if adds else []
         self._apply(list(last), rows, changes[-1][0], removed)
         return len(changes)
 
     def _apply(
         self,
         touched: list[int],
-        rows: list[tuple[int, SignalType, str]],
+        rows: list[tuple[int, SignalType, str, int | None]],
         seq: int,
         removed: list[int],
     ) -> None:
@@ -204,15 +206,19 @@ class IndexReplica:
             rows = [r for r in rows if r[0] not in self._forgotten]
             self._forgotten.difference_update(removed)
             self._drop(touched)
-            for name, typed in _by_type(rows).items():
+            for name, typed in _by_type(rows, self.policy).items():
                 self._indexes[name].add(typed)
             self.seq = max(self.seq, seq)
 
     def lookup(self, signal: SignalIn) -> list[int]:
-        """Ids of the stored signals that match, closest first (ties: lowest id)."""
+        """Ids of the stored signals that match under the policy, closest first (ties: lowest
+        id); none for a query hash under the policy's query quality floor."""
+        rule = self.policy.rule(signal.type)
+        if not rule.query_ok(signal.quality):
+            return []
         index = self._indexes[signal.type]
         with contextlib.nullcontext() if index.lock_free else self._lock:
-            return index.query(signal.value, self.radius)
+            return index.query(signal.value, rule.radius)
 
     def forget(self, signal_ids: list[int]) -> None:
         """Drop signals at once in this process (withdrawal); other processes poll."""
@@ -226,9 +232,13 @@ class IndexReplica:
             index.remove(signal_ids)
 
 
-def _by_type(rows: Iterable[Sequence[Any]]) -> dict[str, list[tuple[int, str]]]:
-    """(id, type, value) rows grouped by signal type, in their order."""
+def _by_type(
+    rows: Iterable[Sequence[Any]], policy: MatchPolicy
+) -> dict[str, list[tuple[int, str]]]:
+    """(id, type, value, quality) rows grouped by signal type, in their order, without the
+    ones under the policy's enrolled quality floor (they never match)."""
     grouped: dict[str, list[tuple[int, str]]] = {}
-    for sid, kind, value in rows:
-        grouped.setdefault(kind, []).append((sid, value))
+    for sid, kind, value, quality in rows:
+        if policy.enrolled_ok(kind, quality):
+            grouped.setdefault(kind, []).append((sid, value))
     return grouped

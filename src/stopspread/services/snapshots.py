@@ -5,7 +5,10 @@ they include::
 
     index-000000123456.ssmih   the PDQ index (matching/snapshot.py: header + raw arrays, mmap)
     index-000000123456.json    {"format": 1, "seq": 123456, "pdq": n, "md5": [[id, hex], ...],
-                                "ssmih_bytes": size}
+                                "ssmih_bytes": size, "min_enrolled_quality": 70}
+
+The replica holds only the signals its match policy lets match (enrolled quality), so a
+snapshot records the floor it was written under and one of another floor is not loaded.
 
 The JSON file is written last, so its presence marks a complete snapshot. At start-up a
 replica takes the newest snapshot that loads and checks out (every array's CRC-32, the
@@ -66,8 +69,9 @@ def _fsync_dir(path: Path) -> None:
 class SnapshotStore:
     """The snapshot files in one directory."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, min_enrolled_quality: int | None = None) -> None:
         self.dir = directory
+        self.min_enrolled_quality = min_enrolled_quality  # the policy's floor (None: untagged)
 
     def _paths(self, seq: int) -> tuple[Path, Path]:
         stem = f"index-{seq:012d}"
@@ -91,6 +95,7 @@ class SnapshotStore:
             "pdq": len(index),
             "md5": [[sid, value] for sid, value in md5],
             "ssmih_bytes": data.stat().st_size,
+            "min_enrolled_quality": self.min_enrolled_quality,
         }
         tmp = meta.with_name(meta.name + ".tmp")
         with tmp.open("w", encoding="utf-8") as f:
@@ -112,6 +117,8 @@ class SnapshotStore:
             raise IndexFormatError("sidecar is malformed or of another format")
         if sidecar.get("seq") != seq:
             raise IndexFormatError("sidecar names another change position than its file")
+        if sidecar.get("min_enrolled_quality") != self.min_enrolled_quality:
+            raise IndexFormatError("written under another enrolled quality floor (match policy)")
         if seq > db_seq:
             raise IndexFormatError(
                 f"stale: it holds change {seq} but the database is at {db_seq} "

@@ -80,9 +80,14 @@ class FollowUpResult:
 
 
 def pdq_matcher(
-    previous: PdqHash, radius: int = PDQ_MATCH_DISTANCE, *, max_bytes: int = 50 * 1024 * 1024
+    previous: PdqHash,
+    radius: int = PDQ_MATCH_DISTANCE,
+    *,
+    min_quality: int = 0,
+    max_bytes: int = 50 * 1024 * 1024,
 ) -> Callable[[bytes], bool]:
-    """A ``matches`` callable: does an image body hash within ``radius`` bits of ``previous``?
+    """A ``matches`` callable: does an image body hash within ``radius`` bits of ``previous``,
+    with a quality of at least ``min_quality`` (the service passes its match policy's)?
 
     A body that is not a decodable image does not match (a "removed" page is a change).
     """
@@ -94,7 +99,7 @@ def pdq_matcher(
             result = hash_image(body, digests=False)
         except MediaError:
             return False
-        return result.pdq.distance(previous) <= radius
+        return result.quality >= min_quality and result.pdq.distance(previous) <= radius
 
     return matches
 

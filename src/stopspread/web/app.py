@@ -65,7 +65,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             services if services is not None else await run_in_threadpool(build_services, settings)
         )
         clients = ClientDirectory(svc.db)
-        store = SnapshotStore(settings.snapshot_dir)
+        store = SnapshotStore(settings.snapshot_dir, svc.policy.pdq.min_enrolled_quality)
         await run_in_threadpool(svc.replica.load, store)
         await run_in_threadpool(clients.refresh)
         poller = Poller(svc.replica, clients, settings.index_poll_interval_s)
@@ -78,7 +78,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                 store, svc.replica.capture, settings.index_snapshot_interval_s, first_delay_s=first
             )
             snapshots.start()
-        scan_deps = ScanDeps.build(settings, svc.db)
+        scan_deps = ScanDeps.build(settings, svc.db, svc.policy)
         scheduler = ScanScheduler(scan_deps, settings.scan_scheduler_interval_s)
         app.state.scan_deps, app.state.scan_scheduler = scan_deps, scheduler
         if settings.scan_scheduler_interval_s > 0:

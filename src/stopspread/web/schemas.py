@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "AddSignalsIn",
@@ -19,6 +20,7 @@ __all__ = [
     "MatchOut",
     "NewCaseOut",
     "OkOut",
+    "QuerySignalIn",
     "ReadyOut",
     "SignalModel",
     "StatusOut",
@@ -79,9 +81,45 @@ class WithdrawOut(BaseModel):
     withdrawn: int
 
 
+MAX_QUERY_SIGNALS = 16  # the query signals of one upload (ss-img-1 computes at most 7)
+SIGNAL_SETS = Literal["ss-img-1"]
+
+
+class QuerySignalIn(_In):
+    value: str = Field(min_length=64, max_length=64, description="PDQ hash, 64 hex")
+    quality: int = Field(ge=0, le=100, description="its PDQ quality, 0-100")
+
+
 class MatchIn(_In):
-    type: SignalKind
-    value: str = Field(min_length=32, max_length=64)
+    """One upload: a single signal (``type`` + ``value``), or the query signals of a signal
+    set (``signal_set`` + ``query``, optionally the file's ``md5``). Answered once."""
+
+    type: SignalKind | None = Field(default=None, description="pdq (64 hex) or md5 (32 hex)")
+    value: str | None = Field(default=None, min_length=32, max_length=64)
+    quality: int | None = Field(
+        default=None, ge=0, le=100, description="pdq: its quality (under the floor: no match)"
+    )
+    signal_set: SIGNAL_SETS | None = Field(
+        default=None, description="the signal set the query hashes were computed with"
+    )
+    query: list[QuerySignalIn] | None = Field(
+        default=None, min_length=1, max_length=MAX_QUERY_SIGNALS
+    )
+    md5: str | None = Field(default=None, min_length=32, max_length=32, description="file MD5")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> MatchIn:
+        single_any = any(f is not None for f in (self.type, self.value, self.quality))
+        set_any = any(f is not None for f in (self.signal_set, self.query, self.md5))
+        single = self.type is not None and self.value is not None and not set_any
+        signal_set = self.signal_set is not None and self.query is not None and not single_any
+        stray_quality = self.quality is not None and self.type != "pdq"
+        if not (single or signal_set) or stray_quality:
+            raise PydanticCustomError(
+                "match_form",
+                "send type + value (+ quality for pdq), or signal_set + query (+ md5)",
+            )
+        return self
 
 
 class MatchOut(BaseModel):

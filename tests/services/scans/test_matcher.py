@@ -19,6 +19,7 @@ from stopspread.hashing import (
     enrolment_hashes,
 )
 from stopspread.hashing.signals import VariantKind
+from stopspread.matching.policy import DEFAULT_POLICY
 from stopspread.services.scans.matcher import CaseMatcher, EnrolledSignal
 from stopspread.storage.models_scan import MatchKind
 from tests.cli.conftest import write_video
@@ -34,7 +35,7 @@ def signals_of(body: bytes, start: int = 1) -> list[EnrolledSignal]:
 
 
 def test_a_large_jpeg_copy_matches_through_the_fast_pipeline() -> None:
-    matcher = CaseMatcher(signals_of(original(1)))
+    matcher = CaseMatcher(signals_of(original(1)), policy=DEFAULT_POLICY)
     big = Image.fromarray(synthetic_rgb(640, 480, 1)).resize((2560, 1920))
     buf = io.BytesIO()
     big.save(buf, "JPEG", quality=85)
@@ -46,10 +47,10 @@ def test_a_large_jpeg_copy_matches_through_the_fast_pipeline() -> None:
 
 def test_exact_bytes_match_by_md5_and_broken_images_raise() -> None:
     body = original(4)
-    hit = CaseMatcher(signals_of(body)).match_image(body)
+    hit = CaseMatcher(signals_of(body), policy=DEFAULT_POLICY).match_image(body)
     assert hit is not None and (hit.signal_type, hit.distance) == ("md5", 0)
     with pytest.raises(MediaError):
-        CaseMatcher(signals_of(body)).match_image(b"\xff\xd8\xff\xe0 broken")
+        CaseMatcher(signals_of(body), policy=DEFAULT_POLICY).match_image(b"\xff\xd8\xff\xe0 broken")
 
 
 def test_a_video_matches_its_own_frames_and_not_another(tmp_path: Path) -> None:
@@ -60,7 +61,7 @@ def test_a_video_matches_its_own_frames_and_not_another(tmp_path: Path) -> None:
     frames = hash_video(clip, mode=VideoMode.REFERENCE, seconds_per_hash=0.5).frames
     enrolled = [EnrolledSignal(i, "pdq", f.pdq.hex, f.quality) for i, f in enumerate(frames)]
     with VideoSandbox() as sandbox:
-        matcher = CaseMatcher(enrolled, sandbox)
+        matcher = CaseMatcher(enrolled, sandbox, policy=DEFAULT_POLICY)
         hit = matcher.match_video(clip.read_bytes())
         assert hit is not None and (hit.kind, hit.signal_type) == (MatchKind.VIDEO, "vpdq")
         assert matcher.match_video(other) is None
@@ -87,7 +88,7 @@ def test_video_rule_counts_distinct_frames_and_names_the_nearest_signal() -> Non
         EnrolledSignal(13, "pdq", _flip(bases[2], 30).hex, 49),  # under 50: ignored
         EnrolledSignal(14, "pdq", _flip(bases[3], 31).hex, 50),
     ]
-    matcher = CaseMatcher(enrolled)
+    matcher = CaseMatcher(enrolled, policy=DEFAULT_POLICY)
 
     def frames(*hashes: PdqHash) -> list[FrameHash]:
         return [FrameHash(i, 90, h, float(i)) for i, h in enumerate(hashes)]
@@ -126,10 +127,12 @@ def test_image_rule_takes_the_closest_pair_and_the_first_of_ties(
         SignalHash(PdqHash(b), 80, Variant(VariantKind.SMOOTH)),
     ]
     monkeypatch.setattr(module, "query_hashes", lambda image: query)
-    hit = CaseMatcher(enrolled).match_image(original(1))
+    hit = CaseMatcher(enrolled, policy=DEFAULT_POLICY).match_image(original(1))
     assert hit is not None and (hit.signal_id, hit.distance) == (22, 9)
     assert (hit.kind, hit.signal_type) == (MatchKind.IMAGE, "pdq")
     far = [EnrolledSignal(30, "pdq", _flip(a, 30).hex, 90)]  # 30 bits: over the 29-bit rule
-    assert CaseMatcher(far).match_image(original(1)) is None
+    assert CaseMatcher(far, policy=DEFAULT_POLICY).match_image(original(1)) is None
     near = [EnrolledSignal(31, "pdq", _flip(a, 29).hex, 90)]
-    assert CaseMatcher(near).match_image(original(1)) == module.Hit(MatchKind.IMAGE, "pdq", 31, 29)
+    assert CaseMatcher(near, policy=DEFAULT_POLICY).match_image(original(1)) == module.Hit(
+        MatchKind.IMAGE, "pdq", 31, 29
+    )

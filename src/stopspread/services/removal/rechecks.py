@@ -100,7 +100,8 @@ def _matcher(svc: Services, signal_id: int | None) -> Callable[[bytes], bool] | 
             return None
         value = signal.value
     try:
-        return pdq_matcher(PdqHash.from_hex(value), svc.settings.match_radius)
+        rule = svc.policy.pdq  # the one match policy (services/match_policy.py)
+        return pdq_matcher(PdqHash.from_hex(value), rule.radius, min_quality=rule.min_query_quality)
     except HashFormatError:
         return None
 

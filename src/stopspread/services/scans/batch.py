@@ -136,7 +136,7 @@ def resume_scan(deps: ScanDeps, scan_id: int) -> BatchScan:
 
 def matcher_for(deps: ScanDeps, scan: BatchScan) -> CaseMatcher:
     """The case's signals as a matcher with no sandbox of its own (one is made per batch)."""
-    return CaseMatcher(case_signals(deps, scan.case_id))
+    return CaseMatcher(case_signals(deps, scan.case_id), policy=deps.policy)
 
 
 def list_files(deps: ScanDeps, scan: BatchScan) -> list[str]:

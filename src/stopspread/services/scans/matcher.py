@@ -1,18 +1,22 @@
 """Does a downloaded image or video show one of a case's enrolled images or videos?
 
-The rules are the ones the rest of StopSpread uses (``docs/robustness.md``, ``docs/video.md``):
+The thresholds are the service's one :class:`~stopspread.matching.policy.MatchPolicy`
+(``services.match_policy.build_policy``; defaults in brackets, ``docs/robustness.md``,
+``docs/video.md``):
 
 - **MD5** of the exact bytes against the case's ``md5`` signals: a hit at distance 0.
 - **Images**: decoded with the fast pipeline (a large JPEG at a reduced size by libjpeg's DCT
   scaling, ``docs/hashing.md``); the ``ss-img-1`` *query* hashes of the download (whole,
-  smoothed, trimmed, content box, three shared windows; quality >= 50) against the case's
-  ``pdq`` signals of quality >= 70, within 29 bits (``SS_IMG_1.match_distance``). A signal
-  sent without a quality (plain-PDQ clients) is compared too.
+  smoothed, trimmed, content box, three shared windows; quality >= the query floor [50])
+  against the case's ``pdq`` signals of quality >= the enrolled floor [70], within the
+  policy's radius [29 bits]. A signal sent without a quality (plain-PDQ clients) is compared
+  too.
 - **Videos**: vPDQ frame hashes (fast mode: keyframes, through the warm sandbox) against the
   case's ``pdq`` signals (a video's enrolled frames, or photos) of quality >= 50, each frame
-  within 31 bits; a hit when at least 80 % of the distinct usable frames match (Meta's
-  query-side rule). When fast mode is inconclusive (some frames matched, under 80 %), the
-  video is hashed again in reference mode at one frame a second and the rule applied to that.
+  within the video frame radius [31 bits]; a hit when at least the video percent [80 %] of
+  the distinct usable frames match (Meta's query-side rule). When fast mode is inconclusive
+  (some frames matched, under the percent), the video is hashed again in reference mode at
+  one frame a second and the rule applied to that.
 
 Distances come from the brute-force index (``matching.brute``, the oracle: a case has at most a
 few thousand signals) and the video rule is ``matching.video``'s, not copies of them.
@@ -34,8 +38,6 @@ from typing import Final
 import numpy as np
 
 from stopspread.hashing import (
-    DEFAULT_SIGNAL_SET,
-    PDQ_MIN_QUALITY,
     FrameHash,
     PdqHash,
     Pipeline,
@@ -48,23 +50,13 @@ from stopspread.hashing import (
 from stopspread.hashing.decode import open_image
 from stopspread.hashing.image import prepare
 from stopspread.matching import BruteForceIndex, Match, as_hash_array
+from stopspread.matching.policy import MatchPolicy
 from stopspread.matching.signal_types import MD5, PDQ
-from stopspread.matching.video import (
-    VIDEO_MATCH_PERCENT,
-    VideoComparison,
-    VideoMatchSettings,
-    VideoRule,
-    distinct_frames,
-)
+from stopspread.matching.video import VideoComparison, distinct_frames
 from stopspread.storage.models_scan import MatchKind
 
-__all__ = ["VIDEO_QUERY_PERCENT", "VIDEO_SETTINGS", "CaseMatcher", "EnrolledSignal", "Hit"]
+__all__ = ["CaseMatcher", "EnrolledSignal", "Hit"]
 
-VIDEO_QUERY_PERCENT: Final = VIDEO_MATCH_PERCENT  # Meta's query-side rule: 80 % of frames
-# The download is part of (or all of) an enrolled video: Meta's default rule, 31 bits a frame.
-VIDEO_SETTINGS: Final = VideoMatchSettings(
-    rule=VideoRule.PART_OF_BANKED, query_percent=VIDEO_QUERY_PERCENT
-)
 _INCONCLUSIVE: Final = 1  # fast mode matched at least this many frames, but under the rule
 
 
@@ -91,12 +83,19 @@ class Hit:
 class CaseMatcher:
     """One case's signals, ready to compare downloads against."""
 
-    def __init__(self, signals: Sequence[EnrolledSignal], sandbox: VideoSandbox | None = None):
+    def __init__(
+        self,
+        signals: Sequence[EnrolledSignal],
+        sandbox: VideoSandbox | None = None,
+        *,
+        policy: MatchPolicy,
+    ):
+        self._policy = policy
         self._md5 = {s.value: s.id for s in signals if s.type == MD5.name}
         pdq = [s for s in signals if s.type == PDQ.name]
-        min_enrolled = DEFAULT_SIGNAL_SET.min_enrolled_quality
-        image_ok = [s for s in pdq if s.quality is None or s.quality >= min_enrolled]
-        video_ok = [s for s in pdq if s.quality is None or s.quality >= PDQ_MIN_QUALITY]
+        image_ok = [s for s in pdq if policy.pdq.enrolled_ok(s.quality)]
+        min_frame = policy.video.min_quality
+        video_ok = [s for s in pdq if s.quality is None or s.quality >= min_frame]
         self._image_ids, self._image = _index(image_ok)
         self._video_ids, self._video = _index(video_ok)
         self._sandbox = sandbox
@@ -118,14 +117,13 @@ class CaseMatcher:
         exact = self._exact(body, MatchKind.IMAGE)
         if exact is not None:
             return exact
-        min_query = DEFAULT_SIGNAL_SET.min_query_quality
+        rule = self._policy.pdq
         image = open_image(body)  # header and pixel caps; not decoded yet
         prepare(image, Pipeline.FAST)  # a large JPEG is decoded at a reduced size
-        hashes = [h.hash for h in query_hashes(image) if h.quality >= min_query]
-        radius = DEFAULT_SIGNAL_SET.match_distance
-        hits = self._image.search_batch(as_hash_array(hashes), radius) if hashes else []
+        hashes = [h.hash for h in query_hashes(image) if rule.query_ok(h.quality)]
+        hits = self._image.search_batch(as_hash_array(hashes), rule.radius) if hashes else []
         best = _nearest(hits)
-        if best is None or not PDQ.is_match(best.distance, radius):
+        if best is None or not self._policy.is_match(PDQ, best.distance):
             return None
         return Hit(MatchKind.IMAGE, PDQ.name, self._image_ids[best.id], best.distance)
 
@@ -148,16 +146,17 @@ class CaseMatcher:
 
     def _video_rule(self, frames: Sequence[FrameHash]) -> tuple[Hit | None, int]:
         """Meta's query-side rule over the distinct usable frames: a hit when enough of them
-        have an enrolled frame within 31 bits (``VIDEO_SETTINGS``, ``matching.video``)."""
-        distinct = distinct_frames(frames, VIDEO_SETTINGS.min_quality)
+        have an enrolled frame within the policy's frame radius (``matching.video``)."""
+        settings = self._policy.video
+        distinct = distinct_frames(frames, settings.min_quality)
         if not distinct:
             return None, 0
-        hits = self._video.search_batch(as_hash_array(distinct), VIDEO_SETTINGS.frame_distance)
+        hits = self._video.search_batch(as_hash_array(distinct), settings.frame_distance)
         matched = sum(1 for row in hits if row)
         signals = len({m.id for row in hits for m in row})
         comparison = VideoComparison(0, len(distinct), len(self._video), matched, signals)
         best = _nearest(hits)
-        if best is None or not comparison.is_match(VIDEO_SETTINGS):
+        if best is None or not comparison.is_match(settings):
             return None, matched
         detail = f"{matched}/{len(distinct)} frames"
         signal_id = self._video_ids[best.id]

@@ -28,6 +28,7 @@ from stopspread.config import Settings
 from stopspread.errors import FetchError, FetchStatusError, StopSpreadError
 from stopspread.hashing import VideoSandbox
 from stopspread.services.custody import EvidenceStore
+from stopspread.services.match_policy import MatchPolicy, build_policy
 from stopspread.services.scans.matcher import CaseMatcher, EnrolledSignal, Hit
 from stopspread.services.scans.sightings import Observation, Outcome, mark_removed_in, record_hit
 from stopspread.sources.crawl import (
@@ -82,10 +83,20 @@ class ScanDeps:
     db: Database
     resolver: Resolver = system_resolver
     _evidence: EvidenceStore | None = None
+    _policy: MatchPolicy | None = None  # the service's; built from ``settings`` when not given
 
     @classmethod
-    def build(cls, settings: Settings, db: Database | None = None) -> ScanDeps:
-        return cls(settings, db or Database(settings.url))
+    def build(
+        cls, settings: Settings, db: Database | None = None, policy: MatchPolicy | None = None
+    ) -> ScanDeps:
+        return cls(settings, db or Database(settings.url), _policy=policy)
+
+    @property
+    def policy(self) -> MatchPolicy:
+        """The match policy scans decide by (``services.match_policy``)."""
+        if self._policy is None:
+            self._policy = build_policy(self.settings)
+        return self._policy
 
     @property
     def evidence(self) -> EvidenceStore:
@@ -290,7 +301,7 @@ def run_claimed(
     log.info("scan %d started (source %d, %s)", scan_id, source.id, source.kind.value)
     try:
         with Fetcher(limits, resolver=deps.resolver) as fetcher, VideoSandbox() as sandbox:
-            matcher = CaseMatcher(case_signals(deps, source.case_id), sandbox)
+            matcher = CaseMatcher(case_signals(deps, source.case_id), sandbox, policy=deps.policy)
             run = _Run(deps, scan_id, source, matcher, fetcher, on_progress, stop)
             if run.walk():
                 failure = run.nothing_fetched()

@@ -146,7 +146,9 @@ async def lookup_file(request: Request, svc: Svc) -> dict[str, Any]:
         raise UnsupportedMediaError("only photos are hashed here (field name: photo)")
     hashes = await run_in_threadpool(hash_image, data)
     del data  # never written anywhere; dropped as soon as it is hashed
-    found = svc.replica.lookup(parse_signal(SignalType.PDQ.value, hashes.pdq.hex))
+    # with its quality: the match policy's query floor applies (services/match_policy.py)
+    signal = parse_signal(SignalType.PDQ.value, hashes.pdq.hex, hashes.quality)
+    found = svc.replica.lookup(signal)
     if not found:
         return {"pdq": {}}
     result = await run_in_threadpool(platform.record_match, svc, client, found)

@@ -15,11 +15,18 @@ from stopspread.errors import (
     MediaTooLargeError,
     RateLimitedError,
 )
-from stopspread.hashing import DecodeBudget, DecodeLimits, hash_image
+from stopspread.hashing import (
+    DecodeBudget,
+    DecodeLimits,
+    SignalHash,
+    digest_bytes,
+    query_hashes,
+)
+from stopspread.hashing.decode import open_source
 from stopspread.services import platform
 from stopspread.services.platform import ReviewStatus
 from stopspread.services.probing import ProbeDetector, Verdict, suspend_for_probing
-from stopspread.services.signal_input import SignalType, parse_signal
+from stopspread.services.signal_input import SignalIn, SignalType, parse_signal
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
 from stopspread.web.schemas import (
     FeedbackIn,
@@ -34,6 +41,8 @@ __all__ = ["MATCH_PATH", "match", "read_capped", "router"]
 
 router = APIRouter(prefix="/v1", tags=["platforms"])
 
+PDQ_KIND: Final = SignalType.PDQ.value
+MD5_KIND: Final = SignalType.MD5.value
 MATCH_PATH: Final = "/v1/match"  # also served by web.fastlane, with the same function
 
 MATCH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = error_responses(401, 403, 413, 422, 429)
@@ -42,24 +51,29 @@ HASH_RESPONSES: Final = error_responses(401, 403, 413, 415, 429)
 
 
 async def _match(
-    request: Request, svc: Svc, client: platform.ClientInfo, kind: str, value: str
+    request: Request, svc: Svc, client: platform.ClientInfo, signals: list[SignalIn]
 ) -> platform.MatchResult:
-    signal = parse_signal(kind, value)
+    """One request's signals (one upload), looked up under the match policy and answered once:
+    the first signal that matches (in the order given: plain PDQ first) is the one recorded."""
     detector: ProbeDetector = request.app.state.probe_detector
-    if signal.type is SignalType.PDQ:
-        await _watch(svc, detector, client, signal.value)
-    found = svc.replica.lookup(signal)  # in memory, microseconds: no thread hop
+    pdq = [s.value for s in signals if s.type is SignalType.PDQ]
+    if pdq:
+        await _watch(svc, detector, client, pdq)
+    found: dict[int, None] = {}
+    for signal in signals:  # in memory, microseconds each: no thread hop
+        found.update(dict.fromkeys(svc.replica.lookup(signal)))
     if not found:
         return platform.MatchResult(match=False)
-    detector.matched(client.id, found)
-    return await run_in_threadpool(platform.record_match, svc, client, found)
+    ids = list(found)
+    detector.matched(client.id, ids)
+    return await run_in_threadpool(platform.record_match, svc, client, ids)
 
 
 async def _watch(
-    svc: Svc, detector: ProbeDetector, client: platform.ClientInfo, value: str
+    svc: Svc, detector: ProbeDetector, client: platform.ClientInfo, values: list[str]
 ) -> None:
     """The probing detector's verdict on this key's query (services/probing.py)."""
-    verdict = detector.observe(client.id, value)
+    verdict = detector.observe_upload(client.id, values)
     if verdict is Verdict.THROTTLE:
         wait = detector.throttle_wait(client.id)
         raise RateLimitedError("this key's queries look like a walk; slow down", wait)
@@ -69,6 +83,16 @@ async def _watch(
         raise ForbiddenError("the API key is not valid")
 
 
+def _signals_of(body: MatchIn) -> list[SignalIn]:
+    """The request's signals: one, or a signal set's query hashes (then the file's MD5)."""
+    if body.query is None:
+        return [parse_signal(str(body.type), str(body.value), body.quality)]
+    signals = [parse_signal(PDQ_KIND, q.value, q.quality) for q in body.query]
+    if body.md5 is not None:
+        signals.append(parse_signal(MD5_KIND, body.md5))
+    return signals
+
+
 @router.post(
     "/match",
     response_model=MatchOut,
@@ -76,7 +100,11 @@ async def _watch(
     openapi_extra=json_body(MatchIn),
 )
 async def match(request: Request) -> Response:
-    """Does this signal match a bank? Only ``match`` and an opaque ``ref`` come back.
+    """Does this upload match a bank? Only ``match`` and an opaque ``ref`` come back.
+
+    The body is one signal (``{"type": "pdq", "value": hex, "quality": q}``) or the query
+    signals of one upload (``{"signal_set": "ss-img-1", "query": [{"value", "quality"}, ...],
+    "md5": hex}``, what ``stopspread hash --format match FILE`` prints; docs/api.md).
 
     The hot path: served by :mod:`stopspread.web.fastlane` ahead of FastAPI's routing, so it
     takes the request itself and does its checks directly (no dependencies, no response
@@ -87,7 +115,7 @@ async def match(request: Request) -> Response:
         svc, request.app.state.clients, request.headers.get("authorization")
     )
     body = await parse_json(request, MatchIn)
-    result = await _match(request, svc, client, body.type, body.value)
+    result = await _match(request, svc, client, _signals_of(body))
     return JSONResponse({"match": result.match, "ref": result.ref})
 
 
@@ -119,19 +147,34 @@ async def read_capped(request: Request, cap: int) -> bytes:
     openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}, "required": True}},
 )
 async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
-    """Hash the raw body (an image) in memory, match it, and forget it. Opt-in per client."""
+    """Hash the raw body (an image) in memory, match it, and forget it. Opt-in per client.
+
+    Matched as ``/v1/match`` matches a signal set: the ss-img-1 query hashes, then the MD5;
+    the answer shows the plain PDQ hash and quality."""
     if not client.can_hash:
         raise ForbiddenError("this client has not opted in to /v1/hash")
     settings = svc.settings
     data = await read_capped(request, settings.upload_max_bytes)
     limits = DecodeLimits(settings.upload_max_bytes, settings.upload_max_pixels, True)
     budget: DecodeBudget = request.app.state.decode_budget
-    hashes = await run_in_threadpool(partial(hash_image, data, limits=limits, budget=budget))
+    query, md5 = await run_in_threadpool(partial(_hash_upload, data, limits, budget))
     del data  # never written anywhere; dropped as soon as it is hashed
-    md5 = hashes.digests.md5 if hashes.digests else ""
-    result = await _match(request, svc, client, SignalType.PDQ.value, hashes.pdq.hex)
-    if not result.match and md5:
-        result = await _match(request, svc, client, SignalType.MD5.value, md5)
+    signals = [parse_signal(PDQ_KIND, h.hash.hex, h.quality) for h in query]
+    signals.append(parse_signal(MD5_KIND, md5))
+    result = await _match(request, svc, client, signals)
+    plain = query[0]  # the whole image: plain PDQ
     return HashOut(
-        pdq=hashes.pdq.hex, quality=hashes.quality, md5=md5, match=result.match, ref=result.ref
+        pdq=plain.hash.hex, quality=plain.quality, md5=md5, match=result.match, ref=result.ref
     )
+
+
+def _hash_upload(
+    data: bytes, limits: DecodeLimits, budget: DecodeBudget
+) -> tuple[list[SignalHash], str]:
+    """The default signal set's query hashes (the first is plain PDQ) from one decode, held
+    against the decode budget, and the file's MD5."""
+    image, _ = open_source(data, limits)  # header checked, pixels not decoded yet
+    width, height = image.size
+    with budget.hold(width * height):
+        query = query_hashes(image, limits=limits)
+    return query, digest_bytes(data).md5
