@@ -63,6 +63,8 @@ class EntryKind(enum.StrEnum):
     REMOVAL = "removal"
 
 
+_ORDER = {kind: n for n, kind in enumerate(EntryKind)}  # at the same moment: this order
+
 _ANSWERS = frozenset(
     {RequestStatus.ACKNOWLEDGED, RequestStatus.REFUSED, RequestStatus.NO_ANSWER}
 )  # a request's statuses that are the host's answer (REMOVED is the item's removal)
@@ -305,5 +307,5 @@ def _entries(
             out.append(TimelineEntry(e.at, EntryKind.NOTICE, key_of[e.request_id], e.status.value))
         elif e.status in _ANSWERS:
             out.append(TimelineEntry(e.at, EntryKind.ANSWER, key_of[e.request_id], e.status.value))
-    out.sort(key=lambda entry: (entry.at, entry.item, entry.kind.value))
+    out.sort(key=lambda entry: (entry.at, _ORDER[entry.kind], entry.item))
     return out
