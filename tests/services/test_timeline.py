@@ -207,16 +207,25 @@ def test_a_platform_match_is_counted_once_and_its_decision_goes_back(services: S
     )  # fmt: skip
     platform.feedback(services, client, item.ref, ReviewStatus.CONFIRMED)
     decide_match(services, w.who, row.review_id, MatchDecision.CONFIRM)
-    assert platform.record_match(services, client, [w.signal_id]).match  # a fourth hit
     counts = w.timeline().counts
     assert counts == TimelineCounts(found=1, confirmed=1, platform_matches=1)
     told = platform.feedback_status(services, client, item.ref)
     assert (told.decision, told.your_verdict, told.hits) == (
-        ReviewStatus.CONFIRMED, ReviewStatus.CONFIRMED, 4,
+        ReviewStatus.CONFIRMED, ReviewStatus.CONFIRMED, 3,
     )  # fmt: skip
     view = cases.case_status(services, w.case_id)
     assert (view.matches, view.reviews_open, view.reviews_closed) == (1, 0, 1)
 
-    decide_match(services, w.who, row.review_id, MatchDecision.REJECT)
+    # a later hit of the same ref: still one item, back under review until a person decides
+    assert platform.record_match(services, client, [w.signal_id]).match
+    [again] = w.timeline().items
+    assert (again.ref, again.hits, again.state) == (item.ref, 4, ItemState.UNDER_REVIEW)
+    assert w.timeline().counts == TimelineCounts(found=1, under_review=1, platform_matches=1)
+    newest = list_matches(services, w.who, open_only=True)[0]
+    assert newest.review_id != row.review_id and newest.ref == item.ref
+    decide_match(services, w.who, newest.review_id, MatchDecision.CONFIRM)
+    assert w.timeline().counts == TimelineCounts(found=1, confirmed=1, platform_matches=1)
+
+    decide_match(services, w.who, newest.review_id, MatchDecision.REJECT)
     assert w.timeline().counts == TimelineCounts(rejected=1)
     assert platform.feedback_status(services, client, item.ref).decision is ReviewStatus.NOT_NCII

@@ -180,11 +180,10 @@ def record_match(svc: Services, client: ClientInfo, signal_ids: list[int]) -> Ma
 def _open_review(
     session: Session, ref: str, case_id: int | None, signal_id: int, client_id: int, now: datetime
 ) -> ReviewItem:
-    """The ref's review item, decided or not (one ref is one item in her timeline)."""
+    """The ref's open review item; a hit after a decision opens a new one (the per-key mute
+    counts the open item's hits). The case timeline counts one item per ref either way."""
     review = session.scalars(
-        select(ReviewItem)
-        .where(ReviewItem.ref == ref, ReviewItem.kind == ReviewKind.MATCH)
-        .order_by(ReviewItem.id.desc())
+        select(ReviewItem).where(ReviewItem.ref == ref, ReviewItem.status == ReviewStatus.OPEN)
     ).first()
     if review is None:
         review = ReviewItem(
