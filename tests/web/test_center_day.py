@@ -10,6 +10,7 @@ worker's dashboard, the survivor's status and the report's numbers are the same.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from stopspread.services import platform
 from stopspread.services.case_report import build_report
 from stopspread.services.cases import case_status
 from stopspread.services.context import Services
-from stopspread.services.removal.dashboard import dashboard
+from stopspread.services.removal.dashboard import case_history, dashboard
 from stopspread.services.removal.rechecks import (
     fetcher_refetch,
     follow_up_open,
@@ -32,6 +33,7 @@ from stopspread.services.removal.rechecks import (
 )
 from stopspread.services.removal.workflow import draft_request, save_host, send_request
 from stopspread.services.scans.queue import ScanDeps
+from stopspread.services.timeline import EntryKind
 from stopspread.services.workers.accounts import (
     WorkerIdentity,
     assign_case,
@@ -197,6 +199,18 @@ def test_a_centers_day(svc: Services, site: LocalSite) -> None:
         english = c.get("/worker/matches?lang=en")
         assert "Found on platforms" in english.text and "Confirmed as her image" in english.text
         assert c.get(f"/v1/feedback/{ref}", headers=auth(other_key)).status_code == 404
+
+        # the case's dashboard: the same numbers, and the case timeline entry by entry
+        board_page = c.get(f"/worker/takedown?case={case_id}&lang=ko").text
+        assert re.search(r'id="n-sightings">5<', board_page)
+        assert re.search(r'id="n-reuploads">1<', board_page)
+        assert "사건의 흐름" in board_page and f"다시 올라옴 (항목 {first.id}번 뒤에)" in board_page
+        assert board_page.count('class="timeline-reupload"') == 1
+    kinds = Counter(line.kind for line in case_history(svc, who, case_id))
+    assert kinds == {
+        EntryKind.FOUND: 4, EntryKind.REUPLOAD: 1, EntryKind.DECISION: 4, EntryKind.NOTICE: 1,
+        EntryKind.REMOVAL: 1,
+    }  # fmt: skip
     assert agree(svc, who, case_id, deps) == (5, 1, 4, 1, 1, 1)
     board = dashboard(svc, who, case_id)
     assert board.platform_matches == 1

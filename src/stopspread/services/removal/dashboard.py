@@ -19,15 +19,16 @@ from sqlalchemy.orm import Session
 from stopspread.errors import NotFoundError
 from stopspread.services.context import Services
 from stopspread.services.removal.workflow import host_registry
-from stopspread.services.timeline import case_timeline
+from stopspread.services.timeline import EntryKind, ItemSource, case_timeline
 from stopspread.services.workers.accounts import WorkerIdentity, require_case, visible_case_ids
-from stopspread.storage.models import Case
+from stopspread.storage.models import Case, PlatformClient
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_takedown import FollowUpCheck, TakedownEvent, TakedownRequest
 from stopspread.takedown.hosts import UnknownHost
 from stopspread.takedown.requests import OPEN_STATUSES, RequestStatus
 
 __all__ = [
+    "CaseHistoryLine",
     "Dashboard",
     "HistoryLine",
     "OverdueItem",
@@ -35,6 +36,7 @@ __all__ = [
     "RequestRow",
     "SurvivorCounts",
     "WaitingSighting",
+    "case_history",
     "dashboard",
     "request_detail",
     "request_rows",
@@ -273,3 +275,35 @@ def request_detail(
     row = next(x for x in rows if x.id == request_id)
     history.sort(key=lambda line: line.at)
     return RequestDetail(row, recipient, channel, subject, text, page_url, history)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseHistoryLine:
+    """One entry of a case's timeline as the worker's case page lists it."""
+
+    at: datetime
+    kind: EntryKind
+    detail: str  # a decision (confirmed, rejected), a request status, or "" (see kind)
+    item: str  # a scan sighting's media URL, or "<platform> · <ref>"
+    sighting_id: int | None
+    earlier_sighting_id: int | None  # for a re-upload: the item it came back after
+
+
+def case_history(svc: Services, who: WorkerIdentity, case_id: int) -> list[CaseHistoryLine]:
+    """The case timeline, oldest first: found, re-upload, decision, notice, answer, removal."""
+    with svc.db.read(snapshot=True) as session:
+        require_case(session, who, case_id)
+        timeline = case_timeline(session, [case_id], who.center_id)
+        names = dict(session.execute(select(PlatformClient.id, PlatformClient.name)).all())
+    items = {i.key: i for i in timeline.items}
+    out = []
+    for e in timeline.entries:
+        item = items[e.item]
+        if item.source is ItemSource.PLATFORM:
+            label = f"{names.get(item.client_id or -1, '')} · {item.ref}"
+        else:
+            label = item.url
+        detail = e.detail if e.kind in (EntryKind.DECISION, EntryKind.ANSWER) else ""
+        earlier = item.reupload_of if e.kind is EntryKind.REUPLOAD else None
+        out.append(CaseHistoryLine(e.at, e.kind, detail, label, item.sighting_id, earlier))
+    return out
