@@ -104,3 +104,19 @@ def test_a_decision_by_keyboard_reaches_her_counts(site: Site, browser: Any) -> 
         counts = case_timeline(session, [site.case_id]).counts
     # the seed's three sightings wait for review too
     assert (counts.platform_matches, counts.confirmed, counts.under_review) == (2, 1, 4)
+
+
+@pytest.mark.parametrize(("lang", "size"), [("ko", "desktop"), ("en", "phone")])
+def test_the_case_timeline_on_the_case_dashboard(
+    site: Site, browser: Any, lang: str, size: str
+) -> None:
+    page = _sign_in(browser, site.base_url, DESKTOP if size == "desktop" else PHONE, lang)
+    page.goto(f"{site.base_url}/worker/takedown?case={site.case_id}")
+    rows = page.locator("#case-timeline tbody tr")
+    assert rows.count() >= 5  # three sightings and two platform matches, found
+    heading = "사건의 흐름" if lang == "ko" else "What happened in this case"
+    assert page.locator("#timeline").inner_text() == heading
+    assert page.locator("#n-sightings").inner_text() == "5"
+    assert axe_violations(page) == []
+    screenshot(page, f"matches/case-timeline-{lang}-{size}")
+    page.context.close()
