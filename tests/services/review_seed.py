@@ -114,5 +114,6 @@ def build_world(svc: Services, tmp_path: Path) -> World:
     with svc.db.write() as (session, _head):
         session.add_all(rows)
         session.flush()
+        rows[2].reupload_of = rows[0].id  # as a scan links a re-upload to the earlier item
         ids = [r.id for r in rows]
     return World(svc, store, case_a, case_b, code_a, ids[:3], ids[3], image, video)

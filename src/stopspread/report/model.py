@@ -17,6 +17,7 @@ __all__ = [
     "EvidenceReport",
     "ReportCapture",
     "ReportCase",
+    "ReportCounts",
     "ReportProof",
     "ReportRoomCheck",
     "ReportRoomDevice",
@@ -124,6 +125,20 @@ class ReportRoomCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportCounts:
+    """The case's numbers as the worker's dashboard and the survivor see them (one timeline):
+    ``found == under_review + confirmed``; platform matches are part of ``found``."""
+
+    found: int
+    under_review: int
+    confirmed: int
+    requests_sent: int  # items a removal request was sent about
+    removed: int
+    reuploads: int  # came back after a removal or a sent notice
+    platform_matches: int
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceReport:
     case: ReportCase
     proof: ReportProof
@@ -133,3 +148,4 @@ class EvidenceReport:
     takedowns: Sequence[ReportTakedown] = ()
     warc_files: Sequence[ReportWarc] = field(default=())
     room_checks: Sequence[ReportRoomCheck] = ()
+    counts: ReportCounts | None = None  # None: counted from the lists above

@@ -185,14 +185,28 @@ def render_report(report: EvidenceReport, fonts: CjkFonts | None = None) -> byte
 def _counts(report: EvidenceReport) -> list[tuple[str, str]]:
     w = report.language
     words = WORDS[w]
-    removed = sum(1 for t in report.takedowns if _last_status(t) == "removed")
-    numbers = {
-        "n_sightings": len(report.sightings),
-        "n_captures": sum(len(s.captures) for s in report.sightings),
-        "n_requests": len(report.takedowns),
-        "n_removed": removed,
-        "n_reuploads": sum(1 for s in report.sightings if s.reupload_of),
-    }
+    c = report.counts
+    numbers: dict[str, int]
+    if c is not None:  # the case timeline's numbers: the dashboard and her status agree
+        numbers = {
+            "n_sightings": c.found,
+            "n_under_review": c.under_review,
+            "n_confirmed": c.confirmed,
+            "n_platform": c.platform_matches,
+            "n_captures": sum(len(s.captures) for s in report.sightings),
+            "n_requests": c.requests_sent,
+            "n_removed": c.removed,
+            "n_reuploads": c.reuploads,
+        }
+    else:
+        removed = sum(1 for t in report.takedowns if _last_status(t) == "removed")
+        numbers = {
+            "n_sightings": len(report.sightings),
+            "n_captures": sum(len(s.captures) for s in report.sightings),
+            "n_requests": len(report.takedowns),
+            "n_removed": removed,
+            "n_reuploads": sum(1 for s in report.sightings if s.reupload_of),
+        }
     return [(words[key], words["count"].format(n=n)) for key, n in numbers.items()]
 
 

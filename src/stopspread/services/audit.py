@@ -52,6 +52,7 @@ class AuditKind(enum.StrEnum):
     CASE_ASSIGNED = "case_assigned"
     EVIDENCE_REVEALED = "evidence_revealed"  # a worker looked at the unblurred original
     SIGHTING_REVIEWED = "sighting_reviewed"
+    MATCH_DECIDED = "match_decided"  # a worker confirmed or rejected a platform match
     HOST_EDITED = "host_edited"  # a center changed a host's contact
     TAKEDOWN_DRAFTED = "takedown_drafted"
     TAKEDOWN_STATUS = "takedown_status"  # sent, acknowledged, removed, refused, no answer

@@ -23,6 +23,7 @@ from stopspread.report.model import (
     EvidenceReport,
     ReportCapture,
     ReportCase,
+    ReportCounts,
     ReportProof,
     ReportSighting,
     ReportTakedown,
@@ -38,6 +39,7 @@ from stopspread.services.custody.log import read_head
 from stopspread.services.custody.store import EvidenceStore
 from stopspread.services.custody.verify import check
 from stopspread.services.removal.workflow import center_name
+from stopspread.services.timeline import Timeline, case_timeline
 from stopspread.services.workers import review
 from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.storage.models import Case
@@ -84,7 +86,11 @@ def _capture(session: Session, media: EvidenceRecord, page: EvidenceRecord | Non
 
 
 def _sightings(
-    session: Session, case_id: int, references: dict[int, str], language: Language
+    session: Session,
+    case_id: int,
+    references: dict[int, str],
+    timeline: Timeline,
+    language: Language,
 ) -> tuple[list[ReportSighting], list[EvidenceRecord]]:
     rows = session.scalars(
         select(Sighting)
@@ -92,13 +98,16 @@ def _sightings(
         .order_by(Sighting.id)
     ).all()
     out, records = [], []
+    items = timeline.by_sighting()
+    urls = {s.id: s.media_url for s in rows}
     for s in rows:
         media = session.get(EvidenceRecord, s.media_evidence_id)
         page = session.get(EvidenceRecord, s.page_evidence_id) if s.page_evidence_id else None
         if media is None:
             raise NotFoundError(f"sighting {s.id}: its evidence record is missing")
         records += [r for r in (media, page) if r is not None and r not in records]
-        earlier = s.reupload_of or s.same_content_as
+        item = items.get(s.id)
+        earlier = item.reupload_of if item is not None else None  # only real re-uploads
         out.append(
             ReportSighting(
                 url=s.media_url,
@@ -108,10 +117,25 @@ def _sightings(
                 match_type=_match(s, language),
                 review=s.review_status.value,  # the PDF prints it in words
                 captures=[_capture(session, media, page)],
-                reupload_of=references.get(earlier, "") if earlier is not None else "",
+                reupload_of=_earlier_label(earlier, references, urls),
             )
         )
     return out, records
+
+
+def _earlier_label(earlier: int | None, references: dict[int, str], urls: dict[int, str]) -> str:
+    """The earlier item's request reference, else its URL (removed before any request)."""
+    if earlier is None:
+        return ""
+    return references.get(earlier) or urls.get(earlier) or str(earlier)
+
+
+def _counts(timeline: Timeline) -> ReportCounts:
+    c = timeline.counts
+    return ReportCounts(
+        c.found, c.under_review, c.confirmed, c.requests_sent, c.removed, c.reuploads,
+        c.platform_matches,
+    )  # fmt: skip
 
 
 def _with_previews(
@@ -186,7 +210,8 @@ def build_report(
                 .order_by(TakedownRequest.id.desc())
             )
         }
-        sightings, records = _sightings(session, case_id, references, language)
+        timeline = case_timeline(session, [case_id])
+        sightings, records = _sightings(session, case_id, references, timeline, language)
         takedowns = _takedowns(session, case_id)
         room_rows = room_checks.room_check_rows(session, case_id)
         records += [row for row, _hash in room_rows]
@@ -210,6 +235,7 @@ def build_report(
         takedowns=takedowns,
         room_checks=room_checks.report_room_checks(store, room_rows, language, warc_name),
         warc_files=[ReportWarc(warc_name(r), r.sha256, r.size) for r in records],
+        counts=_counts(timeline),
     )
     return report, records
 

@@ -65,9 +65,9 @@ class CaseView:
     status: CaseStatus
     signals: int
     quarantined: int
-    matches: int
-    reviews_open: int  # matches waiting for a person's review
-    reviews_closed: int
+    matches: int  # items found (a center's scans and platforms' matches), each counted once
+    reviews_open: int  # found items waiting for a person's review
+    reviews_closed: int  # found items a person confirmed as hers (matches = open + closed)
     feedback_confirmed: int  # platforms' own reviewers said: this is the enrolled image
     feedback_not_ncii: int  # platforms' own reviewers said: this is something else
     notices_sent: int = 0  # takedown notices sent about what support workers found
@@ -215,9 +215,6 @@ def case_status(svc: Services, case_id: int) -> CaseView:
                 .group_by(Signal.status)
             ).all()
         )
-        matches = session.scalar(
-            select(func.coalesce(func.sum(Signal.match_count), 0)).where(Signal.bank_id.in_(banks))
-        )
         reviews = session.execute(
             select(ReviewItem.status, ReviewItem.platform_verdict, func.count())
             .where(ReviewItem.case_id == case_id)
@@ -230,9 +227,9 @@ def case_status(svc: Services, case_id: int) -> CaseView:
         status=case.status,
         signals=int(by_status.get(SignalStatus.ACTIVE, 0)),
         quarantined=int(by_status.get(SignalStatus.QUARANTINED, 0)),
-        matches=int(matches or 0),
-        reviews_open=count(0, {ReviewStatus.OPEN}),
-        reviews_closed=count(0, {ReviewStatus.CONFIRMED, ReviewStatus.NOT_NCII}),
+        matches=takedowns.found,  # one timeline behind every number (services/timeline.py)
+        reviews_open=takedowns.under_review,
+        reviews_closed=takedowns.confirmed,
         feedback_confirmed=count(1, {ReviewStatus.CONFIRMED}),
         feedback_not_ncii=count(1, {ReviewStatus.NOT_NCII}),
         notices_sent=takedowns.notices_sent,

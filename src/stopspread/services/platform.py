@@ -42,11 +42,13 @@ from stopspread.storage.models import (
 __all__ = [
     "ClientDirectory",
     "ClientInfo",
+    "FeedbackStatus",
     "MatchResult",
     "ReviewStatus",  # the verdicts feedback accepts
     "check_limits",
     "create_client",
     "feedback",
+    "feedback_status",
     "match",
     "revoke_client",
 ]
@@ -178,6 +180,8 @@ def record_match(svc: Services, client: ClientInfo, signal_ids: list[int]) -> Ma
 def _open_review(
     session: Session, ref: str, case_id: int | None, signal_id: int, client_id: int, now: datetime
 ) -> ReviewItem:
+    """The ref's open review item; a hit after a decision opens a new one (the per-key mute
+    counts the open item's hits). The case timeline counts one item per ref either way."""
     review = session.scalars(
         select(ReviewItem).where(ReviewItem.ref == ref, ReviewItem.status == ReviewStatus.OPEN)
     ).first()
@@ -228,3 +232,31 @@ def feedback(svc: Services, client: ClientInfo, ref: str, verdict: ReviewStatus)
             audit.AuditKind.FEEDBACK_RECORDED,
             {"client": client.id, "review": review.id, "verdict": verdict.value},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackStatus:
+    """The center's decision on one of this platform's matches (its own ref only)."""
+
+    ref: str
+    decision: ReviewStatus  # open: a person has not decided yet
+    decided_at: datetime | None
+    your_verdict: ReviewStatus | None  # what this platform's reviewer sent
+    hits: int
+
+
+def feedback_status(svc: Services, client: ClientInfo, ref: str) -> FeedbackStatus:
+    """The feedback path back to the platform: what the center's worker decided."""
+    with svc.db.read() as session:
+        row = session.get(MatchRef, ref[:64])
+        review = None
+        if row is not None and row.client_id == client.id:
+            review = session.scalars(
+                select(ReviewItem)
+                .where(ReviewItem.ref == ref, ReviewItem.kind == ReviewKind.MATCH)
+                .order_by(ReviewItem.id.desc())
+            ).first()
+        if review is None:
+            raise NotFoundError("no such ref for this client")
+        decided = review.updated_at if review.status is not ReviewStatus.OPEN else None
+        return FeedbackStatus(ref, review.status, decided, review.platform_verdict, review.hits)

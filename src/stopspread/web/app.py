@@ -40,6 +40,7 @@ from stopspread.web.routes import (
     survivor_pages,
     worker,
     worker_admin,
+    worker_matches,
     worker_scans,
     worker_takedown,
 )
@@ -132,6 +133,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(worker_scans.router)
     app.include_router(worker_admin.router)
     app.include_router(worker_takedown.router)
+    app.include_router(worker_matches.router)
     app.include_router(setup.router)
     app.include_router(room_check.router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -130,6 +131,16 @@ class MatchOut(BaseModel):
 class FeedbackIn(_In):
     ref: str = Field(max_length=64)
     verdict: Literal["confirmed", "not_ncii"]
+
+
+class FeedbackStatusOut(BaseModel):
+    """The center's decision on a platform's match (``GET /v1/feedback/{ref}``)."""
+
+    ref: str
+    decision: Literal["open", "confirmed", "not_ncii"]
+    decided_at: datetime | None
+    your_verdict: Literal["confirmed", "not_ncii"] | None
+    hits: int
 
 
 class HashOut(BaseModel):

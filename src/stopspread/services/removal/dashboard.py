@@ -1,7 +1,9 @@
 """The worker's dashboard numbers, per center or per case, and the survivor's counts.
 
-Sightings, requests by status, median time from the first notice to removal, overdue
-requests (waiting for the host past their deadline), re-uploads, and hosts without a contact.
+Items found, under review, confirmed, re-uploads (all from the one case timeline,
+:mod:`stopspread.services.timeline`), requests by status, median time from the first notice
+to removal, overdue requests (waiting for the host past their deadline), and hosts without a
+contact.
 """
 
 from __future__ import annotations
@@ -11,20 +13,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stopspread.errors import NotFoundError
 from stopspread.services.context import Services
 from stopspread.services.removal.workflow import host_registry
+from stopspread.services.timeline import EntryKind, ItemSource, case_timeline
 from stopspread.services.workers.accounts import WorkerIdentity, require_case, visible_case_ids
-from stopspread.storage.models import Case
+from stopspread.storage.models import Case, PlatformClient
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_takedown import FollowUpCheck, TakedownEvent, TakedownRequest
 from stopspread.takedown.hosts import UnknownHost
 from stopspread.takedown.requests import OPEN_STATUSES, RequestStatus
 
 __all__ = [
+    "CaseHistoryLine",
     "Dashboard",
     "HistoryLine",
     "OverdueItem",
@@ -32,6 +36,7 @@ __all__ = [
     "RequestRow",
     "SurvivorCounts",
     "WaitingSighting",
+    "case_history",
     "dashboard",
     "request_detail",
     "request_rows",
@@ -52,13 +57,17 @@ class OverdueItem:
 
 @dataclass(frozen=True, slots=True)
 class Dashboard:
-    sightings: int
+    sightings: int  # items found (scan sightings and platform matches), rejected left out
     confirmed: int
-    reuploads: int
+    reuploads: int  # came back after a removal or a notice (never copies of one scan)
     requests_by_status: dict[RequestStatus, int]
     median_hours_to_removal: float | None
     overdue: list[OverdueItem] = field(default_factory=list)
     unknown_hosts: list[str] = field(default_factory=list)  # registrable domains to fill in
+    under_review: int = 0
+    removed: int = 0
+    platform_matches: int = 0
+    requests_sent: int = 0  # items a notice was sent about
 
 
 def dashboard(
@@ -71,6 +80,7 @@ def dashboard(
             require_case(session, who, case_id)
         cases = [case_id] if case_id is not None else visible_case_ids(session, who)
         sightings = session.scalars(select(Sighting).where(Sighting.case_id.in_(cases))).all()
+        counts = case_timeline(session, cases, who.center_id).counts
         requests = session.scalars(
             select(TakedownRequest).where(
                 TakedownRequest.case_id.in_(cases), TakedownRequest.center_id == who.center_id
@@ -86,13 +96,17 @@ def dashboard(
     for r in requests:
         by_status[r.status] += 1
     return Dashboard(
-        sightings=sum(1 for s in sightings if s.review_status is not ReviewState.REJECTED),
-        confirmed=sum(1 for s in sightings if s.review_status is ReviewState.CONFIRMED),
-        reuploads=sum(1 for s in sightings if s.reupload or s.same_content_as is not None),
+        sightings=counts.found,
+        confirmed=counts.confirmed,
+        reuploads=counts.reuploads,
         requests_by_status=by_status,
         median_hours_to_removal=_median_hours(requests),
         overdue=_overdue(requests, at),
         unknown_hosts=_unknown_hosts(svc, who, waiting),
+        under_review=counts.under_review,
+        removed=counts.removed,
+        platform_matches=counts.platform_matches,
+        requests_sent=counts.requests_sent,
     )
 
 
@@ -133,29 +147,22 @@ def _unknown_hosts(svc: Services, who: WorkerIdentity, urls: list[str]) -> list[
 
 @dataclass(frozen=True, slots=True)
 class SurvivorCounts:
-    notices_sent: int
+    """Her numbers, from the case timeline: ``found == under_review + confirmed``."""
+
+    notices_sent: int  # items a removal request was sent about
     removed: int
     reappeared: int
+    found: int = 0
+    under_review: int = 0
+    confirmed: int = 0
 
 
 def survivor_counts(session: Session, case_id: int) -> SurvivorCounts:
     """Counts only, for the survivor's status page (no URLs, no hosts)."""
-    sent = session.scalar(
-        select(func.count())
-        .select_from(TakedownRequest)
-        .where(TakedownRequest.case_id == case_id, TakedownRequest.first_sent_at.is_not(None))
+    c = case_timeline(session, [case_id]).counts
+    return SurvivorCounts(
+        c.requests_sent, c.removed, c.reuploads, c.found, c.under_review, c.confirmed
     )
-    removed = session.scalar(
-        select(func.count())
-        .select_from(Sighting)
-        .where(Sighting.case_id == case_id, Sighting.removed_at.is_not(None))
-    )
-    reappeared = session.scalar(
-        select(func.count())
-        .select_from(Sighting)
-        .where(Sighting.case_id == case_id, Sighting.reupload.is_(True))
-    )
-    return SurvivorCounts(int(sent or 0), int(removed or 0), int(reappeared or 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,3 +275,35 @@ def request_detail(
     row = next(x for x in rows if x.id == request_id)
     history.sort(key=lambda line: line.at)
     return RequestDetail(row, recipient, channel, subject, text, page_url, history)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseHistoryLine:
+    """One entry of a case's timeline as the worker's case page lists it."""
+
+    at: datetime
+    kind: EntryKind
+    detail: str  # a decision (confirmed, rejected), a request status, or "" (see kind)
+    item: str  # a scan sighting's media URL, or "<platform> · <ref>"
+    sighting_id: int | None
+    earlier_sighting_id: int | None  # for a re-upload: the item it came back after
+
+
+def case_history(svc: Services, who: WorkerIdentity, case_id: int) -> list[CaseHistoryLine]:
+    """The case timeline, oldest first: found, re-upload, decision, notice, answer, removal."""
+    with svc.db.read(snapshot=True) as session:
+        require_case(session, who, case_id)
+        timeline = case_timeline(session, [case_id], who.center_id)
+        names = dict(session.execute(select(PlatformClient.id, PlatformClient.name)).all())
+    items = {i.key: i for i in timeline.items}
+    out = []
+    for e in timeline.entries:
+        item = items[e.item]
+        if item.source is ItemSource.PLATFORM:
+            label = f"{names.get(item.client_id or -1, '')} · {item.ref}"
+        else:
+            label = item.url
+        detail = e.detail if e.kind in (EntryKind.DECISION, EntryKind.ANSWER) else ""
+        earlier = item.reupload_of if e.kind is EntryKind.REUPLOAD else None
+        out.append(CaseHistoryLine(e.at, e.kind, detail, label, item.sighting_id, earlier))
+    return out

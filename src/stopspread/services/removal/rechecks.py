@@ -33,7 +33,8 @@ from stopspread.hashing.pdq import PdqHash
 from stopspread.services.context import Services
 from stopspread.services.removal.workflow import draft_request, set_status
 from stopspread.services.scans.sightings import mark_removed_in
-from stopspread.services.workers.accounts import WorkerIdentity
+from stopspread.services.timeline import case_timeline
+from stopspread.services.workers.accounts import WorkerIdentity, visible_case_ids
 from stopspread.sources.fetch import Fetcher, FetchLimits
 from stopspread.storage.models import Signal, SignalType
 from stopspread.storage.models_scan import ReviewState, Sighting
@@ -182,19 +183,31 @@ def follow_up_one(
 
 @dataclass(frozen=True, slots=True)
 class ReuploadAlert:
-    """A copy of a requested item found again: at the same URL after removal, or elsewhere."""
+    """An item that came back after the earlier one was removed or a notice about it sent.
+
+    Copies found in the same scan, or before any notice or removal, are not re-uploads
+    (the case timeline, :mod:`stopspread.services.timeline`).
+    """
 
     sighting_id: int
     url: str
     review_status: ReviewState
-    earlier_request_id: int
+    earlier_request_id: int | None  # the earlier item's first request, if it had one
     earlier_reference: str
     request_id: int | None  # its own request, once drafted
+    earlier_sighting_id: int = 0
+
+    @property
+    def linkable(self) -> bool:
+        """Confirmed and without a request yet: :func:`link_reuploads` drafts one."""
+        return self.request_id is None and self.review_status is ReviewState.CONFIRMED
 
 
 def reupload_alerts(svc: Services, who: WorkerIdentity) -> list[ReuploadAlert]:
-    """Every sighting of her center's cases that copies a sighting which had a request."""
-    with svc.db.read() as session:
+    """Every re-upload in her center's cases, linked to the earlier item and its request."""
+    with svc.db.read(snapshot=True) as session:
+        cases = visible_case_ids(session, who)
+        timeline = case_timeline(session, cases, who.center_id)
         requests = session.scalars(
             select(TakedownRequest)
             .where(TakedownRequest.center_id == who.center_id)
@@ -203,28 +216,28 @@ def reupload_alerts(svc: Services, who: WorkerIdentity) -> list[ReuploadAlert]:
         first_by_sighting: dict[int, TakedownRequest] = {}
         for r in requests:
             first_by_sighting.setdefault(r.sighting_id, r)
-        case_ids = {r.case_id for r in requests}
-        sightings = session.scalars(
-            select(Sighting)
-            .where(Sighting.case_id.in_(case_ids), Sighting.review_status != ReviewState.REJECTED)
-            .order_by(Sighting.id)
-        ).all()
-        alerts = []
-        for s in sightings:
-            earlier = first_by_sighting.get(s.reupload_of or s.same_content_as or -1)
-            if earlier is None or earlier.sighting_id == s.id:
-                continue
-            own = first_by_sighting.get(s.id)
-            alerts.append(
-                ReuploadAlert(
-                    sighting_id=s.id,
-                    url=s.media_url,
-                    review_status=s.review_status,
-                    earlier_request_id=earlier.id,
-                    earlier_reference=earlier.reference,
-                    request_id=own.id if own is not None else None,
-                )
+        states = dict(
+            session.execute(
+                select(Sighting.id, Sighting.review_status).where(Sighting.case_id.in_(cases))
+            ).all()
+        )
+    alerts = []
+    for item in sorted(timeline.reuploads(), key=lambda i: i.sighting_id or 0):
+        if item.sighting_id is None or item.reupload_of is None:
+            continue
+        earlier = first_by_sighting.get(item.reupload_of)
+        own = first_by_sighting.get(item.sighting_id)
+        alerts.append(
+            ReuploadAlert(
+                sighting_id=item.sighting_id,
+                url=item.url,
+                review_status=states[item.sighting_id],
+                earlier_request_id=earlier.id if earlier is not None else None,
+                earlier_reference=earlier.reference if earlier is not None else "",
+                request_id=own.id if own is not None else None,
+                earlier_sighting_id=item.reupload_of,
             )
+        )
     return alerts
 
 
@@ -237,7 +250,7 @@ def link_reuploads(
     Returns the alerts as they stand afterwards.
     """
     for alert in reupload_alerts(svc, who):
-        if alert.request_id is None and alert.review_status is ReviewState.CONFIRMED:
+        if alert.linkable:
             with contextlib.suppress(NoticeError):  # unknown host: the dashboard lists it
                 draft_request(
                     svc, who, alert.sighting_id, previous_request_id=alert.earlier_request_id,

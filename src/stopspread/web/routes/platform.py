@@ -30,6 +30,7 @@ from stopspread.services.signal_input import SignalIn, SignalType, parse_signal
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
 from stopspread.web.schemas import (
     FeedbackIn,
+    FeedbackStatusOut,
     HashOut,
     MatchIn,
     MatchOut,
@@ -124,6 +125,19 @@ def feedback(body: FeedbackIn, svc: Svc, client: Client) -> OkOut:
     """Your reviewer's verdict on a match: it goes to the bank owner's review queue."""
     platform.feedback(svc, client, body.ref, ReviewStatus(body.verdict))
     return OkOut()
+
+
+@router.get("/feedback/{ref}", responses=error_responses(401, 403, 404, 429))
+def feedback_status(ref: str, svc: Svc, client: Client) -> FeedbackStatusOut:
+    """The center's decision on your match (``open`` until a person decides); your ref only."""
+    found = platform.feedback_status(svc, client, ref)
+    return FeedbackStatusOut(
+        ref=found.ref,
+        decision=found.decision.value,
+        decided_at=found.decided_at,
+        your_verdict=found.your_verdict.value if found.your_verdict else None,  # type: ignore[arg-type]  # a verdict is never "open"
+        hits=found.hits,
+    )
 
 
 async def read_capped(request: Request, cap: int) -> bytes:

@@ -68,12 +68,17 @@ async def _dashboard_page(
     alerts = await run_in_threadpool(followup.reupload_alerts, svc, who)
     cases = await run_in_threadpool(review.list_cases, svc, who)
     hosts = await run_in_threadpool(takedown.host_edits, svc, who)
+    history = (
+        await run_in_threadpool(dashboard.case_history, svc, who, case_id)
+        if case_id is not None and any(c.id == case_id for c in cases)
+        else []
+    )
     t = _t(request, pages)
     code = next((c.code for c in cases if c.id == case_id), "")
     context = {
         "nav": "takedown", "board": board, "rows": rows, "waiting": waiting, "alerts": alerts,
         "cases": cases, "case_id": case_id, "hosts": hosts, "fmt_kst": fmt_kst,
-        "chart": _chart(t, board),
+        "chart": _chart(t, board), "history": history,
         "scope": t("takedown.scope_case", code=code) if code else t("takedown.scope_all"),
         "message": message, "error": error,
     }  # fmt: skip
