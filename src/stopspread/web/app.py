@@ -39,6 +39,7 @@ from stopspread.web.routes import (
     survivor_pages,
     worker,
     worker_admin,
+    worker_notices,
     worker_scans,
     worker_takedown,
 )
@@ -130,6 +131,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(worker_scans.router)
     app.include_router(worker_admin.router)
     app.include_router(worker_takedown.router)
+    app.include_router(worker_notices.router)
     app.include_router(setup.router)
     app.include_router(room_check.router)
     return app

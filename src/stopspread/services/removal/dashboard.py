@@ -180,6 +180,7 @@ class WaitingSighting:
     id: int
     case_code: str
     url: str
+    case_id: int = 0
 
 
 def request_rows(
@@ -223,7 +224,9 @@ def request_rows(
         )
         for r in requests
     ]
-    return rows, [WaitingSighting(s.id, codes.get(s.case_id, ""), s.media_url) for s in waiting]
+    return rows, [
+        WaitingSighting(s.id, codes.get(s.case_id, ""), s.media_url, s.case_id) for s in waiting
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from stopspread.services.removal.workflow import (
     _facts,
     _now,
     _state,
+    case_consent,
     host_registry,
     sender_for,
     set_status,
@@ -61,6 +62,7 @@ __all__ = [
     "NoticeLine",
     "NoticeView",
     "case_notices",
+    "consent_of",
     "draft_case_notices",
     "edit_notice",
     "group_by_host",
@@ -139,6 +141,13 @@ def set_case_consent(svc: Services, who: WorkerIdentity, case_id: int, basis: Co
         case.consent_basis = basis
         payload = {"case": case_id, "change": "consent", "by": who.username[:100]}
         audit.append(session, head, audit.AuditKind.CASE_CONSENT_SET, payload)
+
+
+def consent_of(svc: Services, who: WorkerIdentity, case_id: int) -> ConsentBasis:
+    """The consent basis recorded for one of her cases."""
+    with svc.db.read() as session:
+        require_case(session, who, case_id)
+        return case_consent(session, case_id)
 
 
 def _lookup(svc: Services, who: WorkerIdentity) -> Callable[[str], HostEntry | str]:

@@ -163,12 +163,12 @@ def next_statuses(status: RequestStatus) -> list[str]:
     return sorted(s.value for s in TRANSITIONS[status])
 
 
-def answer_statuses(status: RequestStatus, channel: Channel) -> list[str]:
+def answer_statuses(status: RequestStatus, channel: Channel | str) -> list[str]:
     """What a worker may record by hand for a request in ``status``: the moves of
     :func:`next_statuses`, less *sent* for an e-mail request (only sending makes it sent; a
     web-form request is sent when she has pasted it into the host's form)."""
     allowed = next_statuses(status)
-    if channel is Channel.EMAIL:
+    if Channel(channel) is Channel.EMAIL:
         allowed = [s for s in allowed if s != RequestStatus.SENT.value]
     return allowed
 
