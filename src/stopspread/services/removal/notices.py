@@ -73,7 +73,7 @@ __all__ = [
     "set_case_consent",
 ]
 
-MAX_TEXT_CHARS: Final = 40_000  # an edited notice; the rendered one for 100 items is ~30 000
+MAX_TEXT_CHARS: Final = 40_000  # an edited notice; a rendered one for 100 items is ~27 000
 
 
 @dataclass(frozen=True, slots=True)
