@@ -88,6 +88,8 @@ def test_one_notice_per_host_edited_confirmed_and_sent(site: Site) -> None:
         assert first_request is not None
         request_page = client.get(f"/worker/takedown/requests/{first_request.group(1)}")
         assert 'name="status"' not in request_page.text
+        assert f'href="/worker/takedown/notices/{korean_id}"' in request_page.text
+        assert "/send" not in request_page.text  # an item goes out with its notice only
         refused = client.post(
             f"/worker/takedown/requests/{first_request.group(1)}/status",
             data={"csrf_token": token, "status": "sent"},

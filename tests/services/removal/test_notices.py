@@ -186,3 +186,13 @@ def test_recording_sent_by_hand_is_refused_for_an_email_request(svc: Services) -
         record_status(svc, world.who, line.request_id, RequestStatus.SENT)
     with pytest.raises(TransitionError):
         record_status(svc, world.who, line.request_id, RequestStatus.REMOVED)
+
+
+def test_an_item_of_a_notice_is_never_sent_alone(svc: Services) -> None:
+    from stopspread.services.removal.workflow import send_request
+
+    world = notice_world(svc, [url_on("hosta.example", n) for n in range(2)])
+    [i] = notices.draft_case_notices(svc, world.who, world.case_id, now=T0).notice_ids
+    line = notices.notice_view(svc, world.who, i).items[0]
+    with pytest.raises(InvalidRequestError, match="host's notice"):
+        send_request(svc, world.who, line.request_id, now=T0)

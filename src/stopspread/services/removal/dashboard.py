@@ -246,6 +246,7 @@ class RequestDetail:
     notice_text: str
     page_url: str
     history: list[HistoryLine]
+    notice_id: int | None = None  # the notice per host it is sent with, if any
 
 
 def request_detail(
@@ -266,8 +267,8 @@ def request_detail(
         history = [HistoryLine(c.at, c.outcome.value, "follow-up", c.reason) for c in checks]
         history += [HistoryLine(e.at, e.status.value, e.actor, e.note) for e in events]
         recipient, channel, subject, text = r.recipient, r.channel.value, r.subject, r.notice_text
-        page_url = r.page_url or ""
+        page_url, notice_id = r.page_url or "", r.notice_id
     rows, _ = request_rows(svc, who, None, now)
     row = next(x for x in rows if x.id == request_id)
     history.sort(key=lambda line: line.at)
-    return RequestDetail(row, recipient, channel, subject, text, page_url, history)
+    return RequestDetail(row, recipient, channel, subject, text, page_url, history, notice_id)

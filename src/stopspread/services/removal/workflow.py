@@ -424,13 +424,15 @@ def send_request(
 ) -> str:
     """E-mail the notice (rendered again as of now); returns the Message-ID. It becomes *sent*."""
     at = _now(now)
-    config = smtp or SmtpConfig.from_settings(svc.settings)
     with svc.db.read() as session:
         row = _request(session, who, request_id)
         if row.channel is not Channel.EMAIL:
             raise InvalidRequestError("this host takes notices by web form: export it")
+        if row.notice_id is not None:
+            raise InvalidRequestError("this item is sent with its host's notice: send that")
         recipient = row.recipient
         advance(_state(row), RequestStatus.SENT, at, DeadlinePolicy.from_settings(svc.settings))
+    config = smtp or SmtpConfig.from_settings(svc.settings)
     notice = _refreshed(svc, who, request_id, at)
     message = notice_email(notice, recipient, sender_for(svc, who), at)
     receipt = send_message(message, config, tls_context=tls_context)
