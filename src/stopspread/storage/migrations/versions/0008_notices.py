@@ -74,6 +74,10 @@ def downgrade() -> None:
     op.drop_column("cases", "consent_basis")  # SQLite 3.35+: DROP COLUMN
     for name, _length in PROFILE:
         op.drop_column("workers", name)
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite cannot drop a column that references another table, and copying
+        # takedown_requests would cascade into its events: 0007's code ignores both, keep them.
+        return
     op.drop_column("takedown_requests", "notice_id")
     op.drop_index("ix_takedown_notices_case_id", "takedown_notices")
     op.drop_table("takedown_notices")
