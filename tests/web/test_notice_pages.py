@@ -112,7 +112,9 @@ def test_one_notice_per_host_edited_confirmed_and_sent(site: Site) -> None:
             f"/worker/takedown/notices/{korean_id}/send",
             data={"csrf_token": token, "digest": stale.group(1)},
         )
-        assert refused_stale.status_code == 422 and "confirm it again" in refused_stale.text
+        assert refused_stale.status_code == 422
+        assert "확인한 뒤에 요청문이 바뀌었어요" in refused_stale.text
+        assert "confirm it again" not in refused_stale.text  # no English in a Korean page
         confirm = client.get(f"/worker/takedown/notices/{korean_id}/confirm")
         assert 'id="confirm-recipient">abuse@hosta.example<' in confirm.text
         assert confirm.text.count('<li class="mono">') == 12

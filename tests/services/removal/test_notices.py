@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from stopspread.errors import InvalidRequestError, NoticeError, TransitionError
+from stopspread.errors import (
+    InvalidRequestError,
+    NoticeError,
+    NoticeRefusedError,
+    SignerMissingError,
+    TransitionError,
+)
 from stopspread.languages import Language
 from stopspread.services.context import Services
 from stopspread.services.removal import notices
@@ -135,8 +141,9 @@ def test_her_profile_signs_and_her_login_name_never_does(svc: Services) -> None:
 
 def test_without_a_name_in_her_profile_nothing_is_drafted(svc: Services) -> None:
     world = notice_world(svc, [url_on("hosta.example", 1)], profile=None)
-    with pytest.raises(NoticeError, match="profile"):
+    with pytest.raises(SignerMissingError, match="profile"):
         notices.draft_case_notices(svc, world.who, world.case_id, now=T0)
+    assert issubclass(SignerMissingError, NoticeError)  # link_reuploads skips it like a host
 
 
 def test_the_answer_by_time_is_to_the_minute(svc: Services) -> None:
@@ -158,12 +165,15 @@ def test_edits_are_kept_checked_and_confirmed(svc: Services) -> None:
     assert edited.edited and edited.digest != view.digest
     again = notices.prepare_notice(svc, world.who, i, now=T0)  # an edit is never re-rendered
     assert (again.subject, again.text) == (edited.subject, edited.text)
-    with pytest.raises(InvalidRequestError, match="names"):
+    with pytest.raises(NoticeRefusedError, match="names") as missing:
         notices.edit_notice(
             svc, world.who, i, "s", view.text.replace(url_on("hosta.example", 1), "")
         )
-    with pytest.raises(InvalidRequestError, match="confirm it again"):
+    assert missing.value.reason == notices.NoticeProblem.MISSING_URL
+    assert missing.value.detail == url_on("hosta.example", 1)
+    with pytest.raises(NoticeRefusedError, match="confirm it again") as stale:
         notices.send_notice(svc, world.who, i, view.digest, now=T0)  # confirmed before the edit
+    assert stale.value.reason == notices.NoticeProblem.CHANGED
     reset = notices.reset_notice(svc, world.who, i, now=T0)
     assert not reset.edited and "저희 센터는" not in reset.text
 

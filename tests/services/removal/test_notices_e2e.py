@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from stopspread.config import SmtpSecurity
-from stopspread.errors import TransitionError
+from stopspread.errors import NoticeRefusedError
 from stopspread.languages import Language
 from stopspread.services.context import Services
 from stopspread.services.removal import notices
@@ -90,5 +90,7 @@ def test_one_email_per_host_with_every_url_her_name_and_the_chosen_consent(
                 assert row.message_id == message_id and row.deadline == view.answer_by
     after = notices.notice_view(svc, world.who, ids[0])
     assert after.sent and after.sent_at == sent_at
-    with pytest.raises(TransitionError):  # sent once; a second click sends nothing
+    with pytest.raises(NoticeRefusedError) as twice:  # sent once; a second click sends nothing
         notices.send_notice(svc, world.who, after.id, after.digest, now=sent_at)
+    assert twice.value.reason == notices.NoticeProblem.SENT
+    assert len(sink.messages) == 2

@@ -11,6 +11,7 @@ consent sentence is the one chosen for the case (:func:`set_case_consent`).
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import ssl
@@ -23,7 +24,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stopspread.errors import InvalidRequestError, NotFoundError, NoticeError, TransitionError
+from stopspread.errors import NotFoundError, NoticeError, NoticeRefusedError
 from stopspread.languages import Language
 from stopspread.services import audit
 from stopspread.services.context import Services
@@ -60,6 +61,7 @@ __all__ = [
     "BulkDraft",
     "ConsentBasis",  # the consent form's choices
     "NoticeLine",
+    "NoticeProblem",
     "NoticeView",
     "case_notices",
     "consent_of",
@@ -74,6 +76,21 @@ __all__ = [
 ]
 
 MAX_TEXT_CHARS: Final = 40_000  # an edited notice; a rendered one for 100 items is ~27 000
+
+
+class NoticeProblem(enum.StrEnum):
+    """Why a notice was not changed or sent (:class:`NoticeRefusedError`'s ``reason``)."""
+
+    SUBJECT = "subject"  # not one line of 1 to 300 characters
+    TOO_LONG = "too_long"  # the text is over MAX_TEXT_CHARS
+    MISSING_URL = "missing_url"  # the text no longer names an item's URL (detail: the URL)
+    CHANGED = "changed"  # changed since it was confirmed: confirm it again
+    SENT = "sent"  # sent already: it cannot change or go out twice
+    WEB_FORM = "web_form"  # the host takes notices by web form
+
+
+def _refuse(problem: NoticeProblem, message: str, detail: str = "") -> NoticeRefusedError:
+    return NoticeRefusedError(message, problem.value, detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +318,7 @@ def _store_text(
     with svc.db.write() as (session, _head):
         row = _notice_row(session, who, notice_id)
         if row.sent:
-            raise TransitionError("this notice has been sent: it can no longer change")
+            raise _refuse(NoticeProblem.SENT, "this notice has been sent: it can no longer change")
         row.subject, row.notice_text, row.edited = subject, text, edited
         if answer_by is not None:
             row.answer_by = answer_by
@@ -366,13 +383,15 @@ def edit_notice(
     """Store her text; it must still name every item's URL (the host finds them by it)."""
     subject, text = subject.strip(), text.replace("\r\n", "\n").strip() + "\n"
     if not subject or "\n" in subject or len(subject) > 300:
-        raise InvalidRequestError("the subject is one line of 1 to 300 characters")
+        raise _refuse(NoticeProblem.SUBJECT, "the subject is one line of 1 to 300 characters")
     if len(text) > MAX_TEXT_CHARS:
-        raise InvalidRequestError(f"the text is at most {MAX_TEXT_CHARS} characters")
+        limit = str(MAX_TEXT_CHARS)
+        raise _refuse(NoticeProblem.TOO_LONG, f"the text is at most {limit} characters", limit)
     view = notice_view(svc, who, notice_id)
     missing = [line.url for line in view.items if line.url not in text]
     if missing:
-        raise InvalidRequestError(f"the text no longer names {missing[0]}")
+        url = missing[0]
+        raise _refuse(NoticeProblem.MISSING_URL, f"the text no longer names {url}", url)
     _store_text(svc, who, notice_id, subject, text, edited=True)
     return notice_view(svc, who, notice_id)
 
@@ -401,11 +420,13 @@ def send_notice(
     at = _now(now)
     view = notice_view(svc, who, notice_id)
     if view.sent:
-        raise TransitionError("this notice has already been sent")
+        raise _refuse(NoticeProblem.SENT, "this notice has already been sent")
     if view.channel is not Channel.EMAIL:
-        raise InvalidRequestError("this host takes notices by web form: export it")
+        raise _refuse(NoticeProblem.WEB_FORM, "this host takes notices by web form: export it")
     if digest != view.digest:
-        raise InvalidRequestError("the notice changed after you confirmed it: confirm it again")
+        raise _refuse(
+            NoticeProblem.CHANGED, "the notice changed after you confirmed it: confirm it again"
+        )
     policy = DeadlinePolicy.from_settings(svc.settings)
     with svc.db.read() as session:
         for line in view.items:

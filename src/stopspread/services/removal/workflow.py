@@ -22,6 +22,7 @@ from stopspread.errors import (
     InvalidRequestError,
     NotFoundError,
     NoticeError,
+    SignerMissingError,
     TransitionError,
 )
 from stopspread.languages import Language
@@ -192,7 +193,7 @@ def sender_for(svc: Services, who: WorkerIdentity) -> Sender:
         if worker is None:
             raise NotFoundError("no such worker")
         if not worker.display_name.strip():
-            raise NoticeError("enter your name in your profile: it signs every notice")
+            raise SignerMissingError("enter your name in your profile: it signs every notice")
         return Sender(
             organisation=name,
             email=svc.settings.smtp_from,

@@ -15,7 +15,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from stopspread.errors import InvalidRequestError, NoticeError, TransitionError
+from stopspread.errors import (
+    InvalidRequestError,
+    NoticeError,
+    NoticeRefusedError,
+    SignerMissingError,
+    TransitionError,
+)
 from stopspread.services.removal import notices
 from stopspread.services.workers import profile as profiles
 from stopspread.web.dates import fmt_kst, fmt_kst_minute
@@ -32,6 +38,15 @@ _NOTICES = "/worker/takedown/notices"
 
 def _t(request: Request, pages: PagesDep) -> Any:
     return pages.catalog.translator(negotiate(request))
+
+
+def _why(t: Any, exc: Exception) -> str:
+    """A refusal in the page's language (a reason the catalogue knows), else its message."""
+    if isinstance(exc, NoticeRefusedError):
+        return str(t(f"takedown.problem.{exc.reason}", detail=exc.detail))
+    if isinstance(exc, SignerMissingError):
+        return str(t("takedown.notice.no_name"))
+    return str(exc)
 
 
 @router.post("/worker/takedown/cases/{case_id}/consent", dependencies=[Csrf])
@@ -51,8 +66,8 @@ async def draft_notices(
     try:
         drafted = await run_in_threadpool(notices.draft_case_notices, svc, who, case_id)
     except NoticeError as exc:
-        context = {"nav": "takedown", "error": t("takedown.error.notice", reason=str(exc))}
-        context["profile_link"] = "profile" in str(exc)
+        context = {"nav": "takedown", "error": t("takedown.error.notice", reason=_why(t, exc))}
+        context["profile_link"] = isinstance(exc, SignerMissingError)
         return render_worker(request, pages, "worker/takedown_notice_error.html", context, 422)
     query = f"case={case_id}&drafted={len(drafted.notice_ids)}"
     if drafted.unknown_hosts:
@@ -95,7 +110,7 @@ async def edit(
     try:
         await run_in_threadpool(notices.edit_notice, svc, who, notice_id, subject, text)
     except (InvalidRequestError, TransitionError) as exc:
-        error = t("takedown.notice.edit_error", reason=str(exc))
+        error = t("takedown.notice.edit_error", reason=_why(t, exc))
         return await _notice_page(request, svc, pages, who, notice_id, error=error, status=422)
     message = t("takedown.notice.saved")
     return await _notice_page(request, svc, pages, who, notice_id, message=message)
@@ -125,7 +140,8 @@ async def send(
     try:
         await run_in_threadpool(notices.send_notice, svc, who, notice_id, digest)
     except (NoticeError, InvalidRequestError, TransitionError) as exc:
-        error = _t(request, pages)("takedown.error.send", reason=str(exc))
+        t = _t(request, pages)
+        error = t("takedown.error.send", reason=_why(t, exc))
         return await _notice_page(
             request, svc, pages, who, notice_id, confirm=True, error=error, status=422
         )
