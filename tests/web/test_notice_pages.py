@@ -146,3 +146,5 @@ def test_one_notice_per_host_edited_confirmed_and_sent(site: Site) -> None:
         english = client.get(f"/worker/takedown/notices/{american_id}/confirm?lang=en")
         assert "Before sending to hostb.example" in english.text
         assert "agreed to the recording but never consented to its publication" in english.text
+        exported = client.get(f"/worker/takedown/notices/{american_id}/export.json").json()
+        assert exported["urls"].split("\n")[::2] == AMERICAN and exported["name"] == "김하나"

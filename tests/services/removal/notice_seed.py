@@ -25,6 +25,7 @@ PROFILE = WorkerProfile("김하나", "삭제지원 상담원", "hana.kim@center.
 HOSTS = (
     HostEntry("hosta.example", Language.KO, "KR", abuse_email="abuse@hosta.example"),
     HostEntry("hostb.example", Language.EN, "US", abuse_email="abuse@hostb.example"),
+    HostEntry("hostc.example", Language.EN, "ZZ", form_url="https://hostc.example/report"),
 )
 
 

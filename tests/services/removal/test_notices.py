@@ -206,3 +206,21 @@ def test_an_item_of_a_notice_is_never_sent_alone(svc: Services) -> None:
     line = notices.notice_view(svc, world.who, i).items[0]
     with pytest.raises(InvalidRequestError, match="host's notice"):
         send_request(svc, world.who, line.request_id, now=T0)
+
+
+def test_a_web_form_host_gets_one_notice_recorded_sent_once_pasted(svc: Services) -> None:
+    world = notice_world(svc, [url_on("hostc.example", n) for n in range(3)])
+    [i] = notices.draft_case_notices(svc, world.who, world.case_id, now=T0).notice_ids
+    view = notices.prepare_notice(svc, world.who, i, now=T0)
+    assert view.channel is Channel.WEB_FORM and view.recipient == "https://hostc.example/report"
+    fields = notices.export_notice(svc, world.who, i).fields
+    assert all(url_on("hostc.example", n) in fields["urls"] for n in range(3))
+    assert fields["name"] == PROFILE.display_name and fields["message"] == view.text
+    with pytest.raises(NoticeRefusedError) as by_mail:
+        notices.send_notice(svc, world.who, i, view.digest, now=T0)
+    assert by_mail.value.reason == notices.NoticeProblem.WEB_FORM
+    notices.record_form_sent(svc, world.who, i, view.digest, now=T0)
+    after = notices.notice_view(svc, world.who, i)
+    assert after.sent and {line.status for line in after.items} == {RequestStatus.SENT}
+    with pytest.raises(NoticeRefusedError):
+        notices.record_form_sent(svc, world.who, i, after.digest, now=T0)

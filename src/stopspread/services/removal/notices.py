@@ -50,10 +50,12 @@ from stopspread.takedown.notices import (
     Notice,
     NoticeItem,
     NoticeRequest,
+    WebFormExport,
     new_reference,
     notice_email,
     render_notice,
     stored_notice,
+    web_form_export,
 )
 from stopspread.takedown.requests import DeadlinePolicy, RequestStatus, advance
 
@@ -67,9 +69,11 @@ __all__ = [
     "consent_of",
     "draft_case_notices",
     "edit_notice",
+    "export_notice",
     "group_by_host",
     "notice_view",
     "prepare_notice",
+    "record_form_sent",
     "reset_notice",
     "send_notice",
     "set_case_consent",
@@ -87,6 +91,7 @@ class NoticeProblem(enum.StrEnum):
     CHANGED = "changed"  # changed since it was confirmed: confirm it again
     SENT = "sent"  # sent already: it cannot change or go out twice
     WEB_FORM = "web_form"  # the host takes notices by web form
+    EMAIL = "email"  # the host takes notices by e-mail: send it, do not record it by hand
 
 
 def _refuse(problem: NoticeProblem, message: str, detail: str = "") -> NoticeRefusedError:
@@ -404,6 +409,48 @@ def reset_notice(
     return notice_view(svc, who, notice_id)
 
 
+def _ready(view: NoticeView, digest: str, channel: Channel) -> None:
+    """Refuse a notice that was sent, goes by the other channel, or changed since confirmed."""
+    if view.sent:
+        raise _refuse(NoticeProblem.SENT, "this notice has already been sent")
+    if view.channel is not channel:
+        if channel is Channel.EMAIL:
+            raise _refuse(NoticeProblem.WEB_FORM, "this host takes notices by web form")
+        raise _refuse(NoticeProblem.EMAIL, "this host takes notices by e-mail: send it")
+    if digest != view.digest:
+        raise _refuse(
+            NoticeProblem.CHANGED, "the notice changed after you confirmed it: confirm it again"
+        )
+
+
+def _check_moves(svc: Services, view: NoticeView, at: datetime) -> None:
+    policy = DeadlinePolicy.from_settings(svc.settings)
+    with svc.db.read() as session:
+        for line in view.items:
+            request = session.get(TakedownRequest, line.request_id)
+            if request is not None:
+                advance(_state(request), RequestStatus.SENT, at, policy)
+
+
+def _mark_sent(
+    svc: Services, who: WorkerIdentity, view: NoticeView, at: datetime, note: str,
+    message_id: str | None,
+) -> None:  # fmt: skip
+    """Every item's request becomes *sent*, held to the answer-by time the text states."""
+    for line in view.items:
+        set_status(
+            svc, who, line.request_id, RequestStatus.SENT, actor=who.username,
+            note=note, now=at, message_id=message_id,
+        )  # fmt: skip
+    with svc.db.write() as (session, _head):
+        row = _notice_row(session, who, view.id)
+        row.sent, row.sent_at = True, at
+        row.message_id = message_id[:300] if message_id else None
+        if view.answer_by is not None and view.answer_by > at:
+            for request in _requests(session, view.id):
+                request.deadline = view.answer_by  # what the host was told
+
+
 def send_notice(
     svc: Services,
     who: WorkerIdentity,
@@ -415,40 +462,35 @@ def send_notice(
     now: datetime | None = None,
 ) -> str:
     """E-mail the notice exactly as confirmed (``digest`` from :func:`prepare_notice`); every
-    item's request becomes *sent*, held to the answer-by time the text states. Returns the
-    Message-ID."""
+    item's request becomes *sent*. Returns the Message-ID."""
     at = _now(now)
     view = notice_view(svc, who, notice_id)
-    if view.sent:
-        raise _refuse(NoticeProblem.SENT, "this notice has already been sent")
-    if view.channel is not Channel.EMAIL:
-        raise _refuse(NoticeProblem.WEB_FORM, "this host takes notices by web form: export it")
-    if digest != view.digest:
-        raise _refuse(
-            NoticeProblem.CHANGED, "the notice changed after you confirmed it: confirm it again"
-        )
-    policy = DeadlinePolicy.from_settings(svc.settings)
-    with svc.db.read() as session:
-        for line in view.items:
-            request = session.get(TakedownRequest, line.request_id)
-            if request is not None:
-                advance(_state(request), RequestStatus.SENT, at, policy)
-    sender = sender_for(svc, who)
-    message = notice_email(_as_notice(view), view.recipient, sender, at)
+    _ready(view, digest, Channel.EMAIL)
+    _check_moves(svc, view, at)
+    message = notice_email(_as_notice(view), view.recipient, sender_for(svc, who), at)
     config = smtp or SmtpConfig.from_settings(svc.settings)
     receipt = send_message(message, config, tls_context=tls_context)
-    for line in view.items:
-        set_status(
-            svc, who, line.request_id, RequestStatus.SENT, actor=who.username,
-            note=f"{view.recipient} · {view.reference}", now=at, message_id=receipt.message_id,
-        )  # fmt: skip
-    with svc.db.write() as (session, _head):
-        row = _notice_row(session, who, notice_id)
-        row.sent, row.sent_at, row.message_id = True, at, receipt.message_id[:300]
-        if view.answer_by is not None and view.answer_by > at:
-            for request in _requests(session, notice_id):
-                request.deadline = view.answer_by  # what the host was told
+    note = f"{view.recipient} · {view.reference}"
+    _mark_sent(svc, who, view, at, note, receipt.message_id)
     return receipt.message_id
+
+
+def record_form_sent(
+    svc: Services, who: WorkerIdentity, notice_id: int, digest: str, *,
+    now: datetime | None = None,
+) -> None:  # fmt: skip
+    """A web-form host: she pasted the confirmed notice into its form; every item is *sent*."""
+    at = _now(now)
+    view = notice_view(svc, who, notice_id)
+    _ready(view, digest, Channel.WEB_FORM)
+    _check_moves(svc, view, at)
+    _mark_sent(svc, who, view, at, f"{view.recipient} · {view.reference}", None)
+
+
+def export_notice(svc: Services, who: WorkerIdentity, notice_id: int) -> WebFormExport:
+    """The notice's fields for a host's web form (every item's URL and digest)."""
+    view = notice_view(svc, who, notice_id)
+    return web_form_export(_as_notice(view), sender_for(svc, who))
 
 
 def _as_notice(view: NoticeView) -> Notice:

@@ -26,6 +26,7 @@ from stopspread.services.removal import notices
 from stopspread.services.workers import profile as profiles
 from stopspread.web.dates import fmt_kst, fmt_kst_minute
 from stopspread.web.deps import PagesDep, Svc
+from stopspread.web.errors import error_response
 from stopspread.web.i18n import negotiate
 from stopspread.web.worker_auth import CurrentWorker, render_worker, require_csrf
 
@@ -146,6 +147,32 @@ async def send(
             request, svc, pages, who, notice_id, confirm=True, error=error, status=422
         )
     return RedirectResponse(f"{_NOTICES}/{notice_id}?sent=1", status_code=303)
+
+
+@router.post(_NOTICES + "/{notice_id}/form-sent", dependencies=[Csrf])
+async def form_sent(
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, notice_id: int,
+    digest: Annotated[str, Form(max_length=64)],
+) -> Response:  # fmt: skip
+    try:
+        await run_in_threadpool(notices.record_form_sent, svc, who, notice_id, digest)
+    except (InvalidRequestError, TransitionError) as exc:
+        t = _t(request, pages)
+        error = t("takedown.error.send", reason=_why(t, exc))
+        return await _notice_page(
+            request, svc, pages, who, notice_id, confirm=True, error=error, status=422
+        )
+    return RedirectResponse(f"{_NOTICES}/{notice_id}?sent=1", status_code=303)
+
+
+@router.get(_NOTICES + "/{notice_id}/export.json")
+async def export(svc: Svc, who: CurrentWorker, notice_id: int) -> Response:
+    try:
+        fields = await run_in_threadpool(notices.export_notice, svc, who, notice_id)
+    except NoticeError as exc:  # no reply address on the server, no name in her profile
+        return error_response(503, str(exc))
+    headers = {"Content-Disposition": f'attachment; filename="notice-{notice_id}.json"'}
+    return Response(fields.as_json(), media_type="application/json", headers=headers)
 
 
 async def _profile_page(
