@@ -15,7 +15,8 @@
     │   └── HostRegistryError      a host registry file (takedown contacts) is invalid; has ``line``
     ├── AuditChainError            the audit log's hash chain is broken (edited or deleted rows)
     ├── NoticeError                a takedown notice could not be built (no contact, bad input)
-    │   └── NoticeSendError        the SMTP server refused or could not be reached
+    │   ├── NoticeSendError        the SMTP server refused or could not be reached
+    │   └── SignerMissingError     the worker's profile has no name to sign a notice with
     ├── ReportError                the evidence report could not be made (fonts missing, bad data)
     ├── EvidenceError              stored evidence cannot be read: damaged file, wrong key, bad WARC
     ├── RoomCheckError             a room check cannot run (no private network, no consent)
@@ -32,7 +33,8 @@
         ├── ForbiddenError         wrong credentials, or not allowed for this client (403)
         ├── NotFoundError          no such object visible to this caller (404)
         ├── InvalidRequestError    the request is well-formed but its content is not (422)
-        │   └── SourceRejectedError  a scan source or scan request refused; ``reason`` says why
+        │   ├── SourceRejectedError  a scan source or scan request refused; ``reason`` says why
+        │   └── NoticeRefusedError   a notice per host not changed or sent; ``reason`` says why
         ├── RateLimitedError       too many attempts or requests; ``retry_after`` seconds (429)
         ├── TransitionError        a takedown request cannot move to that status (409)
         └── CaseWithdrawnError     the case was withdrawn: withdrawal is final (410)
@@ -65,6 +67,7 @@ __all__ = [
     "MediaTooLargeError",
     "NotFoundError",
     "NoticeError",
+    "NoticeRefusedError",
     "NoticeSendError",
     "OutOfScopeError",
     "RateLimitedError",
@@ -72,6 +75,7 @@ __all__ = [
     "RoomCheckError",
     "ServiceError",
     "SignInRequiredError",
+    "SignerMissingError",
     "SourceRejectedError",
     "StopSpreadError",
     "TransitionError",
@@ -250,3 +254,18 @@ class SourceRejectedError(InvalidRequestError):
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class SignerMissingError(NoticeError):
+    """The worker's profile has no name: a notice is never signed with a login name."""
+
+
+class NoticeRefusedError(InvalidRequestError):
+    """A notice per host was not changed or sent as asked. ``reason`` is one of
+    :class:`stopspread.services.removal.notices.NoticeProblem`'s values (a message per reason);
+    ``detail`` what it concerns (a URL, a limit), or ""."""
+
+    def __init__(self, message: str, reason: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.detail = detail

@@ -18,7 +18,7 @@ from stopspread.services.signal_input import parse_signal
 from stopspread.services.workers import accounts
 from stopspread.storage.models import Case
 from stopspread.storage.models_scan import MatchKind, ReviewState, Sighting
-from stopspread.storage.models_worker import WorkerRole
+from stopspread.storage.models_worker import Worker, WorkerRole
 from tests.cli.conftest import write_video
 from tests.conftest import encode, synthetic_rgb
 
@@ -85,12 +85,21 @@ def _capture(
     return media_ref.id, page_ref.id
 
 
+def _profiles(svc: Services, names: dict[str, str]) -> None:
+    """The names that sign their notices (a login name never does)."""
+    with svc.db.write() as (session, _head):
+        for worker in session.query(Worker).filter(Worker.username.in_(names)):
+            worker.display_name = names[worker.username]
+            worker.role_title = "삭제지원 상담원"
+
+
 def build_world(svc: Services, tmp_path: Path) -> World:
     accounts.create_center(svc, "Seoul Center")
     accounts.create_center(svc, "Busan Center")
     accounts.create_worker(svc, "Seoul Center", "mina", PASSWORD, WorkerRole.WORKER)
     accounts.create_worker(svc, "Seoul Center", "hana", PASSWORD, WorkerRole.ADMIN)
     accounts.create_worker(svc, "Busan Center", "jiwoo", PASSWORD, WorkerRole.WORKER)
+    _profiles(svc, {"mina": "이미나", "hana": "김하나", "jiwoo": "박지우"})
     store = EvidenceStore.from_settings(svc.settings, svc.db)
     case_a, code_a = _case(svc, 1)
     case_b, code_b = _case(svc, 2)

@@ -30,6 +30,7 @@ SENDER = Sender(
     email="takedown@center.example",
     person="김지원",
     phone="+82-2-000-0000",
+    role="삭제지원 상담원",
 )
 CAPTURED = datetime(2026, 11, 25, 9, 0, 0, tzinfo=UTC)
 ITEMS = (
@@ -104,12 +105,15 @@ def test_notice_carries_every_fact(language: Language, jurisdiction: str) -> Non
         assert item.sha256 in text
     assert "2026-11-25 09:00:00 UTC" in text
     assert "2026-11-25 18:00:00 KST" in text
-    assert "2026-11-27 10:00:00 UTC" in text  # answer by
+    assert "2026-11-27 10:00 UTC" in text  # answer by, to the minute
+    assert "2026-11-27 10:00:00" not in text
     for words in LEGAL[(language, jurisdiction)]:
         assert words in text, words
     assert text.count("SS-20261125-ABC123") >= 2  # asked to quote it, and signed with it
     assert SENDER.email in text
-    assert SENDER.person in text
+    assert SENDER.person in text and SENDER.role in text
+    for wording in ("전자서명", "electronic signature", "電子署名", "电子签名"):
+        assert wording not in text
     expected_name = SENDER.organisation if language is Language.KO else SENDER.organisation_en
     assert expected_name in text
     assert "{{" not in text and "{%" not in text

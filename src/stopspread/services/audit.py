@@ -63,6 +63,7 @@ class AuditKind(enum.StrEnum):
     BANK_IMPORTED = "bank_imported"
     PEER_ADDED = "peer_added"  # another center whose feed we pull
     PEER_PULLED = "peer_pulled"  # hashes added / removed from a peer's feed
+    CASE_CONSENT_SET = "case_consent_set"  # what the case's notices say about her consent
 
 
 def append(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from stopspread.hashchain import Head
 from stopspread.storage.types import UtcDateTime
+from stopspread.takedown.consent import ConsentBasis
 
 __all__ = [
     "AuditEvent",
@@ -99,13 +100,13 @@ class ChangeOp(enum.StrEnum):
     REMOVE = "remove"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
+def _enum(cls: type[enum.Enum], name: str, length: int = 16) -> Enum:
     # VARCHAR on every database (no native enum types to migrate); the app validates values.
     return Enum(
         cls,
         name=name,
         values_callable=lambda e: [m.value for m in e],
-        length=16,
+        length=length,
         native_enum=False,
         create_constraint=False,
     )
@@ -126,6 +127,10 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     signals_withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    # what she did not agree to, as her worker recorded it: the notices' consent sentence
+    consent_basis: Mapped[ConsentBasis] = mapped_column(
+        _enum(ConsentBasis, "consent_basis", 24), default=ConsentBasis.UNKNOWN
+    )
 
 
 class Bank(Base):

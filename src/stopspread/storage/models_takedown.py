@@ -1,6 +1,8 @@
 """Tables for takedowns: a center's host edits, requests, their status history, follow-ups.
 
-A *takedown request* is one notice about one sighting, to one host. Its ``notice_text`` is
+A *takedown request* is one sighting asked of one host; a *takedown notice* is the one
+message to a host that lists every request of a case on that host (``notice_id``). Its text is
+editable while it is a draft and is sent exactly as the worker confirmed it. Its ``notice_text`` is
 the text exactly as sent (URLs, times, digests of captured files — never a hash of the
 survivor's images). A request made for a re-upload links to the earlier request
 (``previous_request_id``).
@@ -12,6 +14,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -27,7 +30,14 @@ from stopspread.storage.types import UtcDateTime
 from stopspread.takedown.followup import FollowUp
 from stopspread.takedown.requests import RequestStatus
 
-__all__ = ["Channel", "FollowUpCheck", "HostEdit", "TakedownEvent", "TakedownRequest"]
+__all__ = [
+    "Channel",
+    "FollowUpCheck",
+    "HostEdit",
+    "TakedownEvent",
+    "TakedownNotice",
+    "TakedownRequest",
+]
 
 
 class Channel(enum.StrEnum):
@@ -52,6 +62,31 @@ class HostEdit(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
+class TakedownNotice(Base):
+    """One message to one host about one case: every confirmed item there, listed once."""
+
+    __tablename__ = "takedown_notices"
+    __table_args__ = (Index(None, "case_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(String(253))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "takedown_channel"))
+    recipient: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    jurisdiction: Mapped[str] = mapped_column(String(2))
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    subject: Mapped[str] = mapped_column(Text)
+    notice_text: Mapped[str] = mapped_column(Text)
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)  # a worker changed the text
+    answer_by: Mapped[datetime | None] = mapped_column(UtcDateTime())  # as the text says it
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class TakedownRequest(Base):
     __tablename__ = "takedown_requests"
     __table_args__ = (
@@ -65,6 +100,7 @@ class TakedownRequest(Base):
     center_id: Mapped[int] = mapped_column(ForeignKey("centers.id", ondelete="CASCADE"))
     sighting_id: Mapped[int] = mapped_column(ForeignKey("sightings.id", ondelete="CASCADE"))
     previous_request_id: Mapped[int | None] = mapped_column(ForeignKey("takedown_requests.id"))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("takedown_notices.id"))
     url: Mapped[str] = mapped_column(Text)
     page_url: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))  # of the captured file the notice cites

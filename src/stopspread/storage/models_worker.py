@@ -59,6 +59,11 @@ class Worker(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # her profile: who signs a takedown notice (the login name never does)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    role_title: Mapped[str] = mapped_column(String(100), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
 
 
 class WorkerSession(Base):

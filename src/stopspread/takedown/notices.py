@@ -32,6 +32,7 @@ import jinja2
 
 from stopspread.errors import NoticeError
 from stopspread.languages import Language
+from stopspread.takedown.consent import ConsentBasis, consent_sentence
 from stopspread.takedown.hosts import HostEntry
 
 __all__ = [
@@ -84,9 +85,11 @@ class Sender:
     organisation: str
     email: str
     person: str
-    phone: str = ""
+    phone: str = ""  # the signing worker's phone, from her profile
     postal_address: str = ""
     organisation_en: str = ""  # the name in Latin letters, for notices not in Korean
+    role: str = ""  # the signing worker's role title, from her profile
+    contact_email: str = ""  # her own address, shown when it is not the reply address
 
     def name_for(self, language: Language) -> str:
         """The organisation's name as a notice in ``language`` shows it."""
@@ -116,6 +119,7 @@ class NoticeRequest:
     created_at: datetime
     answer_by: datetime | None = None
     language: Language | None = None
+    consent: ConsentBasis = ConsentBasis.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,18 +155,25 @@ def new_reference(now: datetime) -> str:
     return f"SS-{now.astimezone(UTC):%Y%m%d}-{suffix}"
 
 
-def format_times(moment: datetime, jurisdiction: str, language: Language) -> list[str]:
-    """``moment`` as text in UTC, Korea time and the host's zone (Korean notices: KST first)."""
+def format_times(
+    moment: datetime, jurisdiction: str, language: Language, *, seconds: bool = True
+) -> list[str]:
+    """``moment`` as text in UTC, Korea time and the host's zone (Korean notices: KST first).
+
+    ``seconds`` False: to the minute (a deadline), else to the second (a capture time, which a
+    host compares with its logs).
+    """
     if moment.tzinfo is None:
         raise NoticeError("capture times must be timezone-aware")
-    utc = f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
-    kst = f"{moment.astimezone(KST):%Y-%m-%d %H:%M:%S} KST"
+    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    utc = f"{moment.astimezone(UTC):{shape}} UTC"
+    kst = f"{moment.astimezone(KST):{shape}} KST"
     out = [kst, utc] if language is Language.KO else [utc, kst]
     zone = _zone(jurisdiction)
     if zone is not None:
         local = moment.astimezone(zone)
         if local.utcoffset() not in (timedelta(0), timedelta(hours=9)):
-            out.append(f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} ({zone.key})")
+            out.append(f"{local:{shape}} {local.tzname()} ({zone.key})")
     return out
 
 
@@ -214,7 +225,7 @@ def render_notice(request: NoticeRequest) -> Notice:
         for item in request.items
     ]
     answer_by = (
-        format_times(request.answer_by, host.jurisdiction, language)
+        format_times(request.answer_by, host.jurisdiction, language, seconds=False)
         if request.answer_by is not None
         else None
     )
@@ -229,6 +240,7 @@ def render_notice(request: NoticeRequest) -> Notice:
             items=items,
             jurisdiction=host.jurisdiction,
             answer_by=answer_by,
+            consent=consent_sentence(request.consent, language),
         )
     )
     return stored_notice(
@@ -354,6 +366,7 @@ def web_form_export(notice: Notice, sender: Sender) -> WebFormExport:
             "sha256": "\n".join(notice.sha256s),
             "organisation": sender.name_for(notice.language),
             "name": sender.person,
+            "role": sender.role,
             "email": sender.email,
             "phone": sender.phone,
             "message": notice.text,

@@ -41,6 +41,7 @@ from stopspread.web.routes import (
     worker,
     worker_admin,
     worker_matches,
+    worker_notices,
     worker_scans,
     worker_takedown,
 )
@@ -134,6 +135,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(worker_admin.router)
     app.include_router(worker_takedown.router)
     app.include_router(worker_matches.router)
+    app.include_router(worker_notices.router)
     app.include_router(setup.router)
     app.include_router(room_check.router)
     return app

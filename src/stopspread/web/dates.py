@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-__all__ = ["KST", "fmt_iso", "fmt_kst", "fmt_utc"]
+__all__ = ["KST", "fmt_iso", "fmt_kst", "fmt_kst_minute", "fmt_utc"]
 
 KST: Final = ZoneInfo("Asia/Seoul")
 
@@ -17,6 +17,11 @@ def fmt_utc(value: datetime | None) -> str:
 
 def fmt_kst(value: datetime | None) -> str:
     return value.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S KST") if value else ""
+
+
+def fmt_kst_minute(value: datetime | None) -> str:
+    """A deadline: to the minute (seconds say nothing a host or a worker acts on)."""
+    return value.astimezone(KST).strftime("%Y-%m-%d %H:%M KST") if value else ""
 
 
 def fmt_iso(text: str) -> str:

@@ -38,6 +38,7 @@ from stopspread.services.workers.accounts import (
     create_center,
     create_worker,
 )
+from stopspread.services.workers.profile import WorkerProfile, save_profile
 from stopspread.services.workers.review import Decision, decide
 from stopspread.sources.fetch import Fetcher, FetchLimits
 from stopspread.storage.models_scan import ScanStatus, Sighting, SourceKind
@@ -101,6 +102,7 @@ def worker(svc: Services, code: str) -> WorkerIdentity:
     create_center(svc, "서울 지원센터")
     who = create_worker(svc, "서울 지원센터", "kim", "a long enough password", WorkerRole.WORKER)
     assign_case(svc, code, "서울 지원센터")
+    save_profile(svc, who, WorkerProfile("김지원", "삭제지원 상담원"))
     save_host(svc, who, HostEntry("127.0.0.1", Language.KO, "KR", abuse_email="abuse@kr.test"))
     save_host(svc, who, HostEntry("localhost", Language.EN, "US", abuse_email="abuse@us.test"))
     return who

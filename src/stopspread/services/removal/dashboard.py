@@ -187,6 +187,7 @@ class WaitingSighting:
     id: int
     case_code: str
     url: str
+    case_id: int = 0
 
 
 def request_rows(
@@ -230,7 +231,9 @@ def request_rows(
         )
         for r in requests
     ]
-    return rows, [WaitingSighting(s.id, codes.get(s.case_id, ""), s.media_url) for s in waiting]
+    return rows, [
+        WaitingSighting(s.id, codes.get(s.case_id, ""), s.media_url, s.case_id) for s in waiting
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +253,7 @@ class RequestDetail:
     notice_text: str
     page_url: str
     history: list[HistoryLine]
+    notice_id: int | None = None  # the notice per host it is sent with, if any
 
 
 def request_detail(
@@ -270,11 +274,11 @@ def request_detail(
         history = [HistoryLine(c.at, c.outcome.value, "follow-up", c.reason) for c in checks]
         history += [HistoryLine(e.at, e.status.value, e.actor, e.note) for e in events]
         recipient, channel, subject, text = r.recipient, r.channel.value, r.subject, r.notice_text
-        page_url = r.page_url or ""
+        page_url, notice_id = r.page_url or "", r.notice_id
     rows, _ = request_rows(svc, who, None, now)
     row = next(x for x in rows if x.id == request_id)
     history.sort(key=lambda line: line.at)
-    return RequestDetail(row, recipient, channel, subject, text, page_url, history)
+    return RequestDetail(row, recipient, channel, subject, text, page_url, history, notice_id)
 
 
 @dataclass(frozen=True, slots=True)

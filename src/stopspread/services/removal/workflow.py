@@ -17,15 +17,23 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stopspread.errors import HostRegistryError, InvalidRequestError, NotFoundError, NoticeError
+from stopspread.errors import (
+    HostRegistryError,
+    InvalidRequestError,
+    NotFoundError,
+    NoticeError,
+    SignerMissingError,
+    TransitionError,
+)
 from stopspread.languages import Language
 from stopspread.services import audit
 from stopspread.services.context import Services
 from stopspread.services.workers.accounts import WorkerIdentity, require_case
-from stopspread.storage.models import ChainHead
+from stopspread.storage.models import Case, ChainHead
 from stopspread.storage.models_scan import ReviewState, Sighting
 from stopspread.storage.models_takedown import Channel, HostEdit, TakedownEvent, TakedownRequest
-from stopspread.storage.models_worker import Center, EvidenceRecord
+from stopspread.storage.models_worker import Center, EvidenceRecord, Worker
+from stopspread.takedown.consent import ConsentBasis
 from stopspread.takedown.hosts import (
     HostEntry,
     HostRegistry,
@@ -56,6 +64,7 @@ from stopspread.takedown.requests import (
 
 __all__ = [
     "RequestStatus",  # a request's statuses (the status form's choices)
+    "answer_statuses",
     "center_name",
     "draft_request",
     "export_request",
@@ -155,6 +164,16 @@ def next_statuses(status: RequestStatus) -> list[str]:
     return sorted(s.value for s in TRANSITIONS[status])
 
 
+def answer_statuses(status: RequestStatus, channel: Channel | str) -> list[str]:
+    """What a worker may record by hand for a request in ``status``: the moves of
+    :func:`next_statuses`, less *sent* for an e-mail request (only sending makes it sent; a
+    web-form request is sent when she has pasted it into the host's form)."""
+    allowed = next_statuses(status)
+    if Channel(channel) is Channel.EMAIL:
+        allowed = [s for s in allowed if s != RequestStatus.SENT.value]
+    return allowed
+
+
 def center_name(svc: Services, center_id: int) -> str:
     with svc.db.read() as session:
         center = session.get(Center, center_id)
@@ -164,11 +183,33 @@ def center_name(svc: Services, center_id: int) -> str:
 
 
 def sender_for(svc: Services, who: WorkerIdentity) -> Sender:
-    """Her center signs the notice; replies go to ``smtp_from``."""
+    """Her center and she sign the notice, with her name, role and contact from her profile
+    (never her login name); replies go to ``smtp_from``."""
     if not svc.settings.smtp_from:
         raise NoticeError("set STOPSPREAD_SMTP_FROM: the reply address every notice carries")
     name = center_name(svc, who.center_id)
-    return Sender(organisation=name, email=svc.settings.smtp_from, person=who.username)
+    with svc.db.read() as session:
+        worker = session.get(Worker, who.worker_id)
+        if worker is None:
+            raise NotFoundError("no such worker")
+        if not worker.display_name.strip():
+            raise SignerMissingError("enter your name in your profile: it signs every notice")
+        return Sender(
+            organisation=name,
+            email=svc.settings.smtp_from,
+            person=worker.display_name,
+            role=worker.role_title,
+            phone=worker.contact_phone,
+            contact_email=worker.contact_email,
+        )
+
+
+def case_consent(session: Session, case_id: int) -> ConsentBasis:
+    """The consent basis her worker recorded for the case (unknown until one is chosen)."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError("no such case")
+    return case.consent_basis
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +220,7 @@ class _Facts:
     page_url: str
     captured_at: datetime
     sha256: str
+    consent: ConsentBasis
 
 
 def _facts(session: Session, who: WorkerIdentity, sighting_id: int) -> _Facts:
@@ -198,6 +240,7 @@ def _facts(session: Session, who: WorkerIdentity, sighting_id: int) -> _Facts:
         page_url=sighting.page_url or sighting.media_url,
         captured_at=datetime.fromisoformat(media.captured_at),
         sha256=media.payload_sha256,
+        consent=case_consent(session, sighting.case_id),
     )
 
 
@@ -228,6 +271,7 @@ def _notice(
             created_at=at,
             answer_by=policy.deadline(at, host.jurisdiction),
             language=language,
+            consent=facts.consent,
         )
     )
 
@@ -361,7 +405,12 @@ def record_status(
     note: str = "",
     now: datetime | None = None,
 ) -> RequestState:
-    """A worker records the host's answer (acknowledged, removed, refused, no answer)."""
+    """A worker records the host's answer (acknowledged, removed, refused, no answer); *sent*
+    only for a web-form request (an e-mail request is sent by sending it)."""
+    with svc.db.read() as session:
+        channel = _request(session, who, request_id).channel
+    if status is RequestStatus.SENT and channel is Channel.EMAIL:
+        raise TransitionError("an e-mail request becomes sent only by sending it")
     return set_status(svc, who, request_id, status, actor=who.username, note=note, now=now)
 
 
@@ -376,13 +425,15 @@ def send_request(
 ) -> str:
     """E-mail the notice (rendered again as of now); returns the Message-ID. It becomes *sent*."""
     at = _now(now)
-    config = smtp or SmtpConfig.from_settings(svc.settings)
     with svc.db.read() as session:
         row = _request(session, who, request_id)
         if row.channel is not Channel.EMAIL:
             raise InvalidRequestError("this host takes notices by web form: export it")
+        if row.notice_id is not None:
+            raise InvalidRequestError("this item is sent with its host's notice: send that")
         recipient = row.recipient
         advance(_state(row), RequestStatus.SENT, at, DeadlinePolicy.from_settings(svc.settings))
+    config = smtp or SmtpConfig.from_settings(svc.settings)
     notice = _refreshed(svc, who, request_id, at)
     message = notice_email(notice, recipient, sender_for(svc, who), at)
     receipt = send_message(message, config, tls_context=tls_context)

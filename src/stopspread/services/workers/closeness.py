@@ -24,8 +24,7 @@ import enum
 from dataclasses import dataclass
 from typing import Final
 
-from stopspread.hashing import DEFAULT_SIGNAL_SET
-from stopspread.services.scans.matcher import VIDEO_SETTINGS
+from stopspread.matching.policy import DEFAULT_POLICY, MatchPolicy
 
 __all__ = [
     "HASH_BITS",
@@ -60,18 +59,22 @@ class Distance:
     exact: bool  # an MD5 match: there are no bits to count
 
 
-def radius(signal_type: str) -> int:
-    """Bits up to which a scan counts a match for this signal type (0: exact only)."""
+def radius(signal_type: str, policy: MatchPolicy = DEFAULT_POLICY) -> int:
+    """Bits up to which ``policy`` counts a match for this signal type (0: exact only)."""
     if signal_type == "vpdq":
-        return VIDEO_SETTINGS.frame_distance
+        return policy.video.frame_distance
     if signal_type == "pdq":
-        return DEFAULT_SIGNAL_SET.match_distance
+        return policy.pdq.radius
     return 0
 
 
-def describe(signal_type: str, bits: int) -> Distance:
-    """The closeness of a sighting matched by ``signal_type`` at ``bits``."""
-    limit = radius(signal_type)
+def describe(signal_type: str, bits: int, limit: int | None = None) -> Distance:
+    """The closeness of a sighting matched by ``signal_type`` at ``bits``.
+
+    ``limit`` is the match radius in force (``radius(signal_type, svc.policy)``); without
+    it, the default policy's.
+    """
+    limit = radius(signal_type) if limit is None else limit
     if limit == 0:
         word = Closeness.SAME_FILE if bits == 0 else Closeness.OUTSIDE
         return Distance(word, bits, 0, exact=True)

@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 from stopspread.errors import InvalidRequestError, NotFoundError
 from stopspread.evidence.preview import PreviewLevel
 from stopspread.evidence.preview import preview as make_preview
+from stopspread.matching.policy import MatchPolicy
 from stopspread.services import audit
 from stopspread.services.context import Services
 from stopspread.services.custody.store import EvidenceStore
 from stopspread.services.workers.accounts import WorkerIdentity, require_case
-from stopspread.services.workers.closeness import Distance, describe
+from stopspread.services.workers.closeness import Distance, describe, radius
 from stopspread.storage.models import Case, CaseStatus
 from stopspread.storage.models_scan import MatchKind, ReviewState, Sighting
 from stopspread.storage.models_worker import CaseAssignment, EvidenceRecord
@@ -87,6 +88,7 @@ class SightingCard:
     distance: int
     signal_type: str
     signal_id: int | None  # the enrolled signal it matched (None: that signal was withdrawn)
+    radius: int  # the match radius in force for its signal type (the match policy's)
     match_kind: MatchKind
     review_status: ReviewState
     reviewed_by: str | None
@@ -100,7 +102,7 @@ class SightingCard:
     @property
     def closeness(self) -> Distance:
         """The distance in words (``closeness.describe``), with the numbers behind it."""
-        return describe(self.signal_type, self.distance)
+        return describe(self.signal_type, self.distance, self.radius)
 
     @property
     def waiting(self) -> bool:
@@ -158,7 +160,7 @@ def list_sightings(
         if case_id is not None:
             require_case(session, who, case_id)
         rows = session.execute(query.limit(MAX_CARDS)).all()
-    return [_card(s, code, ev) for s, code, ev in rows]
+    return [_card(s, code, ev, svc.policy) for s, code, ev in rows]
 
 
 def get_card(svc: Services, who: WorkerIdentity, sighting_id: int) -> SightingCard:
@@ -174,10 +176,10 @@ def get_card(svc: Services, who: WorkerIdentity, sighting_id: int) -> SightingCa
         row = session.execute(query).first()
     if row is None:
         raise NotFoundError("no such sighting")
-    return _card(*row)
+    return _card(*row, svc.policy)
 
 
-def _card(s: Sighting, code: str, ev: EvidenceRecord) -> SightingCard:
+def _card(s: Sighting, code: str, ev: EvidenceRecord, policy: MatchPolicy) -> SightingCard:
     return SightingCard(
         id=s.id,
         case_id=s.case_id,
@@ -189,6 +191,7 @@ def _card(s: Sighting, code: str, ev: EvidenceRecord) -> SightingCard:
         distance=s.distance,
         signal_type=s.signal_type,
         signal_id=s.signal_id,
+        radius=radius(s.signal_type, policy),
         match_kind=s.match_kind,
         review_status=s.review_status,
         reviewed_by=s.reviewed_by,

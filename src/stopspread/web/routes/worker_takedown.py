@@ -26,12 +26,12 @@ from stopspread.errors import (
 )
 from stopspread.languages import Language
 from stopspread.services import case_report, evidence_package
-from stopspread.services.removal import dashboard
+from stopspread.services.removal import dashboard, notices
 from stopspread.services.removal import rechecks as followup
 from stopspread.services.removal import workflow as takedown
 from stopspread.services.workers import review
 from stopspread.web.chart import Bar, bar_chart
-from stopspread.web.dates import fmt_kst
+from stopspread.web.dates import fmt_kst, fmt_kst_minute
 from stopspread.web.deps import PagesDep, Svc
 from stopspread.web.errors import error_response
 from stopspread.web.i18n import negotiate
@@ -68,16 +68,19 @@ async def _dashboard_page(
     alerts = await run_in_threadpool(followup.reupload_alerts, svc, who)
     cases = await run_in_threadpool(review.list_cases, svc, who)
     hosts = await run_in_threadpool(takedown.host_edits, svc, who)
-    history = (
-        await run_in_threadpool(dashboard.case_history, svc, who, case_id)
-        if case_id is not None and any(c.id == case_id for c in cases)
-        else []
-    )
+    history = []
+    case_notices, consent = [], None
+    if case_id is not None and any(c.id == case_id for c in cases):
+        history = await run_in_threadpool(dashboard.case_history, svc, who, case_id)
+        case_notices = await run_in_threadpool(notices.case_notices, svc, who, case_id)
+        consent = await run_in_threadpool(notices.consent_of, svc, who, case_id)
     t = _t(request, pages)
     code = next((c.code for c in cases if c.id == case_id), "")
     context = {
         "nav": "takedown", "board": board, "rows": rows, "waiting": waiting, "alerts": alerts,
         "cases": cases, "case_id": case_id, "hosts": hosts, "fmt_kst": fmt_kst,
+        "fmt_deadline": fmt_kst_minute, "case_notices": case_notices, "consent": consent,
+        "consents": [c.value for c in notices.ConsentBasis],
         "chart": _chart(t, board), "history": history,
         "scope": t("takedown.scope_case", code=code) if code else t("takedown.scope_all"),
         "message": message, "error": error,
@@ -87,10 +90,14 @@ async def _dashboard_page(
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard_page(
-    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, case: str = ""
-) -> HTMLResponse:
+    request: Request, svc: Svc, pages: PagesDep, who: CurrentWorker, case: str = "",
+    drafted: str = "", unknown: str = "",
+) -> HTMLResponse:  # fmt: skip
     case_id = int(case) if case.isascii() and case.isdigit() and len(case) < 19 else None
-    return await _dashboard_page(request, svc, pages, who, case_id)
+    t = _t(request, pages)
+    message = t("takedown.notice.drafted", count=drafted) if drafted.isdigit() else ""
+    error = t("takedown.notice.unknown_hosts", hosts=unknown[:500]) if unknown else ""
+    return await _dashboard_page(request, svc, pages, who, case_id, message, error)
 
 
 @router.post("/draft", dependencies=[Csrf])
@@ -191,9 +198,10 @@ async def _request_page(
     message: str = "", error: str = "", status: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     detail = await run_in_threadpool(dashboard.request_detail, svc, who, request_id)
-    allowed = takedown.next_statuses(detail.row.status)
+    allowed = takedown.answer_statuses(detail.row.status, detail.channel)
     context = {
         "nav": "takedown", "d": detail, "fmt_kst": fmt_kst, "next_statuses": allowed,
+        "fmt_deadline": fmt_kst_minute,
         "statuses": [s.value for s in takedown.RequestStatus], "message": message, "error": error,
     }  # fmt: skip
     return render_worker(request, pages, "worker/takedown_request.html", context, status)
