@@ -40,6 +40,7 @@ from stopspread.services.workers.accounts import (
     create_center,
     create_worker,
 )
+from stopspread.services.workers.profile import WorkerProfile, save_profile
 from stopspread.services.workers.review import Decision, decide
 from stopspread.sources.fetch import Fetcher, FetchLimits
 from stopspread.storage.models_worker import WorkerRole
@@ -102,6 +103,7 @@ def test_a_centers_day(svc: Services, site: LocalSite) -> None:
     code, case_id = enrol(svc, [original(1)], [])
     create_center(svc, "서울 지원센터")
     who = create_worker(svc, "서울 지원센터", "kim", PASSWORD, WorkerRole.WORKER)
+    save_profile(svc, who, WorkerProfile("김지원", "삭제지원 상담원", "kim@center.test", ""))
     assign_case(svc, code, "서울 지원센터")
     save_host(svc, who, HostEntry("127.0.0.1", Language.KO, "KR", abuse_email="abuse@kr.test"))
     save_host(svc, who, HostEntry("localhost", Language.EN, "US", abuse_email="abuse@us.test"))
