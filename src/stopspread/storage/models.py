@@ -32,6 +32,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseStatus",
+    "CenterEvidence",
     "ChainHead",
     "ChangeOp",
     "IndexChange",
@@ -82,6 +83,13 @@ class CaseStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class CenterEvidence(enum.StrEnum):
+    """Her choice when she withdraws: what happens to the evidence a center captured."""
+
+    KEEP = "keep"  # kept (encrypted) for her legal case; her hashes are withdrawn all the same
+    DELETE = "delete"  # its case key is destroyed: every capture is unreadable, backups too
+
+
 class ReviewKind(enum.StrEnum):
     MATCH = "match"  # a platform's upload matched a signal
     QUARANTINE = "quarantine"  # a signal was quarantined for matching far more than others
@@ -126,6 +134,11 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     signals_withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    # her choice at withdrawal; None while active (and for withdrawals made before the choice,
+    # which the services treat as "delete": she was told everything was deleted)
+    center_evidence: Mapped[CenterEvidence | None] = mapped_column(
+        _enum(CenterEvidence, "center_evidence")
+    )
 
 
 class Bank(Base):
