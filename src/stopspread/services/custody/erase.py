@@ -16,10 +16,36 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from stopspread.config import Settings
+from stopspread.errors import EvidenceErasedError, NotFoundError
 from stopspread.evidence.files import EVIDENCE_DIR, remove_case
+from stopspread.storage.models import Case, CaseStatus, CenterEvidence
 from stopspread.storage.models_worker import CaseKey, EvidenceRecord
 
-__all__ = ["destroy_case_key", "evidence_count", "remove_case_files"]
+__all__ = [
+    "destroy_case_key",
+    "evidence_count",
+    "evidence_erased",
+    "remove_case_files",
+    "require_evidence",
+]
+
+
+def evidence_erased(case: Case) -> bool:
+    """Whether her withdrawal asked for the center's evidence to be deleted (withdrawals made
+    before she was asked count as "delete": she was told everything was deleted)."""
+    return case.status is CaseStatus.WITHDRAWN and case.center_evidence is not CenterEvidence.KEEP
+
+
+def require_evidence(session: Session, case_id: int) -> Case:
+    """The case, unless its evidence was erased (:class:`EvidenceErasedError`, 410)."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFoundError("no such case")
+    if evidence_erased(case):
+        raise EvidenceErasedError(
+            "she withdrew the case and asked for the center's evidence to be deleted"
+        )
+    return case
 
 
 def evidence_count(session: Session, case_id: int) -> int:

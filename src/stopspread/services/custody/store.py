@@ -23,16 +23,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from stopspread.config import Settings
-from stopspread.errors import CaseWithdrawnError, EvidenceError, NotFoundError
+from stopspread.errors import EvidenceErasedError, EvidenceError, NotFoundError
 from stopspread.evidence.capture import EvidenceRef, HttpCapture
 from stopspread.evidence.files import EvidenceFiles
 from stopspread.evidence.warc import WarcType, build_warc, read_warc
 from stopspread.services.custody import log
+from stopspread.services.custody.erase import evidence_erased
 from stopspread.storage.db import Database
-from stopspread.storage.models import Case, CaseStatus, CenterEvidence
+from stopspread.storage.models import Case
 from stopspread.storage.models_worker import CaseKey, EvidenceKind, EvidenceRecord
 
-__all__ = ["KST", "EvidenceStore", "evidence_erased", "logged_fields"]
+__all__ = ["KST", "EvidenceStore", "logged_fields"]
 
 KST: Final = ZoneInfo("Asia/Seoul")
 MEDIA_PREFIXES: Final = ("image/", "video/", "audio/")
@@ -58,12 +59,6 @@ def logged_fields(row: EvidenceRecord) -> dict[str, object]:
         "captured_at_kst": row.captured_at_kst,
         "reason": row.reason,
     }
-
-
-def evidence_erased(case: Case) -> bool:
-    """Whether her withdrawal asked for the center's evidence to be deleted (withdrawals made
-    before she was asked count as "delete": she was told everything was deleted)."""
-    return case.status is CaseStatus.WITHDRAWN and case.center_evidence is not CenterEvidence.KEEP
 
 
 def _kind(rtype: WarcType, content_type: str) -> EvidenceKind:
@@ -137,7 +132,7 @@ class EvidenceStore:
             return self.files.case_key(case_id, nonce, wrapped)
         case = session.get(Case, case_id)
         if case is not None and evidence_erased(case):
-            raise CaseWithdrawnError("the case was withdrawn and its evidence deleted")
+            raise EvidenceErasedError("the case was withdrawn and its evidence deleted")
         if not create:
             return None
         key, nonce, wrapped = self.files.new_case_key(case_id)
@@ -163,7 +158,7 @@ class EvidenceStore:
                 return self.decrypt(case_id, record_id, sha256, nonce_hex, sealed, own)
         try:
             key = self._case_key(session, case_id, create=False)
-        except CaseWithdrawnError as exc:
+        except EvidenceErasedError as exc:
             raise EvidenceError(str(exc)) from exc
         if key is not None:
             try:
