@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from stopspread.hashchain import Head
+from stopspread.storage.sealing import SealedHex
 from stopspread.storage.types import UtcDateTime
 
 __all__ = [
@@ -159,7 +160,7 @@ class Signal(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
     type: Mapped[SignalType] = mapped_column(_enum(SignalType, "signal_type"))
-    value: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(SealedHex())
     quality: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[SignalStatus] = mapped_column(_enum(SignalStatus, "signal_status"))
     match_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -82,7 +82,7 @@ class EvidenceStore:
         cls, settings: Settings, db: Database | None = None, *, create_key: bool = True
     ) -> EvidenceStore:
         files = EvidenceFiles.from_settings(settings, create_key=create_key)
-        return cls(files, db or Database(settings.url))
+        return cls(files, db or Database.from_settings(settings))
 
     def capture(
         self, session: Session, case_id: int, items: Sequence[HttpCapture], *, reason: str

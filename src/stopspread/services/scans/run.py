@@ -85,7 +85,7 @@ class ScanDeps:
 
     @classmethod
     def build(cls, settings: Settings, db: Database | None = None) -> ScanDeps:
-        return cls(settings, db or Database(settings.url))
+        return cls(settings, db or Database.from_settings(settings))
 
     @property
     def evidence(self) -> EvidenceStore:
