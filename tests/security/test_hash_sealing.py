@@ -17,7 +17,9 @@ import numpy as np
 from sqlalchemy import select, text
 
 from stopspread.config import Settings
+from stopspread.services import cases
 from stopspread.services.context import build_services
+from stopspread.services.signal_input import parse_signal
 from stopspread.storage import Database, upgrade
 from stopspread.storage.models import Signal
 from stopspread.storage.sealing import HASH_KEY_FILE
@@ -104,3 +106,24 @@ def test_plain_values_are_sealed_when_sealing_is_turned_on(tmp_path: Path) -> No
     key = new_client_key(sealed)
     with api_client(sealed) as client:
         assert _match(client, key, pdq_body(pdqs[1]), True)
+
+
+def test_sealed_values_fit_and_look_up_on_both_databases(database_url: str, tmp_path: Path) -> None:
+    """SQLite and PostgreSQL: sealed values fit the columns (64 characters for a PDQ hash),
+    exact look-ups and the index see the plain values, the raw column holds none."""
+    settings = fast_settings(database_url, tmp_path, seal_hashes=True)
+    db = Database.from_settings(settings)
+    upgrade(db)
+    svc = build_services(settings, db)
+    rng = np.random.default_rng(20)
+    pdq, md5 = random_pdq(rng), random_pdq(rng)[:32]
+    cases.create_case(svc, [parse_signal("pdq", pdq), parse_signal("md5", md5)])
+    svc.replica.load()
+    with db.read() as session:
+        found = session.scalars(select(Signal.type).where(Signal.value.in_([pdq, md5]))).all()
+        raw = [str(v) for v in session.execute(text("SELECT value FROM signals")).scalars()]
+    assert sorted(found) == ["md5", "pdq"]
+    assert sorted(len(v) for v in raw) == [43, 64] and not set(raw) & {pdq, md5}
+    assert len(svc.replica.lookup(parse_signal("pdq", pdq))) == 1
+    assert len(svc.replica.lookup(parse_signal("md5", md5))) == 1
+    db.dispose()
