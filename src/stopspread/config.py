@@ -118,6 +118,8 @@ class Settings:
     takedown_deadline_default_hours: float = 72.0
     takedown_check_interval_s: float = 6 * 3600.0  # the web app re-checks requests; 0: never
     evidence_key: str | None = None  # base64 of 32 bytes; None: <data_dir>/evidence.key (0600)
+    seal_hashes: bool = False  # hash values encrypted at rest (AES-SIV), key outside the database
+    hash_key: str | None = None  # base64 of 64 bytes; None: <data_dir>/hash.key (0600)
     worker_session_ttl_s: int = 8 * 3600  # a worker's sign-in lasts one working day
     worker_login_attempts: int = 5  # wrong passwords in a row before the account locks
     worker_lockout_s: int = 900  # how long it stays locked

@@ -38,6 +38,7 @@
         ├── RateLimitedError       too many attempts or requests; ``retry_after`` seconds (429)
         ├── TransitionError        a takedown request cannot move to that status (409)
         └── CaseWithdrawnError     the case was withdrawn: withdrawal is final (410)
+            └── EvidenceErasedError  ... and she had the center's evidence deleted (410)
 
 Callers catch ``StopSpreadError`` for "anything we raise on purpose"; anything
 else escaping is a bug.
@@ -51,6 +52,7 @@ __all__ = [
     "CaseWithdrawnError",
     "ConfigError",
     "CorruptMediaError",
+    "EvidenceErasedError",
     "EvidenceError",
     "FetchError",
     "FetchRefusedError",
@@ -172,6 +174,11 @@ class CaseWithdrawnError(ServiceError):
     """The case was withdrawn; a withdrawal is final and nothing can be added to it."""
 
     status = 410
+
+
+class EvidenceErasedError(CaseWithdrawnError):
+    """She withdrew the case and chose to have the center's evidence deleted: its key is
+    destroyed, so previews, originals and reports of it are refused."""
 
 
 class AuditChainError(StopSpreadError):

@@ -45,7 +45,7 @@ def test_wrong_guesses_never_stop_the_right_secret(tmp_path: Path) -> None:
         assert ok == 20
         assert {s for s, _ in _answers(client, code, 10)} == {429}  # guessing is still slowed
         withdrawn = client.post(f"/v1/cases/{code}/withdraw", headers=mine)
-        assert withdrawn.status_code == 200 and withdrawn.json() == {"withdrawn": 1}
+        assert withdrawn.status_code == 200 and withdrawn.json()["withdrawn"] == 1
 
 
 def test_a_real_code_and_an_unknown_one_answer_alike(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def test_enrol_match_feedback_withdraw(database_url: str, tmp_path: Path) -> Non
         assert status["feedback_confirmed"] == 1
         assert value not in str(status)
         gone = client.post(f"/v1/cases/{code}/withdraw", headers={"X-Case-Secret": secret})
-        assert gone.json() == {"withdrawn": 1}
+        assert gone.json()["withdrawn"] == 1
         assert (
             client.post("/v1/match", json=pdq_body(value), headers=auth(key)).json()["match"]
             is False

@@ -127,7 +127,7 @@ def test_withdrawal_tombstones_in_raw_feed(database_url: str, tmp_path: Path) ->
         checkpoint = before["nextSetTimestamp"]
         time.sleep(1.1)
         gone = http.post(f"/v1/cases/{code_a}/withdraw", headers={"X-Case-Secret": secret_a})
-        assert gone.json() == {"withdrawn": 2}
+        assert gone.json()["withdrawn"] == 2
         for params in ({"startTimestamp": checkpoint + 1}, {"startTimestamp": 10}):
             raw = http.get("/v1/FetchHashes", params=params).json()
             assert set(raw) >= {"count", "nextSetTimestamp", "hasMoreRecords", "hashRecords"}

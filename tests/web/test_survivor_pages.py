@@ -148,6 +148,9 @@ def status_and_withdraw(
     page.click("#withdraw-yes")
     wait_focus(page, "withdrawn-title")
     assert f"{sent:,}" in page.text_content("#withdrawn-body")
+    lang = Language(page.get_attribute("html", "lang"))  # no center held evidence: it says so
+    none = load_catalog().messages[lang]["survivor.js.withdraw.evidence_none"]
+    assert page.text_content("#withdrawn-evidence") == none
     steps("withdrawn")
     answer = httpx.get(f"{site}/v1/cases/{code}", headers={"X-Case-Secret": secret})
     assert answer.status_code == 403  # withdrawn: the secret's hash is gone with the hashes

@@ -42,7 +42,8 @@ class AppContext:
             from stopspread.services.context import open_database
             from stopspread.services.data_status import redacted_url
 
-            db = open_database(self.settings.url, redacted_url(self.settings.url))
+            url = self.settings.url
+            db = open_database(url, redacted_url(url), self.settings)
             self._closing.append(db)
             self._db = db
         return self._db

@@ -35,6 +35,8 @@ def evidence_verify(config_file: Path | None) -> None:
     for name in report.unreferenced_files:
         click.echo(f"note: {name} is not referenced by any row (a capture rolled back)", err=True)
     summary = f"{report.records} evidence records, {report.entries} log entries"
+    if report.erased:
+        summary += f", {report.erased} erased at a withdrawal (her choice)"
     if not report.ok:
         fail(f"evidence BROKEN: {len(report.problems)} problems; {summary}")
     click.echo(f"evidence intact: {summary}")

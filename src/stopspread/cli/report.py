@@ -3,7 +3,8 @@
 ``--author NAME`` names the person who prepares the report (required: it is printed on it).
 
 Exit 0: written, evidence verified. Exit 1: written, but the evidence log did NOT verify
-(the report says so on its title page). Exit 2: usage error (unknown case). Exit 3: the
+(the report says so on its title page). Exit 2: usage error (unknown case, or a case whose
+survivor withdrew and asked for the center's evidence to be deleted). Exit 3: the
 set-up is wrong (no evidence key, the CJK fonts missing).
 """
 
@@ -94,12 +95,11 @@ def report_command(
     if not author.strip():
         fail("--author: name the person who prepares the report", ExitCode.USAGE)
     from stopspread.languages import Language
-    from stopspread.services.case_report import export_report
-    from stopspread.services.scans.queue import case_id_for_code
+    from stopspread.services.case_report import export_report, report_case_id
     from stopspread.services.workers.accounts import case_center_name
 
     with open_app(config_file) as app:
-        case_id = case_id_for_code(app.db, code)
+        case_id = report_case_id(app.services, code)
         if center is None:
             center = case_center_name(app.services, case_id)
         if zip_path is not None:

@@ -5,6 +5,11 @@ The key is 32 random bytes: from the ``evidence_key`` setting (base64), or else 
 it the evidence cannot be read. Each file gets a fresh 96-bit nonce; the associated data binds
 the ciphertext to its case, WARC record id and plaintext digest, so a file moved or swapped to
 another row does not decrypt.
+
+Each case has its own random data key, wrapped (AES-GCM) by that key and bound to the case id
+(:func:`wrap_key`); files are sealed with the case's key. Destroying the wrapped case key
+makes every file of the case unreadable, copies in backups included (crypto-shredding).
+Files sealed before case keys existed open with the master key itself.
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ __all__ = [
     "NONCE_BYTES",
     "associated_data",
     "load_key",
+    "new_data_key",
     "open_sealed",
     "seal",
+    "unwrap_key",
+    "wrap_key",
 ]
 
 KEY_BYTES: Final = 32  # AES-256
@@ -89,3 +97,25 @@ def open_sealed(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> byte
         return AESGCM(key).decrypt(nonce, ciphertext, aad)
     except (InvalidTag, ValueError) as exc:
         raise EvidenceError("the file does not decrypt (damaged, swapped or another key)") from exc
+
+
+def _key_aad(case_id: int) -> bytes:
+    return f"stopspread-case-key-v1\n{case_id}".encode()
+
+
+def new_data_key() -> bytes:
+    """A fresh random 256-bit key (one per case)."""
+    return os.urandom(KEY_BYTES)
+
+
+def wrap_key(master: bytes, case_id: int, key: bytes) -> tuple[bytes, bytes]:
+    """``(nonce, wrapped)``: ``key`` sealed by ``master``, bound to ``case_id``."""
+    return seal(master, key, _key_aad(case_id))
+
+
+def unwrap_key(master: bytes, case_id: int, nonce: bytes, wrapped: bytes) -> bytes:
+    """The case key; :class:`EvidenceError` if it was wrapped by another key or for another case."""
+    key = open_sealed(master, nonce, wrapped, _key_aad(case_id))
+    if len(key) != KEY_BYTES:
+        raise EvidenceError("the case key has the wrong length")
+    return key

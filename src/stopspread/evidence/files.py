@@ -19,7 +19,7 @@ from stopspread.config import Settings
 from stopspread.errors import ConfigError, EvidenceError
 from stopspread.evidence import crypto
 
-__all__ = ["EVIDENCE_DIR", "EvidenceFiles", "SealedFile"]
+__all__ = ["EVIDENCE_DIR", "EvidenceFiles", "SealedFile", "remove_case"]
 
 EVIDENCE_DIR: Final = "evidence"
 
@@ -53,10 +53,23 @@ class EvidenceFiles:
             )
         return cls(root, crypto.load_key(settings, create=create_key))
 
-    def write(self, case_id: int, record_id: str, sha256: str, plain: bytes) -> SealedFile:
-        """Seal ``plain`` (whose SHA-256 is ``sha256``) and write it under a fresh name."""
+    def new_case_key(self, case_id: int) -> tuple[bytes, bytes, bytes]:
+        """``(key, nonce, wrapped)``: a fresh case key and its form wrapped by the master key."""
+        key = crypto.new_data_key()
+        nonce, wrapped = crypto.wrap_key(self._key, case_id, key)
+        return key, nonce, wrapped
+
+    def case_key(self, case_id: int, nonce: bytes, wrapped: bytes) -> bytes:
+        """A case key unwrapped by the master key."""
+        return crypto.unwrap_key(self._key, case_id, nonce, wrapped)
+
+    def write(
+        self, case_id: int, record_id: str, sha256: str, plain: bytes, key: bytes | None = None
+    ) -> SealedFile:
+        """Seal ``plain`` (whose SHA-256 is ``sha256``) with ``key`` (the case key; the master
+        key if None) and write it under a fresh name."""
         aad = crypto.associated_data(case_id, record_id, sha256)
-        nonce, sealed = crypto.seal(self._key, plain, aad)
+        nonce, sealed = crypto.seal(key or self._key, plain, aad)
         file_name = f"{case_id}/{uuid.uuid4().hex}.warc.aes"
         self._write(file_name, sealed)
         return SealedFile(file_name, nonce.hex(), hashlib.sha256(sealed).hexdigest())
@@ -74,15 +87,24 @@ class EvidenceFiles:
         tmp.replace(path)
 
     def decrypt(
-        self, case_id: int, record_id: str, sha256: str, nonce_hex: str, sealed: bytes
+        self,
+        case_id: int,
+        record_id: str,
+        sha256: str,
+        nonce_hex: str,
+        sealed: bytes,
+        key: bytes | None = None,
     ) -> bytes:
-        """A file's WARC plaintext; AES-GCM checks it was not changed nor moved."""
+        """A file's WARC plaintext; AES-GCM checks it was not changed nor moved.
+
+        ``key``: the case key; None for files sealed with the master key (before case keys).
+        """
         aad = crypto.associated_data(case_id, record_id, sha256)
         try:
             nonce = bytes.fromhex(nonce_hex)
         except ValueError as exc:
             raise EvidenceError("the nonce is not hex") from exc
-        return crypto.open_sealed(self._key, nonce, sealed, aad)
+        return crypto.open_sealed(key or self._key, nonce, sealed, aad)
 
     def read(self, file_name: str) -> bytes:
         """A sealed file's bytes; a name that leaves the folder is refused."""
@@ -100,3 +122,17 @@ class EvidenceFiles:
             return []
         found = {p.relative_to(self.root).as_posix() for p in self.root.rglob("*.warc.aes")}
         return sorted(found - names)
+
+
+def remove_case(root: Path, case_id: int) -> int:
+    """Delete every file of one case under ``root`` (after its key was destroyed); needs no
+    key. Returns how many files were removed."""
+    folder = root / str(case_id)
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in sorted(folder.iterdir()):
+        path.unlink(missing_ok=True)
+        removed += 1
+    folder.rmdir()
+    return removed

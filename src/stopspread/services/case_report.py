@@ -35,9 +35,11 @@ from stopspread.report.strings import match_text
 from stopspread.services import audit
 from stopspread.services import roomcheck as room_checks
 from stopspread.services.context import Services
+from stopspread.services.custody.erase import require_evidence
 from stopspread.services.custody.log import read_head
 from stopspread.services.custody.store import EvidenceStore
 from stopspread.services.custody.verify import check
+from stopspread.services.keys import normalise_case_code
 from stopspread.services.removal.workflow import center_name
 from stopspread.services.timeline import Timeline, case_timeline
 from stopspread.services.workers import review
@@ -51,6 +53,7 @@ __all__ = [
     "ExportedReport",
     "build_report",
     "export_report",
+    "report_case_id",
     "report_pdf",
     "warc_name",
 ]
@@ -197,9 +200,7 @@ def build_report(
     """
     at = (now or datetime.now(UTC)).astimezone(UTC)
     with svc.db.read(snapshot=True) as session:
-        case = session.get(Case, case_id)
-        if case is None:
-            raise NotFoundError("no such case")
+        case = require_evidence(session, case_id)  # 410 once she had it erased
         verification = check(session, store)
         head_hash = read_head(session).hash
         references = {
@@ -271,6 +272,16 @@ def export_report(
         payload = {"case": case_id, "language": language.value, "by": worker[:100]}
         audit.append(session, head, audit.AuditKind.REPORT_MADE, payload)
     return ExportedReport(pdf=pdf, warc_files=paths, verified=report.proof.verified)
+
+
+def report_case_id(svc: Services, code: str) -> int:
+    """The case a report is asked for by its code (``stopspread report``); a withdrawn case
+    whose evidence she kept still has one, one whose evidence was erased is refused (410)."""
+    with svc.db.read() as session:
+        found = session.scalars(select(Case).where(Case.code == normalise_case_code(code))).first()
+        if found is None:
+            raise NotFoundError("no such case")
+        return require_evidence(session, found.id).id
 
 
 def report_pdf(

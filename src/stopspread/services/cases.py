@@ -23,6 +23,7 @@ from stopspread.errors import (
 )
 from stopspread.services import audit
 from stopspread.services.context import Services
+from stopspread.services.custody.erase import destroy_case_key, evidence_count, remove_case_files
 from stopspread.services.keys import new_case_code, new_case_secret, normalise_case_code
 from stopspread.services.removal.dashboard import survivor_counts
 from stopspread.services.signal_input import SignalIn, record_change
@@ -30,6 +31,7 @@ from stopspread.storage.models import (
     Bank,
     Case,
     CaseStatus,
+    CenterEvidence,
     ChainHead,
     ChangeOp,
     MatchRef,
@@ -41,7 +43,9 @@ from stopspread.storage.models import (
 
 __all__ = [
     "CaseView",
+    "CenterEvidence",  # her choice at withdrawal (the API and her page parse it)
     "NewCase",
+    "Withdrawal",
     "add_signals",
     "authenticate",
     "case_status",
@@ -245,27 +249,52 @@ def _counter(rows: Sequence[Any]) -> Callable[[int, set[ReviewStatus]], int]:
     return count
 
 
-def withdraw(svc: Services, case_id: int) -> int:
-    """Delete every signal of the case everywhere; final. Returns how many were deleted."""
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """What a withdrawal did: hashes deleted, and the center's evidence kept or erased."""
+
+    signals: int  # hashes deleted everywhere
+    center_evidence: CenterEvidence  # her choice
+    evidence_records: int  # captures the center held for the case (0: none)
+    evidence_erased: bool  # True: its key destroyed and its files deleted
+
+
+def withdraw(
+    svc: Services, case_id: int, center_evidence: CenterEvidence = CenterEvidence.DELETE
+) -> Withdrawal:
+    """Delete every signal of the case everywhere; final. ``center_evidence``: her choice for
+    what the center captured — KEEP it (encrypted) for her legal case, or DELETE it: the case's
+    evidence key is destroyed in the same transaction (crypto-shredding) and its files deleted."""
     with svc.db.write() as (session, head):
         case = session.get(Case, case_id)
         if case is None or case.status is CaseStatus.WITHDRAWN:
             raise CaseWithdrawnError("this case was withdrawn")
-        banks = select(Bank.id).where(Bank.case_id == case_id)
-        signals = session.scalars(select(Signal).where(Signal.bank_id.in_(banks))).all()
-        ids = [s.id for s in signals]
-        for signal in signals:
-            record_change(session, head, ChangeOp.REMOVE, signal)
-        if ids:
-            session.execute(delete(MatchRef).where(MatchRef.signal_id.in_(ids)))
-        session.execute(delete(ReviewItem).where(ReviewItem.case_id == case_id))
-        session.execute(delete(Signal).where(Signal.bank_id.in_(banks)))
-        session.execute(delete(Bank).where(Bank.case_id == case_id))
+        ids = _delete_signals(session, head, case_id)
         case.status, case.secret_hash = CaseStatus.WITHDRAWN, None
         case.withdrawn_at, case.signals_withdrawn = datetime.now(UTC), len(ids)
-        audit.append(
-            session, head, audit.AuditKind.CASE_WITHDRAWN, {"case": case_id, "signals": len(ids)}
-        )
+        case.center_evidence = center_evidence
+        records = evidence_count(session, case_id)
+        erase = center_evidence is CenterEvidence.DELETE
+        if erase:
+            destroy_case_key(session, case_id)
+        payload = {"case": case_id, "signals": len(ids), "center_evidence": center_evidence.value}
+        audit.append(session, head, audit.AuditKind.CASE_WITHDRAWN, payload)
     svc.replica.forget(ids)
-    svc.db.checkpoint()  # SQLite: no copy of her hashes left in the -wal file
-    return len(ids)
+    if erase:
+        remove_case_files(svc.settings, case_id)
+    svc.db.checkpoint()  # SQLite: no copy of her hashes or her case key left in the -wal file
+    return Withdrawal(len(ids), center_evidence, records, erase)
+
+
+def _delete_signals(session: Session, head: ChainHead, case_id: int) -> list[int]:
+    banks = select(Bank.id).where(Bank.case_id == case_id)
+    signals = session.scalars(select(Signal).where(Signal.bank_id.in_(banks))).all()
+    ids = [s.id for s in signals]
+    for signal in signals:
+        record_change(session, head, ChangeOp.REMOVE, signal)
+    if ids:
+        session.execute(delete(MatchRef).where(MatchRef.signal_id.in_(ids)))
+    session.execute(delete(ReviewItem).where(ReviewItem.case_id == case_id))
+    session.execute(delete(Signal).where(Signal.bank_id.in_(banks)))
+    session.execute(delete(Bank).where(Bank.case_id == case_id))
+    return ids

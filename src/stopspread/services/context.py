@@ -16,6 +16,7 @@ from stopspread.services.workers.signin_throttle import SignInThrottle
 from stopspread.storage import current_revision, upgrade
 from stopspread.storage.db import Database
 from stopspread.storage.models import Meta
+from stopspread.storage.sealing import load_hash_sealer
 
 __all__ = [
     "SERVER_KEY_NAME",
@@ -70,7 +71,9 @@ def server_key(db: Database, configured: str | None) -> str:
 
 def build_services(settings: Settings, db: Database | None = None) -> Services:
     """Connect, and build the use cases' shared state (the index is loaded by the caller)."""
-    db = db or Database(settings.url)
+    db = db or Database.from_settings(settings)
+    if db.hash_sealer is not None:
+        _seal_plain_values(db)
     per_minute = settings.address_attempts_per_minute
     address_rate, address_burst = per_minute / SECONDS_PER_MINUTE, max(per_minute, 1.0)
     if settings.limits_url:
@@ -109,11 +112,22 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     )
 
 
-def open_database(url: str, shown_as: str) -> Database:
+def _seal_plain_values(db: Database) -> None:
+    """Hash values stored before ``seal_hashes`` was turned on: sealed now, once."""
+    from stopspread.storage.models import Signal
+    from stopspread.storage.models_exchange import FeedRecord
+    from stopspread.storage.sealing import seal_existing
+
+    with db.write() as (session, _head):
+        for model in (Signal, FeedRecord):
+            seal_existing(session, model.__table__)  # type: ignore[arg-type]
+
+
+def open_database(url: str, shown_as: str, settings: Settings | None = None) -> Database:
     """The database at ``url``, migrated to the latest schema; one :class:`ConfigError` naming
     it (as ``shown_as``, its password hidden) when it cannot be opened."""
     try:
-        db = Database(url)
+        db = Database(url, None if settings is None else load_hash_sealer(settings))
     except (SQLAlchemyError, OSError) as exc:
         raise _unopenable(shown_as, exc) from exc
     try:

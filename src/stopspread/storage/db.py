@@ -18,7 +18,9 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from stopspread.config import Settings
 from stopspread.storage.models import ChainHead
+from stopspread.storage.sealing import HashSealer, attach, load_hash_sealer
 
 try:
     import fcntl
@@ -105,7 +107,8 @@ class _WriterLock:
 class Database:
     """One database: a reader and a writer engine (the same engine on PostgreSQL)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, hash_sealer: HashSealer | None = None) -> None:
+        """``hash_sealer``: hash values sealed at rest (:mod:`.sealing`); None: stored plain."""
         self.url = normalise_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         if self.is_sqlite:
@@ -117,8 +120,16 @@ class Database:
         self._sqlite_writer: contextlib.AbstractContextManager[object] = (
             _WriterLock(make_url(self.url).database) if self.is_sqlite else contextlib.nullcontext()
         )
+        for engine in {self._reader, self._writer}:
+            attach(engine.dialect, hash_sealer)
+        self.hash_sealer = hash_sealer
         self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database of ``settings``, hash values sealed when ``seal_hashes`` is on."""
+        return cls(settings.url, load_hash_sealer(settings))
 
     @property
     def engine(self) -> Engine:

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from stopspread.hashchain import Head
+from stopspread.storage.sealing import SealedHex
 from stopspread.storage.types import UtcDateTime
 from stopspread.takedown.consent import ConsentBasis
 
@@ -33,6 +34,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseStatus",
+    "CenterEvidence",
     "ChainHead",
     "ChangeOp",
     "IndexChange",
@@ -83,6 +85,13 @@ class CaseStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class CenterEvidence(enum.StrEnum):
+    """Her choice when she withdraws: what happens to the evidence a center captured."""
+
+    KEEP = "keep"  # kept (encrypted) for her legal case; her hashes are withdrawn all the same
+    DELETE = "delete"  # its case key is destroyed: every capture is unreadable, backups too
+
+
 class ReviewKind(enum.StrEnum):
     MATCH = "match"  # a platform's upload matched a signal
     QUARANTINE = "quarantine"  # a signal was quarantined for matching far more than others
@@ -131,6 +140,11 @@ class Case(Base):
     consent_basis: Mapped[ConsentBasis] = mapped_column(
         _enum(ConsentBasis, "consent_basis", 24), default=ConsentBasis.UNKNOWN
     )
+    # her choice at withdrawal; None while active (and for withdrawals made before the choice,
+    # which the services treat as "delete": she was told everything was deleted)
+    center_evidence: Mapped[CenterEvidence | None] = mapped_column(
+        _enum(CenterEvidence, "center_evidence")
+    )
 
 
 class Bank(Base):
@@ -151,7 +165,7 @@ class Signal(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
     type: Mapped[SignalType] = mapped_column(_enum(SignalType, "signal_type"))
-    value: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(SealedHex())
     quality: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[SignalStatus] = mapped_column(_enum(SignalStatus, "signal_status"))
     match_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stopspread.storage.models import Base, utcnow
+from stopspread.storage.sealing import SealedHex
 from stopspread.storage.types import UtcDateTime
 
 __all__ = ["ExchangePeer", "FeedAccess", "FeedRecord"]
@@ -40,7 +41,7 @@ class FeedRecord(Base):
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     signal_type: Mapped[str] = mapped_column(String(16))  # ImagePDQ, VideoMD5
-    value: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(SealedHex())
     status: Mapped[str] = mapped_column(String(16))  # Active, Withdrawn, Deleted
     seq: Mapped[int] = mapped_column(Id)  # commit order: the change log's sequence number
     modified_ts: Mapped[int] = mapped_column(BigInteger)  # unix seconds, never decreasing

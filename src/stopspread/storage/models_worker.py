@@ -18,6 +18,7 @@ from stopspread.storage.types import UtcDateTime
 
 __all__ = [
     "CaseAssignment",
+    "CaseKey",
     "Center",
     "EvidenceKind",
     "EvidenceLogEntry",
@@ -126,3 +127,17 @@ class EvidenceLogEntry(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CaseKey(Base):
+    """A case's evidence key, wrapped (AES-GCM) by the master evidence key.
+
+    Deleting the row is crypto-shredding: every file sealed with it, in the folder or in any
+    backup, can no longer be read, even with the master key.
+    """
+
+    __tablename__ = "case_keys"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(24))  # hex, 96 bits
+    wrapped: Mapped[str] = mapped_column(String(100))  # hex: 32-byte key + 16-byte tag
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -25,6 +25,7 @@ __all__ = [
     "ReadyOut",
     "SignalModel",
     "StatusOut",
+    "WithdrawIn",
     "WithdrawOut",
     "error_responses",
 ]
@@ -78,8 +79,17 @@ class CaseOut(BaseModel):
     reappeared: int
 
 
+class WithdrawIn(_In):
+    """Her choice for the evidence the center captured (default: delete it too)."""
+
+    center_evidence: Literal["keep", "delete"] = "delete"
+
+
 class WithdrawOut(BaseModel):
-    withdrawn: int
+    withdrawn: int  # hashes deleted everywhere
+    center_evidence: Literal["keep", "delete"]  # her choice
+    evidence_records: int  # captures the center held for the case (0: none)
+    evidence_erased: bool  # True: their key destroyed and files deleted, backups unreadable
 
 
 MAX_QUERY_SIGNALS = 16  # the query signals of one upload (ss-img-1 computes at most 7)

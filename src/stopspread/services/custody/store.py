@@ -6,6 +6,10 @@ this module ties each to its ``evidence_records`` row and evidence log entry.
 else is done with what was found: it writes each encrypted file (fsynced, then renamed into
 place), adds its ``evidence_records`` row and appends its ``evidence_log`` entry. If the
 transaction rolls back, the file stays behind unreferenced; ``verify`` lists such files.
+
+Each case's files are sealed with its own key (``case_keys``, wrapped by the master key);
+:mod:`.erase` destroys it when she withdraws and asks for the evidence to be
+deleted, so no copy of those files, backups included, can be read again.
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from stopspread.config import Settings
-from stopspread.errors import EvidenceError, NotFoundError
+from stopspread.errors import EvidenceErasedError, EvidenceError, NotFoundError
 from stopspread.evidence.capture import EvidenceRef, HttpCapture
 from stopspread.evidence.files import EvidenceFiles
 from stopspread.evidence.warc import WarcType, build_warc, read_warc
 from stopspread.services.custody import log
+from stopspread.services.custody.erase import evidence_erased
 from stopspread.storage.db import Database
-from stopspread.storage.models_worker import EvidenceKind, EvidenceRecord
+from stopspread.storage.models import Case
+from stopspread.storage.models_worker import CaseKey, EvidenceKind, EvidenceRecord
 
 __all__ = ["KST", "EvidenceStore", "logged_fields"]
 
@@ -76,7 +82,7 @@ class EvidenceStore:
         cls, settings: Settings, db: Database | None = None, *, create_key: bool = True
     ) -> EvidenceStore:
         files = EvidenceFiles.from_settings(settings, create_key=create_key)
-        return cls(files, db or Database(settings.url))
+        return cls(files, db or Database.from_settings(settings))
 
     def capture(
         self, session: Session, case_id: int, items: Sequence[HttpCapture], *, reason: str
@@ -89,7 +95,8 @@ class EvidenceStore:
     ) -> EvidenceRef:
         warc = build_warc(item)
         digest = hashlib.sha256(warc.data).hexdigest()
-        sealed = self.files.write(case_id, warc.record_id, digest, warc.data)
+        key = self._case_key(session, case_id, create=True)
+        sealed = self.files.write(case_id, warc.record_id, digest, warc.data, key)
         at = item.fetched_at.astimezone(UTC)
         row = EvidenceRecord(
             case_id=case_id,
@@ -116,18 +123,58 @@ class EvidenceStore:
         session.flush()
         return EvidenceRef(id=row.id, sha256=digest, captured_at=at)
 
+    def _case_key(self, session: Session, case_id: int, *, create: bool) -> bytes | None:
+        """The case's key; a new one if it has none and ``create``; None: files of this case
+        were sealed with the master key (before case keys). Refused once it was destroyed."""
+        row = session.get(CaseKey, case_id)
+        if row is not None:
+            nonce, wrapped = bytes.fromhex(row.nonce), bytes.fromhex(row.wrapped)
+            return self.files.case_key(case_id, nonce, wrapped)
+        case = session.get(Case, case_id)
+        if case is not None and evidence_erased(case):
+            raise EvidenceErasedError("the case was withdrawn and its evidence deleted")
+        if not create:
+            return None
+        key, nonce, wrapped = self.files.new_case_key(case_id)
+        session.add(CaseKey(case_id=case_id, nonce=nonce.hex(), wrapped=wrapped.hex()))
+        session.flush()
+        return key
+
     def decrypt(
-        self, case_id: int, record_id: str, sha256: str, nonce_hex: str, sealed: bytes
+        self,
+        case_id: int,
+        record_id: str,
+        sha256: str,
+        nonce_hex: str,
+        sealed: bytes,
+        session: Session | None = None,
     ) -> bytes:
-        """A file's WARC plaintext; AES-GCM checks it was not changed nor moved."""
+        """A file's WARC plaintext; AES-GCM checks it was not changed nor moved.
+
+        Sealed with the case key, or with the master key if the file is older than case keys.
+        """
+        if session is None:
+            with self._db.read() as own:
+                return self.decrypt(case_id, record_id, sha256, nonce_hex, sealed, own)
+        try:
+            key = self._case_key(session, case_id, create=False)
+        except EvidenceErasedError as exc:
+            raise EvidenceError(str(exc)) from exc
+        if key is not None:
+            try:
+                return self.files.decrypt(case_id, record_id, sha256, nonce_hex, sealed, key)
+            except EvidenceError:
+                pass  # sealed before the case had a key: the master key's
         return self.files.decrypt(case_id, record_id, sha256, nonce_hex, sealed)
 
     def read_file(self, file_name: str) -> bytes:
         return self.files.read(file_name)
 
-    def open_warc(self, row: EvidenceRecord) -> bytes:
+    def open_warc(self, row: EvidenceRecord, session: Session | None = None) -> bytes:
         sealed = self.read_file(row.file_name)
-        plain = self.decrypt(row.case_id, row.warc_record_id, row.sha256, row.nonce, sealed)
+        plain = self.decrypt(
+            row.case_id, row.warc_record_id, row.sha256, row.nonce, sealed, session
+        )
         if hashlib.sha256(plain).hexdigest() != row.sha256:
             raise EvidenceError(f"evidence {row.id}: the WARC digest does not match")
         return plain
@@ -138,7 +185,7 @@ class EvidenceStore:
             row = session.get(EvidenceRecord, evidence_id)
             if row is None:
                 raise NotFoundError(f"no evidence {evidence_id}")
-            body = read_warc(self.open_warc(row)).body
+            body = read_warc(self.open_warc(row, session)).body
         if hashlib.sha256(body).hexdigest() != row.payload_sha256:
             raise EvidenceError(f"evidence {evidence_id}: the body digest does not match")
         return body

@@ -3,7 +3,8 @@
 Problems are collected, not raised at the first one, so a report lists everything damaged.
 Rows are read as plain values (not ORM objects) so an edited enum or number cannot stop the
 check. The log entry is the reference: a row that differs from its entry is reported, and
-files are checked against the digests the log recorded.
+files are checked against the digests the log recorded. Files of a case whose evidence was
+erased at her withdrawal (key destroyed, files deleted) are counted as ``erased``, not checked.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from stopspread.evidence.warc import read_warc
 from stopspread.services.custody import log
 from stopspread.services.custody.store import EvidenceStore
 from stopspread.storage.db import Database
+from stopspread.storage.models import Case, CaseStatus, CenterEvidence
 from stopspread.storage.models_worker import EvidenceLogEntry
 
 __all__ = ["EvidenceCheck", "Problem", "check", "verify_evidence"]
@@ -58,6 +60,7 @@ class EvidenceCheck:
 
     records: int = 0
     entries: int = 0
+    erased: int = 0  # records whose files were erased at her withdrawal (not checked)
     problems: list[Problem] = field(default_factory=list)
     unreferenced_files: list[str] = field(default_factory=list)
 
@@ -87,8 +90,12 @@ def check(session: Session, store: EvidenceStore) -> EvidenceCheck:
     for evidence_id, (seq, _) in sorted(logged.items()):
         if evidence_id not in seen:
             report.add(f"log entry {seq}", f"names evidence {evidence_id}, which has no row")
+    erased = _erased_cases(session)
     for evidence_id, (seq, payload) in sorted(logged.items()):
-        _check_file(store, evidence_id, seq, payload, report)
+        if payload.get("case_id") in erased:
+            report.erased += 1
+            continue
+        _check_file(session, store, evidence_id, seq, payload, report)
     names = {str(p["file_name"]) for _, p in logged.values()} | {str(r["file_name"]) for r in rows}
     report.unreferenced_files = store.files.unreferenced(names)
     return report
@@ -120,6 +127,13 @@ def _check_chain(session: Session, report: EvidenceCheck) -> dict[int, tuple[int
     return logged
 
 
+def _erased_cases(session: Session) -> set[int]:
+    withdrawn = session.execute(
+        select(Case.id, Case.center_evidence).where(Case.status == CaseStatus.WITHDRAWN)
+    ).all()
+    return {case_id for case_id, choice in withdrawn if choice is not CenterEvidence.KEEP}
+
+
 def _payload(raw: str) -> dict[str, Any] | None:
     try:
         value = json.loads(raw)
@@ -145,7 +159,12 @@ def _check_row(
 
 
 def _check_file(
-    store: EvidenceStore, evidence_id: int, seq: int, p: Mapping[str, Any], report: EvidenceCheck
+    session: Session,
+    store: EvidenceStore,
+    evidence_id: int,
+    seq: int,
+    p: Mapping[str, Any],
+    report: EvidenceCheck,
 ) -> None:
     item = f"evidence {evidence_id}"
     try:
@@ -153,7 +172,12 @@ def _check_file(
         if hashlib.sha256(sealed).hexdigest() != p["cipher_sha256"]:
             raise EvidenceError(f"file {p['file_name']} was changed (ciphertext digest)")
         plain = store.decrypt(
-            int(p["case_id"]), str(p["warc_record_id"]), str(p["sha256"]), str(p["nonce"]), sealed
+            int(p["case_id"]),
+            str(p["warc_record_id"]),
+            str(p["sha256"]),
+            str(p["nonce"]),
+            sealed,
+            session,
         )
         if hashlib.sha256(plain).hexdigest() != p["sha256"]:
             raise EvidenceError("the WARC digest does not match")

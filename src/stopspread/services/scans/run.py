@@ -89,7 +89,7 @@ class ScanDeps:
     def build(
         cls, settings: Settings, db: Database | None = None, policy: MatchPolicy | None = None
     ) -> ScanDeps:
-        return cls(settings, db or Database(settings.url), _policy=policy)
+        return cls(settings, db or Database.from_settings(settings), _policy=policy)
 
     @property
     def policy(self) -> MatchPolicy:

@@ -4,6 +4,8 @@ A worker only ever reaches sightings and evidence of cases assigned to her cente
 else is "not found". Previews are blurred and greyscale; seeing the original is a deliberate
 step recorded in the audit log (who, which sighting, which evidence), as is every decision.
 A rejected sighting stops alerting: scans leave it rejected when they see it again.
+Once she withdraws, no more decisions (410); if she chose to have the center's evidence
+deleted, previews and reveals are refused too (410) and the cards say so.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from stopspread.errors import InvalidRequestError, NotFoundError
+from stopspread.errors import CaseWithdrawnError, InvalidRequestError, NotFoundError
 from stopspread.evidence.preview import PreviewLevel
 from stopspread.evidence.preview import preview as make_preview
 from stopspread.matching.policy import MatchPolicy
 from stopspread.services import audit
 from stopspread.services.context import Services
+from stopspread.services.custody.erase import evidence_erased, require_evidence
 from stopspread.services.custody.store import EvidenceStore
 from stopspread.services.workers.accounts import WorkerIdentity, require_case
 from stopspread.services.workers.closeness import Distance, describe, radius
@@ -39,6 +42,7 @@ __all__ = [
     "PreviewLevel",  # how far a preview is from the original (blur, colour, outline)
     "ReviewState",  # the states a sighting's review is in (the filter on the review page)
     "SightingCard",
+    "case_card",
     "decide",
     "decide_many",
     "get_card",
@@ -74,6 +78,11 @@ class CaseCard:
     assigned_at: datetime
     sightings: int
     pending: int
+    evidence_erased: bool  # withdrawn and her choice was to delete the center's evidence
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.status is CaseStatus.WITHDRAWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,8 @@ class SightingCard:
     captured_at: str  # UTC, ISO 8601
     captured_at_kst: str
     evidence_sha256: str
+    case_withdrawn: bool  # no decisions any more
+    evidence_erased: bool  # no preview, no reveal: her choice at withdrawal
 
     @property
     def closeness(self) -> Distance:
@@ -131,9 +142,16 @@ def list_cases(svc: Services, who: WorkerIdentity) -> list[CaseCard]:
     with svc.db.read() as session:
         rows = session.execute(query).all()
     return [
-        CaseCard(case.id, case.code, case.status, at, total, int(waiting or 0))
+        CaseCard(
+            case.id, case.code, case.status, at, total, int(waiting or 0), evidence_erased(case)
+        )
         for case, at, total, waiting in rows
     ]
+
+
+def case_card(svc: Services, who: WorkerIdentity, case_id: int) -> CaseCard | None:
+    """One case of her center (its status: withdrawn, evidence kept or erased); None if not."""
+    return next((c for c in list_cases(svc, who) if c.id == case_id), None)
 
 
 def list_sightings(
@@ -144,7 +162,7 @@ def list_sightings(
 ) -> list[SightingCard]:
     """Her center's sightings, waiting ones first, newest first; one case if ``case_id``."""
     query = (
-        select(Sighting, Case.code, EvidenceRecord)
+        select(Sighting, Case, EvidenceRecord)
         .join(Case, Case.id == Sighting.case_id)
         .join(CaseAssignment, CaseAssignment.case_id == Sighting.case_id)
         .join(EvidenceRecord, EvidenceRecord.id == Sighting.media_evidence_id)
@@ -160,13 +178,13 @@ def list_sightings(
         if case_id is not None:
             require_case(session, who, case_id)
         rows = session.execute(query.limit(MAX_CARDS)).all()
-    return [_card(s, code, ev, svc.policy) for s, code, ev in rows]
+    return [_card(s, case, ev, svc.policy) for s, case, ev in rows]
 
 
 def get_card(svc: Services, who: WorkerIdentity, sighting_id: int) -> SightingCard:
     """One sighting of her center's cases; :class:`NotFoundError` otherwise."""
     query = (
-        select(Sighting, Case.code, EvidenceRecord)
+        select(Sighting, Case, EvidenceRecord)
         .join(Case, Case.id == Sighting.case_id)
         .join(CaseAssignment, CaseAssignment.case_id == Sighting.case_id)
         .join(EvidenceRecord, EvidenceRecord.id == Sighting.media_evidence_id)
@@ -179,11 +197,11 @@ def get_card(svc: Services, who: WorkerIdentity, sighting_id: int) -> SightingCa
     return _card(*row, svc.policy)
 
 
-def _card(s: Sighting, code: str, ev: EvidenceRecord, policy: MatchPolicy) -> SightingCard:
+def _card(s: Sighting, case: Case, ev: EvidenceRecord, policy: MatchPolicy) -> SightingCard:
     return SightingCard(
         id=s.id,
         case_id=s.case_id,
-        case_code=code,
+        case_code=case.code,
         media_url=s.media_url,
         page_url=s.page_url,
         first_seen=s.first_seen,
@@ -201,6 +219,8 @@ def _card(s: Sighting, code: str, ev: EvidenceRecord, policy: MatchPolicy) -> Si
         captured_at=ev.captured_at,
         captured_at_kst=ev.captured_at_kst,
         evidence_sha256=ev.sha256,
+        case_withdrawn=case.status is CaseStatus.WITHDRAWN,
+        evidence_erased=evidence_erased(case),
     )
 
 
@@ -217,6 +237,7 @@ def _visible_evidence(session: Session, who: WorkerIdentity, evidence_id: int) -
     if row is None:
         raise NotFoundError("no such evidence")
     require_case(session, who, row.case_id)
+    require_evidence(session, row.case_id)
     return row
 
 
@@ -238,6 +259,7 @@ def reveal(svc: Services, store: EvidenceStore, who: WorkerIdentity, sighting_id
     """The original media of a sighting, for one view; recorded in the audit log first."""
     with svc.db.write() as (session, head):
         sighting = _visible_sighting(session, who, sighting_id)
+        require_evidence(session, sighting.case_id)
         evidence = session.get(EvidenceRecord, sighting.media_evidence_id)
         if evidence is None:
             raise NotFoundError("no evidence for this sighting")
@@ -276,6 +298,9 @@ def decide_many(
     with svc.db.write() as (session, head):
         for sighting_id in ids:
             sighting = _visible_sighting(session, who, sighting_id)
+            case = session.get(Case, sighting.case_id)
+            if case is None or case.status is CaseStatus.WITHDRAWN:
+                raise CaseWithdrawnError("the case was withdrawn: no more decisions")
             sighting.review_status = decision.state
             sighting.reviewed_by = who.username[:100]
             sighting.reviewed_at = now

@@ -17,6 +17,7 @@ from stopspread.web.schemas import (
     CreateCaseIn,
     NewCaseOut,
     SignalModel,
+    WithdrawIn,
     WithdrawOut,
     error_responses,
 )
@@ -27,6 +28,7 @@ router = APIRouter(prefix="/v1/cases", tags=["survivors"])
 
 ENROL: Final[dict[int | str, dict[str, Any]]] = error_responses(413, 422, 429)
 CASE: Final = error_responses(401, 403, 410, 413, 429)
+CASE_BODY: Final = error_responses(401, 403, 410, 413, 422, 429)
 CASE_ENROL: Final = error_responses(401, 403, 410, 413, 422, 429)
 
 
@@ -77,7 +79,20 @@ def case_status(case_id: CaseId, svc: Svc) -> CaseOut:
     )
 
 
-@router.post("/{code}/withdraw", responses=CASE)
-def withdraw(case_id: CaseId, svc: Svc) -> WithdrawOut:
-    """Delete every hash of the case, everywhere. Final."""
-    return WithdrawOut(withdrawn=cases.withdraw(svc, case_id))
+@router.post("/{code}/withdraw", responses=CASE_BODY)
+def withdraw(case_id: CaseId, svc: Svc, body: WithdrawIn | None = None) -> WithdrawOut:
+    """Delete every hash of the case, everywhere. Final.
+
+    ``center_evidence``: what happens to the evidence a center captured for her case —
+    ``delete`` (the default): its key is destroyed and its files deleted, so no copy, backups
+    included, can be read again, and workers can no longer open it nor make a report;
+    ``keep``: kept, encrypted, for her legal case (her hashes are deleted all the same).
+    """
+    choice = cases.CenterEvidence((body or WithdrawIn()).center_evidence)
+    done = cases.withdraw(svc, case_id, choice)
+    return WithdrawOut(
+        withdrawn=done.signals,
+        center_evidence=done.center_evidence.value,
+        evidence_records=done.evidence_records,
+        evidence_erased=done.evidence_erased,
+    )

@@ -24,6 +24,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import (
+    CaseWithdrawnError,
+    EvidenceErasedError,
     EvidenceError,
     ForbiddenError,
     NotFoundError,
@@ -84,6 +86,12 @@ def _tickets(request: Request, svc: Services) -> RevealTickets:
 
 def _not_found(request: Request, pages: PagesDep) -> HTMLResponse:
     return render_worker(request, pages, "worker/error.html", {"kind": "not_found"}, 404)
+
+
+def _gone(request: Request, pages: PagesDep, exc: CaseWithdrawnError) -> HTMLResponse:
+    """410: she withdrew the case (and perhaps had the center's evidence erased)."""
+    kind = "erased" if isinstance(exc, EvidenceErasedError) else "withdrawn"
+    return render_worker(request, pages, "worker/error.html", {"kind": kind}, 410)
 
 
 @router.get("", include_in_schema=False)
@@ -176,6 +184,9 @@ async def review_page(
     except NotFoundError:
         return _not_found(request, pages)
     groups = await run_in_threadpool(group_sightings, svc, cards)
+    case_card = None
+    if case is not None:
+        case_card = await run_in_threadpool(review.case_card, svc, who, case)
     context = {
         "cards": cards,
         "groups": groups,
@@ -184,6 +195,7 @@ async def review_page(
         "look_url": _look_url(case, status),
         "saved_count": saved_count,
         "case": case,
+        "case_card": case_card,
         "status": status.value if status else "",
         "states": [s.value for s in review.ReviewState],
         "saved": saved,
@@ -223,6 +235,8 @@ async def preview_image(
         png = await run_in_threadpool(review.preview, svc, store, who, evidence_id, level)
     except NotFoundError:
         return _not_found(request, pages)
+    except CaseWithdrawnError:
+        return Response(status_code=410, headers=NO_STORE)
     except EvidenceError:
         return Response(status_code=422, headers=NO_STORE)
     return Response(png, media_type="image/png", headers=NO_STORE)
@@ -236,6 +250,8 @@ async def reveal_confirm(
         card = await run_in_threadpool(review.get_card, svc, who, sighting_id)
     except NotFoundError:
         return _not_found(request, pages)
+    if card.evidence_erased:
+        return _gone(request, pages, EvidenceErasedError("her evidence was deleted"))
     context = {"card": card, "nav": "review", "fmt_iso": fmt_iso}
     return render_worker(request, pages, "worker/reveal_confirm.html", context)
 
@@ -249,6 +265,8 @@ async def reveal_submit(
         original = await run_in_threadpool(review.reveal, svc, store, who, sighting_id)
     except NotFoundError:
         return _not_found(request, pages)
+    except CaseWithdrawnError as exc:
+        return _gone(request, pages, exc)
     ticket = _tickets(request, svc).issue(who.worker_id, original.evidence_id)
     context = {
         "original": original,
@@ -270,6 +288,8 @@ async def revealed_media(
         media = await run_in_threadpool(review.revealed_media, svc, store, who, evidence_id)
     except NotFoundError:
         return _not_found(request, pages)
+    except CaseWithdrawnError as exc:
+        return _gone(request, pages, exc)
     media_type = safe_media_type(media.content_type)
     return Response(media.body, media_type=media_type, headers=MEDIA_HEADERS)
 
@@ -287,6 +307,8 @@ async def decision_submit(
         await run_in_threadpool(review.decide, svc, who, sighting_id, decision)
     except NotFoundError:
         return _not_found(request, pages)
+    except CaseWithdrawnError as exc:
+        return _gone(request, pages, exc)
     if _wants_json(request):
         return _decided(request, pages, who, [sighting_id], decision)
     return RedirectResponse(
@@ -309,6 +331,8 @@ async def group_decision_submit(
         ids = await run_in_threadpool(review.decide_many, svc, who, sighting, decision)
     except NotFoundError:
         return _not_found(request, pages)
+    except CaseWithdrawnError as exc:
+        return _gone(request, pages, exc)
     if _wants_json(request):
         return _decided(request, pages, who, ids, decision)
     query = urlencode(

@@ -39,10 +39,15 @@
     return t("status.failed");
   }
 
-  function call(method, path) {
+  function call(method, path, body) {
+    var headers = { "X-Case-Secret": session.secret };
+    if (body) {
+      headers["Content-Type"] = "application/json";
+    }
     return fetch("/v1/cases/" + encodeURIComponent(session.code) + path, {
       method: method,
-      headers: { "X-Case-Secret": session.secret },
+      headers: headers,
+      body: body ? JSON.stringify(body) : undefined,
       cache: "no-store",
       credentials: "same-origin",
       referrerPolicy: "no-referrer",
@@ -128,8 +133,23 @@
     }
   }
 
+  // Her choice for the evidence a support center gathered: "delete" (checked at first) or "keep".
+  function centerEvidence() {
+    var keep = $("center-evidence-keep");
+    return keep && keep.checked ? "keep" : "delete";
+  }
+
+  // What the withdrawal did to the center's evidence, as the server answered it: only what is true.
+  function evidenceOutcome(data) {
+    if (!data.evidence_records) {
+      return t("withdraw.evidence_none");
+    }
+    var key = data.evidence_erased ? "withdraw.evidence_erased" : "withdraw.evidence_kept";
+    return t(key, { count: S.formatNumber(data.evidence_records) });
+  }
+
   function askWithdraw() {
-    $("withdraw-confirm-body").textContent = t("withdraw.confirm_body", {
+    $("withdraw-confirm-body").textContent = t("withdraw.confirm_" + centerEvidence(), {
       count: S.formatNumber(session.signals),
     });
     $("withdraw-confirm").hidden = false;
@@ -151,7 +171,7 @@
     S.say(message, t("withdraw.working"));
     var response;
     try {
-      response = await call("POST", "/withdraw");
+      response = await call("POST", "/withdraw", { center_evidence: centerEvidence() });
     } catch (error) {
       response = null;
     }
@@ -168,6 +188,7 @@
     $("withdrawn-body").textContent = t("withdraw.done_body", {
       count: S.formatNumber(data.withdrawn),
     });
+    $("withdrawn-evidence").textContent = evidenceOutcome(data);
     $("withdrawn").hidden = false;
     S.focusHeading($("withdrawn"));
   }
