@@ -151,7 +151,7 @@ def test_cli_report_names_the_right_reason(tmp_path: Path) -> None:
     svc.db.dispose()
     env = {"STOPSPREAD_DATA_DIR": str(tmp_path), "STOPSPREAD_DATABASE_URL": url}
     result = CliRunner().invoke(
-        cli, ["report", world.code_a, "--out", str(tmp_path / "o")], env=env
+        cli, ["report", world.code_a, "--author", "김하나", "--out", str(tmp_path / "o")], env=env
     )
     assert result.exit_code == 2
     assert "evidence to be deleted" in result.output
