@@ -24,7 +24,7 @@ from stopspread.hashing import hash_image
 from stopspread.services import platform
 from stopspread.services.signal_input import SignalType, parse_signal
 from stopspread.web.deps import Svc, current_client
-from stopspread.web.routes.platform import read_capped
+from stopspread.web.routes.platform import answer, read_capped
 
 __all__ = ["BANK_NAME", "CONSTANT_DISTANCE", "LookupInputError", "router"]
 
@@ -64,9 +64,7 @@ async def lookup(
     except InvalidRequestError as exc:
         raise LookupInputError(str(exc)) from exc
     found = svc.replica.lookup(parsed)
-    if not found:
-        return {}
-    result = await run_in_threadpool(platform.record_match, svc, client, found)
+    result = await answer(request, platform.decide(svc, client, found))
     if not result.match:
         return {}
     return {BANK_NAME: [{"bank_content_id": result.ref, "distance": CONSTANT_DISTANCE}]}
@@ -147,9 +145,7 @@ async def lookup_file(request: Request, svc: Svc) -> dict[str, Any]:
     hashes = await run_in_threadpool(hash_image, data)
     del data  # never written anywhere; dropped as soon as it is hashed
     found = svc.replica.lookup(parse_signal(SignalType.PDQ.value, hashes.pdq.hex))
-    if not found:
-        return {"pdq": {}}
-    result = await run_in_threadpool(platform.record_match, svc, client, found)
+    result = await answer(request, platform.decide(svc, client, found))
     if not result.match:
         return {"pdq": {}}
     return {"pdq": {BANK_NAME: [{"bank_content_id": result.ref, "distance": CONSTANT_DISTANCE}]}}

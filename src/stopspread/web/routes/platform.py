@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import Any, Final
 
@@ -30,7 +31,7 @@ from stopspread.web.schemas import (
     error_responses,
 )
 
-__all__ = ["MATCH_PATH", "match", "read_capped", "router"]
+__all__ = ["MATCH_PATH", "answer", "match", "read_capped", "router"]
 
 router = APIRouter(prefix="/v1", tags=["platforms"])
 
@@ -41,18 +42,35 @@ FEEDBACK_RESPONSES: Final = error_responses(401, 403, 404, 413, 422, 429)
 HASH_RESPONSES: Final = error_responses(401, 403, 413, 415, 429)
 
 
-async def _match(
+async def _decide(
     request: Request, svc: Svc, client: platform.ClientInfo, kind: str, value: str
-) -> platform.MatchResult:
+) -> platform.Decision:
     signal = parse_signal(kind, value)
     detector: ProbeDetector = request.app.state.probe_detector
     if signal.type is SignalType.PDQ:
         await _watch(svc, detector, client, signal.value)
     found = svc.replica.lookup(signal)  # in memory, microseconds: no thread hop
-    if not found:
-        return platform.MatchResult(match=False)
-    detector.matched(client.id, found)
-    return await run_in_threadpool(platform.record_match, svc, client, found)
+    if found:
+        detector.matched(client.id, found)
+    return platform.decide(svc, client, found)
+
+
+async def answer(
+    request: Request, *decisions: platform.Decision, records: int = 1
+) -> platform.MatchResult:
+    """Journal the decisions (padded with no-op records to ``records``) and wait for their
+    group commit: a hit and a miss wait alike, and an acknowledged hit is durable (issue 18,
+    finding 4; services/journal.py). The answer is the last decision's."""
+    journal: platform.MatchJournal = request.app.state.match_journal
+    padded = [*decisions, *[platform.MISS] * (records - len(decisions))]
+    await asyncio.gather(*(asyncio.wrap_future(journal.record(d)) for d in padded))
+    return decisions[-1].result
+
+
+async def _match(
+    request: Request, svc: Svc, client: platform.ClientInfo, kind: str, value: str
+) -> platform.MatchResult:
+    return await answer(request, await _decide(request, svc, client, kind, value))
 
 
 async def _watch(
@@ -92,8 +110,9 @@ async def match(request: Request) -> Response:
 
 
 @router.post("/feedback", responses=FEEDBACK_RESPONSES)
-def feedback(body: FeedbackIn, svc: Svc, client: Client) -> OkOut:
+def feedback(request: Request, body: FeedbackIn, svc: Svc, client: Client) -> OkOut:
     """Your reviewer's verdict on a match: it goes to the bank owner's review queue."""
+    request.app.state.match_journal.catch_up()  # a ref answered a moment ago is recorded
     platform.feedback(svc, client, body.ref, ReviewStatus(body.verdict))
     return OkOut()
 
@@ -129,9 +148,10 @@ async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
     hashes = await run_in_threadpool(partial(hash_image, data, limits=limits, budget=budget))
     del data  # never written anywhere; dropped as soon as it is hashed
     md5 = hashes.digests.md5 if hashes.digests else ""
-    result = await _match(request, svc, client, SignalType.PDQ.value, hashes.pdq.hex)
-    if not result.match and md5:
-        result = await _match(request, svc, client, SignalType.MD5.value, md5)
+    decisions = [await _decide(request, svc, client, SignalType.PDQ.value, hashes.pdq.hex)]
+    if not decisions[0].result.match and md5:
+        decisions.append(await _decide(request, svc, client, SignalType.MD5.value, md5))
+    result = await answer(request, *decisions, records=2)  # two records for every upload
     return HashOut(
         pdq=hashes.pdq.hex, quality=hashes.quality, md5=md5, match=result.match, ref=result.ref
     )
