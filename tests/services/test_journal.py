@@ -54,7 +54,6 @@ def test_concurrent_appends_are_each_durable_once(tmp_path: Path) -> None:
         for future in futures:
             future.result()
     closed = journal.rotate()
-    assert closed is not None
     assert closed.stat().st_size == 400 * RECORD_SIZE
     assert sorted(read_segment(closed), key=lambda h: h.seq) == hits
     assert os.stat(journal.folder).st_mode & 0o777 == 0o700
@@ -62,11 +61,18 @@ def test_concurrent_appends_are_each_durable_once(tmp_path: Path) -> None:
     journal.remove()
 
 
-def test_a_segment_of_misses_is_emptied_in_place(tmp_path: Path) -> None:
+def test_rotation_does_the_same_with_hits_or_without(tmp_path: Path) -> None:
     journal = Journal(tmp_path, JournalSync.FSYNC)
     journal.append(pack_miss()).result(10)
-    assert journal.rotate() is None
-    assert [p.stat().st_size for p in journal.folder.glob("*.seg")] == [0]
+    misses = journal.rotate()
+    journal.append(pack_hit(Hit(journal.next_seq(), 1, 1, 1))).result(10)
+    hits = journal.rotate()
+    assert misses.stat().st_size == hits.stat().st_size == RECORD_SIZE
+    assert [p.name for p in sorted(journal.folder.glob("*.seg"))] == [
+        "00000001.seg",
+        "00000002.seg",
+        "00000003.seg",
+    ]
     journal.close()
     journal.remove()
     assert not journal.folder.exists()

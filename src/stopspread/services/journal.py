@@ -134,7 +134,6 @@ class Journal:
         self._seq = 0
         self._file_lock = threading.Lock()
         self._segment_no = 0
-        self._segment_hits = 0
         self._fd = self._open_segment()
         _fsync_dir(root)
         self._thread = threading.Thread(target=self._run, name="stopspread-journal", daemon=True)
@@ -180,7 +179,6 @@ class Journal:
                 _write_all(self._fd, data)
                 if self._sync is JournalSync.FSYNC:
                     os.fdatasync(self._fd)
-                self._segment_hits += sum(record != _MISS for record, _ in batch)
         except OSError as exc:
             log.error("journal write failed: %s", type(exc).__name__)
             for _, future in batch:
@@ -197,25 +195,22 @@ class Journal:
 
     def _open_segment(self) -> int:
         self._segment_no += 1
-        self._segment_hits = 0
         path = self._segment_path(self._segment_no)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_APPEND, 0o600)
         _fsync_dir(self.folder)  # the new name is durable before any record in it is
         return fd
 
-    def rotate(self) -> Path | None:
-        """Close the current segment and start the next; the closed one, if it holds hits.
+    def rotate(self) -> Path:
+        """Start the next segment and return the closed one.
 
-        A segment of misses only is emptied in place (no new file, no folder sync)."""
+        The same work every time, hits or not: the next file is made (and its name synced)
+        before the writer's lock is taken, so rotating never holds a commit up for long."""
+        fd = self._open_segment()
         with self._file_lock:
-            if self._segment_hits == 0:
-                if os.fstat(self._fd).st_size:
-                    os.ftruncate(self._fd, 0)
-                return None
-            closed = self._segment_path(self._segment_no)
-            os.close(self._fd)
-            self._fd = self._open_segment()
-            return closed
+            self._fd, old = fd, self._fd
+            closed = self._segment_path(self._segment_no - 1)
+        os.close(old)
+        return closed
 
     def close(self) -> None:
         """Write what is queued and stop the writer; the consumer empties the folder after."""
@@ -302,15 +297,21 @@ class JournalConsumer:
     def start(self) -> None:
         self._thread.start()
 
-    def run_once(self) -> None:
-        """Apply everything journalled until now (also called before a feedback is checked)."""
+    def run_once(self, everything: bool = False) -> None:
+        """Rotate, and apply the segments closed on an earlier pass (``everything``: all, now).
+
+        Waiting one pass keeps a hit's database write out of the time its own answer is
+        still being sent: the work a hit causes never overlaps the request that made it."""
         with self._pass:
+            ready, self._backlog = self._backlog, []
             closed = self._journal.rotate()
-            if closed is not None:
-                self._backlog.append(closed)
-            while self._backlog:
-                _apply_segment(self._apply, self._journal.id, self._backlog[0])
-                self._backlog.pop(0)
+            (ready if everything else self._backlog).append(closed)
+            for n, path in enumerate(ready):
+                try:
+                    _apply_segment(self._apply, self._journal.id, path)
+                except Exception:
+                    self._backlog = ready[n:] + self._backlog  # in order, retried next pass
+                    raise
             if self._after is not None:
                 self._after()
 
@@ -328,7 +329,7 @@ class JournalConsumer:
             self._thread.join(timeout=10)
         self._journal.close()
         try:
-            self.run_once()
+            self.run_once(everything=True)
         except Exception as exc:
             log.warning("journal apply at shutdown failed: %s", type(exc).__name__)
             return  # the folder stays: the next start replays it

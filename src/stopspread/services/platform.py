@@ -215,7 +215,7 @@ class MatchJournal:
 
     def catch_up(self) -> None:
         """Every hit journalled until now is in the database (before a feedback is checked)."""
-        self.consumer.run_once()
+        self.consumer.run_once(everything=True)
 
     def stop(self) -> None:
         self.consumer.stop()
