@@ -30,6 +30,7 @@ import os
 import shutil
 import struct
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
@@ -119,7 +120,7 @@ def _write_all(fd: int, data: bytes) -> None:
 class Journal:
     """This process's journal folder: the group-commit writer thread and segment rotation."""
 
-    def __init__(self, root: Path, sync: JournalSync, behind_s: float = 0.05) -> None:
+    def __init__(self, root: Path, sync: JournalSync, behind_s: float = 0.5) -> None:
         self.id = uuid.uuid4().hex
         self.folder = root / self.id
         making = root / f".{self.id}"  # locked before it has a name replay_orphans looks at
@@ -161,16 +162,19 @@ class Journal:
 
     # the writer thread
     def _run(self) -> None:
+        behind = self._sync is JournalSync.WRITE_BEHIND
         while True:
             with self._cond:
                 while not self._pending and not self._closing:
                     self._cond.wait()
                 if not self._pending:
                     return
+                if behind:  # the negative control's lag: answered records wait in memory
+                    until = time.monotonic() + self._behind_s
+                    while not self._closing and (left := until - time.monotonic()) > 0:
+                        self._cond.wait(left)
                 batch, self._pending = self._pending, []
             self._commit(batch)
-            if self._sync is JournalSync.WRITE_BEHIND and not self._closing:
-                threading.Event().wait(self._behind_s)  # the negative control's lag
 
     def _commit(self, batch: list[tuple[bytes, concurrent.futures.Future[None] | None]]) -> None:
         data = b"".join(record for record, _ in batch)
