@@ -52,7 +52,8 @@ async def lookup(
     signal_type: Annotated[str, Query(max_length=32)] = "",
     signal: Annotated[str, Query(max_length=128)] = "",
 ) -> dict[str, Any]:
-    """Does this hash match? A hit is recorded for review before it is answered."""
+    """Does this hash match? Hit or miss, the answer waits for its journal record; a hit
+    is recorded for review a moment later (services/journal.py)."""
     client = await current_client(
         svc, request.app.state.clients, request.headers.get("authorization")
     )
