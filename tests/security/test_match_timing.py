@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.conftest import fast_settings, flip_bits, random_pdq
+from stopspread.hashing import hash_image
+from tests.conftest import encode, fast_settings, flip_bits, random_pdq, synthetic_rgb
 from tests.web.support import api_client, auth, new_client_key, pdq_body
 
 
@@ -67,4 +68,37 @@ def test_hits_are_answered_while_the_database_cannot_be_written(tmp_path: Path) 
         writer.close()
 
         assert _eventually(lambda: _hits(reader) == before + 6)  # each hit recorded once
+        reader.close()
+
+
+def test_hash_uploads_are_answered_while_the_database_cannot_be_written(
+    tmp_path: Path, jpeg_bytes: bytes
+) -> None:
+    """``/v1/hash`` journals two records for every upload (PDQ, then MD5 or a no-op one)."""
+    path = tmp_path / "db.sqlite"
+    settings = fast_settings(f"sqlite:///{path}", tmp_path, client_burst=1000)
+    key = new_client_key(settings, "platform", can_hash=True)
+    enrolled = hash_image(jpeg_bytes).pdq.hex
+    other = encode(synthetic_rgb(640, 480, seed=11), "PNG")
+    with api_client(settings) as client:
+        made = client.post("/v1/cases", json={"signals": [{"type": "pdq", "value": enrolled}]})
+        assert made.status_code == 201
+
+        def upload(data: bytes) -> bool:
+            answer = client.post("/v1/hash", content=data, headers=auth(key))
+            assert answer.status_code == 200
+            matched: bool = answer.json()["match"]
+            return matched
+
+        assert _eventually(lambda: upload(jpeg_bytes))
+        reader = sqlite3.connect(path)
+        assert _eventually(lambda: _hits(reader) >= 1)
+        before = _hits(reader)
+        writer = sqlite3.connect(path, timeout=30, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        assert [upload(jpeg_bytes), upload(other), upload(jpeg_bytes)] == [True, False, True]
+        assert _hits(reader) == before
+        writer.execute("ROLLBACK")
+        writer.close()
+        assert _eventually(lambda: _hits(reader) == before + 2)
         reader.close()
