@@ -141,20 +141,30 @@ class Journal:
         self._thread.start()
 
     # the request side
-    def next_seq(self) -> int:
-        with self._cond:
-            self._seq += 1
-            return self._seq
-
     def append(self, record: bytes) -> concurrent.futures.Future[None]:
         """Queue one record; the future completes once it is durable (``fsync``), or at once
         (``write_behind``, the negative control)."""
+        return self._queue(lambda: record)
+
+    def append_hit(
+        self, at_us: int, client_id: int, signal_id: int
+    ) -> concurrent.futures.Future[None]:
+        """Queue a hit record; its sequence number is taken in queue order, so the file's
+        order is the numbers' order (the applied mark relies on it)."""
+
+        def numbered() -> bytes:
+            self._seq += 1
+            return pack_hit(Hit(self._seq, at_us, client_id, signal_id))
+
+        return self._queue(numbered)
+
+    def _queue(self, make: Callable[[], bytes]) -> concurrent.futures.Future[None]:
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
         with self._cond:
             if self._closing:
                 raise RuntimeError("the journal is closed")
             behind = self._sync is JournalSync.WRITE_BEHIND
-            self._pending.append((record, None if behind else future))
+            self._pending.append((make(), None if behind else future))
             self._cond.notify()
         if behind:
             future.set_result(None)

@@ -33,7 +33,6 @@ from stopspread.services.journal import (
     Hit,
     Journal,
     JournalConsumer,
-    pack_hit,
     pack_miss,
     replay_orphans,
 )
@@ -66,7 +65,6 @@ __all__ = [
     "decide",
     "feedback",
     "forget_journal",
-    "journal_record",
     "match",
     "refresh_hitbook",
     "revoke_client",
@@ -182,14 +180,6 @@ def decide(svc: Services, client: ClientInfo, found: list[int]) -> Decision:
     return Decision(MatchResult(match=answer, ref=ref), (client.id, signal_id))
 
 
-def journal_record(journal: Journal, decision: Decision) -> bytes:
-    """The decision's fixed-size journal record (a no-op one for a miss)."""
-    if decision.hit is None:
-        return pack_miss()
-    at_us = int(datetime.now(UTC).timestamp() * 1_000_000)
-    return pack_hit(Hit(journal.next_seq(), at_us, *decision.hit))
-
-
 class MatchJournal:
     """This process's journal of match answers and the thread that applies its hits."""
 
@@ -210,8 +200,12 @@ class MatchJournal:
         self.consumer.start()
 
     def record(self, decision: Decision) -> concurrent.futures.Future[None]:
-        """Append the decision's record; the future completes when the answer may leave."""
-        return self.journal.append(journal_record(self.journal, decision))
+        """Append the decision's fixed-size record (a no-op one for a miss); the future
+        completes when the answer may leave."""
+        if decision.hit is None:
+            return self.journal.append(pack_miss())
+        at_us = int(datetime.now(UTC).timestamp() * 1_000_000)
+        return self.journal.append_hit(at_us, *decision.hit)
 
     def catch_up(self) -> None:
         """Every hit journalled until now is in the database (before a feedback is checked)."""
