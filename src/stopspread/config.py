@@ -30,6 +30,7 @@ __all__ = [
     "APP_NAME",
     "ENV_PREFIX",
     "IndexKind",
+    "JournalSync",
     "Settings",
     "SmtpSecurity",
     "default_data_dir",
@@ -51,6 +52,13 @@ class IndexKind(enum.StrEnum):
 
     BRUTE = "brute"  # the linear-scan oracle: fine up to ~100k hashes
     MIH = "mih"  # the fast exact multi-index-hashing index
+
+
+class JournalSync(enum.StrEnum):
+    """When a match answer leaves, relative to its journal record (services/journal.py)."""
+
+    FSYNC = "fsync"  # after the record's batch is synced: an acknowledged hit is durable
+    WRITE_BEHIND = "write_behind"  # before it is written: only a negative control for tests
 
 
 class SmtpSecurity(enum.StrEnum):
@@ -99,6 +107,9 @@ class Settings:
     quarantine_min_matches: int = 100
     quarantine_factor: float = 10.0
     quarantine_min_platforms: int = 3  # distinct API keys before a signal is quarantined for all
+    journal_dir: Path | None = None  # None: <data_dir>/journal (match answers' durable records)
+    journal_sync: JournalSync = JournalSync.FSYNC  # write_behind: a test's negative control only
+    journal_apply_interval_s: float = 0.05  # how often journalled hits reach the database
     max_signals_per_request: int = 1000
     enrol_signals_per_address_per_hour: float = 5000.0  # anonymous enrolment, per process
     enrol_signals_per_hour: float = 100_000.0  # every address together, per process
@@ -150,6 +161,11 @@ class Settings:
             return self.index_snapshot_dir
         return self.data_dir / "snapshots"
 
+    @property
+    def match_journal_dir(self) -> Path:
+        """Where match answers are journalled: ``journal_dir`` or ``<data_dir>/journal``."""
+        return self.journal_dir if self.journal_dir is not None else self.data_dir / "journal"
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -158,8 +174,10 @@ def _fields() -> dict[str, dataclasses.Field[Any]]:
     return {f.name: f for f in dataclasses.fields(Settings)}
 
 
-# Path | None settings
-_OPTIONAL_PATHS: Final = frozenset({"hosts_file", "centers_file", "index_snapshot_dir"})
+# the Path | None settings
+_OPTIONAL_PATHS: Final = frozenset(
+    {"hosts_file", "centers_file", "index_snapshot_dir", "journal_dir"}
+)
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -236,6 +254,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("match_min_enrolled_quality and match_min_query_quality are 0-100")
     if settings.workers < 1:
         raise ConfigError("workers must be at least 1")
+    if not 0 < settings.journal_apply_interval_s <= 1:
+        raise ConfigError("journal_apply_interval_s must be in (0, 1]")
     if not 0 < settings.smtp_port < 65536:
         raise ConfigError("smtp_port must be between 1 and 65535")
     deadlines = (

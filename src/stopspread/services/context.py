@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from stopspread.config import Settings
 from stopspread.errors import ConfigError
+from stopspread.services.hitbook import HitBook
 from stopspread.services.keys import SecretHasher, new_server_key
 from stopspread.services.match_policy import MatchPolicy, build_policy
 from stopspread.services.ratelimit import DailyQuota, KeyedLimiter
@@ -45,6 +46,7 @@ class Services:
     client_quota: DailyQuota  # platform requests per API key per UTC day
     code_limiter: KeyedLimiter  # wrong secrets per case code, known or not (per process)
     signin: SignInThrottle  # workers' wrong passwords per name and address (per process)
+    hitbook: HitBook  # what a hit answers, decided in memory (services/hitbook.py)
     # the first three are per process, or shared by every process when ``limits_url`` is set
 
 
@@ -109,6 +111,7 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
             max(settings.case_attempts_per_minute, 1.0),
         ),
         signin=SignInThrottle(settings.worker_login_attempts, settings.worker_lockout_s),
+        hitbook=HitBook(settings.quarantine_min_matches, settings.quarantine_window_s),
     )
 
 

@@ -2,16 +2,20 @@
 
 The match answer is only ``match`` plus an opaque ``ref``; never a distance, bank or case.
 A match opens (or adds a hit to) a review item for the bank's owner: a person decides,
-nothing is punished automatically. A signal that suddenly matches far more than others, on
+nothing is punished automatically. The server decides the answer in memory and journals
+it (:mod:`stopspread.services.journal`): the review item follows within an apply interval,
+so a hit and a miss take the same time. A signal that suddenly matches far more than others, on
 several platforms, is quarantined; one key's flood only mutes the signal for that key
 (:mod:`stopspread.services.quarantine`).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,12 +29,21 @@ from stopspread.errors import (
 )
 from stopspread.services import audit, quarantine
 from stopspread.services.context import Services
+from stopspread.services.journal import (
+    Hit,
+    Journal,
+    JournalConsumer,
+    pack_miss,
+    replay_orphans,
+)
 from stopspread.services.keys import hash_api_key, match_ref, new_api_key
 from stopspread.services.signal_input import SignalIn
 from stopspread.storage.db import Database
 from stopspread.storage.models import (
     Bank,
+    ChainHead,
     MatchRef,
+    Meta,
     PlatformClient,
     ReviewItem,
     ReviewKind,
@@ -42,14 +55,20 @@ from stopspread.storage.models import (
 __all__ = [
     "ClientDirectory",
     "ClientInfo",
+    "Decision",
     "FeedbackStatus",
+    "MatchJournal",
     "MatchResult",
     "ReviewStatus",  # the verdicts feedback accepts
+    "apply_hits",
     "check_limits",
     "create_client",
+    "decide",
     "feedback",
     "feedback_status",
+    "forget_journal",
     "match",
+    "refresh_hitbook",
     "revoke_client",
 ]
 
@@ -140,41 +159,151 @@ def check_limits(svc: Services, client: ClientInfo) -> None:
         raise RateLimitedError("daily quota reached for this API key", 3600.0)
 
 
-def match(svc: Services, client: ClientInfo, signal: SignalIn) -> MatchResult:
-    """Look the signal up; a hit is recorded (ref, review item) before it is answered."""
-    found = svc.replica.lookup(signal)
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A match answer and, for a hit, the (client id, signal id) its journal record holds."""
+
+    result: MatchResult
+    hit: tuple[int, int] | None = None
+
+
+MISS: Final = Decision(MatchResult(match=False))
+
+
+def decide(svc: Services, client: ClientInfo, found: list[int]) -> Decision:
+    """The answer, in memory only (services/hitbook.py): the same work for a hit as for a
+    miss until the journal; the hit's database write follows off the request path."""
     if not found:
-        return MatchResult(match=False)
-    return record_match(svc, client, found)
+        return MISS
+    signal_id, answer = svc.hitbook.take(client.id, found, datetime.now(UTC))
+    if signal_id is None:
+        return MISS
+    ref = match_ref(svc.server_key, client.id, signal_id) if answer else None
+    return Decision(MatchResult(match=answer, ref=ref), (client.id, signal_id))
 
 
-def record_match(svc: Services, client: ClientInfo, signal_ids: list[int]) -> MatchResult:
-    now = datetime.now(UTC)
-    with svc.db.write() as (session, head):
-        signal = None
-        for sid in signal_ids:  # closest first; skip any withdrawn a moment ago
-            candidate = session.get(Signal, sid)
-            if candidate is not None and candidate.status is SignalStatus.ACTIVE:
-                signal = candidate
-                break
-        if signal is None or quarantine.is_muted(session, signal.id, client.id):
-            return MatchResult(match=False)
-        ref = match_ref(svc.server_key, client.id, signal.id)
-        case_id = session.scalar(select(Bank.case_id).where(Bank.id == signal.bank_id))
-        if session.get(MatchRef, ref) is None:
-            session.add(MatchRef(ref=ref, client_id=client.id, signal_id=signal.id))
-        review = _open_review(session, ref, case_id, signal.id, client.id, now)
-        _count_hit(signal, now, svc.settings.quarantine_window_s)
-        audit.append(
-            session,
-            head,
-            audit.AuditKind.MATCH_RECORDED,
-            {"client": client.id, "signal": signal.id, "review": review.id},
+class MatchJournal:
+    """This process's journal of match answers and the thread that applies its hits."""
+
+    def __init__(self, svc: Services) -> None:
+        root = svc.settings.match_journal_dir
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.replayed = replay_orphans(
+            root, lambda jid, hits: _apply(svc, jid, hits), lambda jid: forget_journal(svc, jid)
         )
-        outcome = quarantine.after_hit(svc, session, head, signal, case_id, client.id, review, now)
-        if outcome is not quarantine.Outcome.NONE:
-            return MatchResult(match=False)
-    return MatchResult(match=True, ref=ref)
+        refresh_hitbook(svc)
+        self.journal = Journal(root, svc.settings.journal_sync)
+        self.consumer = JournalConsumer(
+            self.journal,
+            lambda jid, hits: _apply(svc, jid, hits),
+            svc.settings.journal_apply_interval_s,
+            after=lambda: refresh_hitbook(svc),
+        )
+        self.consumer.start()
+
+    def record(self, decision: Decision) -> concurrent.futures.Future[None]:
+        """Append the decision's fixed-size record (a no-op one for a miss); the future
+        completes when the answer may leave."""
+        if decision.hit is None:
+            return self.journal.append(pack_miss())
+        at_us = int(datetime.now(UTC).timestamp() * 1_000_000)
+        return self.journal.append_hit(at_us, *decision.hit)
+
+    def catch_up(self) -> None:
+        """Every hit journalled until now is in the database (before a feedback is checked)."""
+        self.consumer.run_once(everything=True)
+
+    def stop(self) -> None:
+        self.consumer.stop()
+
+
+def _apply(svc: Services, journal_id: str, hits: list[Hit]) -> None:
+    apply_hits(svc, journal_id, hits)
+
+
+def match(svc: Services, client: ClientInfo, signal: SignalIn) -> MatchResult:
+    """Look the signal up and record a hit at once (no journal: the CLI's and tests' way)."""
+    decision = decide(svc, client, svc.replica.lookup(signal))
+    if decision.hit is None:
+        return decision.result
+    at_us = int(datetime.now(UTC).timestamp() * 1_000_000)
+    (outcome,) = apply_hits(svc, None, [Hit(0, at_us, *decision.hit)])
+    if outcome is not quarantine.Outcome.NONE:
+        return MatchResult(match=False)
+    return decision.result
+
+
+def _journal_key(journal_id: str) -> str:
+    return f"journal:{journal_id}"
+
+
+def apply_hits(svc: Services, journal_id: str | None, hits: list[Hit]) -> list[quarantine.Outcome]:
+    """Record journalled hits (ref, review item, counts, audit event, quarantine), in order,
+    in one transaction; with a ``journal_id``, hits at or below its applied mark are skipped
+    and the mark moves in the same transaction, so a replay applies nothing twice."""
+    outcomes: list[quarantine.Outcome] = []
+    done: list[tuple[tuple[int, int], tuple[int, datetime] | None, bool]] = []
+    with svc.db.write() as (session, head):
+        mark = session.get(Meta, _journal_key(journal_id)) if journal_id else None
+        applied = int(mark.value) if mark is not None else 0
+        for hit in hits:
+            if journal_id and hit.seq <= applied:
+                outcomes.append(quarantine.Outcome.NONE)
+                continue
+            outcome, review = _apply_hit(svc, session, head, hit)
+            outcomes.append(outcome)
+            quarantined = outcome is quarantine.Outcome.QUARANTINED
+            done.append(((hit.client_id, hit.signal_id), review, quarantined))
+        if journal_id and hits:
+            last = str(max(applied, hits[-1].seq))
+            if mark is None:
+                session.add(Meta(key=_journal_key(journal_id), value=last))
+            else:
+                mark.value = last
+    for pair, review, quarantined in done:
+        svc.hitbook.applied(pair, review, quarantined)
+    return outcomes
+
+
+def forget_journal(svc: Services, journal_id: str) -> None:
+    """A replayed journal is gone: its applied mark goes too."""
+    with svc.db.write() as (session, _head):
+        mark = session.get(Meta, _journal_key(journal_id))
+        if mark is not None:
+            session.delete(mark)
+
+
+def refresh_hitbook(svc: Services) -> None:
+    with svc.db.read() as session:
+        svc.hitbook.refresh(session)
+
+
+def _apply_hit(
+    svc: Services, session: Session, head: ChainHead, hit: Hit
+) -> tuple[quarantine.Outcome, tuple[int, datetime] | None]:
+    now = datetime.fromtimestamp(hit.at_us / 1_000_000, UTC)
+    signal = session.get(Signal, hit.signal_id)
+    client_id = hit.client_id
+    if signal is None:  # withdrawn since the answer: nothing of hers is kept
+        return quarantine.Outcome.NONE, None
+    ref = match_ref(svc.server_key, client_id, signal.id)
+    if session.get(MatchRef, ref) is None:  # the answer gave this ref: feedback may use it
+        session.add(MatchRef(ref=ref, client_id=client_id, signal_id=signal.id))
+    if signal.status is not SignalStatus.ACTIVE or quarantine.is_muted(
+        session, signal.id, client_id
+    ):
+        return quarantine.Outcome.NONE, None  # quarantined or muted a moment before
+    case_id = session.scalar(select(Bank.case_id).where(Bank.id == signal.bank_id))
+    review = _open_review(session, ref, case_id, signal.id, client_id, now)
+    _count_hit(signal, now, svc.settings.quarantine_window_s)
+    audit.append(
+        session,
+        head,
+        audit.AuditKind.MATCH_RECORDED,
+        {"client": client_id, "signal": signal.id, "review": review.id},
+    )
+    outcome = quarantine.after_hit(svc, session, head, signal, case_id, client_id, review, now)
+    return outcome, (review.hits, review.created_at)
 
 
 def _open_review(

@@ -16,7 +16,7 @@ from stopspread.hashing import DecodeBudget
 from stopspread.services.centers import centers_from_settings
 from stopspread.services.context import Services, build_services
 from stopspread.services.enrolment import EnrolmentLimits
-from stopspread.services.platform import ClientDirectory
+from stopspread.services.platform import ClientDirectory, MatchJournal
 from stopspread.services.poller import Poller
 from stopspread.services.probing import ProbeDetector
 from stopspread.services.removal.rechecks import FollowUpScheduler
@@ -70,6 +70,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         store = SnapshotStore(settings.snapshot_dir, svc.policy.pdq.min_enrolled_quality)
         await run_in_threadpool(svc.replica.load, store)
         await run_in_threadpool(clients.refresh)
+        # unapplied hits a crashed process journalled are in the database before we are ready
+        match_journal = await run_in_threadpool(MatchJournal, svc)
+        app.state.match_journal = match_journal
         poller = Poller(svc.replica, clients, settings.index_poll_interval_s)
         app.state.services, app.state.clients, app.state.poller = svc, clients, poller
         poller.start()
@@ -96,6 +99,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             await run_in_threadpool(scheduler.stop)
             await run_in_threadpool(checks.stop)
             poller.stop()
+            await run_in_threadpool(match_journal.stop)
             if snapshots is not None:
                 await run_in_threadpool(snapshots.stop)
             if services is None:

@@ -24,7 +24,7 @@ from stopspread.hashing import hash_image
 from stopspread.services import platform
 from stopspread.services.signal_input import SignalType, parse_signal
 from stopspread.web.deps import Svc, current_client
-from stopspread.web.routes.platform import read_capped
+from stopspread.web.routes.platform import answer, read_capped
 
 __all__ = ["BANK_NAME", "CONSTANT_DISTANCE", "LookupInputError", "router"]
 
@@ -52,7 +52,8 @@ async def lookup(
     signal_type: Annotated[str, Query(max_length=32)] = "",
     signal: Annotated[str, Query(max_length=128)] = "",
 ) -> dict[str, Any]:
-    """Does this hash match? A hit is recorded for review before it is answered."""
+    """Does this hash match? Hit or miss, the answer waits for its journal record; a hit
+    is recorded for review a moment later (services/journal.py)."""
     client = await current_client(
         svc, request.app.state.clients, request.headers.get("authorization")
     )
@@ -64,9 +65,7 @@ async def lookup(
     except InvalidRequestError as exc:
         raise LookupInputError(str(exc)) from exc
     found = svc.replica.lookup(parsed)
-    if not found:
-        return {}
-    result = await run_in_threadpool(platform.record_match, svc, client, found)
+    result = await answer(request, platform.decide(svc, client, found))
     if not result.match:
         return {}
     return {BANK_NAME: [{"bank_content_id": result.ref, "distance": CONSTANT_DISTANCE}]}
@@ -149,9 +148,7 @@ async def lookup_file(request: Request, svc: Svc) -> dict[str, Any]:
     # with its quality: the match policy's query floor applies (services/match_policy.py)
     signal = parse_signal(SignalType.PDQ.value, hashes.pdq.hex, hashes.quality)
     found = svc.replica.lookup(signal)
-    if not found:
-        return {"pdq": {}}
-    result = await run_in_threadpool(platform.record_match, svc, client, found)
+    result = await answer(request, platform.decide(svc, client, found))
     if not result.match:
         return {"pdq": {}}
     return {"pdq": {BANK_NAME: [{"bank_content_id": result.ref, "distance": CONSTANT_DISTANCE}]}}

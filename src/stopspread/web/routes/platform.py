@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import Any, Final
 
@@ -38,7 +39,7 @@ from stopspread.web.schemas import (
     error_responses,
 )
 
-__all__ = ["MATCH_PATH", "match", "read_capped", "router"]
+__all__ = ["MATCH_PATH", "answer", "match", "read_capped", "router"]
 
 router = APIRouter(prefix="/v1", tags=["platforms"])
 
@@ -51,10 +52,10 @@ FEEDBACK_RESPONSES: Final = error_responses(401, 403, 404, 413, 422, 429)
 HASH_RESPONSES: Final = error_responses(401, 403, 413, 415, 429)
 
 
-async def _match(
+async def _decide(
     request: Request, svc: Svc, client: platform.ClientInfo, signals: list[SignalIn]
-) -> platform.MatchResult:
-    """One request's signals (one upload), looked up under the match policy and answered once:
+) -> platform.Decision:
+    """One request's signals (one upload), looked up under the match policy and decided once:
     the first signal that matches (in the order given: plain PDQ first) is the one recorded."""
     detector: ProbeDetector = request.app.state.probe_detector
     pdq = [s.value for s in signals if s.type is SignalType.PDQ]
@@ -63,11 +64,28 @@ async def _match(
     found: dict[int, None] = {}
     for signal in signals:  # in memory, microseconds each: no thread hop
         found.update(dict.fromkeys(svc.replica.lookup(signal)))
-    if not found:
-        return platform.MatchResult(match=False)
     ids = list(found)
-    detector.matched(client.id, ids)
-    return await run_in_threadpool(platform.record_match, svc, client, ids)
+    if ids:
+        detector.matched(client.id, ids)
+    return platform.decide(svc, client, ids)
+
+
+async def answer(
+    request: Request, *decisions: platform.Decision, records: int = 1
+) -> platform.MatchResult:
+    """Journal the decisions (padded with no-op records to ``records``) and wait for their
+    group commit: a hit and a miss wait alike, and an acknowledged hit is durable (issue 18,
+    finding 4; services/journal.py). The answer is the last decision's."""
+    journal: platform.MatchJournal = request.app.state.match_journal
+    padded = [*decisions, *[platform.MISS] * (records - len(decisions))]
+    await asyncio.gather(*(asyncio.wrap_future(journal.record(d)) for d in padded))
+    return decisions[-1].result
+
+
+async def _match(
+    request: Request, svc: Svc, client: platform.ClientInfo, signals: list[SignalIn]
+) -> platform.MatchResult:
+    return await answer(request, await _decide(request, svc, client, signals))
 
 
 async def _watch(
@@ -121,8 +139,9 @@ async def match(request: Request) -> Response:
 
 
 @router.post("/feedback", responses=FEEDBACK_RESPONSES)
-def feedback(body: FeedbackIn, svc: Svc, client: Client) -> OkOut:
+def feedback(request: Request, body: FeedbackIn, svc: Svc, client: Client) -> OkOut:
     """Your reviewer's verdict on a match: it goes to the bank owner's review queue."""
+    request.app.state.match_journal.catch_up()  # a ref answered a moment ago is recorded
     platform.feedback(svc, client, body.ref, ReviewStatus(body.verdict))
     return OkOut()
 
@@ -175,7 +194,8 @@ async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
     del data  # never written anywhere; dropped as soon as it is hashed
     signals = [parse_signal(PDQ_KIND, h.hash.hex, h.quality) for h in query]
     signals.append(parse_signal(MD5_KIND, md5))
-    result = await _match(request, svc, client, signals)
+    # one decision for the upload, journalled as two records like every upload (equal timing)
+    result = await answer(request, await _decide(request, svc, client, signals), records=2)
     plain = query[0]  # the whole image: plain PDQ
     return HashOut(
         pdq=plain.hash.hex, quality=plain.quality, md5=md5, match=result.match, ref=result.ref
