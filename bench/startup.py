@@ -83,7 +83,14 @@ def populate(url: str, n: int) -> None:
 
     db = Database(url)
     upgrade(db)
-    svc = build_services(Settings(database_url=url, argon2_memory_kib=1024), db)
+    settings = Settings(
+        database_url=url,
+        argon2_memory_kib=1024,
+        max_signals_per_request=max(1000, n),  # 0.1 % of a 10 M bank is one 10,000-hash case
+        enrol_signals_per_address_per_hour=max(5000, 2 * n),
+        enrol_signals_per_hour=max(100_000, 2 * n),
+    )
+    svc = build_services(settings, db)
     rng = np.random.default_rng(2026)
     cases.create_case(svc, [parse_signal("pdq", rng.bytes(32).hex())])
     with db.read() as session:
@@ -112,7 +119,14 @@ def changes_after_snapshot(url: str, n: int) -> None:
     from stopspread.storage import Database
 
     db = Database(url)
-    svc = build_services(Settings(database_url=url, argon2_memory_kib=1024), db)
+    settings = Settings(
+        database_url=url,
+        argon2_memory_kib=1024,
+        max_signals_per_request=max(1000, n),  # 0.1 % of a 10 M bank is one 10,000-hash case
+        enrol_signals_per_address_per_hour=max(5000, 2 * n),
+        enrol_signals_per_hour=max(100_000, 2 * n),
+    )
+    svc = build_services(settings, db)
     rng = np.random.default_rng(7)
     cases.create_case(svc, [parse_signal("pdq", rng.bytes(32).hex()) for _ in range(n)])
     gone = cases.create_case(svc, [parse_signal("pdq", rng.bytes(32).hex()) for _ in range(n)])
