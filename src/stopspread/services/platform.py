@@ -68,6 +68,7 @@ __all__ = [
     "feedback_status",
     "forget_journal",
     "match",
+    "record_match",
     "refresh_hitbook",
     "revoke_client",
 ]
@@ -223,7 +224,12 @@ def _apply(svc: Services, journal_id: str, hits: list[Hit]) -> None:
 
 def match(svc: Services, client: ClientInfo, signal: SignalIn) -> MatchResult:
     """Look the signal up and record a hit at once (no journal: the CLI's and tests' way)."""
-    decision = decide(svc, client, svc.replica.lookup(signal))
+    return record_match(svc, client, svc.replica.lookup(signal))
+
+
+def record_match(svc: Services, client: ClientInfo, found: list[int]) -> MatchResult:
+    """Decide on signals already looked up and record a hit at once (no journal)."""
+    decision = decide(svc, client, found)
     if decision.hit is None:
         return decision.result
     at_us = int(datetime.now(UTC).timestamp() * 1_000_000)
