@@ -20,6 +20,7 @@ import numpy as np
 
 from stopspread.hashing import hash_image
 from tests.conftest import encode, fast_settings, flip_bits, random_pdq, synthetic_rgb
+from tests.scankit import shapes
 from tests.web.support import api_client, auth, new_client_key, pdq_body
 
 
@@ -71,12 +72,13 @@ def test_hits_are_answered_while_the_database_cannot_be_written(tmp_path: Path) 
         reader.close()
 
 
-def test_hash_uploads_are_answered_while_the_database_cannot_be_written(
-    tmp_path: Path, jpeg_bytes: bytes
-) -> None:
-    """``/v1/hash`` journals two records for every upload (PDQ, then MD5 or a no-op one)."""
+def test_hash_uploads_are_answered_while_the_database_cannot_be_written(tmp_path: Path) -> None:
+    """``/v1/hash`` journals two records for every upload (one decision, then a no-op one)."""
     path = tmp_path / "db.sqlite"
-    settings = fast_settings(f"sqlite:///{path}", tmp_path, client_burst=1000)
+    jpeg_bytes = shapes(11)  # quality >= 50: the match policy's query floor lets it be looked up
+    settings = fast_settings(
+        f"sqlite:///{path}", tmp_path, client_burst=1000, upload_max_bytes=8 << 20
+    )
     key = new_client_key(settings, "platform", can_hash=True)
     enrolled = hash_image(jpeg_bytes).pdq.hex
     other = encode(synthetic_rgb(640, 480, seed=11), "PNG")

@@ -147,8 +147,9 @@ def feedback(request: Request, body: FeedbackIn, svc: Svc, client: Client) -> Ok
 
 
 @router.get("/feedback/{ref}", responses=error_responses(401, 403, 404, 429))
-def feedback_status(ref: str, svc: Svc, client: Client) -> FeedbackStatusOut:
+def feedback_status(request: Request, ref: str, svc: Svc, client: Client) -> FeedbackStatusOut:
     """The center's decision on your match (``open`` until a person decides); your ref only."""
+    request.app.state.match_journal.catch_up()  # a hit answered a moment ago is counted
     found = platform.feedback_status(svc, client, ref)
     return FeedbackStatusOut(
         ref=found.ref,
