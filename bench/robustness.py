@@ -5,6 +5,11 @@ Run by hand (not in CI), after building the corpus (see the issue / build_corpus
 
     .venv/bin/python bench/robustness.py --corpus ../main/corpus --quick
     .venv/bin/python bench/robustness.py --corpus ../main/corpus --chart docs/robustness.png
+    .venv/bin/python bench/robustness.py --corpus corpus-holdout --generators report
+
+``--generators report`` swaps the design edits (robust_transforms.py) for the reporting ones
+(robust_edits_report.py), written apart and never used while designing (docs/robustness.md,
+"Held-out evaluation").
 
 Every original is enrolled under a superset of variants; every original and one seeded
 edit per family of it is hashed under a superset of query variants. Each strategy is a
