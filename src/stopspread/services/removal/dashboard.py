@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stopspread.errors import NotFoundError
+from stopspread.languages import Language
+from stopspread.report.strings import note_text
 from stopspread.services.context import Services
 from stopspread.services.removal.workflow import host_registry
 from stopspread.services.timeline import EntryKind, ItemSource, case_timeline
@@ -242,6 +244,27 @@ class HistoryLine:
     what: str  # a RequestStatus or a FollowUp value
     actor: str
     note: str
+
+
+# Who wrote a history line when no person did, in the page's words (a worker's name stays).
+_SYSTEM_ACTORS: dict[str, dict[Language, str]] = {
+    "follow-up": {Language.KO: "자동 재확인", Language.EN: "automatic re-check"},
+}
+
+
+def history_in(language: Language, history: list[HistoryLine]) -> list[HistoryLine]:
+    """The history as a page in ``language`` shows it: the follow-up's notes ("e-mail to …",
+    "blocked: …", "same file") and system actors in that language, a worker's own words and
+    name as written (``report.strings.note_text``, the report's one home for these words)."""
+    return [
+        HistoryLine(
+            h.at,
+            h.what,
+            _SYSTEM_ACTORS.get(h.actor, {}).get(language, h.actor),
+            note_text(language, h.note),
+        )
+        for h in history
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ shows the notice as stored and its history, and sends, records or re-checks it.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -198,6 +199,8 @@ async def _request_page(
     message: str = "", error: str = "", status: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     detail = await run_in_threadpool(dashboard.request_detail, svc, who, request_id)
+    history = dashboard.history_in(negotiate(request), detail.history)
+    detail = dataclasses.replace(detail, history=history)
     allowed = takedown.answer_statuses(detail.row.status, detail.channel)
     context = {
         "nav": "takedown", "d": detail, "fmt_kst": fmt_kst, "next_statuses": allowed,
