@@ -189,7 +189,8 @@ def _image(data: bytes) -> object:
 def _hash_value(data: bytes) -> object:
     kind, _, rest = _text(data).partition("\n")
     value, _, quality = rest.partition("\n")
-    number = int(quality) if quality.strip().isdecimal() and len(quality) < 8 else None
+    digits = quality.strip()
+    number = int(digits) if digits.isascii() and digits.isdecimal() and len(digits) < 8 else None
     for name in SIGNAL_TYPES:
         with contextlib.suppress(HashFormatError):
             SIGNAL_TYPES[name].validate(value)
