@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import random
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.schemas import APIOperation
 
@@ -29,6 +31,7 @@ from stopspread.config import Settings
 from stopspread.services import platform
 from stopspread.services.exchange import feed
 from stopspread.storage import Database, upgrade
+from tests.fuzz.harnesses import image_seeds, mutate
 from tests.web.support import live_server
 
 __all__ = ["ApiFuzzReport", "Role", "fuzz_api", "schemathesis_settings"]
@@ -108,7 +111,19 @@ def _new_case(base_url: str, key: str) -> _Credentials:
     return _Credentials(key, case["case_code"], case["secret"])
 
 
+def _uploads() -> st.SearchStrategy[bytes]:
+    """Bodies for ``application/octet-stream`` (``POST /v1/hash``): real and mutated images."""
+    seeds = list(image_seeds())
+    mutated = st.builds(
+        lambda seed, n: mutate(seed, random.Random(n), seeds),
+        st.sampled_from(seeds),
+        st.integers(0, 2**32),
+    )
+    return st.one_of(st.sampled_from(seeds), mutated, st.binary(max_size=1024))
+
+
 def _operations(base_url: str) -> Iterator[APIOperation]:
+    schemathesis.openapi.media_type("application/octet-stream", _uploads())
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     for result in schema.get_all_operations():
         yield result.ok()
