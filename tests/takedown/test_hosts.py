@@ -196,3 +196,11 @@ def test_host_of_needs_a_host() -> None:
     assert host_of("http://[::1]:8080/x") == "::1"
     with pytest.raises(ValueError, match="no host"):
         host_of("/relative/path")
+
+
+@pytest.mark.parametrize("form_url", ["https://exa[mple.net/abuse", "http://[::1/report"])
+def test_a_form_url_that_does_not_parse_is_a_registry_error(form_url: str) -> None:
+    """Found by the fuzzer (tests/fuzz): urlsplit raised ValueError out of parse_registry."""
+    text = f'version = 1\n[hosts."example.net"]\nform_url = "{form_url}"\nlanguage = "en"\n'
+    with pytest.raises(HostRegistryError, match="form_url"):
+        parse_registry(text)

@@ -146,6 +146,12 @@ class WarcContent:
     body: bytes
 
 
+# What warcio raises on damaged input: besides its own and ValueError/OSError, it reaches
+# None.startswith() on a record without a WARC-Target-URI (AttributeError) and hashlib.new()
+# with a digest name it could not decode (TypeError); found by tests/fuzz.
+_WARCIO_FAILURES = (ArchiveLoadFailed, ValueError, OSError, AttributeError, TypeError)
+
+
 def read_warc(data: bytes) -> WarcContent:
     """Parse WARC bytes, checking warcio's block and payload digests; the main record."""
     found: WarcContent | None = None
@@ -163,7 +169,7 @@ def read_warc(data: bytes) -> WarcContent:
                 status=status,
                 body=body,
             )
-    except (ArchiveLoadFailed, ValueError, OSError) as exc:
+    except _WARCIO_FAILURES as exc:
         raise EvidenceError(f"the WARC data does not parse: {exc}") from exc
     if found is None:
         raise EvidenceError("the WARC data holds no response or resource record")

@@ -8,14 +8,16 @@ answer or a host that cannot be reached disallows everything for this scan. A
 
 from __future__ import annotations
 
+import urllib.parse
 import urllib.robotparser
+from collections.abc import Sequence
 from typing import Final
 
 from stopspread.errors import FetchError, FetchTooLargeError
 from stopspread.sources.fetch import Fetcher
 from stopspread.sources.urls import host_key, origin
 
-__all__ = ["ROBOTS_MAX_BYTES", "RobotsCache"]
+__all__ = ["ROBOTS_MAX_BYTES", "RobotsCache", "parse_robots"]
 
 ROBOTS_MAX_BYTES: Final = 512 * 1024  # Google reads the first 500 KiB
 _DISALLOW_ALL: Final = ("User-agent: *", "Disallow: /")
@@ -58,22 +60,40 @@ class RobotsCache:
         scheme, host, port = origin(url)
         shown = f"[{host}]" if ":" in host else host
         robots_url = f"{scheme}://{shown}:{port}/robots.txt"
-        rules = urllib.robotparser.RobotFileParser(robots_url)
         try:
             got = self._fetcher.get(robots_url)
             text = got.decoded_body(ROBOTS_MAX_BYTES).decode("utf-8", errors="replace")
         except FetchTooLargeError:
             text, status = "", 200  # too big to be a robots file we read: treat as empty
         except FetchError as exc:
-            rules.parse(_DISALLOW_ALL)
-            return rules, f"{robots_url} could not be read ({type(exc).__name__}: {exc})"
+            return parse_robots(
+                _DISALLOW_ALL, robots_url
+            ), f"{robots_url} could not be read ({type(exc).__name__}: {exc})"
         else:
             status = got.status
         if 400 <= status < 500:
-            rules.parse([])  # parse() also marks the rules as loaded (else nothing is allowed)
-        elif status >= 300:
-            rules.parse(_DISALLOW_ALL)
+            return parse_robots([], robots_url), ""  # parse() also marks the rules as loaded
+        if status >= 300:
+            rules = parse_robots(_DISALLOW_ALL, robots_url)
             return rules, f"{robots_url} answered HTTP {status}: nothing may be fetched"
-        else:
-            rules.parse(text.splitlines())
-        return rules, ""
+        return parse_robots(text.splitlines(), robots_url), ""
+
+
+def parse_robots(lines: Sequence[str], robots_url: str) -> urllib.robotparser.RobotFileParser:
+    """The rules of a robots.txt file's lines (any text: it never raises)."""
+    rules = urllib.robotparser.RobotFileParser(robots_url)
+    rules.parse([line for line in lines if _numbers_readable(line)])
+    return rules
+
+
+def _numbers_readable(line: str) -> bool:
+    """False for a Crawl-delay or Request-rate line whose value is not ASCII.
+
+    ``urllib.robotparser`` tests ``str.isdigit()`` and then calls ``int()``: "²" passes the
+    first and fails the second (ValueError); found by tests/fuzz. Such a line is dropped,
+    as an unreadable value is (the parser also percent-decodes, so we do too).
+    """
+    field, colon, value = line.partition("#")[0].partition(":")
+    if not colon or field.strip().lower() not in ("crawl-delay", "request-rate"):
+        return True
+    return urllib.parse.unquote(value.strip()).isascii()

@@ -273,6 +273,14 @@ def _entry(raw_domain: str, raw: Any, lines: _Lines) -> HostEntry:
     return _checked(raw_domain, domain, values, lines)
 
 
+def _scheme(url: str) -> str | None:
+    """The URL's scheme; ``None`` for text ``urlsplit`` refuses (an unclosed ``[``)."""
+    try:
+        return urlsplit(url).scheme
+    except ValueError:
+        return None
+
+
 def _checked(raw_domain: str, domain: str, values: dict[str, str], lines: _Lines) -> HostEntry:
     def fail(key: str, message: str) -> HostRegistryError:
         return lines.error(f"{raw_domain}: {message}", lines.key_line(raw_domain, key))
@@ -281,7 +289,7 @@ def _checked(raw_domain: str, domain: str, values: dict[str, str], lines: _Lines
     if email is not None and not _EMAIL.match(email):
         raise fail("abuse_email", f"abuse_email {email!r} is not an e-mail address")
     form = values.get("form_url") or None
-    if form is not None and urlsplit(form).scheme not in ("https", "http"):
+    if form is not None and _scheme(form) not in ("https", "http"):
         raise fail("form_url", f"form_url {form!r} is not an http(s) URL")
     if email is None and form is None:
         raise lines.error(

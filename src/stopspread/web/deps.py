@@ -93,8 +93,30 @@ async def parse_json(request: Request, model: type[M]) -> M:
 
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
     """OpenAPI for a JSON body a route parses itself (see :func:`parse_json`)."""
-    schema = {"content": {"application/json": {"schema": model.model_json_schema()}}}
+    schema = {"content": {"application/json": {"schema": _inlined(model.model_json_schema())}}}
     return {"requestBody": {**schema, "required": True}}
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The model's JSON schema with its ``$defs`` written in place of each ``$ref``.
+
+    Pydantic points nested models at ``#/$defs/Name``, which inside the OpenAPI document
+    resolves against the document's root, where there is no ``$defs`` (found by schemathesis).
+    """
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    result: dict[str, Any] = inline(schema)
+    return result
 
 
 async def current_case(
