@@ -10,7 +10,8 @@ rate (its real base rate when that is unknown).
 
 Fast mode sends only keyframe packets to the decoder and shrinks each frame
 (short side ``FAST_SHORT_SIDE``) before hashing; frame numbers come from the
-presentation timestamps.
+presentation timestamps. The robust modes pick frames as fast and reference mode
+do, shrink them as fast mode does, and hash each one's ``robust_views``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from stopspread.errors import (
     UnsupportedMediaError,
     VideoDecodeError,
 )
+from stopspread.hashing._frame_views import robust_views
 from stopspread.hashing.pdq import hash_pixels
 from stopspread.hashing.vpdq import FrameHash, VideoLimits, VideoMode
 
@@ -99,12 +101,15 @@ def _fast_size(width: int, height: int) -> tuple[int, int]:
 
 
 def _hash_frame(
-    frame: av.video.frame.VideoFrame, number: int, timestamp: float, shrink: bool
-) -> FrameHash:
+    frame: av.video.frame.VideoFrame, number: int, timestamp: float, mode: VideoMode
+) -> list[FrameHash]:
+    shrink = mode is not VideoMode.REFERENCE
     width, height = _fast_size(frame.width, frame.height) if shrink else (None, None)
     pixels = frame.to_ndarray(width=width, height=height, format=_RGB, interpolation=_AREA)
-    result = hash_pixels(np.ascontiguousarray(pixels))
-    return FrameHash(number, result.quality, result.hash, timestamp)
+    rgb = np.asarray(pixels, dtype=np.uint8)
+    views = robust_views(rgb) if mode.robust else [rgb]
+    results = [hash_pixels(np.ascontiguousarray(view)) for view in views]
+    return [FrameHash(number, r.quality, r.hash, timestamp) for r in results]
 
 
 class _Packets:
@@ -194,21 +199,21 @@ def _run(
     _check_size(ctx.width, ctx.height, limits)
     fps = _frame_rate(stream)
     step = max(1, int(seconds * fps))
-    shrink = mode is VideoMode.FAST
-    pick = _fast_frames if shrink else _reference_frames
+    pick = _fast_frames if mode.keyframes_only else _reference_frames
     threads = HASH_THREADS
     frames: list[FrameHash] = []
     packets = _Packets(container, stream)
     with ThreadPoolExecutor(threads, thread_name_prefix="stopspread-vpdq") as pool:
-        pending: deque[Future[FrameHash]] = deque()
+        pending: deque[Future[list[FrameHash]]] = deque()
         for frame, number, timestamp in pick(packets, step, fps, limits):
-            pending.append(pool.submit(_hash_frame, frame, number, timestamp, shrink))
+            pending.append(pool.submit(_hash_frame, frame, number, timestamp, mode))
             if len(pending) >= threads * _IN_FLIGHT_PER_THREAD:
-                frames.append(pending.popleft().result())
-        frames.extend(f.result() for f in pending)
+                frames.extend(pending.popleft().result())
+        for future in pending:
+            frames.extend(future.result())
     packets.check_complete(len(frames))
     return DecodedVideo(
-        frames=tuple(sorted(frames, key=lambda f: f.frame)),
+        frames=tuple(sorted(frames, key=lambda f: f.frame)),  # stable: a frame's views in order
         width=ctx.width,
         height=ctx.height,
         fps=fps,

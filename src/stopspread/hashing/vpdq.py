@@ -23,6 +23,7 @@ from stopspread.hashing.pdq import PDQ_MIN_QUALITY, PdqHash
 __all__ = [
     "DEFAULT_SECONDS_PER_HASH",
     "DEFAULT_VIDEO_LIMITS",
+    "ENROL_SECONDS_PER_HASH",
     "FrameHash",
     "VideoLimits",
     "VideoMode",
@@ -32,6 +33,10 @@ __all__ = [
 ]
 
 DEFAULT_SECONDS_PER_HASH: Final = 1.0  # Meta's vPDQ default: one frame hash per second
+# Robust enrolment hashes every frame, so a copy sampled at other times (another frame rate,
+# a speed change, keyframes) still finds each of its frames enrolled: in Meta's test videos
+# neighbouring frames are 44-64 bits apart, so anything sparser misses (docs/video.md).
+ENROL_SECONDS_PER_HASH: Final = 0.0
 GiB: Final = 1024 * MiB
 
 
@@ -42,10 +47,27 @@ class VideoMode(Enum):
     ``seconds_per_hash`` is converted to RGB at native size and hashed.
     ``FAST`` (for scanning) decodes keyframes only, shrunk before hashing; its
     frame numbers come from timestamps. ``docs/video.md`` gives its drift.
+    ``FAST_ROBUST`` (scans) and ``ROBUST`` (enrolment; scans' second look) pick
+    frames as ``FAST`` and ``REFERENCE`` do, shrunk as ``FAST`` does, and add to
+    each frame's hash the hashes of its content with flat bars trimmed and of the
+    centre of that content: extra records with the same frame number, so letterbox,
+    pillarbox, crops and corner logos still meet (``docs/video.md``).
     """
 
     REFERENCE = "reference"
     FAST = "fast"
+    FAST_ROBUST = "fast-robust"
+    ROBUST = "robust"
+
+    @property
+    def keyframes_only(self) -> bool:
+        """Only keyframe packets are decoded (frames numbered from their timestamps)."""
+        return self in (VideoMode.FAST, VideoMode.FAST_ROBUST)
+
+    @property
+    def robust(self) -> bool:
+        """Each picked frame also gives its bar-trimmed and centre-crop hashes."""
+        return self in (VideoMode.FAST_ROBUST, VideoMode.ROBUST)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ __all__ = [
     "VideoVerdict",
     "compare_videos",
     "distinct_frames",
+    "frame_views",
 ]
 
 VIDEO_MATCH_PERCENT: Final = 80.0  # Meta's vPDQ reference threshold, % of frames on a side
@@ -135,6 +136,19 @@ class VideoComparison:
 
     def is_match(self, settings: VideoMatchSettings = DEFAULT_SETTINGS) -> bool:
         return settings.rule.accepts(self.verdict(settings))
+
+
+def frame_views(
+    frames: Iterable[FrameHash], min_quality: int = PDQ_MIN_QUALITY
+) -> list[tuple[PdqHash, ...]]:
+    """Each frame's distinct usable hashes (records sharing a frame number: the views of the
+    robust modes), frames with the same hashes counted once, in frame order."""
+    by_frame: dict[int, list[PdqHash]] = defaultdict(list)
+    for f in frames:
+        if f.quality >= min_quality:
+            by_frame[f.frame].append(f.pdq)
+    groups = (tuple(dict.fromkeys(by_frame[n])) for n in sorted(by_frame))
+    return list(dict.fromkeys(groups))
 
 
 def distinct_frames(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -52,7 +53,7 @@ from stopspread.hashing.image import prepare
 from stopspread.matching import BruteForceIndex, Match, as_hash_array
 from stopspread.matching.policy import MatchPolicy
 from stopspread.matching.signal_types import MD5, PDQ
-from stopspread.matching.video import VideoComparison, distinct_frames
+from stopspread.matching.video import VideoComparison, frame_views
 from stopspread.storage.models_scan import MatchKind
 
 __all__ = ["CaseMatcher", "EnrolledSignal", "Hit"]
@@ -133,10 +134,10 @@ class CaseMatcher:
         if exact is not None or len(self._video_ids) == 0:
             return exact
         with _video_file(body) as path:
-            fast = hash_video(path, mode=VideoMode.FAST, sandbox=self._sandbox)
+            fast = hash_video(path, mode=VideoMode.FAST_ROBUST, sandbox=self._sandbox)
             hit, matched = self._video_rule(fast.usable_frames)
             if hit is None and matched >= _INCONCLUSIVE:
-                full = hash_video(path, mode=VideoMode.REFERENCE, sandbox=self._sandbox)
+                full = hash_video(path, mode=VideoMode.ROBUST, sandbox=self._sandbox)
                 hit, _ = self._video_rule(full.usable_frames)
         return hit
 
@@ -148,17 +149,19 @@ class CaseMatcher:
         """Meta's query-side rule over the distinct usable frames: a hit when enough of them
         have an enrolled frame within the policy's frame radius (``matching.video``)."""
         settings = self._policy.video
-        distinct = distinct_frames(frames, settings.min_quality)
-        if not distinct:
+        views = frame_views(frames, settings.min_quality)
+        if not views:
             return None, 0
-        hits = self._video.search_batch(as_hash_array(distinct), settings.frame_distance)
-        matched = sum(1 for row in hits if row)
+        flat = [h for group in views for h in group]
+        hits = self._video.search_batch(as_hash_array(flat), settings.frame_distance)
+        starts = np.cumsum([0] + [len(group) for group in views])
+        matched = sum(1 for a, b in itertools.pairwise(starts) if any(hits[a:b]))
         signals = len({m.id for row in hits for m in row})
-        comparison = VideoComparison(0, len(distinct), len(self._video), matched, signals)
+        comparison = VideoComparison(0, len(views), len(self._video), matched, signals)
         best = _nearest(hits)
         if best is None or not comparison.is_match(settings):
             return None, matched
-        detail = f"{matched}/{len(distinct)} frames"
+        detail = f"{matched}/{len(views)} frames"
         signal_id = self._video_ids[best.id]
         return Hit(MatchKind.VIDEO, "vpdq", signal_id, best.distance, detail), matched
 
