@@ -59,7 +59,9 @@ VARIANTS: dict[str, tuple[float | None, float, Edit, int | None]] = {
     "letterbox": (None, 1.0, lambda f: _bars(f, True), None),
     "pillarbox": (None, 1.0, lambda f: _bars(f, False), None),
     "logo": (None, 1.0, _logo, None),
+    "crop80": (None, 1.0, lambda f: _crop(f, 0.80), None),
     "crop85": (None, 1.0, _crop, None),
+    "crop90": (None, 1.0, lambda f: _crop(f, 0.90), None),
     "speed1.25": (None, 1.25, _same, None),
     "low-bitrate": (None, 1.0, _same, 150_000),
 }

@@ -1,9 +1,17 @@
-"""The views of one video frame that robust video modes hash: whole, bars trimmed, centre.
+"""The views of one video frame that the robust video modes hash.
 
 A copy of a video often gains or loses flat bars (letterbox, pillarbox, a grey frame), is
-cropped a little, or carries a logo in a corner; the whole frame's PDQ then moves past the
-match radius. Hashing the frame's content with flat bars trimmed, and the centre of that
-content, gives enrolment and query a view in common (``docs/video.md`` measures it).
+cropped to 80-90 %, or carries a logo in a corner; the whole frame's PDQ then moves past the
+match radius (a 5 % change of scale moves it ~55 bits on Meta's test videos). So:
+
+- **enrolment** hashes the whole frame and its centre ``CENTRE_KEEP``; with flat bars, also
+  the content with the bars trimmed and that content's centre (2 or 4 hashes a frame);
+- a **query** hashes the whole frame, the content (bars trimmed), and a ladder of centre
+  crops ``QUERY_LADDER`` of both: a copy cropped to ``c`` of the frame, cut again to
+  ``CENTRE_KEEP / c``, is near the enrolled centre for any ``c`` from ``CENTRE_KEEP`` to 1.
+
+The ladder costs queries a few PDQ hashes per sampled frame (cheap: a frame a second), not
+enrolled storage. ``docs/video.md`` measures it.
 """
 
 from __future__ import annotations
@@ -13,7 +21,9 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CENTRE_KEEP", "content_box", "robust_views"]
+from stopspread.hashing.vpdq import FrameViews
+
+__all__ = ["CENTRE_KEEP", "QUERY_LADDER", "content_box", "frame_views"]
 
 # A row or column is part of a bar when its brightness varies this little (std, 0-255):
 # codec noise on a flat bar is ~1-2, the flattest real picture rows are well over this.
@@ -22,9 +32,13 @@ _FLAT_STD: Final = 4.0
 _SAME_LEVEL: Final = 12.0
 # The trimmed content must keep at least this share of each side, else nothing is trimmed.
 _MIN_KEEP: Final = 0.4
-# The centre view keeps this share of each side of the content: crops of 80-90 % and logos
-# in a corner fall (mostly) outside it.
+# The enrolled centre view keeps this share of each side (of the frame, and of its content).
 CENTRE_KEEP: Final = 0.8
+# Queries' centre crops: CENTRE_KEEP / c for copies cropped to c = 0.98, 0.95, ... 0.8, so
+# every crop from 80 % to 100 % lands within ~1.5 % of scale of the enrolled centre.
+QUERY_LADDER: Final = tuple(
+    round(CENTRE_KEEP / c, 3) for c in (0.98, 0.95, 0.92, 0.89, 0.86, 0.83, 0.8)
+)
 
 Pixels = npt.NDArray[np.uint8]
 
@@ -54,16 +68,20 @@ def content_box(pixels: Pixels) -> tuple[int, int, int, int]:
     return top, bottom, left, right
 
 
-def robust_views(pixels: Pixels) -> list[Pixels]:
-    """The whole frame, its content with bars trimmed (when there are bars), and the centre
-    ``CENTRE_KEEP`` of that content."""
+def _centre(pixels: Pixels, keep: float) -> Pixels:
+    h, w, _ = pixels.shape
+    dy, dx = int(h * (1 - keep) / 2), int(w * (1 - keep) / 2)
+    return pixels[dy : h - dy, dx : w - dx]
+
+
+def frame_views(pixels: Pixels, views: FrameViews) -> list[Pixels]:
+    """The views of one frame to hash, the whole frame first."""
+    if views is FrameViews.WHOLE:
+        return [pixels]
     h, w, _ = pixels.shape
     top, bottom, left, right = content_box(pixels)
-    content = pixels[top:bottom, left:right]
-    views = [pixels]
+    bases = [pixels]
     if (top, bottom, left, right) != (0, h, 0, w):
-        views.append(content)
-    ch, cw = bottom - top, right - left
-    dy, dx = int(ch * (1 - CENTRE_KEEP) / 2), int(cw * (1 - CENTRE_KEEP) / 2)
-    views.append(content[dy : ch - dy, dx : cw - dx])
-    return views
+        bases.append(pixels[top:bottom, left:right])
+    keeps = (CENTRE_KEEP,) if views is FrameViews.ENROL else QUERY_LADDER
+    return bases + [_centre(base, keep) for base in bases for keep in keeps]

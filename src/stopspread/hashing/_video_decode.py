@@ -37,7 +37,7 @@ from stopspread.errors import (
     UnsupportedMediaError,
     VideoDecodeError,
 )
-from stopspread.hashing._frame_views import robust_views
+from stopspread.hashing._frame_views import frame_views
 from stopspread.hashing.pdq import hash_pixels
 from stopspread.hashing.vpdq import FrameHash, VideoLimits, VideoMode
 
@@ -107,7 +107,7 @@ def _hash_frame(
     width, height = _fast_size(frame.width, frame.height) if shrink else (None, None)
     pixels = frame.to_ndarray(width=width, height=height, format=_RGB, interpolation=_AREA)
     rgb = np.asarray(pixels, dtype=np.uint8)
-    views = robust_views(rgb) if mode.robust else [rgb]
+    views = frame_views(rgb, mode.views)
     results = [hash_pixels(np.ascontiguousarray(view)) for view in views]
     return [FrameHash(number, r.quality, r.hash, timestamp) for r in results]
 

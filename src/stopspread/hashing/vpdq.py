@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_VIDEO_LIMITS",
     "ENROL_SECONDS_PER_HASH",
     "FrameHash",
+    "FrameViews",
     "VideoLimits",
     "VideoMode",
     "format_vpdq",
@@ -47,27 +48,42 @@ class VideoMode(Enum):
     ``seconds_per_hash`` is converted to RGB at native size and hashed.
     ``FAST`` (for scanning) decodes keyframes only, shrunk before hashing; its
     frame numbers come from timestamps. ``docs/video.md`` gives its drift.
-    ``FAST_ROBUST`` (scans) and ``ROBUST`` (enrolment; scans' second look) pick
-    frames as ``FAST`` and ``REFERENCE`` do, shrunk as ``FAST`` does, and add to
-    each frame's hash the hashes of its content with flat bars trimmed and of the
-    centre of that content: extra records with the same frame number, so letterbox,
-    pillarbox, crops and corner logos still meet (``docs/video.md``).
+    ``ROBUST_ENROL`` (enrolment) and ``ROBUST_QUERY_DENSE`` (scans' second look)
+    pick frames as ``REFERENCE`` does, ``ROBUST_QUERY`` (scans) as ``FAST`` does; all
+    three shrink as ``FAST`` does and add to each frame's hash the hashes of other
+    views of it (bars trimmed, centre crops): extra records with the same frame
+    number, so letterbox, pillarbox, crops and corner logos still meet
+    (``_frame_views``, ``docs/video.md``).
     """
 
     REFERENCE = "reference"
     FAST = "fast"
-    FAST_ROBUST = "fast-robust"
-    ROBUST = "robust"
+    ROBUST_ENROL = "robust-enrol"
+    ROBUST_QUERY = "robust-query"
+    ROBUST_QUERY_DENSE = "robust-query-dense"
 
     @property
     def keyframes_only(self) -> bool:
         """Only keyframe packets are decoded (frames numbered from their timestamps)."""
-        return self in (VideoMode.FAST, VideoMode.FAST_ROBUST)
+        return self in (VideoMode.FAST, VideoMode.ROBUST_QUERY)
 
     @property
-    def robust(self) -> bool:
-        """Each picked frame also gives its bar-trimmed and centre-crop hashes."""
-        return self in (VideoMode.FAST_ROBUST, VideoMode.ROBUST)
+    def views(self) -> FrameViews:
+        """Which views of each picked frame are hashed."""
+        if self is VideoMode.ROBUST_ENROL:
+            return FrameViews.ENROL
+        if self in (VideoMode.ROBUST_QUERY, VideoMode.ROBUST_QUERY_DENSE):
+            return FrameViews.QUERY
+        return FrameViews.WHOLE
+
+
+class FrameViews(Enum):
+    """The views of a frame a mode hashes (``_frame_views``): the whole frame only (vPDQ),
+    or the robust sets of enrolment and of queries."""
+
+    WHOLE = "whole"
+    ENROL = "enrol"
+    QUERY = "query"
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,7 @@ from stopspread.hashing.image import prepare
 from stopspread.matching import BruteForceIndex, Match, as_hash_array
 from stopspread.matching.policy import MatchPolicy
 from stopspread.matching.signal_types import MD5, PDQ
-from stopspread.matching.video import VideoComparison, frame_views
+from stopspread.matching.video import VideoComparison, frame_views, ordered_matches
 from stopspread.storage.models_scan import MatchKind
 
 __all__ = ["CaseMatcher", "EnrolledSignal", "Hit"]
@@ -134,10 +134,10 @@ class CaseMatcher:
         if exact is not None or len(self._video_ids) == 0:
             return exact
         with _video_file(body) as path:
-            fast = hash_video(path, mode=VideoMode.FAST_ROBUST, sandbox=self._sandbox)
+            fast = hash_video(path, mode=VideoMode.ROBUST_QUERY, sandbox=self._sandbox)
             hit, matched = self._video_rule(fast.usable_frames)
             if hit is None and matched >= _INCONCLUSIVE:
-                full = hash_video(path, mode=VideoMode.ROBUST, sandbox=self._sandbox)
+                full = hash_video(path, mode=VideoMode.ROBUST_QUERY_DENSE, sandbox=self._sandbox)
                 hit, _ = self._video_rule(full.usable_frames)
         return hit
 
@@ -153,15 +153,20 @@ class CaseMatcher:
         if not views:
             return None, 0
         flat = [h for group in views for h in group]
-        hits = self._video.search_batch(as_hash_array(flat), settings.frame_distance)
+        hits = self._video.search_batch(as_hash_array(flat), settings.search_distance)
         starts = np.cumsum([0] + [len(group) for group in views])
-        matched = sum(1 for a, b in itertools.pairwise(starts) if any(hits[a:b]))
-        signals = len({m.id for row in hits for m in row})
-        comparison = VideoComparison(0, len(views), len(self._video), matched, signals)
+        rows = [hits[a:b] for a, b in itertools.pairwise(starts)]
+        close = settings.frame_distance
+        matched = sum(1 for row in rows if any(m.distance <= close for ms in row for m in ms))
+        ordered = ordered_matches([{m.id for ms in row for m in ms} for row in rows])
+        signals = len({m.id for row in hits for m in row if m.distance <= close})
+        comparison = VideoComparison(
+            0, len(views), len(self._video), matched, signals, ordered_matched=ordered
+        )
         best = _nearest(hits)
         if best is None or not comparison.is_match(settings):
             return None, matched
-        detail = f"{matched}/{len(views)} frames"
+        detail = f"{max(matched, ordered)}/{len(views)} frames"
         signal_id = self._video_ids[best.id]
         return Hit(MatchKind.VIDEO, "vpdq", signal_id, best.distance, detail), matched
 
