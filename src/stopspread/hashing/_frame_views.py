@@ -7,7 +7,7 @@ match radius (a 5 % change of scale moves it ~55 bits on Meta's test videos). So
 - **enrolment** hashes the whole frame and its centre ``CENTRE_KEEP``; with flat bars, also
   the content with the bars trimmed and that content's centre (2 or 4 hashes a frame);
 - a **query** hashes the whole frame, the content (bars trimmed), and a ladder of centre
-  crops ``QUERY_LADDER`` of both: a copy cropped to ``c`` of the frame, cut again to
+  crops ``QUERY_LADDER`` of the whole frame: a copy cropped to ``c`` of the frame, cut again to
   ``CENTRE_KEEP / c``, is near the enrolled centre for any ``c`` from ``CENTRE_KEEP`` to 1.
 
 The ladder costs queries a few PDQ hashes per sampled frame (cheap: a frame a second), not
@@ -83,5 +83,6 @@ def frame_views(pixels: Pixels, views: FrameViews) -> list[Pixels]:
     bases = [pixels]
     if (top, bottom, left, right) != (0, h, 0, w):
         bases.append(pixels[top:bottom, left:right])
-    keeps = (CENTRE_KEEP,) if views is FrameViews.ENROL else QUERY_LADDER
-    return bases + [_centre(base, keep) for base in bases for keep in keeps]
+    if views is FrameViews.ENROL:
+        return bases + [_centre(base, CENTRE_KEEP) for base in bases]
+    return bases + [_centre(pixels, keep) for keep in QUERY_LADDER]

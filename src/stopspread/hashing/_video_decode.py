@@ -11,7 +11,8 @@ rate (its real base rate when that is unknown).
 Fast mode sends only keyframe packets to the decoder and shrinks each frame
 (short side ``FAST_SHORT_SIDE``) before hashing; frame numbers come from the
 presentation timestamps. The robust modes pick frames as fast and reference mode
-do, shrink them as fast mode does, and hash each one's ``robust_views``.
+do, shrink them to a short side of ``ROBUST_SHORT_SIDE`` and hash each one's views
+(``_frame_views``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ from stopspread.hashing._frame_views import frame_views
 from stopspread.hashing.pdq import hash_pixels
 from stopspread.hashing.vpdq import FrameHash, VideoLimits, VideoMode
 
-__all__ = ["ALLOWED_DEMUXERS", "FAST_SHORT_SIDE", "DecodedVideo", "decode_and_hash"]
+__all__ = [
+    "ALLOWED_DEMUXERS",
+    "FAST_SHORT_SIDE",
+    "ROBUST_SHORT_SIDE",
+    "DecodedVideo",
+    "decode_and_hash",
+]
 
 # Containers FFmpeg may open. Fewer demuxers, less attack surface; and no playlist
 # formats (HLS, concat), which can make FFmpeg read other files.
@@ -55,6 +62,9 @@ _OPEN_OPTIONS: Final = {
 # this many pixels (1080p -> 640x360, 720p -> 640x360, SD unchanged). PDQ looks at a 64x64
 # blur, so 360 is more than 5x that; measured drift in docs/video.md.
 FAST_SHORT_SIDE: Final = 360
+# The robust modes hash a dozen views of a frame: they shrink it further, to this short side
+# (PDQ blurs to 64 x 64 anyway), so a view costs a fraction of a millisecond.
+ROBUST_SHORT_SIDE: Final = 144
 # Frames being converted and hashed on worker threads while the decoder goes on; bounds memory.
 _IN_FLIGHT_PER_THREAD: Final = 4
 # Threads converting and hashing frames beside the decoder (PyAV and the PDQ core release
@@ -100,11 +110,20 @@ def _fast_size(width: int, height: int) -> tuple[int, int]:
     return max(1, width // factor), max(1, height // factor)
 
 
+def _size(width: int, height: int, mode: VideoMode) -> tuple[int | None, int | None]:
+    """The size a mode hashes a frame at (``None``: native)."""
+    if mode is VideoMode.REFERENCE:
+        return None, None
+    if mode is VideoMode.FAST:
+        return _fast_size(width, height)
+    scale = min(1.0, ROBUST_SHORT_SIDE / min(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _hash_frame(
     frame: av.video.frame.VideoFrame, number: int, timestamp: float, mode: VideoMode
 ) -> list[FrameHash]:
-    shrink = mode is not VideoMode.REFERENCE
-    width, height = _fast_size(frame.width, frame.height) if shrink else (None, None)
+    width, height = _size(frame.width, frame.height, mode)
     pixels = frame.to_ndarray(width=width, height=height, format=_RGB, interpolation=_AREA)
     rgb = np.asarray(pixels, dtype=np.uint8)
     views = frame_views(rgb, mode.views)
