@@ -93,7 +93,7 @@ def make_variant(src: Path, dst: Path, name: str, seconds: float = 6.0) -> Path:
         first = edit(frames[0])
         stream.height, stream.width = first.shape[0] // 2 * 2, first.shape[1] // 2 * 2
         stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "ultrafast", "g": str(int(out_rate * 2))}
+        stream.options = {"preset": "ultrafast", "g": str(int(out_rate * 2) + 1)}  # off the grid
         if bit_rate:
             stream.bit_rate = bit_rate
         for k in range(count):

@@ -17,6 +17,7 @@ do, shrink them to a short side of ``ROBUST_SHORT_SIDE`` and hash each one's vie
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections import deque
@@ -62,9 +63,13 @@ _OPEN_OPTIONS: Final = {
 # this many pixels (1080p -> 640x360, 720p -> 640x360, SD unchanged). PDQ looks at a 64x64
 # blur, so 360 is more than 5x that; measured drift in docs/video.md.
 FAST_SHORT_SIDE: Final = 360
-# The robust modes hash a dozen views of a frame: they shrink it further, to this short side
-# (PDQ blurs to 64 x 64 anyway), so a view costs a fraction of a millisecond.
-ROBUST_SHORT_SIDE: Final = 144
+# The robust modes hash a dozen views of a frame, cut from it at this short side: a pixel is
+# 0.35 % of scale, so crops stay precise, and a view's PDQ costs ~0.7 ms (at 144 pixels,
+# 0.2 ms, but crop rounding then moves hashes ~10 bits more: docs/video.md).
+ROBUST_SHORT_SIDE: Final = 216
+# Robust enrolment skips a frame this close (bits) to the last one it kept: a copy's frame
+# near a skipped one is then within ENROL_SKIP_BITS + its own drift of a kept one.
+ENROL_SKIP_BITS: Final = 10
 # Frames being converted and hashed on worker threads while the decoder goes on; bounds memory.
 _IN_FLIGHT_PER_THREAD: Final = 4
 # Threads converting and hashing frames beside the decoder (PyAV and the PDQ core release
@@ -193,6 +198,20 @@ def _fast_frames(
                 yield frame, number, float(np.float32(number) / np.float32(fps))
 
 
+def _thin(frames: list[FrameHash]) -> list[FrameHash]:
+    """Enrolment keeps a frame only when its whole-frame hash moved more than
+    ``ENROL_SKIP_BITS`` from the last kept frame's: still footage costs few signals, fast
+    footage (Meta's test videos, 44-64 bits between neighbours) keeps every frame."""
+    kept: list[FrameHash] = []
+    last: FrameHash | None = None
+    for _number, group in itertools.groupby(frames, key=lambda f: f.frame):
+        views = list(group)
+        if last is None or views[0].pdq.distance(last.pdq) > ENROL_SKIP_BITS:
+            kept += views
+            last = views[0]
+    return kept
+
+
 def _open(path: str) -> av.container.InputContainer:
     try:
         return av.open(path, mode="r", options=dict(_OPEN_OPTIONS))
@@ -231,8 +250,9 @@ def _run(
         for future in pending:
             frames.extend(future.result())
     packets.check_complete(len(frames))
+    ordered = sorted(frames, key=lambda f: f.frame)  # stable: a frame's views stay in order
     return DecodedVideo(
-        frames=tuple(sorted(frames, key=lambda f: f.frame)),  # stable: a frame's views in order
+        frames=tuple(_thin(ordered) if mode is VideoMode.ROBUST_ENROL else ordered),
         width=ctx.width,
         height=ctx.height,
         fps=fps,

@@ -11,12 +11,15 @@ The thresholds are the service's one :class:`~stopspread.matching.policy.MatchPo
   against the case's ``pdq`` signals of quality >= the enrolled floor [70], within the
   policy's radius [29 bits]. A signal sent without a quality (plain-PDQ clients) is compared
   too.
-- **Videos**: vPDQ frame hashes (fast mode: keyframes, through the warm sandbox) against the
-  case's ``pdq`` signals (a video's enrolled frames, or photos) of quality >= 50, each frame
-  within the video frame radius [31 bits]; a hit when at least the video percent [80 %] of
-  the distinct usable frames match (Meta's query-side rule). When fast mode is inconclusive
-  (some frames matched, under the percent), the video is hashed again in reference mode at
-  one frame a second and the rule applied to that.
+- **Videos**: robust frame views (``VideoMode.ROBUST_QUERY``: keyframes, each frame whole,
+  bars trimmed and a ladder of centre crops, through the warm sandbox) against the case's
+  ``pdq`` signals (a video's enrolled frames and views, or photos) of quality >= 50; a frame
+  matches when any of its views is within the video frame radius [31 bits] of an enrolled
+  hash; a hit when at least the video percent [80 %] of the distinct usable frames match
+  (Meta's query-side rule), or by the ordered rule (at least [3] frames within [48 bits] of
+  enrolled hashes in enrolment order, and the percent of them). When the keyframes are
+  inconclusive (some near, no hit), the video is hashed again at one frame a second
+  (``ROBUST_QUERY_DENSE``) and the rules applied to that. ``docs/video.md``.
 
 Distances come from the brute-force index (``matching.brute``, the oracle: a case has at most a
 few thousand signals) and the video rule is ``matching.video``'s, not copies of them.
@@ -58,7 +61,7 @@ from stopspread.storage.models_scan import MatchKind
 
 __all__ = ["CaseMatcher", "EnrolledSignal", "Hit"]
 
-_INCONCLUSIVE: Final = 1  # fast mode matched at least this many frames, but under the rule
+_INCONCLUSIVE: Final = 1  # keyframes: this many near an enrolled frame, but under the rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +138,8 @@ class CaseMatcher:
             return exact
         with _video_file(body) as path:
             fast = hash_video(path, mode=VideoMode.ROBUST_QUERY, sandbox=self._sandbox)
-            hit, matched = self._video_rule(fast.usable_frames)
-            if hit is None and matched >= _INCONCLUSIVE:
+            hit, near = self._video_rule(fast.usable_frames)
+            if hit is None and near >= _INCONCLUSIVE:
                 full = hash_video(path, mode=VideoMode.ROBUST_QUERY_DENSE, sandbox=self._sandbox)
                 hit, _ = self._video_rule(full.usable_frames)
         return hit
@@ -146,8 +149,10 @@ class CaseMatcher:
         return None if signal_id is None else Hit(kind, MD5.name, signal_id, 0)
 
     def _video_rule(self, frames: Sequence[FrameHash]) -> tuple[Hit | None, int]:
-        """Meta's query-side rule over the distinct usable frames: a hit when enough of them
-        have an enrolled frame within the policy's frame radius (``matching.video``)."""
+        """Meta's query-side rule over the distinct usable frames (a frame: all its views), a
+        hit when enough of them have an enrolled frame within the policy's frame radius, or
+        the ordered rule (``matching.video``); also how many frames had any enrolled frame
+        within the sequence radius (a second, denser look is worth it)."""
         settings = self._policy.video
         views = frame_views(frames, settings.min_quality)
         if not views:
@@ -164,11 +169,12 @@ class CaseMatcher:
             0, len(views), len(self._video), matched, signals, ordered_matched=ordered
         )
         best = _nearest(hits)
+        near = sum(1 for row in rows if any(row))  # within the sequence radius
         if best is None or not comparison.is_match(settings):
-            return None, matched
+            return None, near
         detail = f"{max(matched, ordered)}/{len(views)} frames"
         signal_id = self._video_ids[best.id]
-        return Hit(MatchKind.VIDEO, "vpdq", signal_id, best.distance, detail), matched
+        return Hit(MatchKind.VIDEO, "vpdq", signal_id, best.distance, detail), near
 
 
 def _index(signals: Sequence[EnrolledSignal]) -> tuple[list[int], BruteForceIndex]:
