@@ -91,6 +91,8 @@ class Settings:
     match_min_query_quality: int = 50  # query PDQ hashes under this are not looked up
     video_frame_radius: int = 31  # a video frame matches within this many bits (vPDQ)
     video_match_percent: float = 80.0  # % of a download's distinct frames that must match
+    video_sequence_radius: int = 48  # frames this close count when matched in order (video.md)
+    video_sequence_frames: int = 3  # ... and at least this many of them
     secret_key: str | None = None  # HMAC key for match refs; None: generated once, kept in the DB
     client_rate_per_s: float = 50.0
     client_burst: int = 100
@@ -249,6 +251,10 @@ def _check(settings: Settings) -> None:
         raise ConfigError("video_frame_radius must be between 0 and 64 bits")
     if not 0 < settings.video_match_percent <= 100:
         raise ConfigError("video_match_percent must be in (0, 100]")
+    if not settings.video_frame_radius <= settings.video_sequence_radius <= 64:
+        raise ConfigError("video_sequence_radius must be between video_frame_radius and 64 bits")
+    if settings.video_sequence_frames < 1:
+        raise ConfigError("video_sequence_frames must be at least 1")
     qualities = (settings.match_min_enrolled_quality, settings.match_min_query_quality)
     if not all(0 <= q <= 100 for q in qualities):
         raise ConfigError("match_min_enrolled_quality and match_min_query_quality are 0-100")

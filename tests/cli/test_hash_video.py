@@ -78,3 +78,15 @@ def test_broken_video_fails_cleanly(tmp_path: Path, video_a: Path) -> None:
     assert first["kind"] == "VideoDecodeError"
     assert "broken.mp4" in err
     assert json.loads(out.splitlines()[1])["kind"] == "video"  # the next file still hashed
+
+
+def test_signal_sets_give_robust_views(video_a: Path) -> None:
+    code, out, _ = _run(str(video_a), "--signal-set", "enrolment", "--json")
+    record = json.loads(out)
+    assert code == 0 and record["mode"] == "robust-enrol"
+    frames = [f["frame"] for f in record["frames"]]
+    assert frames[0] == frames[1] == 0  # a frame's views share its number
+    assert len(set(frames)) > 3  # every frame that moved, not one a second
+    code, out, _ = _run(str(video_a), "--signal-set", "query")
+    views = list(parse_vpdq(out.splitlines()))
+    assert code == 0 and len(views) > len({f.frame for f in views})

@@ -28,8 +28,12 @@ from tests.conftest import make_services
 from tests.scankit import shapes
 from tests.web.support import api_client, auth, new_client_key
 
-# The changed settings: a stricter image radius and video frame radius than the defaults.
-STRICT: dict[str, Any] = {"match_radius": 20, "video_frame_radius": 20}
+# The changed settings: a stricter image radius and video frame radii than the defaults.
+STRICT: dict[str, Any] = {
+    "match_radius": 20,
+    "video_frame_radius": 20,
+    "video_sequence_radius": 20,
+}
 EDIT_BITS = 25  # enrolled hashes sit this far from the copy: within 29 and 31 bits, not 20
 IMAGE_SEED = 11
 
@@ -38,6 +42,10 @@ def test_the_defaults_are_the_measured_rule_and_settings_build_the_policy() -> N
     assert build_policy(Settings()) == DEFAULT_POLICY
     assert DEFAULT_POLICY.pdq == KindRule(29, 70, 50)
     assert (DEFAULT_POLICY.video.frame_distance, DEFAULT_POLICY.video.query_percent) == (31, 80.0)
+    assert (DEFAULT_POLICY.video.sequence_distance, DEFAULT_POLICY.video.min_sequence_frames) == (
+        48,
+        3,
+    )
     policy = build_policy(
         Settings(
             match_radius=24,
@@ -45,10 +53,13 @@ def test_the_defaults_are_the_measured_rule_and_settings_build_the_policy() -> N
             match_min_query_quality=60,
             video_frame_radius=12,
             video_match_percent=90.0,
+            video_sequence_radius=40,
+            video_sequence_frames=5,
         )
     )
     assert policy.pdq == KindRule(24, 80, 60)
     assert (policy.video.frame_distance, policy.video.query_percent) == (12, 90.0)
+    assert (policy.video.sequence_distance, policy.video.min_sequence_frames) == (40, 5)
     assert policy.is_match(PDQ, 24) and not policy.is_match(PDQ, 25)
     assert policy.is_match(MD5, 0) and not policy.is_match(MD5, 1)
     assert policy.pdq.enrolled_ok(None) and not policy.pdq.enrolled_ok(79)

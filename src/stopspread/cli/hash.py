@@ -34,6 +34,7 @@ from stopspread.hashing.signals import (
     query_hashes,
 )
 from stopspread.hashing.sniff import MediaKind, sniff_media
+from stopspread.hashing.vpdq import ENROL_SECONDS_PER_HASH
 from stopspread.services.exchange.txfile import TX_PDQ, signal_line
 
 __all__ = [
@@ -176,6 +177,18 @@ def _emit_image(result: BatchItem, name: str, how: _ImageOutput, out: TextIO) ->
     return True
 
 
+def _video_sampling(
+    fast: bool, signal_role: str | None, seconds_per_hash: float
+) -> tuple[VideoMode, float]:
+    """Plain vPDQ (Meta's, or keyframes with --fast); with --signal-set, the robust views:
+    every frame for enrolment, a frame per ``seconds_per_hash`` (keyframes) for a query."""
+    if signal_role == "enrolment":
+        return VideoMode.ROBUST_ENROL, ENROL_SECONDS_PER_HASH
+    if signal_role == "query":
+        return VideoMode.ROBUST_QUERY, seconds_per_hash
+    return (VideoMode.FAST if fast else VideoMode.REFERENCE), seconds_per_hash
+
+
 def _is_video(item: str | Path) -> bool:
     return item != STDIN and sniff_media(Path(item)) is MediaKind.VIDEO
 
@@ -208,7 +221,8 @@ def _is_video(item: str | Path) -> bool:
     "signal_role",
     type=click.Choice(["enrolment", "query"]),
     default=None,
-    help="Images: also print the hashes of the default signal set (ss-img-1) for this role.",
+    help="Images: also print the hashes of the default signal set (ss-img-1) for this role. "
+    "Videos: robust frame views instead of plain vPDQ (enrolment: every frame; docs/video.md).",
 )
 @seconds_per_hash_option
 @click.option(
@@ -261,7 +275,7 @@ def hash_command(
     videos = [_is_video(item) for item in inputs]
     images = [src for src, video in zip(sources, videos, strict=True) if not video]
     results = hash_many(images, workers=jobs, pipeline=pipeline, dihedral=dihedral, limits=limits)
-    mode = VideoMode.FAST if fast else VideoMode.REFERENCE
+    mode, video_seconds = _video_sampling(fast, signal_role, seconds_per_hash)
     # A header names each video unless one file was named: then the output is a hash file.
     header = not tx and (len(inputs) > 1 or any(Path(p).is_dir() for p in paths))
     bar_file = sys.stderr if show_bar else io.StringIO()
@@ -277,7 +291,7 @@ def hash_command(
                 ok = False
             elif video:
                 ok = emit_video(
-                    name, out, mode=mode, seconds_per_hash=seconds_per_hash,
+                    name, out, mode=mode, seconds_per_hash=video_seconds,
                     as_json=as_json, digests=digests, header=header, sandbox=sandbox, tx=tx,
                 )  # fmt: skip
             else:

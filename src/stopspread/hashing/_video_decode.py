@@ -10,11 +10,14 @@ rate (its real base rate when that is unknown).
 
 Fast mode sends only keyframe packets to the decoder and shrinks each frame
 (short side ``FAST_SHORT_SIDE``) before hashing; frame numbers come from the
-presentation timestamps.
+presentation timestamps. The robust modes pick frames as fast and reference mode
+do, shrink them to a short side of ``ROBUST_SHORT_SIDE`` and hash each one's views
+(``_frame_views``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections import deque
@@ -36,10 +39,17 @@ from stopspread.errors import (
     UnsupportedMediaError,
     VideoDecodeError,
 )
+from stopspread.hashing._frame_views import frame_views
 from stopspread.hashing.pdq import hash_pixels
 from stopspread.hashing.vpdq import FrameHash, VideoLimits, VideoMode
 
-__all__ = ["ALLOWED_DEMUXERS", "FAST_SHORT_SIDE", "DecodedVideo", "decode_and_hash"]
+__all__ = [
+    "ALLOWED_DEMUXERS",
+    "FAST_SHORT_SIDE",
+    "ROBUST_SHORT_SIDE",
+    "DecodedVideo",
+    "decode_and_hash",
+]
 
 # Containers FFmpeg may open. Fewer demuxers, less attack surface; and no playlist
 # formats (HLS, concat), which can make FFmpeg read other files.
@@ -53,6 +63,13 @@ _OPEN_OPTIONS: Final = {
 # this many pixels (1080p -> 640x360, 720p -> 640x360, SD unchanged). PDQ looks at a 64x64
 # blur, so 360 is more than 5x that; measured drift in docs/video.md.
 FAST_SHORT_SIDE: Final = 360
+# The robust modes hash a dozen views of a frame, cut from it at this short side: a pixel is
+# 0.35 % of scale, so crops stay precise, and a view's PDQ costs ~0.7 ms (at 144 pixels,
+# 0.2 ms, but crop rounding then moves hashes ~10 bits more: docs/video.md).
+ROBUST_SHORT_SIDE: Final = 216
+# Robust enrolment skips a frame this close (bits) to the last one it kept: a copy's frame
+# near a skipped one is then within ENROL_SKIP_BITS + its own drift of a kept one.
+ENROL_SKIP_BITS: Final = 10
 # Frames being converted and hashed on worker threads while the decoder goes on; bounds memory.
 _IN_FLIGHT_PER_THREAD: Final = 4
 # Threads converting and hashing frames beside the decoder (PyAV and the PDQ core release
@@ -98,13 +115,25 @@ def _fast_size(width: int, height: int) -> tuple[int, int]:
     return max(1, width // factor), max(1, height // factor)
 
 
+def _size(width: int, height: int, mode: VideoMode) -> tuple[int | None, int | None]:
+    """The size a mode hashes a frame at (``None``: native)."""
+    if mode is VideoMode.REFERENCE:
+        return None, None
+    if mode is VideoMode.FAST:
+        return _fast_size(width, height)
+    scale = min(1.0, ROBUST_SHORT_SIDE / min(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _hash_frame(
-    frame: av.video.frame.VideoFrame, number: int, timestamp: float, shrink: bool
-) -> FrameHash:
-    width, height = _fast_size(frame.width, frame.height) if shrink else (None, None)
+    frame: av.video.frame.VideoFrame, number: int, timestamp: float, mode: VideoMode
+) -> list[FrameHash]:
+    width, height = _size(frame.width, frame.height, mode)
     pixels = frame.to_ndarray(width=width, height=height, format=_RGB, interpolation=_AREA)
-    result = hash_pixels(np.ascontiguousarray(pixels))
-    return FrameHash(number, result.quality, result.hash, timestamp)
+    rgb = np.asarray(pixels, dtype=np.uint8)
+    views = frame_views(rgb, mode.views)
+    results = [hash_pixels(np.ascontiguousarray(view)) for view in views]
+    return [FrameHash(number, r.quality, r.hash, timestamp) for r in results]
 
 
 class _Packets:
@@ -169,6 +198,20 @@ def _fast_frames(
                 yield frame, number, float(np.float32(number) / np.float32(fps))
 
 
+def _thin(frames: list[FrameHash]) -> list[FrameHash]:
+    """Enrolment keeps a frame only when its whole-frame hash moved more than
+    ``ENROL_SKIP_BITS`` from the last kept frame's: still footage costs few signals, fast
+    footage (Meta's test videos, 44-64 bits between neighbours) keeps every frame."""
+    kept: list[FrameHash] = []
+    last: FrameHash | None = None
+    for _number, group in itertools.groupby(frames, key=lambda f: f.frame):
+        views = list(group)
+        if last is None or views[0].pdq.distance(last.pdq) > ENROL_SKIP_BITS:
+            kept += views
+            last = views[0]
+    return kept
+
+
 def _open(path: str) -> av.container.InputContainer:
     try:
         return av.open(path, mode="r", options=dict(_OPEN_OPTIONS))
@@ -194,21 +237,22 @@ def _run(
     _check_size(ctx.width, ctx.height, limits)
     fps = _frame_rate(stream)
     step = max(1, int(seconds * fps))
-    shrink = mode is VideoMode.FAST
-    pick = _fast_frames if shrink else _reference_frames
+    pick = _fast_frames if mode.keyframes_only else _reference_frames
     threads = HASH_THREADS
     frames: list[FrameHash] = []
     packets = _Packets(container, stream)
     with ThreadPoolExecutor(threads, thread_name_prefix="stopspread-vpdq") as pool:
-        pending: deque[Future[FrameHash]] = deque()
+        pending: deque[Future[list[FrameHash]]] = deque()
         for frame, number, timestamp in pick(packets, step, fps, limits):
-            pending.append(pool.submit(_hash_frame, frame, number, timestamp, shrink))
+            pending.append(pool.submit(_hash_frame, frame, number, timestamp, mode))
             if len(pending) >= threads * _IN_FLIGHT_PER_THREAD:
-                frames.append(pending.popleft().result())
-        frames.extend(f.result() for f in pending)
+                frames.extend(pending.popleft().result())
+        for future in pending:
+            frames.extend(future.result())
     packets.check_complete(len(frames))
+    ordered = sorted(frames, key=lambda f: f.frame)  # stable: a frame's views stay in order
     return DecodedVideo(
-        frames=tuple(sorted(frames, key=lambda f: f.frame)),
+        frames=tuple(_thin(ordered) if mode is VideoMode.ROBUST_ENROL else ordered),
         width=ctx.width,
         height=ctx.height,
         fps=fps,

@@ -23,7 +23,9 @@ from stopspread.hashing.pdq import PDQ_MIN_QUALITY, PdqHash
 __all__ = [
     "DEFAULT_SECONDS_PER_HASH",
     "DEFAULT_VIDEO_LIMITS",
+    "ENROL_SECONDS_PER_HASH",
     "FrameHash",
+    "FrameViews",
     "VideoLimits",
     "VideoMode",
     "format_vpdq",
@@ -32,6 +34,10 @@ __all__ = [
 ]
 
 DEFAULT_SECONDS_PER_HASH: Final = 1.0  # Meta's vPDQ default: one frame hash per second
+# Robust enrolment hashes every frame, so a copy sampled at other times (another frame rate,
+# a speed change, keyframes) still finds each of its frames enrolled: in Meta's test videos
+# neighbouring frames are 44-64 bits apart, so anything sparser misses (docs/video.md).
+ENROL_SECONDS_PER_HASH: Final = 0.0
 GiB: Final = 1024 * MiB
 
 
@@ -42,10 +48,42 @@ class VideoMode(Enum):
     ``seconds_per_hash`` is converted to RGB at native size and hashed.
     ``FAST`` (for scanning) decodes keyframes only, shrunk before hashing; its
     frame numbers come from timestamps. ``docs/video.md`` gives its drift.
+    ``ROBUST_ENROL`` (enrolment) and ``ROBUST_QUERY_DENSE`` (scans' second look)
+    pick frames as ``REFERENCE`` does, ``ROBUST_QUERY`` (scans) as ``FAST`` does; all
+    three shrink as ``FAST`` does and add to each frame's hash the hashes of other
+    views of it (bars trimmed, centre crops): extra records with the same frame
+    number, so letterbox, pillarbox, crops and corner logos still meet
+    (``_frame_views``, ``docs/video.md``).
     """
 
     REFERENCE = "reference"
     FAST = "fast"
+    ROBUST_ENROL = "robust-enrol"
+    ROBUST_QUERY = "robust-query"
+    ROBUST_QUERY_DENSE = "robust-query-dense"
+
+    @property
+    def keyframes_only(self) -> bool:
+        """Only keyframe packets are decoded (frames numbered from their timestamps)."""
+        return self in (VideoMode.FAST, VideoMode.ROBUST_QUERY)
+
+    @property
+    def views(self) -> FrameViews:
+        """Which views of each picked frame are hashed."""
+        if self is VideoMode.ROBUST_ENROL:
+            return FrameViews.ENROL
+        if self in (VideoMode.ROBUST_QUERY, VideoMode.ROBUST_QUERY_DENSE):
+            return FrameViews.QUERY
+        return FrameViews.WHOLE
+
+
+class FrameViews(Enum):
+    """The views of a frame a mode hashes (``_frame_views``): the whole frame only (vPDQ),
+    or the robust sets of enrolment and of queries."""
+
+    WHOLE = "whole"
+    ENROL = "enrol"
+    QUERY = "query"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,9 @@ and batches, the video rule of scans, and the follow-up of takedown requests.
 - **MD5**: the same digest only.
 - **Videos**: frames of quality >= ``min_quality`` (the vPDQ rule's 50), each within
   ``video.frame_distance`` bits of an enrolled frame; a match when at least
-  ``video.query_percent`` % of the distinct usable frames of the download match.
+  ``video.query_percent`` % of the distinct usable frames of the download match, or (the
+  ordered rule) at least ``video.min_sequence_frames`` frames, and that percent of them,
+  are within ``video.sequence_distance`` bits of enrolled frames taken in enrolment order.
 
 The defaults are the rule ``docs/robustness.md`` measured with 0 false matches on the photo
 corpus (29 bits, enrolled quality >= 70, query quality >= 50) and Meta's vPDQ rule (31 bits a
@@ -26,7 +28,13 @@ from typing import Final
 from stopspread.hashing.pdq import PDQ_MATCH_DISTANCE, PDQ_MIN_QUALITY
 from stopspread.hashing.signals import DEFAULT_SIGNAL_SET
 from stopspread.matching.signal_types import MD5, PDQ, SignalKind
-from stopspread.matching.video import VIDEO_MATCH_PERCENT, VideoMatchSettings, VideoRule
+from stopspread.matching.video import (
+    MIN_SEQUENCE_FRAMES,
+    SEQUENCE_DISTANCE,
+    VIDEO_MATCH_PERCENT,
+    VideoMatchSettings,
+    VideoRule,
+)
 
 __all__ = ["DEFAULT_POLICY", "KindRule", "MatchPolicy"]
 
@@ -64,6 +72,8 @@ _VIDEO: Final = VideoMatchSettings(
     query_percent=VIDEO_MATCH_PERCENT,
     frame_distance=PDQ_MATCH_DISTANCE,
     min_quality=PDQ_MIN_QUALITY,
+    sequence_distance=SEQUENCE_DISTANCE,
+    min_sequence_frames=MIN_SEQUENCE_FRAMES,
 )
 
 

@@ -4,6 +4,9 @@ Two videos are compared as *sets of distinct frame hashes of quality >= 50*:
 
 - **query match %** — the share of the query's frames that have a frame within
   31 bits in the compared (banked) video;
+- **ordered** — the query frames within the looser ``sequence_distance`` of enrolled frames
+  that can be taken in the enrolled frames' order (``ordered_matches``); with at least
+  ``min_sequence_frames`` of them, they count toward the query side's percent;
 - **compared match %** — the share of the compared video's frames that have a
   frame within 31 bits in the query.
 
@@ -18,6 +21,7 @@ so one radius search tells both which video and which of its frames matched.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -41,9 +45,15 @@ __all__ = [
     "VideoVerdict",
     "compare_videos",
     "distinct_frames",
+    "frame_views",
+    "ordered_matches",
 ]
 
 VIDEO_MATCH_PERCENT: Final = 80.0  # Meta's vPDQ reference threshold, % of frames on a side
+# The ordered rule: frames within this looser radius count when they meet enrolled frames in
+# order (a logo or a re-encode moves a frame's PDQ 32-48 bits); at least this many of them.
+SEQUENCE_DISTANCE: Final = 48
+MIN_SEQUENCE_FRAMES: Final = 3
 # Frame slots per banked video in an index id: 2**24 distinct frames is 6 days at 30 fps.
 FRAME_ID_BITS: Final = 24
 _MAX_VIDEO_ID: Final = (1 << (63 - FRAME_ID_BITS)) - 1
@@ -91,12 +101,25 @@ class VideoMatchSettings:
     compared_percent: float = VIDEO_MATCH_PERCENT
     frame_distance: int = PDQ_MATCH_DISTANCE  # bits: two frames match at or below this
     min_quality: int = PDQ_MIN_QUALITY  # frames below this quality are ignored
+    # The ordered rule (query side): frames within ``sequence_distance`` bits of enrolled
+    # frames *in order* also count, when at least ``min_sequence_frames`` of them do.
+    sequence_distance: int = SEQUENCE_DISTANCE
+    min_sequence_frames: int = MIN_SEQUENCE_FRAMES
 
     def __post_init__(self) -> None:
         if not (0 < self.query_percent <= 100 and 0 < self.compared_percent <= 100):
             raise ValueError("match percentages must be in (0, 100]")
         if not 0 <= self.frame_distance <= 256 or not 0 <= self.min_quality <= 100:
             raise ValueError("frame_distance must be 0-256 and min_quality 0-100")
+        if not self.frame_distance <= self.sequence_distance <= 256:
+            raise ValueError("sequence_distance must be frame_distance-256")
+        if self.min_sequence_frames < 1:
+            raise ValueError("min_sequence_frames must be at least 1")
+
+    @property
+    def search_distance(self) -> int:
+        """The radius to search at: the wider of the two rules'."""
+        return self.sequence_distance
 
 
 DEFAULT_SETTINGS: Final = VideoMatchSettings()
@@ -111,10 +134,17 @@ class VideoComparison:
     compared_frames: int  # distinct usable frames of the compared video
     query_matched: int
     compared_matched: int
+    ordered_matched: int = 0  # query frames within the sequence radius, in enrolled order
 
     @property
     def query_percent(self) -> float:
         return 100.0 * self.query_matched / self.query_frames if self.query_frames else 0.0
+
+    def ordered_ok(self, settings: VideoMatchSettings) -> bool:
+        """The ordered rule: enough query frames matched in order, and the percent of them."""
+        if self.ordered_matched < settings.min_sequence_frames or not self.query_frames:
+            return False
+        return 100.0 * self.ordered_matched / self.query_frames >= settings.query_percent
 
     @property
     def compared_percent(self) -> float:
@@ -122,6 +152,7 @@ class VideoComparison:
 
     def verdict(self, settings: VideoMatchSettings = DEFAULT_SETTINGS) -> VideoVerdict:
         query_ok = self.query_frames > 0 and self.query_percent >= settings.query_percent
+        query_ok = query_ok or self.ordered_ok(settings)
         compared_ok = (
             self.compared_frames > 0 and self.compared_percent >= settings.compared_percent
         )
@@ -135,6 +166,34 @@ class VideoComparison:
 
     def is_match(self, settings: VideoMatchSettings = DEFAULT_SETTINGS) -> bool:
         return settings.rule.accepts(self.verdict(settings))
+
+
+def ordered_matches(candidates: Sequence[Iterable[int]]) -> int:
+    """The most query frames (taken in order) that can each be paired with one of its
+    candidate enrolled positions, every position later than the previous frame's: a longest
+    strictly increasing chain, one position per frame (patience sorting, O(n log n))."""
+    tails: list[int] = []  # tails[k]: the smallest last position of a chain of k + 1 frames
+    for positions in candidates:
+        for position in sorted(set(positions), reverse=True):  # one position per frame
+            k = bisect.bisect_left(tails, position)
+            if k == len(tails):
+                tails.append(position)
+            else:
+                tails[k] = position
+    return len(tails)
+
+
+def frame_views(
+    frames: Iterable[FrameHash], min_quality: int = PDQ_MIN_QUALITY
+) -> list[tuple[PdqHash, ...]]:
+    """Each frame's distinct usable hashes (records sharing a frame number: the views of the
+    robust modes), frames with the same hashes counted once, in frame order."""
+    by_frame: dict[int, list[PdqHash]] = defaultdict(list)
+    for f in frames:
+        if f.quality >= min_quality:
+            by_frame[f.frame].append(f.pdq)
+    groups = (tuple(dict.fromkeys(by_frame[n])) for n in sorted(by_frame))
+    return list(dict.fromkeys(groups))
 
 
 def distinct_frames(

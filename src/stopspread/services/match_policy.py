@@ -16,7 +16,8 @@ __all__ = ["MatchPolicy", "build_policy"]
 
 def build_policy(settings: Settings) -> MatchPolicy:
     """``STOPSPREAD_MATCH_RADIUS``, ``_MATCH_MIN_ENROLLED_QUALITY``, ``_MATCH_MIN_QUERY_QUALITY``,
-    ``_VIDEO_FRAME_RADIUS`` and ``_VIDEO_MATCH_PERCENT`` as one policy."""
+    ``_VIDEO_FRAME_RADIUS``, ``_VIDEO_MATCH_PERCENT``, ``_VIDEO_SEQUENCE_RADIUS`` and
+    ``_VIDEO_SEQUENCE_FRAMES`` as one policy."""
     image = KindRule(
         radius=settings.match_radius,
         min_enrolled_quality=settings.match_min_enrolled_quality,
@@ -26,5 +27,7 @@ def build_policy(settings: Settings) -> MatchPolicy:
         rule=VideoRule.PART_OF_BANKED,
         query_percent=settings.video_match_percent,
         frame_distance=settings.video_frame_radius,
+        sequence_distance=settings.video_sequence_radius,
+        min_sequence_frames=settings.video_sequence_frames,
     )
     return MatchPolicy(pdq=image, video=video)

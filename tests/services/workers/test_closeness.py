@@ -24,8 +24,8 @@ from stopspread.services.workers.closeness import (
         ("pdq", 17, Closeness.SIMILAR),
         ("pdq", 29, Closeness.SIMILAR),
         ("pdq", 30, Closeness.OUTSIDE),
-        ("vpdq", 31, Closeness.SIMILAR),
-        ("vpdq", 32, Closeness.OUTSIDE),
+        ("vpdq", 48, Closeness.SIMILAR),  # the ordered rule's radius (docs/video.md)
+        ("vpdq", 49, Closeness.OUTSIDE),
         ("md5", 0, Closeness.SAME_FILE),
     ],
 )

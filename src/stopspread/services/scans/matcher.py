@@ -11,12 +11,15 @@ The thresholds are the service's one :class:`~stopspread.matching.policy.MatchPo
   against the case's ``pdq`` signals of quality >= the enrolled floor [70], within the
   policy's radius [29 bits]. A signal sent without a quality (plain-PDQ clients) is compared
   too.
-- **Videos**: vPDQ frame hashes (fast mode: keyframes, through the warm sandbox) against the
-  case's ``pdq`` signals (a video's enrolled frames, or photos) of quality >= 50, each frame
-  within the video frame radius [31 bits]; a hit when at least the video percent [80 %] of
-  the distinct usable frames match (Meta's query-side rule). When fast mode is inconclusive
-  (some frames matched, under the percent), the video is hashed again in reference mode at
-  one frame a second and the rule applied to that.
+- **Videos**: robust frame views (``VideoMode.ROBUST_QUERY``: keyframes, each frame whole,
+  bars trimmed and a ladder of centre crops, through the warm sandbox) against the case's
+  ``pdq`` signals (a video's enrolled frames and views, or photos) of quality >= 50; a frame
+  matches when any of its views is within the video frame radius [31 bits] of an enrolled
+  hash; a hit when at least the video percent [80 %] of the distinct usable frames match
+  (Meta's query-side rule), or by the ordered rule (at least [3] frames within [48 bits] of
+  enrolled hashes in enrolment order, and the percent of them). When the keyframes are
+  inconclusive (some near, no hit), the video is hashed again at one frame a second
+  (``ROBUST_QUERY_DENSE``) and the rules applied to that. ``docs/video.md``.
 
 Distances come from the brute-force index (``matching.brute``, the oracle: a case has at most a
 few thousand signals) and the video rule is ``matching.video``'s, not copies of them.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -52,12 +56,12 @@ from stopspread.hashing.image import prepare
 from stopspread.matching import BruteForceIndex, Match, as_hash_array
 from stopspread.matching.policy import MatchPolicy
 from stopspread.matching.signal_types import MD5, PDQ
-from stopspread.matching.video import VideoComparison, distinct_frames
+from stopspread.matching.video import VideoComparison, frame_views, ordered_matches
 from stopspread.storage.models_scan import MatchKind
 
 __all__ = ["CaseMatcher", "EnrolledSignal", "Hit"]
 
-_INCONCLUSIVE: Final = 1  # fast mode matched at least this many frames, but under the rule
+_INCONCLUSIVE: Final = 1  # keyframes: this many near an enrolled frame, but under the rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +137,10 @@ class CaseMatcher:
         if exact is not None or len(self._video_ids) == 0:
             return exact
         with _video_file(body) as path:
-            fast = hash_video(path, mode=VideoMode.FAST, sandbox=self._sandbox)
-            hit, matched = self._video_rule(fast.usable_frames)
-            if hit is None and matched >= _INCONCLUSIVE:
-                full = hash_video(path, mode=VideoMode.REFERENCE, sandbox=self._sandbox)
+            fast = hash_video(path, mode=VideoMode.ROBUST_QUERY, sandbox=self._sandbox)
+            hit, near = self._video_rule(fast.usable_frames)
+            if hit is None and near >= _INCONCLUSIVE:
+                full = hash_video(path, mode=VideoMode.ROBUST_QUERY_DENSE, sandbox=self._sandbox)
                 hit, _ = self._video_rule(full.usable_frames)
         return hit
 
@@ -145,22 +149,32 @@ class CaseMatcher:
         return None if signal_id is None else Hit(kind, MD5.name, signal_id, 0)
 
     def _video_rule(self, frames: Sequence[FrameHash]) -> tuple[Hit | None, int]:
-        """Meta's query-side rule over the distinct usable frames: a hit when enough of them
-        have an enrolled frame within the policy's frame radius (``matching.video``)."""
+        """Meta's query-side rule over the distinct usable frames (a frame: all its views), a
+        hit when enough of them have an enrolled frame within the policy's frame radius, or
+        the ordered rule (``matching.video``); also how many frames had any enrolled frame
+        within the sequence radius (a second, denser look is worth it)."""
         settings = self._policy.video
-        distinct = distinct_frames(frames, settings.min_quality)
-        if not distinct:
+        views = frame_views(frames, settings.min_quality)
+        if not views:
             return None, 0
-        hits = self._video.search_batch(as_hash_array(distinct), settings.frame_distance)
-        matched = sum(1 for row in hits if row)
-        signals = len({m.id for row in hits for m in row})
-        comparison = VideoComparison(0, len(distinct), len(self._video), matched, signals)
+        flat = [h for group in views for h in group]
+        hits = self._video.search_batch(as_hash_array(flat), settings.search_distance)
+        starts = np.cumsum([0] + [len(group) for group in views])
+        rows = [hits[a:b] for a, b in itertools.pairwise(starts)]
+        close = settings.frame_distance
+        matched = sum(1 for row in rows if any(m.distance <= close for ms in row for m in ms))
+        ordered = ordered_matches([{m.id for ms in row for m in ms} for row in rows])
+        signals = len({m.id for row in hits for m in row if m.distance <= close})
+        comparison = VideoComparison(
+            0, len(views), len(self._video), matched, signals, ordered_matched=ordered
+        )
         best = _nearest(hits)
+        near = sum(1 for row in rows if any(row))  # within the sequence radius
         if best is None or not comparison.is_match(settings):
-            return None, matched
-        detail = f"{matched}/{len(distinct)} frames"
+            return None, near
+        detail = f"{max(matched, ordered)}/{len(views)} frames"
         signal_id = self._video_ids[best.id]
-        return Hit(MatchKind.VIDEO, "vpdq", signal_id, best.distance, detail), matched
+        return Hit(MatchKind.VIDEO, "vpdq", signal_id, best.distance, detail), near
 
 
 def _index(signals: Sequence[EnrolledSignal]) -> tuple[list[int], BruteForceIndex]:

@@ -111,6 +111,7 @@ def case_signals(deps: ScanDeps, case_id: int) -> list[EnrolledSignal]:
         select(Signal.id, Signal.type, Signal.value, Signal.quality)
         .join(Bank, Bank.id == Signal.bank_id)
         .where(Bank.case_id == case_id, Signal.status == SignalStatus.ACTIVE)
+        .order_by(Signal.id)  # enrolment order: a video's frames in order (the ordered rule)
     )
     with deps.db.read() as session:
         return [EnrolledSignal(i, str(t), v, q) for i, t, v, q in session.execute(query)]

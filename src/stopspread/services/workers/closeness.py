@@ -61,8 +61,8 @@ class Distance:
 
 def radius(signal_type: str, policy: MatchPolicy = DEFAULT_POLICY) -> int:
     """Bits up to which ``policy`` counts a match for this signal type (0: exact only)."""
-    if signal_type == "vpdq":
-        return policy.video.frame_distance
+    if signal_type == "vpdq":  # a video hit's nearest frame: within the ordered rule's radius
+        return policy.video.sequence_distance
     if signal_type == "pdq":
         return policy.pdq.radius
     return 0
