@@ -121,7 +121,9 @@ def _hash_file(path: Path) -> list[SignalIn]:
     from stopspread.services.signal_input import SignalIn, SignalType
 
     if sniff_media(path) is MediaKind.VIDEO:
-        video = hash_video(path, mode=VideoMode.REFERENCE)
+        # the robust enrolment views (every frame, bars trimmed, centre crops: docs/video.md),
+        # so that a scan finds re-encodes, bars, logos and crops of it
+        video = hash_video(path, mode=VideoMode.ROBUST_ENROL)
         frames = [SignalIn(SignalType.PDQ, f.pdq.hex, f.quality) for f in video.usable_frames]
         return [*frames, SignalIn(SignalType.MD5, video.digests.md5, from_video=True)]
     body = path.read_bytes()
