@@ -11,6 +11,7 @@ What is kept of one image, and nothing else (see *Invertibility* in ``docs/robus
 - up to :data:`N_FEATURES` keypoints, each a position quantised to 1/:data:`GRID` of the
   width and of the height (one byte each) and ORB's 256-bit descriptor (32 bytes: 256
   comparisons of smoothed grey levels around the point). No colour, no scale, no angle.
+  Strongest first, so that an index may hold only the first few of each photo.
 
 So at most ``6 + 34 * 400`` = 13,606 bytes a photo. ORB is not mirror-invariant: a query
 also computes the set of its mirrored copy (:func:`query_keypoint_sets`), nothing more is
@@ -109,9 +110,11 @@ def _from_grey(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
     if descriptors is None or not found:
         empty = np.zeros((0, 2), np.uint8)
         return KeypointSet(w, h, empty, np.zeros((0, DESCRIPTOR_BYTES), np.uint8))
-    xy = np.array([k.pt for k in found], dtype=np.float64)
+    order = sorted(range(len(found)), key=lambda i: (-found[i].response, i))  # strongest first
+    xy = np.array([found[i].pt for i in order], dtype=np.float64)
     cells = np.floor(xy / np.array([w, h]) * GRID).clip(0, GRID - 1).astype(np.uint8)
-    return KeypointSet(w, h, cells, np.asarray(descriptors, dtype=np.uint8))
+    kept = np.asarray(descriptors, dtype=np.uint8)[order]
+    return KeypointSet(w, h, cells, kept)
 
 
 def extract_keypoints(image: Image.Image, n_features: int = N_FEATURES) -> KeypointSet:
