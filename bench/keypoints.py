@@ -160,6 +160,7 @@ def main() -> int:
     lookup_ms = []
     for qi, q in enumerate(queries):
         pdq_hits = _pdq_matches(q.pdq, pdq_bank, pdq_owner)
+        pdq_true = q.photo in pdq_hits
         t0 = time.perf_counter()
         short = _shortlist(index, q.keypoints, args.vote_radius, args.shortlist)
         lookup_ms.append((time.perf_counter() - t0) * 1000)
@@ -168,14 +169,15 @@ def main() -> int:
             v = _best(q, bank[photo].keypoints)
             same = photo == q.photo
             kp_pairs += not same
-            dump.append({"query": qi, "family": q.family, "same": same, **asdict(v)})
+            dump.append(
+                {"query": qi, "family": q.family, "same": same, "pdq": pdq_true, **asdict(v)}
+            )
             if same:
                 kp_true = v.verified
             elif v.verified:
                 false_kp += 1
                 false_by_slice[bank[q.photo].category] += 1
         false_pdq += len(pdq_hits - {q.photo})
-        pdq_true = q.photo in pdq_hits
         hits[q.family].append((pdq_true, pdq_true or kp_true))
 
     table = {}
