@@ -99,7 +99,19 @@ def test_a_query_also_computes_its_mirror() -> None:
     assert own.to_bytes() == extract_keypoints(img).to_bytes()
     flipped = extract_keypoints(ImageOps.mirror(img))
     assert len(mirrored) == len(flipped)
-    assert np.array_equal(mirrored.descriptors, flipped.descriptors)
+    common = {bytes(r) for r in mirrored.descriptors} & {bytes(r) for r in flipped.descriptors}
+    assert len(common) >= 0.95 * len(flipped)  # a point on a grid line may fall either side
+
+
+def test_keypoints_are_spread_over_the_picture() -> None:
+    """A busy corner (a sticker, a caption) cannot take more than 1/8 of the anchors while
+    the rest of the picture has any."""
+    img = scene(7)
+    busy = scene(8, (225, 150))
+    img.paste(busy, (0, 0))
+    kp = extract_keypoints(img)
+    top_left = (kp.cells[:, 0] < GRID // 4) & (kp.cells[:, 1] < GRID // 4)
+    assert int(top_left.sum()) <= N_FEATURES // 8
 
 
 def test_points_are_cell_centres_in_working_copy_pixels() -> None:

@@ -8,12 +8,13 @@ find the same anchors after a crop, a border, a tilt or a screenshot; a geometri
 What is kept of one image, and nothing else (see *Invertibility* in ``docs/robustness.md``):
 
 - the size of the grey working copy (long side :data:`LONG_SIDE` px), two 16-bit numbers;
-- up to :data:`N_FEATURES` keypoints, each a position quantised to 1/:data:`GRID` of the
+- up to :data:`N_FEATURES` keypoints, spread over the picture (at most 1/8 of them in one
+  cell of a 4 x 4 grid), each a position quantised to 1/:data:`GRID` of the
   width and of the height (one byte each) and ORB's 256-bit descriptor (32 bytes: 256
   comparisons of smoothed grey levels around the point). No colour, no scale, no angle.
   Strongest first, so that an index may hold only the first few of each photo.
 
-So at most ``6 + 34 * 400`` = 13,606 bytes a photo. ORB is not mirror-invariant: a query
+So at most ``7 + 34 * 400`` = 13,607 bytes a photo. ORB is not mirror-invariant: a query
 also computes the set of its mirrored copy (:func:`query_keypoint_sets`), nothing more is
 stored for it.
 """
@@ -21,6 +22,7 @@ stored for it.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -50,6 +52,8 @@ DESCRIPTOR_BYTES: Final = 32  # ORB: 256 bits
 _FORMAT_VERSION: Final = 1
 _HEADER: Final = struct.Struct(">BHHH")  # format version, width, height, count
 _RECORD: Final = 2 + DESCRIPTOR_BYTES
+_OVERDETECT: Final = 4  # ORB finds 4 x N_FEATURES candidates, then they are spread out
+_CELLS: Final = 4  # ... over a 4 x 4 grid
 
 
 class KeypointFormatError(ValueError):
@@ -104,13 +108,35 @@ def _orb(n_features: int) -> cv2.ORB:
     return cv2.ORB.create(nfeatures=n_features, scaleFactor=1.2, nlevels=8, edgeThreshold=31)
 
 
+def _spread_out(found: Sequence[cv2.KeyPoint], w: int, h: int, n_features: int) -> list[int]:
+    """Indices of the keypoints kept, strongest first, at most 2/16 of them in one cell of a
+    4 x 4 grid (then the strongest of the rest): a sticker, a caption or a screenshot's
+    frame cannot take every anchor, and a crop keeps some wherever it falls."""
+    order = sorted(range(len(found)), key=lambda i: (-found[i].response, i))
+    cap = max(1, 2 * n_features // _CELLS**2)
+    per_cell: dict[tuple[int, int], int] = {}
+    kept: list[int] = []
+    for i in order:
+        x, y = found[i].pt
+        cell = (min(int(x / w * _CELLS), _CELLS - 1), min(int(y / h * _CELLS), _CELLS - 1))
+        if per_cell.get(cell, 0) < cap:
+            per_cell[cell] = per_cell.get(cell, 0) + 1
+            kept.append(i)
+            if len(kept) == n_features:
+                break
+    if len(kept) < n_features:
+        chosen = set(kept)
+        kept += [i for i in order if i not in chosen][: n_features - len(kept)]
+    return sorted(kept, key=lambda i: (-found[i].response, i))
+
+
 def _from_grey(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
     h, w = grey.shape
-    found, descriptors = _orb(n_features).detectAndCompute(grey, None)
+    found, descriptors = _orb(_OVERDETECT * n_features).detectAndCompute(grey, None)
     if descriptors is None or not found:
         empty = np.zeros((0, 2), np.uint8)
         return KeypointSet(w, h, empty, np.zeros((0, DESCRIPTOR_BYTES), np.uint8))
-    order = sorted(range(len(found)), key=lambda i: (-found[i].response, i))  # strongest first
+    order = _spread_out(found, w, h, n_features)
     xy = np.array([found[i].pt for i in order], dtype=np.float64)
     cells = np.floor(xy / np.array([w, h]) * GRID).clip(0, GRID - 1).astype(np.uint8)
     kept = np.asarray(descriptors, dtype=np.uint8)[order]

@@ -41,7 +41,7 @@ class VerifyRule:
     ratio: float = 0.8  # Lowe's ratio test: best / second-best Hamming distance
     max_descriptor_bits: int = 64  # a match farther than this is not a match
     reprojection_cells: float = 1.5  # RANSAC inlier distance, in cells of the enrolled grid
-    min_inliers: int = 20
+    min_inliers: int = 30
     min_inlier_ratio: float = 0.4
     min_scale: float = 0.25
     max_scale: float = 4.0
