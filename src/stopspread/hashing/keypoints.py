@@ -1,0 +1,155 @@
+"""Content-anchored signals (``ss-kp-1``): ORB keypoints of one image (issue 14).
+
+PDQ of the whole picture or of fixed windows cannot follow a crop, a border or a frame of
+unknown size. Keypoints are anchored to the picture's own corners and edges, so both sides
+find the same anchors after a crop, a border, a tilt or a screenshot; a geometric check
+(``matching.keypoint_verify``) then decides whether two sets show the same picture.
+
+What is kept of one image, and nothing else (see *Invertibility* in ``docs/robustness.md``):
+
+- the size of the grey working copy (long side :data:`LONG_SIDE` px), two 16-bit numbers;
+- up to :data:`N_FEATURES` keypoints, spread over the picture (at most 1/8 of them in one
+  cell of a 4 x 4 grid), each a position quantised to 1/:data:`GRID` of the
+  width and of the height (one byte each) and ORB's 256-bit descriptor (32 bytes: 256
+  comparisons of smoothed grey levels around the point). No colour, no scale, no angle.
+  Strongest first, so that an index may hold only the first few of each photo.
+
+So at most ``7 + 34 * 400`` = 13,607 bytes a photo. ORB is not mirror-invariant: a query
+also computes the set of its mirrored copy (:func:`query_keypoint_sets`), nothing more is
+stored for it.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from stopspread.hashing.decode import load, to_rgb
+
+__all__ = [
+    "GRID",
+    "KEYPOINT_VERSION",
+    "LONG_SIDE",
+    "N_FEATURES",
+    "KeypointFormatError",
+    "KeypointSet",
+    "extract_keypoints",
+    "query_keypoint_sets",
+]
+
+KEYPOINT_VERSION: Final = "ss-kp-1"
+LONG_SIDE: Final = 640  # px, the grey working copy's long side (up- or downscaled)
+N_FEATURES: Final = 400  # ORB keypoints kept, strongest first
+GRID: Final = 64  # positions are kept to 1/GRID of the width and of the height
+DESCRIPTOR_BYTES: Final = 32  # ORB: 256 bits
+_FORMAT_VERSION: Final = 1
+_HEADER: Final = struct.Struct(">BHHH")  # format version, width, height, count
+_RECORD: Final = 2 + DESCRIPTOR_BYTES
+_OVERDETECT: Final = 4  # ORB finds 4 x N_FEATURES candidates, then they are spread out
+_CELLS: Final = 4  # ... over a 4 x 4 grid
+
+
+class KeypointFormatError(ValueError):
+    """Stored keypoint bytes that are not a ``ss-kp-1`` record."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class KeypointSet:
+    """The keypoints of one image: cells (n x 2, uint8: column, row of a GRID x GRID grid)
+    and descriptors (n x 32, uint8), on a working copy of ``width`` x ``height`` px."""
+
+    width: int
+    height: int
+    cells: npt.NDArray[np.uint8]
+    descriptors: npt.NDArray[np.uint8]
+
+    def __len__(self) -> int:
+        return int(self.descriptors.shape[0])
+
+    def points(self) -> npt.NDArray[np.float32]:
+        """Cell centres in working-copy pixels (n x 2: x, y)."""
+        scale = np.array([self.width / GRID, self.height / GRID], dtype=np.float32)
+        return (self.cells.astype(np.float32) + 0.5) * scale
+
+    def to_bytes(self) -> bytes:
+        """The stored form: a header, then per keypoint 2 cell bytes and 32 descriptor bytes."""
+        head = _HEADER.pack(_FORMAT_VERSION, self.width, self.height, len(self))
+        body = np.hstack([self.cells, self.descriptors]).astype(np.uint8).tobytes()
+        return head + body
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> KeypointSet:
+        if len(data) < _HEADER.size:
+            raise KeypointFormatError("too short for a keypoint record")
+        version, width, height, count = _HEADER.unpack_from(data)
+        if version != _FORMAT_VERSION or len(data) != _HEADER.size + count * _RECORD:
+            raise KeypointFormatError("not a keypoint record of this version")
+        rows = np.frombuffer(data, np.uint8, offset=_HEADER.size).reshape(count, _RECORD)
+        return cls(width, height, rows[:, :2].copy(), rows[:, 2:].copy())
+
+
+def _grey_working_copy(image: Image.Image) -> npt.NDArray[np.uint8]:
+    grey = np.asarray(to_rgb(load(image)).convert("L"), dtype=np.uint8)
+    h, w = grey.shape
+    scale = LONG_SIDE / max(w, h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(grey, size, interpolation=interpolation), dtype=np.uint8)
+
+
+def _orb(n_features: int) -> cv2.ORB:
+    return cv2.ORB.create(nfeatures=n_features, scaleFactor=1.2, nlevels=8, edgeThreshold=31)
+
+
+def _spread_out(found: Sequence[cv2.KeyPoint], w: int, h: int, n_features: int) -> list[int]:
+    """Indices of the keypoints kept, strongest first, at most 2/16 of them in one cell of a
+    4 x 4 grid (then the strongest of the rest): a sticker, a caption or a screenshot's
+    frame cannot take every anchor, and a crop keeps some wherever it falls."""
+    order = sorted(range(len(found)), key=lambda i: (-found[i].response, i))
+    cap = max(1, 2 * n_features // _CELLS**2)
+    per_cell: dict[tuple[int, int], int] = {}
+    kept: list[int] = []
+    for i in order:
+        x, y = found[i].pt
+        cell = (min(int(x / w * _CELLS), _CELLS - 1), min(int(y / h * _CELLS), _CELLS - 1))
+        if per_cell.get(cell, 0) < cap:
+            per_cell[cell] = per_cell.get(cell, 0) + 1
+            kept.append(i)
+            if len(kept) == n_features:
+                break
+    if len(kept) < n_features:
+        chosen = set(kept)
+        kept += [i for i in order if i not in chosen][: n_features - len(kept)]
+    return sorted(kept, key=lambda i: (-found[i].response, i))
+
+
+def _from_grey(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
+    h, w = grey.shape
+    found, descriptors = _orb(_OVERDETECT * n_features).detectAndCompute(grey, None)
+    if descriptors is None or not found:
+        empty = np.zeros((0, 2), np.uint8)
+        return KeypointSet(w, h, empty, np.zeros((0, DESCRIPTOR_BYTES), np.uint8))
+    order = _spread_out(found, w, h, n_features)
+    xy = np.array([found[i].pt for i in order], dtype=np.float64)
+    cells = np.floor(xy / np.array([w, h]) * GRID).clip(0, GRID - 1).astype(np.uint8)
+    kept = np.asarray(descriptors, dtype=np.uint8)[order]
+    return KeypointSet(w, h, cells, kept)
+
+
+def extract_keypoints(image: Image.Image, n_features: int = N_FEATURES) -> KeypointSet:
+    """The ``ss-kp-1`` keypoints of one decoded image (what enrolment stores)."""
+    return _from_grey(_grey_working_copy(image), n_features)
+
+
+def query_keypoint_sets(image: Image.Image, n_features: int = N_FEATURES) -> list[KeypointSet]:
+    """The keypoints a query looks up: the image's, then its mirrored copy's."""
+    grey = _grey_working_copy(image)
+    mirrored = np.ascontiguousarray(grey[:, ::-1])
+    return [_from_grey(grey, n_features), _from_grey(mirrored, n_features)]

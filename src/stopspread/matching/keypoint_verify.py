@@ -1,0 +1,173 @@
+"""Geometric verification of content-anchored signals (``ss-kp-1``, issue 14).
+
+Two keypoint sets show the same picture when enough of their descriptors agree *and* the
+agreeing points sit where one similarity transform (shift, one scale, a rotation) puts
+them. A bare inlier count is not a verification: a textured photo collects dozens of
+chance inliers against unrelated photos. So :class:`VerifyRule` asks for all of:
+
+- at least ``min_inliers`` distinct enrolled keypoints agree with the fitted transform;
+- they are at least ``min_inlier_ratio`` of the descriptor matches that passed the ratio
+  test (chance matches scatter, a true copy's line up);
+- a sane transform: scale within ``[min_scale, max_scale]``, rotation within
+  ``max_tilt_degrees`` of a quarter turn (the edits people make: tilts, 90 degree turns);
+- the inliers spread over the picture: at least ``min_spread_cells`` of a 4 x 4 grid over
+  the enrolled picture hold one.
+
+The thresholds were chosen on the design generators of ``bench/keypoints.py`` with a margin
+(``docs/robustness.md``). A pure module: numbers in, a decision out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from stopspread.hashing.keypoints import GRID, KeypointSet
+
+__all__ = ["DEFAULT_VERIFY_RULE", "Verification", "VerifyRule", "measure", "verify", "verify_any"]
+
+_SPREAD_GRID: Final = 4
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRule:
+    """The thresholds of one keypoint verification."""
+
+    ratio: float = 0.8  # Lowe's ratio test: best / second-best Hamming distance
+    max_descriptor_bits: int = 64  # a match farther than this is not a match
+    reprojection_cells: float = 1.5  # RANSAC inlier distance, in cells of the enrolled grid
+    min_inliers: int = 30
+    min_inlier_ratio: float = 0.4
+    min_scale: float = 0.25
+    max_scale: float = 4.0
+    max_tilt_degrees: float = 20.0
+    min_spread_cells: int = 4
+
+    def __post_init__(self) -> None:
+        if not (0 < self.ratio <= 1 and 0 < self.min_inlier_ratio <= 1):
+            raise ValueError("ratios are in (0, 1]")
+        if not 0 < self.min_scale < self.max_scale:
+            raise ValueError("min_scale < max_scale, both positive")
+        if self.min_inliers < 3 or not 1 <= self.min_spread_cells <= _SPREAD_GRID**2:
+            raise ValueError("at least 3 inliers; spread is 1-16 cells")
+
+
+DEFAULT_VERIFY_RULE: Final = VerifyRule()
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """What one check measured, and whether the rule calls it the same picture."""
+
+    matches: int  # ratio-test matches, one per enrolled keypoint
+    inliers: int  # of those, consistent with the fitted transform
+    scale: float
+    rotation: float  # degrees
+    spread: int  # cells of a 4 x 4 grid over the enrolled picture holding an inlier
+    verified: bool
+
+    @property
+    def inlier_ratio(self) -> float:
+        return self.inliers / self.matches if self.matches else 0.0
+
+
+_NONE: Final = Verification(0, 0, 0.0, 0.0, 0, False)
+
+
+def _matches(
+    query: KeypointSet, enrolled: KeypointSet, rule: VerifyRule
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Ratio-test matches (query index, enrolled index), one per enrolled keypoint."""
+    if len(query) < 2 or len(enrolled) < 2:
+        empty = np.zeros(0, np.intp)
+        return empty, empty
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    best: dict[int, tuple[float, int]] = {}
+    for pair in matcher.knnMatch(query.descriptors, enrolled.descriptors, k=2):
+        if len(pair) < 2:
+            continue
+        first, second = pair
+        if first.distance > rule.max_descriptor_bits or first.distance > rule.ratio * (
+            second.distance
+        ):
+            continue
+        kept = best.get(first.trainIdx)
+        if kept is None or first.distance < kept[0]:
+            best[first.trainIdx] = (first.distance, first.queryIdx)
+    e_idx = np.fromiter(best.keys(), np.intp, len(best))
+    q_idx = np.fromiter((v[1] for v in best.values()), np.intp, len(best))
+    return q_idx, e_idx
+
+
+def _tilt(degrees: float) -> float:
+    """Distance in degrees from the nearest quarter turn."""
+    return abs((degrees + 45.0) % 90.0 - 45.0)
+
+
+def _spread(points: npt.NDArray[np.float32], enrolled: KeypointSet) -> int:
+    cols = np.floor(points[:, 0] / enrolled.width * _SPREAD_GRID).clip(0, _SPREAD_GRID - 1)
+    rows = np.floor(points[:, 1] / enrolled.height * _SPREAD_GRID).clip(0, _SPREAD_GRID - 1)
+    return len(set(zip(cols.astype(int).tolist(), rows.astype(int).tolist(), strict=True)))
+
+
+def measure(
+    query: KeypointSet, enrolled: KeypointSet, rule: VerifyRule = DEFAULT_VERIFY_RULE
+) -> Verification:
+    """Match, fit a similarity transform query -> enrolled with RANSAC, and judge it."""
+    q_idx, e_idx = _matches(query, enrolled, rule)
+    if len(e_idx) < 3:
+        return Verification(len(e_idx), 0, 0.0, 0.0, 0, False)
+    src = query.points()[q_idx]
+    dst = enrolled.points()[e_idx]
+    cell = max(enrolled.width, enrolled.height) / GRID
+    fit, mask = cv2.estimateAffinePartial2D(
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=rule.reprojection_cells * cell,
+        maxIters=2000,
+        confidence=0.995,
+    )
+    if fit is None or mask is None:
+        return Verification(len(e_idx), 0, 0.0, 0.0, 0, False)
+    inlier = mask.ravel().astype(bool)
+    a, b = float(fit[0, 0]), float(fit[1, 0])
+    scale = math.hypot(a, b)
+    rotation = math.degrees(math.atan2(b, a))
+    inliers = int(inlier.sum())
+    spread = _spread(dst[inlier], enrolled) if inliers else 0
+    verified = (
+        inliers >= rule.min_inliers
+        and inliers >= rule.min_inlier_ratio * len(e_idx)
+        and rule.min_scale <= scale <= rule.max_scale
+        and _tilt(rotation) <= rule.max_tilt_degrees
+        and spread >= rule.min_spread_cells
+    )
+    return Verification(len(e_idx), inliers, scale, rotation, spread, verified)
+
+
+def verify(
+    query: KeypointSet, enrolled: KeypointSet, rule: VerifyRule = DEFAULT_VERIFY_RULE
+) -> bool:
+    """Does ``query`` show the picture ``enrolled`` was made from (under ``rule``)?"""
+    return measure(query, enrolled, rule).verified
+
+
+def verify_any(
+    queries: list[KeypointSet], enrolled: KeypointSet, rule: VerifyRule = DEFAULT_VERIFY_RULE
+) -> Verification:
+    """The best check of several query sets (the upload and its mirror) against one photo:
+    the first verified one, else the one with most inliers."""
+    best = _NONE
+    for query in queries:
+        result = measure(query, enrolled, rule)
+        if result.verified:
+            return result
+        if result.inliers > best.inliers:
+            best = result
+    return best
