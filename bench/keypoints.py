@@ -3,7 +3,8 @@
 
 Run by hand (not in CI), a few minutes on one core:
 
-    .venv/bin/python bench/keypoints.py --corpus /work/corpus/dev --out bench/results/keypoints.json
+    .venv/bin/python bench/keypoints.py --corpus corpus --out bench/results/keypoints.json
+    .venv/bin/python bench/keypoints.py --corpus corpus-holdout --generators report
 
 A seeded sample of ``--enrolled`` originals (every slice: everyday, astro, cutout) is
 enrolled under both signal sets. Queries: every enrolled original as it is, and one seeded
@@ -36,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+import robust_edits_report
 import robust_transforms as rt
 from stopspread.hashing.keypoints import KeypointSet, extract_keypoints, query_keypoint_sets
 from stopspread.hashing.signals import SS_IMG_1, SignalHash, compute_variants
@@ -121,7 +123,7 @@ def _best(q: Query, enrolled: KeypointSet) -> Verification:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=Path("/work/corpus/dev"))
+    ap.add_argument("--corpus", type=Path, default=Path("corpus"))
     ap.add_argument("--enrolled", type=int, default=450)
     ap.add_argument("--queries", type=int, default=60)
     ap.add_argument("--vote-radius", type=int, default=24)
@@ -129,7 +131,14 @@ def main() -> int:
     ap.add_argument("--index-top", type=int, default=400, help="descriptors indexed per photo")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--dump", type=Path)
+    ap.add_argument(
+        "--generators",
+        choices=("design", "report"),
+        default="design",
+        help="design: robust_transforms.py; report: robust_edits_report.py (held out)",
+    )
     args = ap.parse_args()
+    families = rt.FAMILIES if args.generators == "design" else robust_edits_report.FAMILIES
     rng = np.random.default_rng(SEED)
     sample = _sample(args.corpus, args.enrolled, rng)
     t0 = time.perf_counter()
@@ -149,7 +158,7 @@ def main() -> int:
         queries.append(_query(Image.open(args.corpus / e.file).convert("RGB"), i, "original"))
     for i in range(args.queries):
         img = Image.open(args.corpus / bank[i].file).convert("RGB")
-        for family, edit in rt.FAMILIES.items():
+        for family, edit in families.items():
             queries.append(_query(edit(img, rng), i, family))
     print(f"{len(queries)} queries hashed", file=sys.stderr)
 
