@@ -26,18 +26,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
 from stopspread.config import SmtpSecurity
 from stopspread.hashing import digest_bytes, enrolment_hashes
 from stopspread.languages import Language
+from stopspread.services import platform
 from stopspread.services.cases import create_case
 from stopspread.services.context import Services
+from stopspread.services.removal.rechecks import fetcher_refetch, follow_up_open
 from stopspread.services.removal.workflow import save_host
 from stopspread.services.scans.queue import ScanDeps, case_id_for_code
 from stopspread.services.signal_input import SignalIn
 from stopspread.services.workers.accounts import assign_case, create_center, create_worker
+from stopspread.sources.fetch import Fetcher, FetchLimits
 from stopspread.storage.models import SignalType
 from stopspread.storage.models_worker import WorkerRole
 from stopspread.takedown.hosts import HostEntry
@@ -45,11 +49,11 @@ from stopspread.web.i18n import load_catalog
 from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
 from tests.conftest import fast_settings, make_services
 from tests.scankit import edited_copies, original, shapes
-from tests.services.removal.test_removal_e2e import loopback, scan_urls
+from tests.services.removal.test_removal_e2e import loopback, scan_urls, sightings
 from tests.services.review_seed import PASSWORD
 from tests.smtpsink import SmtpSink
 from tests.sources.site import LocalSite, local_site
-from tests.web.support import live_server
+from tests.web.support import auth, live_server, pdq_body
 from tests.web.test_center_day import Numbers, agree
 
 SURVIVOR_FIELDS = ("matches", "reviews_open", "reviews_closed", "notices_sent", "removed",
@@ -101,9 +105,10 @@ def day(tmp_path: Path) -> Iterator[Day]:
         save_host(svc, who, HostEntry("localhost", Language.EN, "US", abuse_email="abuse@us.test"))
         deps = ScanDeps(svc.settings, svc.db, resolver=loopback)
         # the second case's one sighting, by a service scan: only her withdrawal is walked
-        site.file("/b/copy.jpg", edited_copies(3)["border"], "image/jpeg")
-        site.html("/b/", '<img src="/b/copy.jpg" alt="">')
+        site.file("/b/copy.png", original(3), "image/png")
+        site.html("/b/", '<img src="/b/copy.png" alt="">')
         scan_urls(deps, other_id, [site.url("/b/")])
+        assert len(sightings(svc, other_id)) == 1
         with live_server(fast_settings(url, tmp_path, **changes)) as base:
             yield Day(base, svc, site, sink, deps, code, secret, case_id, other_code,
                       other_secret, other_id)  # fmt: skip
@@ -259,6 +264,45 @@ def _plant(site: LocalSite) -> list[str]:
     return [site.url("/board/1"), f"http://localhost:{port}/board/2"]
 
 
+def _notices(w: Walk) -> None:
+    """Her consent choice, one notice per host drafted, each confirmed and sent."""
+    page = w.page
+    w.go(f"/worker/takedown?case={w.day.case_id}")
+    page.check("#consent-sharing_only")
+    page.get_by_role("button", name=w.t("takedown.consent.save")).click()
+    page.wait_for_load_state()
+    assert page.locator("#consent-sharing_only").is_checked()
+    page.get_by_role("button", name=w.t("takedown.notice.draft_for", code=w.day.code)).click()
+    page.wait_for_load_state()
+    expect(page.locator("[role=status]").first).to_have_text(
+        w.t("takedown.notice.drafted", count=2)
+    )
+    links = page.locator(".case-notices li a")
+    expect(links).to_have_count(2)
+    assert sorted(links.all_inner_texts()) == ["127.0.0.1", "localhost"]
+    w.shot("notices-drafted")
+    hrefs = [a.get_attribute("href") for a in links.all()]
+    for n, href in enumerate(hrefs):
+        assert href is not None
+        w.go(href)
+        assert "김지원" in page.locator("#notice-text").input_value()
+        w.shot(f"notice-{n + 1}")
+        page.get_by_role("link", name=w.t("takedown.notice.to_confirm")).click()
+        page.wait_for_url("**/confirm")
+        w.shot(f"notice-{n + 1}-confirm")
+        page.locator("form[action$='/send'] button[type=submit]").click()
+        page.wait_for_load_state()
+        expect(page.locator("[role=status]").first).to_contain_text(w.t("takedown.notice.sent"))
+    sent = {m["To"]: m for m in w.day.sink.messages}
+    assert sorted(sent) == ["abuse@kr.test", "abuse@us.test"]  # one e-mail per host
+    korean = sent["abuse@kr.test"].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    english = sent["abuse@us.test"].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "촬영에는 동의했지만, 이 촬영물의 유포에는 동의한 적이 없습니다" in korean
+    assert "agreed to the recording but never consented to its publication" in english
+    assert "김지원" in korean and "전자서명" not in korean
+    assert korean.count("/media/") == 2 and english.count("/media/two.jpg") >= 1
+
+
 @pytest.mark.parametrize(("lang", "size"), [("ko", "desktop"), ("en", "phone")])
 def test_a_centers_day_in_the_browser(day: Day, browser: Any, lang: str, size: str) -> None:
     w = Walk(browser, day, lang, size)
@@ -277,4 +321,53 @@ def test_a_centers_day_in_the_browser(day: Day, browser: Any, lang: str, size: s
     _review(w)
     w.numbers(day.case_id, (3, 0, 3, 0, 0, 0))
     w.shot("dashboard-reviewed")
+    _survivor_agrees(w, (3, 0, 3, 0, 0, 0), "survivor-reviewed")
+
+    # 3. one notice per host, with her consent choice: sent to the SMTP sink
+    _notices(w)
+    w.numbers(day.case_id, (3, 0, 3, 3, 0, 0))
+    w.shot("dashboard-sent")
+    _survivor_agrees(w, (3, 0, 3, 3, 0, 0), "survivor-sent")
+    assert w.page.locator("#reuploads + p.muted").count() == 1  # nothing came back yet
+
+    # 4. the host removes one copy; the follow-up (a scheduled job, no page) sees it gone
+    day.site.remove("/media/border.jpg")
+    with Fetcher(FetchLimits.from_settings(day.svc.settings), resolver=loopback) as fetcher:
+        follow_up_open(day.svc, fetcher_refetch(fetcher))
+    w.numbers(day.case_id, (3, 0, 3, 3, 1, 0))
+    w.shot("dashboard-removed")
+
+    # 5. the same file is put back under another name: the rescan counts one re-upload
+    body = edited_copies(1)["border"]
+    day.site.file("/media/back.jpg", body, "image/jpeg")
+    tags = "".join(f'<img src="/media/{n}.jpg" alt="">' for n in ("back", "reencoded"))
+    day.site.html("/board/1", "<p>post</p>" + tags)
+    _scan(w, targets, first=False)
+    w.numbers(day.case_id, (4, 1, 3, 3, 1, 1))
+    assert w.page.locator("#reuploads + ul li").count() == 1
+    w.shot("dashboard-reupload")
+    _survivor_agrees(w, (4, 1, 3, 3, 1, 1), "survivor-reupload")
+    w.go(f"/worker/takedown?case={day.case_id}")  # a rescan counts it once, not twice
+    _scan(w, targets, first=False)
+    w.numbers(day.case_id, (4, 1, 3, 3, 1, 1))
+
+    # 6. a platform's upload matches (API): reviewed on /worker/matches
+    _client, key = platform.create_client(day.svc.db, "사진 앱")
+    value = enrolment_hashes(original(1))[0].hash.hex
+    with httpx.Client(base_url=day.base, timeout=60) as api:
+        hit = api.post("/v1/match", json=pdq_body(value), headers=auth(key)).json()
+        assert hit["match"] is True
+        told = api.get(f"/v1/feedback/{hit['ref']}", headers=auth(key)).json()
+        assert (told["decision"], told["hits"]) == ("open", 1)  # the journal applied
+        w.numbers(day.case_id, (5, 2, 3, 3, 1, 1))
+        w.go("/worker/matches")
+        w.shot("matches")
+        card = w.page.locator("#matches > li").first
+        card.get_by_role("button", name=w.t("matches.decision.confirm")).click()
+        w.page.wait_for_url("**/worker/matches?saved=*")
+        w.shot("matches-decided")
+        told = api.get(f"/v1/feedback/{hit['ref']}", headers=auth(key)).json()
+        assert told["decision"] == "confirmed"
+    w.numbers(day.case_id, (5, 1, 4, 3, 1, 1))
+    _survivor_agrees(w, (5, 1, 4, 3, 1, 1), "survivor-matched")
     w.page.context.close()
