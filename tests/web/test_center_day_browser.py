@@ -21,6 +21,8 @@ before anything came back. axe-core finds nothing on every page visited; screens
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,7 @@ from stopspread.takedown.hosts import HostEntry
 from stopspread.web.i18n import load_catalog
 from tests.browser import DESKTOP, PHONE, axe_violations, new_page, screenshot
 from tests.conftest import fast_settings, make_services
+from tests.report.test_pdf import flat, pdftotext
 from tests.scankit import edited_copies, original, shapes
 from tests.services.removal.test_removal_e2e import loopback, scan_urls, sightings
 from tests.services.review_seed import PASSWORD
@@ -303,8 +306,72 @@ def _notices(w: Walk) -> None:
     assert korean.count("/media/") == 2 and english.count("/media/two.jpg") >= 1
 
 
+def _package(w: Walk, tmp_path: Path, warcs: int) -> None:
+    """The evidence package from the dashboard: manifest digests match the files, and every
+    WARC's digest is in the manifest and in the PDF's text."""
+    page = w.page
+    w.go(f"/worker/takedown?case={w.day.case_id}")
+    page.select_option("#report-case", str(w.day.case_id))
+    page.select_option("#report-lang", w.lang)
+    with page.expect_download() as info:
+        page.get_by_role("button", name=w.t("takedown.package_submit")).click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    with zipfile.ZipFile(target) as archive:
+        lines = archive.read("manifest-sha256.txt").decode().splitlines()
+        listed = dict(reversed(line.split("  ", 1)) for line in lines)
+        assert set(listed) | {"manifest-sha256.txt", "manifest.json"} == set(archive.namelist())
+        for path, digest in listed.items():
+            assert hashlib.sha256(archive.read(path)).hexdigest() == digest
+        [pdf_name] = [p for p in listed if p.endswith(f"-{w.lang}.pdf")]
+        text = flat(pdftotext(archive.read(pdf_name), tmp_path))
+    in_warc = [d for p, d in listed.items() if p.startswith("warc/")]
+    media = [p for p in listed if p.startswith("warc/") and p.endswith("-media.warc")]
+    assert len(media) == warcs and all(d in text for d in in_warc)
+    assert "김지원" in text
+
+
+def _withdraw(w: Walk, code: str, secret: str, choice: str) -> None:
+    """She withdraws from her status page with the given choice for the center's evidence."""
+    page = new_page(w.page.context.browser, viewport=w.page.viewport_size,
+                    locale="ko-KR" if w.lang == "ko" else "en-US")  # fmt: skip
+    page.set_default_timeout(60_000)
+    page.goto(f"{w.day.base}/survivor/status?lang={w.lang}")
+    page.fill("#code-input", code)
+    page.fill("#secret-input", secret)
+    page.click("#lookup-button")
+    expect(page.locator("#result-title")).to_be_focused()
+    page.check(f"#center-evidence-{choice}")
+    w.shot(f"withdraw-{choice}-choose", page)
+    page.click("#withdraw-button")
+    expect(page.locator("#withdraw-confirm-title")).to_be_focused()
+    page.click("#withdraw-yes")
+    expect(page.locator("#withdrawn-title")).to_be_focused()
+    outcome = "erased" if choice == "delete" else "kept"
+    expect(page.locator("#withdrawn-evidence")).to_contain_text(
+        w.t(f"survivor.js.withdraw.evidence_{outcome}").split("{")[0].strip()
+    )
+    w.shot(f"withdraw-{choice}-done", page)
+    page.context.close()
+
+
+def _withdrawn_case_page(w: Walk, case_id: int, code: str, choice: str) -> None:
+    """The worker's case page: the withdrawn banner, no decision buttons."""
+    page = w.page
+    w.go(f"/worker/review?case={case_id}")
+    banner = page.locator("#withdrawn-banner")
+    expect(banner).to_contain_text(w.t("worker.withdrawn.title", code=code))
+    said = "worker.withdrawn.erased" if choice == "delete" else "worker.withdrawn.kept"
+    expect(banner).to_contain_text(w.t(said))
+    assert page.locator("form.decisions").count() == 0
+    assert page.locator("button[name=decision]").count() == 0
+    w.shot(f"case-withdrawn-{choice}")
+
+
 @pytest.mark.parametrize(("lang", "size"), [("ko", "desktop"), ("en", "phone")])
-def test_a_centers_day_in_the_browser(day: Day, browser: Any, lang: str, size: str) -> None:
+def test_a_centers_day_in_the_browser(
+    day: Day, browser: Any, lang: str, size: str, tmp_path: Path
+) -> None:
     w = Walk(browser, day, lang, size)
     _sign_in_and_profile(w)
     w.numbers(day.case_id, (0, 0, 0, 0, 0, 0))
@@ -370,4 +437,15 @@ def test_a_centers_day_in_the_browser(day: Day, browser: Any, lang: str, size: s
         assert told["decision"] == "confirmed"
     w.numbers(day.case_id, (5, 1, 4, 3, 1, 1))
     _survivor_agrees(w, (5, 1, 4, 3, 1, 1), "survivor-matched")
+
+    # 7. the evidence package: four captured pictures (the platform's upload has none), and
+    # the three pages they were on (board 1 twice: before and after the removal)
+    _package(w, tmp_path, warcs=4)
+
+    # 8. she withdraws each case with another choice; the worker's pages say so
+    first, second = ("keep", "delete") if lang == "ko" else ("delete", "keep")
+    _withdraw(w, day.code, day.secret, first)
+    _withdrawn_case_page(w, day.case_id, day.code, first)
+    _withdraw(w, day.other_code, day.other_secret, second)
+    _withdrawn_case_page(w, day.other_id, day.other_code, second)
     w.page.context.close()
