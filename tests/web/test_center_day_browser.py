@@ -272,7 +272,7 @@ def _notices(w: Walk) -> None:
     page = w.page
     w.go(f"/worker/takedown?case={w.day.case_id}")
     page.check("#consent-sharing_only")
-    page.get_by_role("button", name=w.t("takedown.consent.save")).click()
+    page.get_by_role("button", name=w.t("takedown.consent.save"), exact=True).click()
     page.wait_for_load_state()
     assert page.locator("#consent-sharing_only").is_checked()
     page.get_by_role("button", name=w.t("takedown.notice.draft_for", code=w.day.code)).click()
