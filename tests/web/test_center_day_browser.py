@@ -4,16 +4,16 @@ The same day as ``test_center_day`` (which walks it at the HTTP/service level), 
 page: the worker signs in and fills her profile → adds the local site as a source and scans it →
 review page, one photo's group confirmed in bulk and a single card decided (by script, no
 reload) → the case's consent choice, "one notice per host" drafted, confirmed and sent (the SMTP
-sink gets one e-mail per host) → the host removes an item, follow-up sees it gone, the copy comes
+sink gets one e-mail per host) → the host removes an item, "check again now" on its request's
+page (the follow-up) sees it gone, the copy comes
 back and a rescan counts one re-upload → a platform's ``/v1/match`` hit reviewed on
 ``/worker/matches`` → the evidence package ZIP downloaded and verified → her status page shows
 the dashboard's numbers → she withdraws (each choice, on two cases) and the worker's case page
 shows the withdrawn banner without decision buttons.
 
-Not through a page (no page exists): enrolment (the survivor's page hashes in the browser; the
-hashes are sent through the service as ``test_center_day`` does), the hosts' abuse addresses,
-the follow-up run (a scheduled job), the platform's ``/v1/match`` call (an API) and the second
-case's sighting (seeded with a service scan). At every step the dashboard page, her status page
+Not through a page: enrolment (the survivor's page hashes in the browser; the hashes are sent
+through the service as ``test_center_day`` does), the platform's ``/v1/match`` call (an API),
+and, as seed data, the hosts' abuse addresses and the second case's sighting (a service scan). At every step the dashboard page, her status page
 and the report model (``build_report``) agree with the seeded data, including 0 re-uploads
 before anything came back. axe-core finds nothing on every page visited; screenshots go to
 ``test-artifacts/screenshots/center-day/``.
@@ -38,12 +38,10 @@ from stopspread.languages import Language
 from stopspread.services import platform
 from stopspread.services.cases import create_case
 from stopspread.services.context import Services
-from stopspread.services.removal.rechecks import fetcher_refetch, follow_up_open
 from stopspread.services.removal.workflow import save_host
 from stopspread.services.scans.queue import ScanDeps, case_id_for_code
 from stopspread.services.signal_input import SignalIn
 from stopspread.services.workers.accounts import assign_case, create_center, create_worker
-from stopspread.sources.fetch import Fetcher, FetchLimits
 from stopspread.storage.models import SignalType
 from stopspread.storage.models_worker import WorkerRole
 from stopspread.takedown.hosts import HostEntry
@@ -306,6 +304,25 @@ def _notices(w: Walk) -> None:
     assert korean.count("/media/") == 2 and english.count("/media/two.jpg") >= 1
 
 
+def _check_removed(w: Walk, path: str) -> None:
+    """The follow-up of the request about ``path``, from its page (the scheduled job's check)."""
+    page = w.page
+    w.go(f"/worker/takedown?case={w.day.case_id}")
+    hrefs = [a.get_attribute("href") for a in page.locator("table a[href*='/requests/']").all()]
+    for href in hrefs:
+        assert href is not None
+        w.go(href)
+        if not page.locator("dd.mono").first.inner_text().endswith(path):
+            continue
+        page.get_by_role("button", name=w.t("takedown.request.check"), exact=True).click()
+        page.wait_for_load_state()
+        gone = w.t("takedown.request.checked", outcome=w.t("takedown.check.gone"))
+        expect(page.locator("[role=status]").first).to_have_text(gone)
+        w.shot("request-checked-gone")
+        return
+    raise AssertionError(f"no request about {path}")
+
+
 def _package(w: Walk, tmp_path: Path, warcs: int) -> None:
     """The evidence package from the dashboard: manifest digests match the files, and every
     WARC's digest is in the manifest and in the PDF's text."""
@@ -397,10 +414,9 @@ def test_a_centers_day_in_the_browser(
     _survivor_agrees(w, (3, 0, 3, 3, 0, 0), "survivor-sent")
     assert w.page.locator("#reuploads + p.muted").count() == 1  # nothing came back yet
 
-    # 4. the host removes one copy; the follow-up (a scheduled job, no page) sees it gone
+    # 4. the host removes one copy; "check again now" on its request's page records it gone
     day.site.remove("/media/border.jpg")
-    with Fetcher(FetchLimits.from_settings(day.svc.settings), resolver=loopback) as fetcher:
-        follow_up_open(day.svc, fetcher_refetch(fetcher))
+    _check_removed(w, "/media/border.jpg")
     w.numbers(day.case_id, (3, 0, 3, 3, 1, 0))
     w.shot("dashboard-removed")
 
