@@ -13,7 +13,8 @@ shows the withdrawn banner without decision buttons.
 
 Not through a page: enrolment (the survivor's page hashes in the browser; the hashes are sent
 through the service as ``test_center_day`` does), the platform's ``/v1/match`` call (an API),
-and, as seed data, the hosts' abuse addresses and the second case's sighting (a service scan). At every step the dashboard page, her status page
+and, as seed data, the first host's abuse address and the second case's sighting (a service
+scan); the second host's is saved with the dashboard's host form. At every step the dashboard page, her status page
 and the report model (``build_report``) agree with the seeded data, including 0 re-uploads
 before anything came back. axe-core finds nothing on every page visited; screenshots go to
 ``test-artifacts/screenshots/center-day/``.
@@ -103,7 +104,6 @@ def day(tmp_path: Path) -> Iterator[Day]:
         assign_case(svc, code, "서울 지원센터")
         assign_case(svc, other_code, "서울 지원센터")
         save_host(svc, who, HostEntry("127.0.0.1", Language.KO, "KR", abuse_email="abuse@kr.test"))
-        save_host(svc, who, HostEntry("localhost", Language.EN, "US", abuse_email="abuse@us.test"))
         deps = ScanDeps(svc.settings, svc.db, resolver=loopback)
         # the second case's one sighting, by a service scan: only her withdrawal is walked
         site.file("/b/copy.png", original(3), "image/png")
@@ -265,6 +265,21 @@ def _plant(site: LocalSite) -> list[str]:
     return [site.url("/board/1"), f"http://localhost:{port}/board/2"]
 
 
+def _save_host(w: Walk) -> None:
+    """The dashboard names the host with no contact yet (prefilled); its abuse desk saved."""
+    page = w.page
+    w.go(f"/worker/takedown?case={w.day.case_id}")
+    assert page.locator("#host-domain").input_value() == "localhost"
+    page.fill("#host-email", "abuse@us.test")
+    page.select_option("#host-language", "en")
+    page.fill("#host-country", "US")
+    page.locator("form[action='/worker/takedown/hosts'] button[type=submit]").click()
+    page.wait_for_load_state()
+    saved = w.t("takedown.host.saved", domain="localhost")
+    expect(page.locator("[role=status]").first).to_have_text(saved)
+    w.shot("host-saved")
+
+
 def _notices(w: Walk) -> None:
     """Her consent choice, one notice per host drafted, each confirmed and sent."""
     page = w.page
@@ -407,7 +422,8 @@ def test_a_centers_day_in_the_browser(
     w.shot("dashboard-reviewed")
     _survivor_agrees(w, (3, 0, 3, 0, 0, 0), "survivor-reviewed")
 
-    # 3. one notice per host, with her consent choice: sent to the SMTP sink
+    # 3. the second host's abuse desk, then one notice per host with her consent choice
+    _save_host(w)
     _notices(w)
     w.numbers(day.case_id, (3, 0, 3, 3, 0, 0))
     w.shot("dashboard-sent")
