@@ -103,5 +103,5 @@ def test_the_evidence_package_button_downloads_a_verified_zip(
         text = pdftotext(archive.read(pdf_name), tmp_path)
     warcs = [d for p, d in listed.items() if p.startswith("warc/")]
     assert len(warcs) == 4 and all(d in flat(text) for d in warcs)
-    assert "mina" in text
+    assert "이미나" in text  # her profile's name, not her sign-in name
     page.context.close()

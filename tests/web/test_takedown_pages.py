@@ -164,7 +164,7 @@ def test_the_evidence_package_download(site: Site, client: httpx.Client, tmp_pat
     assert len(warcs) == 4
     text = pdftotext(pdf, tmp_path)
     assert all(digest in flat(text) for digest in warcs.values())
-    assert "mina" in text  # prepared by the signed-in worker
+    assert "이미나" in text  # prepared by the signed-in worker, by her real name
     with site.world.svc.db.read() as session:
         kinds = select(AuditEvent).where(AuditEvent.kind == "evidence_package_made")
         payloads = [json.loads(e.payload) for e in session.scalars(kinds)]

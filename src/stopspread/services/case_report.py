@@ -44,6 +44,7 @@ from stopspread.services.removal.workflow import center_name
 from stopspread.services.timeline import Timeline, case_timeline
 from stopspread.services.workers import review
 from stopspread.services.workers.accounts import WorkerIdentity
+from stopspread.services.workers.profile import author_name
 from stopspread.storage.models import Case
 from stopspread.storage.models_scan import MatchKind, ReviewState, Sighting
 from stopspread.storage.models_takedown import FollowUpCheck, TakedownEvent, TakedownRequest
@@ -299,6 +300,6 @@ def report_pdf(
     store = EvidenceStore.from_settings(svc.settings, svc.db, create_key=False)
     center = center_name(svc, who.center_id)
     report, _records = build_report(
-        svc, store, case_id, language=language, center=center, worker=who.username
+        svc, store, case_id, language=language, center=center, worker=author_name(svc, who)
     )
     return cases[case_id].code, render_report(report)

@@ -31,6 +31,7 @@ from stopspread.services.custody.store import EvidenceStore
 from stopspread.services.removal.workflow import center_name
 from stopspread.services.workers import review
 from stopspread.services.workers.accounts import WorkerIdentity
+from stopspread.services.workers.profile import author_name
 
 __all__ = [
     "MANIFEST_JSON",
@@ -87,11 +88,15 @@ def write_package(
     language: Language,
     center: str,
     author: str,
+    logged_as: str | None = None,
     survivor_name: str | None = None,
     now: datetime | None = None,
     blurred_previews: bool = False,
 ) -> EvidencePackage:
     """Write the package of ``case_id`` as a ZIP into ``target`` (a file open for writing).
+
+    ``author`` is the person the PDF and the manifest name (a worker's real name from her
+    profile); the audit event records ``logged_as`` (her sign-in name) when given.
 
     Raises :class:`NotFoundError` (no such case), :class:`EvidenceError` (a WARC file does
     not match its recorded digest), :class:`ReportError` (the PDF could not be made).
@@ -124,7 +129,7 @@ def write_package(
         archive.writestr(MANIFEST_JSON, _manifest_json(meta, files))
     with svc.db.write() as (session, head):
         payload = {
-            "case": case_id, "language": language.value, "by": author[:100],
+            "case": case_id, "language": language.value, "by": (logged_as or author)[:100],
             "files": len(files),
         }  # fmt: skip
         audit.append(session, head, audit.AuditKind.EVIDENCE_PACKAGE_MADE, payload)
@@ -145,5 +150,6 @@ def package_for_worker(
     store = EvidenceStore.from_settings(svc.settings, svc.db, create_key=False)
     center = center_name(svc, who.center_id)
     return write_package(
-        svc, store, case_id, target, language=language, center=center, author=who.username
-    )
+        svc, store, case_id, target, language=language, center=center,
+        author=author_name(svc, who), logged_as=who.username,
+    )  # fmt: skip

@@ -17,7 +17,7 @@ from stopspread.services.context import Services
 from stopspread.services.workers.accounts import WorkerIdentity
 from stopspread.storage.models_worker import Worker
 
-__all__ = ["WorkerProfile", "profile", "save_profile"]
+__all__ = ["WorkerProfile", "author_name", "profile", "save_profile"]
 
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE: Final = re.compile(r"^\+?[0-9][0-9 ()-]{5,38}$")  # e.g. +82-2-000-0000, 02 000 0000
@@ -57,6 +57,12 @@ def profile(svc: Services, who: WorkerIdentity) -> WorkerProfile:
         return WorkerProfile(
             worker.display_name, worker.role_title, worker.contact_email, worker.contact_phone
         )
+
+
+def author_name(svc: Services, who: WorkerIdentity) -> str:
+    """The name a report or package she prepares names: her real name from her profile, her
+    sign-in name only while her profile has none."""
+    return profile(svc, who).display_name or who.username
 
 
 def save_profile(svc: Services, who: WorkerIdentity, new: WorkerProfile) -> WorkerProfile:
