@@ -10,6 +10,8 @@ the server gets ``kill -9``; it is started again and checked at once:
   200 with all its signals (``GET /v1/cases/{code}`` with its secret);
 - back: a hash of an acknowledged withdrawal that matches again (``POST /v1/match``, a
   platform key);
+- torn: a case whose withdrawal was in flight at the kill and is now neither whole (200, all
+  signals, every hash matching) nor wholly gone (no hash matching);
 
 and after the last cycle ``stopspread audit verify`` and ``stopspread evidence verify`` must
 exit 0, and every case of every cycle is checked once more.
@@ -84,6 +86,7 @@ class CrashReport:
     withdrawn: int  # acknowledged withdrawals
     lost: int  # acknowledged cases missing or short of signals after a restart
     back: int  # hashes of acknowledged withdrawals that matched again
+    torn: int  # withdrawals cut by the kill that left a case neither whole nor gone
     errors: int  # answers that were neither an acknowledgement nor cut off by the kill
     audit_ok: bool  # ``stopspread audit verify`` exit 0
     evidence_ok: bool  # ``stopspread evidence verify`` exit 0
@@ -92,7 +95,8 @@ class CrashReport:
         return (
             f"{self.cycles} kill -9 cycles; {self.enrolled:,} acknowledged enrolments "
             f"({self.signals:,} hashes), {self.withdrawn:,} acknowledged withdrawals; "
-            f"lost {self.lost}, withdrawn hashes back {self.back}, {self.errors} refusals; "
+            f"lost {self.lost}, withdrawn hashes back {self.back}, torn {self.torn}, "
+            f"{self.errors} refusals; "
             f"audit verify {'clean' if self.audit_ok else 'FAILED'}, "
             f"evidence verify {'clean' if self.evidence_ok else 'FAILED'}"
         )
@@ -228,25 +232,49 @@ def _roll_back(db_file: Path, copy: Path) -> None:
     copy.replace(db_file)
 
 
-def _check(http: httpx.Client, ledger: Ledger, key: str, codes: list[str]) -> tuple[int, int]:
-    """Lost cases and withdrawn hashes back, among ``codes``."""
-    lost = back = 0
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    lost: int = 0
+    back: int = 0
+    torn: int = 0
+
+    def __add__(self, other: _Tally) -> _Tally:
+        return _Tally(self.lost + other.lost, self.back + other.back, self.torn + other.torn)
+
+
+def _matching(http: httpx.Client, key: str, case: Enrolled) -> int:
+    """How many of the case's hashes match for a platform (each asked once)."""
+    found = 0
+    for value in case.hashes:
+        answer = http.post(
+            "/v1/match",
+            json={"type": "pdq", "value": value},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert answer.status_code == 200, answer.text
+        found += bool(answer.json()["match"])
+    return found
+
+
+def _kept(http: httpx.Client, case: Enrolled) -> bool:
+    answer = http.get(f"/v1/cases/{case.code}", headers={"X-Case-Secret": case.secret})
+    return answer.status_code == 200 and answer.json()["signals"] == len(case.hashes)
+
+
+def _check(http: httpx.Client, ledger: Ledger, key: str, codes: list[str]) -> _Tally:
+    """Among ``codes``: lost cases, withdrawn hashes back, and withdrawals cut by the kill
+    that left a case half there (torn: neither whole nor wholly gone)."""
+    tally = _Tally()
     for code in codes:
         case = ledger.cases[code]
         if code in ledger.withdrawn:
-            for value in case.hashes:
-                answer = http.post(
-                    "/v1/match",
-                    json={"type": "pdq", "value": value},
-                    headers={"Authorization": f"Bearer {key}"},
-                )
-                assert answer.status_code == 200, answer.text
-                back += bool(answer.json()["match"])
-        elif code not in ledger.unsure:
-            answer = http.get(f"/v1/cases/{code}", headers={"X-Case-Secret": case.secret})
-            kept = answer.status_code == 200 and answer.json()["signals"] == len(case.hashes)
-            lost += not kept
-    return lost, back
+            tally += _Tally(back=_matching(http, key, case))
+        elif code in ledger.unsure:
+            kept, found = _kept(http, case), _matching(http, key, case)
+            tally += _Tally(torn=int(found != (len(case.hashes) if kept else 0)))
+        else:
+            tally += _Tally(lost=int(not _kept(http, case)))
+    return tally
 
 
 def _verified(env: dict[str, str], *command: str) -> bool:
@@ -261,7 +289,7 @@ def crash_cycles(
 ) -> CrashReport:
     """``cycles`` rounds of load, ``kill -9``, restart and check against the database ``url``."""
     target, ledger, rng = _prepare(url, data_dir), Ledger(), random.Random(seed)
-    server, lost, back = ServeProcess(target.env), 0, 0
+    server, tally = ServeProcess(target.env), _Tally()
     base_url = server.start()
     try:
         for cycle in range(cycles):
@@ -286,10 +314,9 @@ def crash_cycles(
             base_url = server.start()
             with httpx.Client(base_url=base_url, timeout=30) as http:
                 fresh = [c for c in ledger.cases if c not in seen or c in ledger.withdrawn - gone]
-                more_lost, more_back = _check(http, ledger, target.platform_key, fresh)
-                lost, back = lost + more_lost, back + more_back
+                tally += _check(http, ledger, target.platform_key, fresh)
         with httpx.Client(base_url=base_url, timeout=30) as http:
-            final_lost, final_back = _check(http, ledger, target.platform_key, list(ledger.cases))
+            final = _check(http, ledger, target.platform_key, list(ledger.cases))
     finally:
         server.stop()
     return CrashReport(
@@ -298,8 +325,9 @@ def crash_cycles(
         signals=sum(len(c.hashes) for c in ledger.cases.values()),
         withdrawn=len(ledger.withdrawn),
         errors=len(ledger.errors),
-        lost=max(lost, final_lost),
-        back=max(back, final_back),
+        lost=max(tally.lost, final.lost),
+        back=max(tally.back, final.back),
+        torn=max(tally.torn, final.torn),
         audit_ok=_verified(target.env, "audit", "verify"),
         evidence_ok=_verified(target.env, "evidence", "verify"),
     )

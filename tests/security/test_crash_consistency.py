@@ -18,7 +18,7 @@ CI_CYCLES = {"sqlite": 3, "postgresql": 2}  # each start of a real server costs 
 def _assert_clean(report: CrashReport) -> None:
     assert report.enrolled > 0 and report.withdrawn > 0
     assert report.errors == 0
-    assert report.lost == 0 and report.back == 0
+    assert report.lost == 0 and report.back == 0 and report.torn == 0
     assert report.audit_ok and report.evidence_ok
 
 

@@ -23,5 +23,5 @@ def test_crash_cycles(database_url: str, tmp_path: Path) -> None:
     report = crash_cycles(database_url, tmp_path, scaled(CYCLES[backend]))
     print(f"\ncrash soak, {backend}: {report.line()}")
     assert report.errors == 0
-    assert report.lost == 0 and report.back == 0
+    assert report.lost == 0 and report.back == 0 and report.torn == 0
     assert report.audit_ok and report.evidence_ok
