@@ -14,9 +14,9 @@ from typing import IO
 
 import httpx
 
-__all__ = ["ServeProcess", "serve_env"]
+__all__ = ["CLI", "ServeProcess", "serve_env"]
 
-_CLI = str(Path(sys.executable).with_name("stopspread"))  # the installed console script
+CLI = str(Path(sys.executable).with_name("stopspread"))  # the installed console script
 _BASE = re.compile(r"starts on (http://127\.0\.0\.1:\d+)")
 
 
@@ -50,7 +50,7 @@ class ServeProcess:
     def start(self, timeout: float = 60.0) -> str:
         """Start it and wait until it answers: the lifespan (journal replay too) has run."""
         self._proc = subprocess.Popen(
-            [_CLI, "serve", "--host", "127.0.0.1", "--port", "0"],
+            [CLI, "serve", "--host", "127.0.0.1", "--port", "0"],
             env=self._env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
