@@ -59,7 +59,7 @@ def keypoint_picture(img: Image.Image) -> Image.Image:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=Path("/work/corpus/dev"))
+    ap.add_argument("--corpus", type=Path, default=Path("corpus"))
     ap.add_argument("--out", type=Path, default=Path("docs/keypoints-invert.png"))
     args = ap.parse_args()
     rows = list(csv.DictReader((args.corpus / "manifest.csv").open()))

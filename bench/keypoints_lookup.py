@@ -3,7 +3,7 @@
 
 Run by hand (a few minutes, ~2 GB of memory at the largest size):
 
-    .venv/bin/python bench/keypoints_lookup.py --corpus /work/corpus/dev
+    .venv/bin/python bench/keypoints_lookup.py --corpus corpus
 
 Design measured: each enrolled photo puts its ``--per-photo`` strongest descriptors into one
 ``MihIndex`` (256-bit rows, as PDQ hashes) under the photo's id; an upload looks up its 400
@@ -48,7 +48,7 @@ def _flip(rows: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=Path("/work/corpus/dev"))
+    ap.add_argument("--corpus", type=Path, default=Path("corpus"))
     ap.add_argument("--photos", type=int, nargs="+", default=[125_000, 250_000, 500_000])
     ap.add_argument("--per-photo", type=int, default=8)
     ap.add_argument("--radius", type=int, default=24)

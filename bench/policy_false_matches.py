@@ -3,7 +3,7 @@
 
 Run by hand (minutes, not in CI):
 
-    .venv/bin/python bench/policy_false_matches.py --corpus /work/corpus/dev --per-slice 60
+    .venv/bin/python bench/policy_false_matches.py --corpus corpus --per-slice 60
 
 Rules compared, each as ``/v1/match`` applies it to one upload:
 
