@@ -103,12 +103,14 @@ def test_the_manifest_verifies_and_the_pdf_lists_every_warc(seeded: Seeded, tmp_
     for line in archive.read(MANIFEST_TXT).decode().splitlines():
         digest, path = line.split("  ", 1)
         listed[path] = digest
-    assert set(listed) == {pdf_name, *warcs}
+    assert set(listed) == {pdf_name, MANIFEST_JSON, *warcs}  # every file but the list itself
     for path, digest in listed.items():  # what `sha256sum -c manifest-sha256.txt` checks
         assert hashlib.sha256(archive.read(path)).hexdigest() == digest
     manifest = json.loads(archive.read(MANIFEST_JSON))
     assert manifest["case"] == code and manifest["prepared_by"] == "김지원"
-    assert {f["path"]: f["sha256"] for f in manifest["files"]} == listed
+    assert {f["path"]: f["sha256"] for f in manifest["files"]} == {
+        path: digest for path, digest in listed.items() if path != MANIFEST_JSON
+    }
     assert all(f["size"] == archive.getinfo(f["path"]).file_size for f in manifest["files"])
     assert manifest["evidence_log"]["verified"] is True
     text = pdftotext(archive.read(pdf_name), tmp_path)

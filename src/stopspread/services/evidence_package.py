@@ -4,8 +4,9 @@ The ZIP holds::
 
     report-<CASE>-<lang>.pdf        the evidence report, prepared by a named person
     warc/evidence-<id>-<kind>.warc  every WARC file the report lists, decrypted (plaintext)
-    manifest-sha256.txt             "<sha256>  <path>" per file: ``sha256sum -c`` checks it
-    manifest.json                   the same digests with sizes, the case, who, when, the log head
+    manifest.json                   the digests with sizes, the case, who, when, the log head
+    manifest-sha256.txt             "<sha256>  <path>" per file, manifest.json included:
+                                    ``sha256sum -c`` checks every other file of the ZIP
 
 The PDF's section 6 lists exactly the WARC files in the ZIP, with the same SHA-256 digests
 (the digests the evidence log recorded when each capture was taken); each WARC file is
@@ -125,8 +126,8 @@ def write_package(
                 "chain_head": report.proof.chain_head,
             },
         }
-        archive.writestr(MANIFEST_TXT, _manifest_txt(files))
-        archive.writestr(MANIFEST_JSON, _manifest_json(meta, files))
+        manifest = _add(archive, MANIFEST_JSON, _manifest_json(meta, files), compress=True)
+        archive.writestr(MANIFEST_TXT, _manifest_txt([*files, manifest]))
     with svc.db.write() as (session, head):
         payload = {
             "case": case_id, "language": language.value, "by": (logged_as or author)[:100],
