@@ -159,12 +159,12 @@ def _edge_run(flags: npt.NDArray[np.bool_]) -> int:
 def _flat_edge(lines: npt.NDArray[np.int16]) -> int:
     """How many leading ``lines`` are flat borders: ``_edge_run`` of their flags, computed
     a few lines at a time from the edge (a photo without borders stops at its first line)."""
-    count, start, step = lines.shape[0], 0, 8
+    count, start, step = int(lines.shape[0]), 0, 8
     while start < count:
         chunk = lines[start : start + step]
         run = _edge_run(_flat_share(chunk) >= BORDER_SHARE)
         if run < chunk.shape[0]:
-            return start + run
+            return int(start + run)
         start, step = start + chunk.shape[0], step * 2
     return count
 
