@@ -215,7 +215,10 @@ def e2e(inputs: dict[str, list[Path]], rounds: int) -> None:
         key = made.stdout.strip()
         port = free_port()
         proc = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL
+            [*CLI, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             base = f"http://127.0.0.1:{port}"
