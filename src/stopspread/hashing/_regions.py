@@ -24,7 +24,9 @@ __all__ = [
     "pdq_pixels",
     "rotate",
     "rotate_fill",
+    "sample_box",
     "small_array",
+    "small_from_copy",
     "trim_box",
     "turn",
     "working_copy",
@@ -49,6 +51,9 @@ MIN_KEPT_SIDE: Final = 0.30
 # and precise to 1/512 of the side. A box found at 256 px was off by enough (PDQ moves
 # ~16 bits per 1 % cut) to lose 2-3 points of screenshot and border recall.
 DETECT_SIDE_PX: Final = 512
+# Keeps floor() on the right side of exact integers in Pillow's nearest-neighbour affine
+# sampling (as in ``image.nearest_512``): sample positions are multiples of 1/512.
+_SAMPLE_EPSILON: Final = 1e-3
 # Rotated variants are made on a copy with this long side: PDQ sees at most 512x512 and
 # then blurs with a 4-pixel tent, so nothing it uses is lost, and a rotation costs ~2 ms.
 WORK_SIDE_PX: Final = 512
@@ -95,6 +100,33 @@ def pdq_pixels(pixels: Pixels, dihedral: Dihedral = Dihedral.ORIGINAL) -> Pixels
     return np.ascontiguousarray(sampled.swapaxes(0, 1) if swap else sampled)
 
 
+def sample_box(image: Image.Image, box: Box) -> Pixels:
+    """``pdq_pixels`` of ``box`` of ``image``, read by Pillow from the box's sampled rows and
+    columns only: the same pixels, without copying the whole image into an array first
+    (for a 12 MP photo that copy alone took longer than every PDQ of the signal set).
+
+    Pillow's nearest-neighbour affine sampling (scale only) takes source index
+    ``floor((x + 0.5) * s + c)``; with ``c = left - s / 2 + epsilon`` that is exactly
+    ``left + floor(x * width / 512)``, the reference's index, because ``x * width / 512`` is
+    a multiple of 1/512 (tests/hashing/test_regions.py checks it pixel for pixel).
+    """
+    left, upper, right, lower = box
+    width, height = right - left, lower - upper
+    if width <= PREDOWNSAMPLE_SIDE and height <= PREDOWNSAMPLE_SIDE:
+        region = image if box == (0, 0, *image.size) else image.crop(box)
+    else:
+        sx, sy = width / PREDOWNSAMPLE_SIDE, height / PREDOWNSAMPLE_SIDE
+        coefficients = (
+            sx, 0.0, left - 0.5 * sx + _SAMPLE_EPSILON,
+            0.0, sy, upper - 0.5 * sy + _SAMPLE_EPSILON,
+        )  # fmt: skip
+        size = (PREDOWNSAMPLE_SIDE, PREDOWNSAMPLE_SIDE)
+        region = image.transform(
+            size, Image.Transform.AFFINE, coefficients, Image.Resampling.NEAREST
+        )
+    return np.asarray(region, dtype=np.uint8)
+
+
 def working_copy(image: Image.Image, side: int = WORK_SIDE_PX) -> Image.Image:
     """``image`` shrunk (box filter) so its long side is at most ``side`` pixels."""
     width, height = image.size
@@ -124,6 +156,19 @@ def _edge_run(flags: npt.NDArray[np.bool_]) -> int:
     return int(false_at[0]) if false_at.size else int(flags.size)
 
 
+def _flat_edge(lines: npt.NDArray[np.int16]) -> int:
+    """How many leading ``lines`` are flat borders: ``_edge_run`` of their flags, computed
+    a few lines at a time from the edge (a photo without borders stops at its first line)."""
+    count, start, step = int(lines.shape[0]), 0, 8
+    while start < count:
+        chunk = lines[start : start + step]
+        run = _edge_run(_flat_share(chunk) >= BORDER_SHARE)
+        if run < chunk.shape[0]:
+            return int(start + run)
+        start, step = start + chunk.shape[0], step * 2
+    return count
+
+
 def _longest_run(flags: npt.NDArray[np.bool_]) -> tuple[int, int]:
     """``(start, stop)`` of the longest run of true entries (``(0, 0)`` when none)."""
     padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
@@ -151,7 +196,12 @@ def small_array(image: Image.Image) -> npt.NDArray[np.int16]:
     Luma only: a border and the photo next to it practically never share brightness
     while differing in hue, and one channel is three times less work.
     """
-    return np.asarray(working_copy(image, DETECT_SIDE_PX).convert("L"), dtype=np.int16)
+    return small_from_copy(working_copy(image, DETECT_SIDE_PX))
+
+
+def small_from_copy(copy: Image.Image) -> npt.NDArray[np.int16]:
+    """:func:`small_array` from an RGB copy already shrunk to ``DETECT_SIDE_PX``."""
+    return np.asarray(copy.convert("L"), dtype=np.int16)
 
 
 def trim_box(image: Image.Image, small: npt.NDArray[np.int16] | None = None) -> Box | None:
@@ -162,12 +212,13 @@ def trim_box(image: Image.Image, small: npt.NDArray[np.int16] | None = None) -> 
     """
     arr = small_array(image) if small is None else small
     height, width = arr.shape
-    rows = _flat_share(arr) >= BORDER_SHARE
-    cols = _flat_share(arr.T) >= BORDER_SHARE
-    top, bottom = _edge_run(rows), _edge_run(rows[::-1])
-    left, right = _edge_run(cols), _edge_run(cols[::-1])
-    if top + bottom >= height or left + right >= width:
+    top = _flat_edge(arr)
+    if top >= height:
         return None
+    left = _flat_edge(arr.T)
+    if left >= width:
+        return None
+    bottom, right = _flat_edge(arr[::-1]), _flat_edge(arr.T[::-1])
     box = (left, top, width - right, height - bottom)
     return _scaled_box(box, (width, height), image.size)
 
@@ -191,6 +242,8 @@ def content_box(image: Image.Image, small: npt.NDArray[np.int16] | None = None) 
         left, right = left + c0, left + c1
         if bottom <= top or right <= left:
             return None
+        if (c0, c1) == (0, block.shape[1]):
+            break  # the columns did not move: a second pass would find the same block
     return _scaled_box((left, top, right, bottom), (width, height), image.size)
 
 

@@ -254,7 +254,12 @@ DEFAULT_SIGNAL_SET: Final = SS_IMG_1
 
 
 class _Shared:
-    """Reduced copies of one decoded image, made once and shared by its variants."""
+    """Reduced copies of one decoded image, made once and shared by its variants.
+
+    The full-size pixel array is only made for variants that need every pixel (the
+    enrolment's really turned copies); every other variant reads the rows and columns it
+    samples straight from the decoded image (:func:`_regions.sample_box`), and the border
+    detection reuses the smoothed copy, so a large upload is resized once."""
 
     def __init__(self, rgb: Image.Image) -> None:
         self.rgb = rgb
@@ -266,7 +271,10 @@ class _Shared:
     @property
     def small(self) -> npt.NDArray[np.int16]:
         if self._small is None:
-            self._small = _regions.small_array(self.rgb)
+            if _regions.DETECT_SIDE_PX == PREDOWNSAMPLE_SIDE:  # the same box resize
+                self._small = _regions.small_from_copy(self.smooth)
+            else:
+                self._small = _regions.small_array(self.rgb)
         return self._small
 
     @property
@@ -289,41 +297,57 @@ class _Shared:
         return self._work
 
 
-def _region(shared: _Shared, variant: Variant) -> Pixels | None:
-    """The pixels ``variant`` hashes (a view where possible), or ``None`` when it does not
-    apply to this image."""
+def _region(shared: _Shared, variant: Variant) -> _regions.Box | Pixels | None:
+    """The box of the decoded image that ``variant`` hashes, or the pixels it hashes when
+    they are not a box of it, or ``None`` when it does not apply to this image."""
     kind, rgb = variant.kind, shared.rgb
     if kind is VariantKind.FULL:
-        return shared.pixels
+        return (0, 0, *rgb.size)
     if kind is VariantKind.SMOOTH:
         return np.asarray(shared.smooth)
-    box: _regions.Box | None
     if kind is VariantKind.TRIMMED or kind is VariantKind.CONTENT:
         find = _regions.trim_box if kind is VariantKind.TRIMMED else _regions.content_box
-        box = find(rgb, shared.small)
-    elif kind is VariantKind.CROP:
-        box = _regions.crop_window(rgb.size, variant.keep, variant.anchor.xy)
-    elif variant.rotation is Rotation.STRAIGHTEN:
+        return find(rgb, shared.small)
+    if kind is VariantKind.CROP:
+        return _regions.crop_window(rgb.size, variant.keep, variant.anchor.xy)
+    if variant.rotation is Rotation.STRAIGHTEN:
         return np.asarray(_regions.rotate_fill(shared.work, variant.degrees))
+    expand = variant.rotation is Rotation.EXPAND
+    return np.asarray(_regions.rotate(shared.work, variant.degrees, expand=expand))
+
+
+def _min_side(region: _regions.Box | Pixels) -> int:
+    if isinstance(region, tuple):
+        left, upper, right, lower = region
+        return min(right - left, lower - upper)
+    return int(min(region.shape[:2]))
+
+
+def _hash_region(
+    shared: _Shared, region: _regions.Box | Pixels, variant: Variant
+) -> tuple[dict[Dihedral, PdqHash], int]:
+    if isinstance(region, tuple):
+        sampled = _regions.sample_box(shared.rgb, region)
     else:
-        expand = variant.rotation is Rotation.EXPAND
-        return np.asarray(_regions.rotate(shared.work, variant.degrees, expand=expand))
-    if box is None:
-        return None
-    left, upper, right, lower = box
-    return shared.pixels[upper:lower, left:right]
-
-
-def _hash_region(region: Pixels, variant: Variant) -> tuple[dict[Dihedral, PdqHash], int]:
-    dct, quality = dct_from_pixels(_regions.pdq_pixels(region))
+        sampled = _regions.pdq_pixels(region)
+    dct, quality = dct_from_pixels(sampled)
     if variant.dihedral is Dihedrals.FROM_DCT:
         return dihedral_hashes(dct), quality
     hashes = {Dihedral.ORIGINAL: hash_from_dct(dct)}
     if variant.dihedral is Dihedrals.FROM_PIXELS:
+        pixels = _box_pixels(shared, region)
         for dihedral in _TRANSPOSE:
-            turned, _ = dct_from_pixels(_regions.pdq_pixels(region, dihedral))
+            turned, _ = dct_from_pixels(_regions.pdq_pixels(pixels, dihedral))
             hashes[dihedral] = hash_from_dct(turned)
     return hashes, quality
+
+
+def _box_pixels(shared: _Shared, region: _regions.Box | Pixels) -> Pixels:
+    """The pixels of ``region`` as an array (a view of the full-size array for a box)."""
+    if not isinstance(region, tuple):
+        return region
+    left, upper, right, lower = region
+    return shared.pixels[upper:lower, left:right]
 
 
 def compute_variants(
@@ -342,11 +366,11 @@ def compute_variants(
         if variant.kind is VariantKind.ROTATED and full_quality < min_quality:
             continue  # the black corners alone would make a confident, meaningless hash
         region = _region(shared, variant)
-        if region is None or min(region.shape[:2]) < _MIN_SIDE_PX:
+        if region is None or _min_side(region) < _MIN_SIDE_PX:
             if variant.kind is VariantKind.FULL:  # as plain PDQ: zeros, quality 0
                 out.append(SignalHash(PdqHash(bytes(32)), 0, variant))
             continue
-        hashes, quality = _hash_region(region, variant)
+        hashes, quality = _hash_region(shared, region, variant)
         if variant.kind is VariantKind.FULL:
             full_quality = quality
         elif quality < min_quality:
