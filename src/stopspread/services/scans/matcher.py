@@ -21,6 +21,15 @@ The thresholds are the service's one :class:`~stopspread.matching.policy.MatchPo
   inconclusive (some near, no hit), the video is hashed again at one frame a second
   (``ROBUST_QUERY_DENSE``) and the rules applied to that. ``docs/video.md``.
 
+- **Shape points** (``ss-kp-1``, issue 14): a downloaded image that ``ss-img-1`` did not
+  match is checked against the keypoints of the case's enrolled photos
+  (``services.keypoint_records``): its own keypoints and its mirror's
+  (``hashing.keypoints.query_keypoint_sets``), each verified against at most
+  :data:`MAX_KEYPOINT_PHOTOS` enrolled photos (the first enrolled; a few ms each) by
+  ``matching.keypoint_verify`` (its :data:`DEFAULT_VERIFY_RULE`). A verified one is a hit
+  of signal type ``ss-kp-1``, its ``distance`` the number of agreeing points; like every
+  hit it waits for a person's review, and the review page says it is less certain.
+
 Distances come from the brute-force index (``matching.brute``, the oracle: a case has at most a
 few thousand signals) and the video rule is ``matching.video``'s, not copies of them.
 
@@ -40,6 +49,7 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
+from PIL import Image
 
 from stopspread.hashing import (
     FrameHash,
@@ -53,15 +63,21 @@ from stopspread.hashing import (
 )
 from stopspread.hashing.decode import open_image
 from stopspread.hashing.image import prepare
+from stopspread.hashing.keypoints import KEYPOINT_VERSION, query_keypoint_sets
 from stopspread.matching import BruteForceIndex, Match, as_hash_array
+from stopspread.matching.keypoint_verify import DEFAULT_VERIFY_RULE, verify_any
 from stopspread.matching.policy import MatchPolicy
 from stopspread.matching.signal_types import MD5, PDQ
 from stopspread.matching.video import VideoComparison, frame_views, ordered_matches
+from stopspread.services.keypoint_records import EnrolledKeypoints
 from stopspread.storage.models_scan import MatchKind
 
-__all__ = ["CaseMatcher", "EnrolledSignal", "Hit"]
+__all__ = ["MAX_KEYPOINT_PHOTOS", "CaseMatcher", "EnrolledSignal", "Hit"]
 
 _INCONCLUSIVE: Final = 1  # keyframes: this many near an enrolled frame, but under the rule
+# enrolled photos whose keypoints one download is verified against (3-5 ms each, both the
+# download's sets): a case of more photos has only its first ones checked (docs)
+MAX_KEYPOINT_PHOTOS: Final = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +94,10 @@ class EnrolledSignal:
 @dataclass(frozen=True, slots=True)
 class Hit:
     kind: MatchKind
-    signal_type: str  # pdq, md5, vpdq
-    signal_id: int
-    distance: int
-    detail: str = ""  # e.g. "12/14 frames"
+    signal_type: str  # pdq, md5, vpdq, ss-kp-1
+    signal_id: int | None  # None: an ss-kp-1 record enrolled without its photo's PDQ signal
+    distance: int  # bits; for ss-kp-1 the number of agreeing shape points
+    detail: str = ""  # e.g. "12/14 frames", "37 shape points"
 
 
 class CaseMatcher:
@@ -93,8 +109,10 @@ class CaseMatcher:
         sandbox: VideoSandbox | None = None,
         *,
         policy: MatchPolicy,
+        keypoints: Sequence[EnrolledKeypoints] = (),
     ):
         self._policy = policy
+        self._keypoints = tuple(keypoints[:MAX_KEYPOINT_PHOTOS])
         self._md5 = {s.value: s.id for s in signals if s.type == MD5.name}
         pdq = [s for s in signals if s.type == PDQ.name]
         image_ok = [s for s in pdq if policy.pdq.enrolled_ok(s.quality)]
@@ -128,8 +146,23 @@ class CaseMatcher:
         hits = self._image.search_batch(as_hash_array(hashes), rule.radius) if hashes else []
         best = _nearest(hits)
         if best is None or not self._policy.is_match(PDQ, best.distance):
-            return None
+            return self._shape_points(image)
         return Hit(MatchKind.IMAGE, PDQ.name, self._image_ids[best.id], best.distance)
+
+    def _shape_points(self, image: Image.Image) -> Hit | None:
+        """The first enrolled photo whose keypoints verify against the download's (or its
+        mirror's); None when the case has none or none verifies."""
+        if not self._keypoints:
+            return None
+        queries = query_keypoint_sets(image)
+        for enrolled in self._keypoints:
+            check = verify_any(queries, enrolled.keypoints, DEFAULT_VERIFY_RULE)
+            if check.verified:
+                detail = f"{check.inliers} shape points"
+                return Hit(
+                    MatchKind.IMAGE, KEYPOINT_VERSION, enrolled.signal_id, check.inliers, detail
+                )
+        return None
 
     def match_video(self, body: bytes) -> Hit | None:
         """Raises :class:`~stopspread.errors.MediaError` for a video that does not decode."""
