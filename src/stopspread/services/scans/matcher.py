@@ -23,12 +23,15 @@ The thresholds are the service's one :class:`~stopspread.matching.policy.MatchPo
 
 - **Shape points** (``ss-kp-1``, issue 14): a downloaded image that ``ss-img-1`` did not
   match is checked against the keypoints of the case's enrolled photos
-  (``services.keypoint_records``): its own keypoints and its mirror's
-  (``hashing.keypoints.query_keypoint_sets``), each verified against at most
-  :data:`MAX_KEYPOINT_PHOTOS` enrolled photos (the first enrolled; a few ms each) by
-  ``matching.keypoint_verify`` (its :data:`DEFAULT_VERIFY_RULE`). A verified one is a hit
-  of signal type ``ss-kp-1``, its ``distance`` the number of agreeing points; like every
-  hit it waits for a person's review, and the review page says it is less certain.
+  (``services.keypoint_records``, at most :data:`MAX_KEYPOINT_PHOTOS`, the first enrolled):
+  its own keypoints and its mirror's (``hashing.keypoints.query_keypoint_sets``) vote, each
+  for the photo holding its nearest enrolled descriptor when that is within
+  :data:`VOTE_BITS` (one brute-force Hamming search over all of them), and the
+  :data:`KEYPOINT_SHORTLIST` photos with the most votes, at least :data:`MIN_VOTES`, are
+  verified by ``matching.keypoint_verify`` (its :data:`DEFAULT_VERIFY_RULE`; 3-5 ms a
+  photo). A verified one is a hit of signal type ``ss-kp-1``, its ``distance`` the number of
+  agreeing points; like every hit it waits for a person's review, and the review page says
+  it is less certain.
 
 Distances come from the brute-force index (``matching.brute``, the oracle: a case has at most a
 few thousand signals) and the video rule is ``matching.video``'s, not copies of them.
@@ -48,7 +51,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import cv2
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
 from stopspread.hashing import (
@@ -63,7 +68,12 @@ from stopspread.hashing import (
 )
 from stopspread.hashing.decode import open_image
 from stopspread.hashing.image import prepare
-from stopspread.hashing.keypoints import KEYPOINT_VERSION, query_keypoint_sets
+from stopspread.hashing.keypoints import (
+    DESCRIPTOR_BYTES,
+    KEYPOINT_VERSION,
+    KeypointSet,
+    query_keypoint_sets,
+)
 from stopspread.matching import BruteForceIndex, Match, as_hash_array
 from stopspread.matching.keypoint_verify import DEFAULT_VERIFY_RULE, verify_any
 from stopspread.matching.policy import MatchPolicy
@@ -72,12 +82,26 @@ from stopspread.matching.video import VideoComparison, frame_views, ordered_matc
 from stopspread.services.keypoint_records import EnrolledKeypoints
 from stopspread.storage.models_scan import MatchKind
 
-__all__ = ["MAX_KEYPOINT_PHOTOS", "CaseMatcher", "EnrolledSignal", "Hit"]
+__all__ = [
+    "KEYPOINT_SHORTLIST",
+    "MAX_KEYPOINT_PHOTOS",
+    "MIN_VOTES",
+    "VOTE_BITS",
+    "CaseMatcher",
+    "EnrolledSignal",
+    "Hit",
+]
 
 _INCONCLUSIVE: Final = 1  # keyframes: this many near an enrolled frame, but under the rule
-# enrolled photos whose keypoints one download is verified against (3-5 ms each, both the
-# download's sets): a case of more photos has only its first ones checked (docs)
-MAX_KEYPOINT_PHOTOS: Final = 40
+# enrolled photos a download's keypoints vote among: a case of more has only its first
+# ones checked (docs/sources-and-scans.md)
+MAX_KEYPOINT_PHOTOS: Final = 100
+VOTE_BITS: Final = 24  # a query descriptor votes when its nearest enrolled one is this close
+# photos verified (3-5 ms each, both of the download's sets), the most voted first, and the
+# votes a photo needs: every verified copy in a probe of 8 DEV photos x 39 edit families was
+# ranked first or second, with at least 5 votes (docs/robustness.md, "In the product")
+KEYPOINT_SHORTLIST: Final = 3
+MIN_VOTES: Final = 4  # one under the fewest a verified copy had in that probe (5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +137,7 @@ class CaseMatcher:
     ):
         self._policy = policy
         self._keypoints = tuple(keypoints[:MAX_KEYPOINT_PHOTOS])
+        self._descriptors, self._owners = _stacked(self._keypoints)
         self._md5 = {s.value: s.id for s in signals if s.type == MD5.name}
         pdq = [s for s in signals if s.type == PDQ.name]
         image_ok = [s for s in pdq if policy.pdq.enrolled_ok(s.quality)]
@@ -155,7 +180,8 @@ class CaseMatcher:
         if not self._keypoints:
             return None
         queries = query_keypoint_sets(image)
-        for enrolled in self._keypoints:
+        for photo in self._shortlist(queries):
+            enrolled = self._keypoints[photo]
             check = verify_any(queries, enrolled.keypoints, DEFAULT_VERIFY_RULE)
             if check.verified:
                 detail = f"{check.inliers} shape points"
@@ -163,6 +189,19 @@ class CaseMatcher:
                     MatchKind.IMAGE, KEYPOINT_VERSION, enrolled.signal_id, check.inliers, detail
                 )
         return None
+
+    def _shortlist(self, queries: Sequence[KeypointSet]) -> list[int]:
+        """The enrolled photos worth verifying, most votes first (see the module docstring)."""
+        votes = np.zeros(len(self._keypoints), np.int64)
+        matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+        for query in queries:
+            if len(query) == 0 or len(self._owners) == 0:
+                continue
+            found = matcher.match(query.descriptors, self._descriptors)
+            near = [m.trainIdx for m in found if m.distance <= VOTE_BITS]
+            np.add.at(votes, self._owners[np.asarray(near, np.int64)], 1)
+        ranked = np.argsort(-votes, kind="stable")[:KEYPOINT_SHORTLIST]
+        return [int(i) for i in ranked if votes[i] >= MIN_VOTES]
 
     def match_video(self, body: bytes) -> Hit | None:
         """Raises :class:`~stopspread.errors.MediaError` for a video that does not decode."""
@@ -208,6 +247,17 @@ class CaseMatcher:
         detail = f"{max(matched, ordered)}/{len(views)} frames"
         signal_id = self._video_ids[best.id]
         return Hit(MatchKind.VIDEO, "vpdq", signal_id, best.distance, detail), near
+
+
+def _stacked(
+    photos: Sequence[EnrolledKeypoints],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Every enrolled descriptor in one array, and the photo (its position) of each row."""
+    if not photos:
+        return np.zeros((0, DESCRIPTOR_BYTES), np.uint8), np.zeros(0, np.int64)
+    descriptors = np.concatenate([p.keypoints.descriptors for p in photos]).astype(np.uint8)
+    owners = np.concatenate([np.full(len(p.keypoints), i, np.int64) for i, p in enumerate(photos)])
+    return np.ascontiguousarray(descriptors), owners
 
 
 def _index(signals: Sequence[EnrolledSignal]) -> tuple[list[int], BruteForceIndex]:
