@@ -26,7 +26,7 @@ The thresholds are the service's one :class:`~stopspread.matching.policy.MatchPo
   (``services.keypoint_records``, at most :data:`MAX_KEYPOINT_PHOTOS`, the first enrolled):
   its own keypoints and its mirror's (``hashing.keypoints.query_keypoint_sets``) vote, each
   for the photo holding its nearest enrolled descriptor when that is within
-  :data:`VOTE_BITS` (one brute-force Hamming search over all of them), and the
+  :data:`VOTE_BITS` (one exact search of all of them in a ``MihIndex``), and the
   :data:`KEYPOINT_SHORTLIST` photos with the most votes, at least :data:`MIN_VOTES`, are
   verified by ``matching.keypoint_verify`` (its :data:`DEFAULT_VERIFY_RULE`; 3-5 ms a
   photo). A verified one is a hit of signal type ``ss-kp-1``, its ``distance`` the number of
@@ -51,7 +51,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
@@ -74,7 +73,7 @@ from stopspread.hashing.keypoints import (
     KeypointSet,
     query_keypoint_sets,
 )
-from stopspread.matching import BruteForceIndex, Match, as_hash_array
+from stopspread.matching import BruteForceIndex, Match, MihIndex, as_hash_array
 from stopspread.matching.keypoint_verify import DEFAULT_VERIFY_RULE, verify_any
 from stopspread.matching.policy import MatchPolicy
 from stopspread.matching.signal_types import MD5, PDQ
@@ -138,6 +137,7 @@ class CaseMatcher:
         self._policy = policy
         self._keypoints = tuple(keypoints[:MAX_KEYPOINT_PHOTOS])
         self._descriptors, self._owners = _stacked(self._keypoints)
+        self._votes: MihIndex | None = None  # built on first use (not pickled to workers)
         self._md5 = {s.value: s.id for s in signals if s.type == MD5.name}
         pdq = [s for s in signals if s.type == PDQ.name]
         image_ok = [s for s in pdq if policy.pdq.enrolled_ok(s.quality)]
@@ -157,6 +157,7 @@ class CaseMatcher:
     def __getstate__(self) -> dict[str, object]:  # pickled to Dask workers: no sandbox
         state = dict(self.__dict__)
         state["_sandbox"] = None
+        state["_votes"] = None
         return state
 
     def match_image(self, body: bytes) -> Hit | None:
@@ -193,13 +194,18 @@ class CaseMatcher:
     def _shortlist(self, queries: Sequence[KeypointSet]) -> list[int]:
         """The enrolled photos worth verifying, most votes first (see the module docstring)."""
         votes = np.zeros(len(self._keypoints), np.int64)
-        matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+        if self._votes is None:
+            rows = np.arange(len(self._owners), dtype=np.int64)
+            self._votes = MihIndex.from_arrays(self._descriptors, rows)
         for query in queries:
-            if len(query) == 0 or len(self._owners) == 0:
+            if len(query) == 0:
                 continue
-            found = matcher.match(query.descriptors, self._descriptors)
-            near = [m.trainIdx for m in found if m.distance <= VOTE_BITS]
-            np.add.at(votes, self._owners[np.asarray(near, np.int64)], 1)
+            q_rows, ids, bits = self._votes.search_arrays(query.descriptors, VOTE_BITS)
+            order = np.lexsort((bits, q_rows))  # each query descriptor's nearest first
+            q_rows, ids = q_rows[order], ids[order]
+            nearest = np.ones(len(q_rows), bool)
+            nearest[1:] = q_rows[1:] != q_rows[:-1]
+            np.add.at(votes, self._owners[ids[nearest]], 1)
         ranked = np.argsort(-votes, kind="stable")[:KEYPOINT_SHORTLIST]
         return [int(i) for i in ranked if votes[i] >= MIN_VOTES]
 
