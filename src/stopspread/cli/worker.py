@@ -3,7 +3,8 @@
 
 ``case create`` is for a center that opens a case from media the survivor brings: the files
 are hashed on this machine (the ``ss-img-1`` enrolment hashes and MD5 of each image; the vPDQ
-frame hashes and MD5 of each video) and only the hashes are stored. The case code and secret
+frame hashes and MD5 of each video; the ``ss-kp-1`` keypoints of each image, sealed with the
+case key) and only those are stored. The case code and secret
 are printed once, for the survivor to keep.
 """
 
@@ -21,6 +22,7 @@ from stopspread.cli._settings import config_option
 from stopspread.errors import MediaError
 
 if TYPE_CHECKING:
+    from stopspread.services.keypoint_records import KeypointIn
     from stopspread.services.signal_input import SignalIn
 
 __all__ = ["case_group", "center_group", "worker_group"]
@@ -115,9 +117,12 @@ def case_assign(config_file: Path | None, code: str, center: str) -> None:
     click.echo(f"case {normalise_case_code(code)} assigned to {center}")
 
 
-def _hash_file(path: Path) -> list[SignalIn]:
+def _hash_file(path: Path) -> tuple[list[SignalIn], KeypointIn | None]:
     from stopspread.hashing import VideoMode, digest_bytes, enrolment_hashes, hash_video
+    from stopspread.hashing.decode import open_image
+    from stopspread.hashing.keypoints import extract_keypoints
     from stopspread.hashing.sniff import MediaKind, sniff_media
+    from stopspread.services.keypoint_records import KeypointIn
     from stopspread.services.signal_input import SignalIn, SignalType
 
     if sniff_media(path) is MediaKind.VIDEO:
@@ -125,29 +130,35 @@ def _hash_file(path: Path) -> list[SignalIn]:
         # so that a scan finds re-encodes, bars, logos and crops of it
         video = hash_video(path, mode=VideoMode.ROBUST_ENROL)
         frames = [SignalIn(SignalType.PDQ, f.pdq.hex, f.quality) for f in video.usable_frames]
-        return [*frames, SignalIn(SignalType.MD5, video.digests.md5, from_video=True)]
+        return [*frames, SignalIn(SignalType.MD5, video.digests.md5, from_video=True)], None
     body = path.read_bytes()
     hashes = [SignalIn(SignalType.PDQ, h.hash.hex, h.quality) for h in enrolment_hashes(body)]
-    return [*hashes, SignalIn(SignalType.MD5, digest_bytes(body).md5)]
+    # the content-anchored signal (ss-kp-1): scans verify it where ss-img-1 finds nothing
+    keypoints = KeypointIn(extract_keypoints(open_image(body)), hashes[0].value if hashes else None)
+    return [*hashes, SignalIn(SignalType.MD5, digest_bytes(body).md5)], keypoints
 
 
-def _hash_all(paths: tuple[str, ...]) -> list[SignalIn]:
+def _hash_all(paths: tuple[str, ...]) -> tuple[list[SignalIn], list[KeypointIn]]:
     inputs, problems = expand_paths(paths)
     for problem in problems:
         click.echo(f"stopspread: {problem.path}: {problem.message}", err=True)
     signals: list[SignalIn] = []
+    keypoints: list[KeypointIn] = []
     failed = bool(problems)
     for item in inputs:
         if item == STDIN:
             fail("case create reads files, not standard input", ExitCode.USAGE)
         try:
-            signals += _hash_file(Path(item))
+            found, kp = _hash_file(Path(item))
         except (MediaError, OSError) as exc:
             click.echo(f"stopspread: {item}: {exc}", err=True)
             failed = True
+            continue
+        signals += found
+        keypoints += [kp] if kp is not None and len(kp.keypoints) else []
     if failed or not signals:
         fail("no case opened (every file must hash)", ExitCode.FAILED)
-    return list({(s.type, s.value): s for s in signals}.values())
+    return list({(s.type, s.value): s for s in signals}.values()), keypoints
 
 
 @case_group.command("create")
@@ -157,9 +168,10 @@ def _hash_all(paths: tuple[str, ...]) -> list[SignalIn]:
 def case_create(config_file: Path | None, center: str, paths: tuple[str, ...]) -> None:
     """Open a case from the survivor's files, hashed here; assign it to the center."""
     from stopspread.services import cases
+    from stopspread.services.keypoint_records import MAX_RECORDS_PER_REQUEST
     from stopspread.services.workers import accounts
 
-    signals = _hash_all(paths)
+    signals, keypoints = _hash_all(paths)
     with open_app(config_file) as app:
         svc = app.services
         limit = svc.settings.max_signals_per_request
@@ -168,8 +180,15 @@ def case_create(config_file: Path | None, center: str, paths: tuple[str, ...]) -
         case_id = cases.authenticate(svc, new.code, new.secret, "cli")
         for start in range(limit, len(signals), limit):
             cases.add_signals(svc, case_id, signals[start : start + limit])
+        per_call = MAX_RECORDS_PER_REQUEST
+        for start in range(0, len(keypoints), per_call):
+            cases.add_keypoints(svc, case_id, keypoints[start : start + per_call])
         accounts.assign_case(svc, new.code, center)
-    click.echo(f"case opened with {len(signals)} hashes and assigned to {center}.", err=True)
+    click.echo(
+        f"case opened with {len(signals)} hashes and the shape points of {len(keypoints)}"
+        f" photos, and assigned to {center}.",
+        err=True,
+    )
     click.echo("Give the survivor the code and secret; the secret is shown only now:", err=True)
     click.echo(f"code: {new.code}")
     click.echo(f"secret: {new.secret}")

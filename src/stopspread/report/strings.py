@@ -114,6 +114,9 @@ _KO: Final = {
     "no_warc": "이 사건에는 원본 채증 파일(WARC)이 없습니다.",
     "page": "{page} / {pages} 쪽",
     "match_md5": "MD5 (파일이 바이트 단위로 같음)",
+    "match_shape_points": (
+        "특징점 {distance}개가 원본 사진과 같은 자리에서 맞음 (지문 일치보다 덜 확실함)"
+    ),
     "match_perceptual": "{signal} ({kind}), 차이 {distance}비트: {phrase}",
     "kind_image": "이미지",
     "kind_video": "동영상",
@@ -219,6 +222,9 @@ _EN: Final = {
     "no_warc": "This case has no captured files (WARC).",
     "page": "Page {page} of {pages}",
     "match_md5": "MD5 (byte-for-byte the same file)",
+    "match_shape_points": (
+        "{distance} shape points line up with her photo (less certain than a hash match)"
+    ),
     "match_perceptual": "{signal} ({kind}), {distance} bits apart: {phrase}",
     "kind_image": "image",
     "kind_video": "video",
@@ -311,6 +317,8 @@ def match_text(language: Language, signal_type: str, video: bool, distance: int)
     words = WORDS[language]
     if signal_type.lower() == "md5":
         return words["match_md5"]
+    if signal_type.lower() == "ss-kp-1":  # distance: the agreeing shape points (keypoints)
+        return words["match_shape_points"].format(distance=distance)
     signal = "vPDQ" if signal_type.lower() == "vpdq" else signal_type.upper()
     return words["match_perceptual"].format(
         signal=signal,

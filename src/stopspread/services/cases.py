@@ -23,7 +23,14 @@ from stopspread.errors import (
 )
 from stopspread.services import audit
 from stopspread.services.context import Services
+from stopspread.services.custody import EvidenceStore
 from stopspread.services.custody.erase import destroy_case_key, evidence_count, remove_case_files
+from stopspread.services.keypoint_records import (
+    MAX_RECORDS_PER_REQUEST,
+    KeypointIn,
+    delete_records,
+    store_records,
+)
 from stopspread.services.keys import new_case_code, new_case_secret, normalise_case_code
 from stopspread.services.removal.dashboard import survivor_counts
 from stopspread.services.signal_input import SignalIn, record_change
@@ -44,8 +51,10 @@ from stopspread.storage.models import (
 __all__ = [
     "CaseView",
     "CenterEvidence",  # her choice at withdrawal (the API and her page parse it)
+    "KeypointIn",
     "NewCase",
     "Withdrawal",
+    "add_keypoints",
     "add_signals",
     "authenticate",
     "case_status",
@@ -111,12 +120,28 @@ def _insert_signals(
     return [row.id for row in rows]
 
 
-def create_case(svc: Services, signals: Sequence[SignalIn], *, flagged: bool = False) -> NewCase:
+def _keypoint_store(svc: Services, keypoints: Sequence[KeypointIn]) -> EvidenceStore | None:
+    """The evidence store whose case keys seal keypoint records (None: there are none)."""
+    if len(keypoints) > MAX_RECORDS_PER_REQUEST:
+        raise InvalidRequestError(f"at most {MAX_RECORDS_PER_REQUEST} keypoint records a request")
+    return EvidenceStore.from_settings(svc.settings, svc.db) if keypoints else None
+
+
+def create_case(
+    svc: Services,
+    signals: Sequence[SignalIn],
+    *,
+    flagged: bool = False,
+    keypoints: Sequence[KeypointIn] = (),
+) -> NewCase:
     """Open a case; the returned secret is the only copy there will ever be.
 
     ``flagged``: the enrolment came in bulk (services/enrolment.py): an audit event says so.
+    ``keypoints``: the photos' ``ss-kp-1`` records, sealed with the case key
+    (``services.keypoint_records``).
     """
     _check_count(svc, signals)
+    store = _keypoint_store(svc, keypoints)
     secret = new_case_secret()
     secret_hash = svc.hasher.hash_case_secret(secret)  # slow: outside the write lock
     now = datetime.now(UTC)
@@ -139,6 +164,8 @@ def create_case(svc: Services, signals: Sequence[SignalIn], *, flagged: bool = F
         session.add(bank)
         session.flush()
         _insert_signals(session, head, bank.id, signals)
+        if store is not None:
+            store_records(session, store, case.id, keypoints)
         audit.append(
             session, head, audit.AuditKind.CASE_CREATED, {"case": case.id, "signals": len(signals)}
         )
@@ -187,9 +214,15 @@ def _flag(session: Session, head: ChainHead, case_id: int, signals: int) -> None
 
 
 def add_signals(
-    svc: Services, case_id: int, signals: Sequence[SignalIn], *, flagged: bool = False
+    svc: Services,
+    case_id: int,
+    signals: Sequence[SignalIn],
+    *,
+    flagged: bool = False,
+    keypoints: Sequence[KeypointIn] = (),
 ) -> int:
     _check_count(svc, signals)
+    store = _keypoint_store(svc, keypoints)
     with svc.db.write() as (session, head):
         case = session.get(Case, case_id)
         if case is None or case.status is CaseStatus.WITHDRAWN:
@@ -198,12 +231,27 @@ def add_signals(
         if bank_id is None:
             raise CaseWithdrawnError("this case has no bank")
         _insert_signals(session, head, bank_id, signals)
+        if store is not None:
+            store_records(session, store, case_id, keypoints)
         audit.append(
             session, head, audit.AuditKind.SIGNALS_ADDED, {"case": case_id, "signals": len(signals)}
         )
         if flagged:
             _flag(session, head, case_id, len(signals))
     return len(signals)
+
+
+def add_keypoints(svc: Services, case_id: int, keypoints: Sequence[KeypointIn]) -> int:
+    """Add photos' ``ss-kp-1`` records to an open case (the CLI's ``case create``, after its
+    signals, at most :data:`MAX_RECORDS_PER_REQUEST` a call); how many were stored."""
+    store = _keypoint_store(svc, keypoints)
+    if store is None:
+        return 0
+    with svc.db.write() as (session, _head):
+        case = session.get(Case, case_id)
+        if case is None or case.status is CaseStatus.WITHDRAWN:
+            raise CaseWithdrawnError("this case was withdrawn")
+        return store_records(session, store, case_id, keypoints)
 
 
 def case_status(svc: Services, case_id: int) -> CaseView:
@@ -269,6 +317,7 @@ def withdraw(
         case = session.get(Case, case_id)
         if case is None or case.status is CaseStatus.WITHDRAWN:
             raise CaseWithdrawnError("this case was withdrawn")
+        delete_records(session, case_id)  # her photos' keypoints, whatever she chose
         ids = _delete_signals(session, head, case_id)
         case.status, case.secret_hash = CaseStatus.WITHDRAWN, None
         case.withdrawn_at, case.signals_withdrawn = datetime.now(UTC), len(ids)

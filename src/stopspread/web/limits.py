@@ -43,6 +43,7 @@ __all__ = [
 SMALL_MAX_BYTES: Final = 4 * 1024  # a match, a feedback, a withdrawal, a bodiless request
 SIGNAL_MAX_BYTES: Final = 256  # one signal in JSON, spaces included (a pdq one is ~90)
 FORM_MAX_BYTES: Final = 64 * 1024  # a worker page's form
+KEYPOINTS_MAX_BYTES: Final = 20 * 22 * 1024  # enrolment: 20 keypoint records in base64
 SCAN_SOURCE_MAX_BYTES: Final = 512 * 1024  # the scan source form: a URL list (100,000 chars)
 
 _CASES: Final = re.compile(r"/v1/cases(/[^/]+/signals)?/?")
@@ -59,7 +60,8 @@ def body_limit(settings: Settings, method: str, path: str) -> int:
         if path in ("/v1/hash", "/m/lookup"):  # one upload to hash (clients that opted in)
             return settings.upload_max_bytes
         if _CASES.fullmatch(path):
-            return SMALL_MAX_BYTES + settings.max_signals_per_request * SIGNAL_MAX_BYTES
+            signals = settings.max_signals_per_request * SIGNAL_MAX_BYTES
+            return SMALL_MAX_BYTES + signals + KEYPOINTS_MAX_BYTES
         if path == _SCAN_SOURCES:
             return SCAN_SOURCE_MAX_BYTES
         if path.startswith(("/worker/", "/setup")):

@@ -17,6 +17,7 @@ __all__ = [
     "FeedbackIn",
     "HashOut",
     "HealthOut",
+    "KeypointModel",
     "MatchIn",
     "MatchOut",
     "NewCaseOut",
@@ -46,8 +47,33 @@ class SignalModel(_In):
     )
 
 
+KEYPOINT_B64_MAX_CHARS = 21_848  # base64 of a 16 KiB keypoint record (4 * ceil(16384 / 3))
+KEYPOINT_RECORDS_MAX = 20  # photos a request may carry keypoints for
+
+
+class KeypointModel(_In):
+    """One photo's ``ss-kp-1`` keypoint record (docs/api.md, "Keypoint records")."""
+
+    data: str = Field(
+        min_length=12,
+        max_length=KEYPOINT_B64_MAX_CHARS,
+        description="base64 (standard alphabet, padded) of the record's bytes",
+    )
+    pdq: str | None = Field(
+        default=None,
+        min_length=64,
+        max_length=64,
+        description="the photo's whole-picture PDQ hash, one of this request's signals",
+    )
+
+
 class CreateCaseIn(_In):
     signals: list[SignalModel] = Field(min_length=1)
+    keypoints: list[KeypointModel] = Field(
+        default_factory=list,
+        max_length=KEYPOINT_RECORDS_MAX,
+        description="optional: the photos' ss-kp-1 keypoint records (at most 20)",
+    )
 
 
 class NewCaseOut(BaseModel):
@@ -58,6 +84,11 @@ class NewCaseOut(BaseModel):
 
 class AddSignalsIn(_In):
     signals: list[SignalModel] = Field(min_length=1)
+    keypoints: list[KeypointModel] = Field(
+        default_factory=list,
+        max_length=KEYPOINT_RECORDS_MAX,
+        description="optional: the photos' ss-kp-1 keypoint records (at most 20)",
+    )
 
 
 class AddSignalsOut(BaseModel):

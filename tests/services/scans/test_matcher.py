@@ -18,12 +18,15 @@ from stopspread.hashing import (
     digest_bytes,
     enrolment_hashes,
 )
+from stopspread.hashing.keypoints import extract_keypoints
 from stopspread.hashing.signals import VariantKind
 from stopspread.matching.policy import DEFAULT_POLICY
+from stopspread.services.keypoint_records import EnrolledKeypoints
 from stopspread.services.scans.matcher import CaseMatcher, EnrolledSignal
 from stopspread.storage.models_scan import MatchKind
 from tests.cli.conftest import write_video
 from tests.conftest import synthetic_rgb
+from tests.hashing.test_keypoints import scene
 from tests.scankit import original, shapes
 
 
@@ -136,3 +139,27 @@ def test_image_rule_takes_the_closest_pair_and_the_first_of_ties(
     assert CaseMatcher(near, policy=DEFAULT_POLICY).match_image(original(1)) == module.Hit(
         MatchKind.IMAGE, "pdq", 31, 29
     )
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+def test_shape_points_find_a_crop_the_hashes_miss_and_name_its_photo() -> None:
+    photos = [scene(seed, (1200, 900)) for seed in (21, 22, 23)]
+    signals = [s for i, p in enumerate(photos) for s in signals_of(_jpeg(p), 100 * i + 1)]
+    enrolled = [
+        EnrolledKeypoints(i, 100 * i + 1, extract_keypoints(p)) for i, p in enumerate(photos)
+    ]
+    crop = _jpeg(photos[1].crop((150, 40, 150 + 1020, 40 + 765)))  # 85 % of each side
+    hashes_only = CaseMatcher(signals, policy=DEFAULT_POLICY)
+    assert hashes_only.match_image(crop) is None
+    matcher = CaseMatcher(signals, policy=DEFAULT_POLICY, keypoints=enrolled)
+    hit = matcher.match_image(crop)
+    assert hit is not None and hit.signal_type == "ss-kp-1" and hit.signal_id == 101
+    assert hit.distance >= 30 and hit.detail == f"{hit.distance} shape points"
+    assert matcher.match_image(_jpeg(scene(29, (1200, 900)))) is None  # unrelated
+    assert matcher.match_image(shapes(7)) is None
+    assert "descriptor" not in repr(enrolled[0])

@@ -44,3 +44,9 @@ def test_the_numbers_stay_with_the_word() -> None:
 def test_ranges_nest_inside_every_radius() -> None:
     assert 0 < NEARLY_SAME_BITS < VERY_SIMILAR_BITS < min(radius("pdq"), radius("vpdq"))
     assert radius("md5") == 0
+
+
+def test_a_shape_point_sighting_is_its_own_word_never_bits() -> None:
+    found = describe("ss-kp-1", 42, radius("ss-kp-1"))
+    assert found.closeness is Closeness.SHAPE_POINTS  # "less certain" on the card
+    assert (found.bits, found.exact) == (42, False)  # 42 agreeing points, not bits

@@ -123,6 +123,14 @@ class EvidenceStore:
         session.flush()
         return EvidenceRef(id=row.id, sha256=digest, captured_at=at)
 
+    def case_key(self, session: Session, case_id: int, *, create: bool = True) -> bytes:
+        """The case's own key (made on first use when ``create``), for other personal data
+        sealed with it (keypoint records); :class:`EvidenceError` when it has none."""
+        key = self._case_key(session, case_id, create=create)
+        if key is None:
+            raise EvidenceError(f"case {case_id} has no case key")
+        return key
+
     def _case_key(self, session: Session, case_id: int, *, create: bool) -> bytes | None:
         """The case's key; a new one if it has none and ``create``; None: files of this case
         were sealed with the master key (before case keys). Refused once it was destroyed."""

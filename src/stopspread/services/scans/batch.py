@@ -42,7 +42,7 @@ from stopspread.errors import (
 from stopspread.hashing import VideoSandbox
 from stopspread.services.scans.matcher import CaseMatcher, Hit
 from stopspread.services.scans.queue import queue_scan, worker_name
-from stopspread.services.scans.run import COUNTERS, ScanDeps, case_signals
+from stopspread.services.scans.run import COUNTERS, ScanDeps, case_matcher
 from stopspread.services.scans.sightings import Observation, Outcome, record_hit
 from stopspread.sources.fetch import Fetched
 from stopspread.sources.media import BodyKind, classify
@@ -136,7 +136,7 @@ def resume_scan(deps: ScanDeps, scan_id: int) -> BatchScan:
 
 def matcher_for(deps: ScanDeps, scan: BatchScan) -> CaseMatcher:
     """The case's signals as a matcher with no sandbox of its own (one is made per batch)."""
-    return CaseMatcher(case_signals(deps, scan.case_id), policy=deps.policy)
+    return case_matcher(deps, scan.case_id)
 
 
 def list_files(deps: ScanDeps, scan: BatchScan) -> list[str]:

@@ -21,6 +21,18 @@ The thresholds are the service's one :class:`~stopspread.matching.policy.MatchPo
   inconclusive (some near, no hit), the video is hashed again at one frame a second
   (``ROBUST_QUERY_DENSE``) and the rules applied to that. ``docs/video.md``.
 
+- **Shape points** (``ss-kp-1``, issue 14): a downloaded image that ``ss-img-1`` did not
+  match is checked against the keypoints of the case's enrolled photos
+  (``services.keypoint_records``, at most :data:`MAX_KEYPOINT_PHOTOS`, the first enrolled):
+  its own keypoints and its mirror's (``hashing.keypoints.query_keypoint_sets``) vote, each
+  for the photo holding its nearest enrolled descriptor when that is within
+  :data:`VOTE_BITS` (one exact search of all of them in a ``MihIndex``), and the
+  :data:`KEYPOINT_SHORTLIST` photos with the most votes, at least :data:`MIN_VOTES`, are
+  verified by ``matching.keypoint_verify`` (its :data:`DEFAULT_VERIFY_RULE`; 3-5 ms a
+  photo). A verified one is a hit of signal type ``ss-kp-1``, its ``distance`` the number of
+  agreeing points; like every hit it waits for a person's review, and the review page says
+  it is less certain.
+
 Distances come from the brute-force index (``matching.brute``, the oracle: a case has at most a
 few thousand signals) and the video rule is ``matching.video``'s, not copies of them.
 
@@ -40,6 +52,8 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
+from PIL import Image
 
 from stopspread.hashing import (
     FrameHash,
@@ -53,15 +67,40 @@ from stopspread.hashing import (
 )
 from stopspread.hashing.decode import open_image
 from stopspread.hashing.image import prepare
-from stopspread.matching import BruteForceIndex, Match, as_hash_array
+from stopspread.hashing.keypoints import (
+    DESCRIPTOR_BYTES,
+    KEYPOINT_VERSION,
+    KeypointSet,
+    query_keypoint_sets,
+)
+from stopspread.matching import BruteForceIndex, Match, MihIndex, as_hash_array
+from stopspread.matching.keypoint_verify import DEFAULT_VERIFY_RULE, verify_any
 from stopspread.matching.policy import MatchPolicy
 from stopspread.matching.signal_types import MD5, PDQ
 from stopspread.matching.video import VideoComparison, frame_views, ordered_matches
+from stopspread.services.keypoint_records import EnrolledKeypoints
 from stopspread.storage.models_scan import MatchKind
 
-__all__ = ["CaseMatcher", "EnrolledSignal", "Hit"]
+__all__ = [
+    "KEYPOINT_SHORTLIST",
+    "MAX_KEYPOINT_PHOTOS",
+    "MIN_VOTES",
+    "VOTE_BITS",
+    "CaseMatcher",
+    "EnrolledSignal",
+    "Hit",
+]
 
 _INCONCLUSIVE: Final = 1  # keyframes: this many near an enrolled frame, but under the rule
+# enrolled photos a download's keypoints vote among: a case of more has only its first
+# ones checked (docs/sources-and-scans.md)
+MAX_KEYPOINT_PHOTOS: Final = 100
+VOTE_BITS: Final = 24  # a query descriptor votes when its nearest enrolled one is this close
+# photos verified (3-5 ms each, both of the download's sets), the most voted first, and the
+# votes a photo needs: every verified copy in a probe of 8 DEV photos x 39 edit families was
+# ranked first or second, with at least 5 votes (docs/robustness.md, "In the product")
+KEYPOINT_SHORTLIST: Final = 3
+MIN_VOTES: Final = 4  # one under the fewest a verified copy had in that probe (5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +117,10 @@ class EnrolledSignal:
 @dataclass(frozen=True, slots=True)
 class Hit:
     kind: MatchKind
-    signal_type: str  # pdq, md5, vpdq
-    signal_id: int
-    distance: int
-    detail: str = ""  # e.g. "12/14 frames"
+    signal_type: str  # pdq, md5, vpdq, ss-kp-1
+    signal_id: int | None  # None: an ss-kp-1 record enrolled without its photo's PDQ signal
+    distance: int  # bits; for ss-kp-1 the number of agreeing shape points
+    detail: str = ""  # e.g. "12/14 frames", "37 shape points"
 
 
 class CaseMatcher:
@@ -93,8 +132,12 @@ class CaseMatcher:
         sandbox: VideoSandbox | None = None,
         *,
         policy: MatchPolicy,
+        keypoints: Sequence[EnrolledKeypoints] = (),
     ):
         self._policy = policy
+        self._keypoints = tuple(keypoints[:MAX_KEYPOINT_PHOTOS])
+        self._descriptors, self._owners = _stacked(self._keypoints)
+        self._votes: MihIndex | None = None  # built on first use (not pickled to workers)
         self._md5 = {s.value: s.id for s in signals if s.type == MD5.name}
         pdq = [s for s in signals if s.type == PDQ.name]
         image_ok = [s for s in pdq if policy.pdq.enrolled_ok(s.quality)]
@@ -114,6 +157,7 @@ class CaseMatcher:
     def __getstate__(self) -> dict[str, object]:  # pickled to Dask workers: no sandbox
         state = dict(self.__dict__)
         state["_sandbox"] = None
+        state["_votes"] = None
         return state
 
     def match_image(self, body: bytes) -> Hit | None:
@@ -128,8 +172,42 @@ class CaseMatcher:
         hits = self._image.search_batch(as_hash_array(hashes), rule.radius) if hashes else []
         best = _nearest(hits)
         if best is None or not self._policy.is_match(PDQ, best.distance):
-            return None
+            return self._shape_points(image)
         return Hit(MatchKind.IMAGE, PDQ.name, self._image_ids[best.id], best.distance)
+
+    def _shape_points(self, image: Image.Image) -> Hit | None:
+        """The first enrolled photo whose keypoints verify against the download's (or its
+        mirror's); None when the case has none or none verifies."""
+        if not self._keypoints:
+            return None
+        queries = query_keypoint_sets(image)
+        for photo in self._shortlist(queries):
+            enrolled = self._keypoints[photo]
+            check = verify_any(queries, enrolled.keypoints, DEFAULT_VERIFY_RULE)
+            if check.verified:
+                detail = f"{check.inliers} shape points"
+                return Hit(
+                    MatchKind.IMAGE, KEYPOINT_VERSION, enrolled.signal_id, check.inliers, detail
+                )
+        return None
+
+    def _shortlist(self, queries: Sequence[KeypointSet]) -> list[int]:
+        """The enrolled photos worth verifying, most votes first (see the module docstring)."""
+        votes = np.zeros(len(self._keypoints), np.int64)
+        if self._votes is None:
+            rows = np.arange(len(self._owners), dtype=np.int64)
+            self._votes = MihIndex.from_arrays(self._descriptors, rows)
+        for query in queries:
+            if len(query) == 0:
+                continue
+            q_rows, ids, bits = self._votes.search_arrays(query.descriptors, VOTE_BITS)
+            order = np.lexsort((bits, q_rows))  # each query descriptor's nearest first
+            q_rows, ids = q_rows[order], ids[order]
+            nearest = np.ones(len(q_rows), bool)
+            nearest[1:] = q_rows[1:] != q_rows[:-1]
+            np.add.at(votes, self._owners[ids[nearest]], 1)
+        ranked = np.argsort(-votes, kind="stable")[:KEYPOINT_SHORTLIST]
+        return [int(i) for i in ranked if votes[i] >= MIN_VOTES]
 
     def match_video(self, body: bytes) -> Hit | None:
         """Raises :class:`~stopspread.errors.MediaError` for a video that does not decode."""
@@ -175,6 +253,17 @@ class CaseMatcher:
         detail = f"{max(matched, ordered)}/{len(views)} frames"
         signal_id = self._video_ids[best.id]
         return Hit(MatchKind.VIDEO, "vpdq", signal_id, best.distance, detail), near
+
+
+def _stacked(
+    photos: Sequence[EnrolledKeypoints],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Every enrolled descriptor in one array, and the photo (its position) of each row."""
+    if not photos:
+        return np.zeros((0, DESCRIPTOR_BYTES), np.uint8), np.zeros(0, np.int64)
+    descriptors = np.concatenate([p.keypoints.descriptors for p in photos]).astype(np.uint8)
+    owners = np.concatenate([np.full(len(p.keypoints), i, np.int64) for i, p in enumerate(photos)])
+    return np.ascontiguousarray(descriptors), owners
 
 
 def _index(signals: Sequence[EnrolledSignal]) -> tuple[list[int], BruteForceIndex]:

@@ -28,6 +28,7 @@ from stopspread.config import Settings
 from stopspread.errors import FetchError, FetchStatusError, StopSpreadError
 from stopspread.hashing import VideoSandbox
 from stopspread.services.custody import EvidenceStore
+from stopspread.services.keypoint_records import EnrolledKeypoints, load_records
 from stopspread.services.match_policy import MatchPolicy, build_policy
 from stopspread.services.scans.matcher import CaseMatcher, EnrolledSignal, Hit
 from stopspread.services.scans.sightings import Observation, Outcome, mark_removed_in, record_hit
@@ -45,6 +46,7 @@ from stopspread.sources.folder import folder_media
 from stopspread.sources.media import BodyKind, classify
 from stopspread.storage.db import Database
 from stopspread.storage.models import Bank, Case, CaseStatus, Signal, SignalStatus, utcnow
+from stopspread.storage.models_keypoints import KeypointRecord
 from stopspread.storage.models_scan import ScanRow, ScanStatus, Sighting, Source, SourceKind
 
 __all__ = [
@@ -52,6 +54,8 @@ __all__ = [
     "GONE_STATUSES",
     "ProgressHook",
     "ScanDeps",
+    "case_keypoints",
+    "case_matcher",
     "case_signals",
     "run_claimed",
 ]
@@ -115,6 +119,23 @@ def case_signals(deps: ScanDeps, case_id: int) -> list[EnrolledSignal]:
     )
     with deps.db.read() as session:
         return [EnrolledSignal(i, str(t), v, q) for i, t, v, q in session.execute(query)]
+
+
+def case_keypoints(deps: ScanDeps, case_id: int) -> list[EnrolledKeypoints]:
+    """The case's enrolled photos' keypoints, opened with its case key (none: the evidence
+    key is not read)."""
+    with deps.db.read() as session:
+        if not session.scalar(select(KeypointRecord.id).where(KeypointRecord.case_id == case_id)):
+            return []
+        return load_records(session, deps.evidence, case_id)
+
+
+def case_matcher(deps: ScanDeps, case_id: int, sandbox: VideoSandbox | None = None) -> CaseMatcher:
+    """The case's matcher: its signals and its photos' keypoints, under the service's policy."""
+    signals = case_signals(deps, case_id)
+    return CaseMatcher(
+        signals, sandbox, policy=deps.policy, keypoints=case_keypoints(deps, case_id)
+    )
 
 
 def source_events(source: Source, fetcher: Fetcher, settings: Settings) -> Iterator[Event]:
@@ -302,7 +323,7 @@ def run_claimed(
     log.info("scan %d started (source %d, %s)", scan_id, source.id, source.kind.value)
     try:
         with Fetcher(limits, resolver=deps.resolver) as fetcher, VideoSandbox() as sandbox:
-            matcher = CaseMatcher(case_signals(deps, source.case_id), sandbox, policy=deps.policy)
+            matcher = case_matcher(deps, source.case_id, sandbox)
             run = _Run(deps, scan_id, source, matcher, fetcher, on_progress, stop)
             if run.walk():
                 failure = run.nothing_fetched()

@@ -100,12 +100,12 @@ def _latest_at_url(session: Session, case_id: int, key: str) -> Sighting | None:
 
 
 def _same_content(session: Session, obs: Observation, sha256: str) -> list[Sighting]:
+    same = Sighting.media_sha256 == sha256
+    if obs.hit.signal_id is not None:  # (an ss-kp-1 hit may name no signal: not "IS NULL")
+        same = or_(same, Sighting.signal_id == obs.hit.signal_id)
     query = (
         select(Sighting)
-        .where(
-            Sighting.case_id == obs.case_id,
-            or_(Sighting.media_sha256 == sha256, Sighting.signal_id == obs.hit.signal_id),
-        )
+        .where(Sighting.case_id == obs.case_id, same)
         .order_by(Sighting.id.desc())
         .limit(50)
     )

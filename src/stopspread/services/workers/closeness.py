@@ -12,7 +12,11 @@ bits                       Korean        English
 17 - radius                비슷함          Similar
 over the radius            일치 범위 밖    Outside the match range
 MD5 (the same file bytes)  같은 파일       The same file
+ss-kp-1 (shape points)     특징점 일치     Shape points match
 =========================  ============  =================
+
+A ``ss-kp-1`` sighting (issue 14) has no bits: its number is how many shape points
+(keypoints) line up with her photo, and the page says it is less certain than a hash match.
 
 The number stays on the card as the detail ("6 of 256 bits; a match is 29 or fewer").
 This module is the one home of those ranges; pages only translate :class:`Closeness`.
@@ -24,6 +28,7 @@ import enum
 from dataclasses import dataclass
 from typing import Final
 
+from stopspread.hashing.keypoints import KEYPOINT_VERSION
 from stopspread.matching.policy import DEFAULT_POLICY, MatchPolicy
 
 __all__ = [
@@ -47,6 +52,7 @@ class Closeness(enum.StrEnum):
     VERY_SIMILAR = "very_similar"
     SIMILAR = "similar"
     OUTSIDE = "outside"
+    SHAPE_POINTS = "shape_points"  # ss-kp-1: keypoints verified; less certain, look closely
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,8 @@ def describe(signal_type: str, bits: int, limit: int | None = None) -> Distance:
     ``limit`` is the match radius in force (``radius(signal_type, svc.policy)``); without
     it, the default policy's.
     """
+    if signal_type == KEYPOINT_VERSION:  # ``bits`` holds the agreeing shape points
+        return Distance(Closeness.SHAPE_POINTS, bits, 0, exact=False)
     limit = radius(signal_type) if limit is None else limit
     if limit == 0:
         word = Closeness.SAME_FILE if bits == 0 else Closeness.OUTSIDE

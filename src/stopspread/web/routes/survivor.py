@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
 
+from stopspread.errors import HashFormatError, InvalidRequestError
+from stopspread.hashing import PdqHash
 from stopspread.services import cases
 from stopspread.services.enrolment import EnrolmentLimits
+from stopspread.services.keypoint_records import KeypointIn, parse_record
 from stopspread.services.signal_input import SignalIn, parse_signal
 from stopspread.web.deps import CaseId, Svc, client_address
 from stopspread.web.schemas import (
@@ -15,6 +20,7 @@ from stopspread.web.schemas import (
     AddSignalsOut,
     CaseOut,
     CreateCaseIn,
+    KeypointModel,
     NewCaseOut,
     SignalModel,
     WithdrawIn,
@@ -36,6 +42,31 @@ def _signals(items: list[SignalModel]) -> list[SignalIn]:
     return [parse_signal(s.type, s.value, s.quality, s.media == "video") for s in items]
 
 
+def _keypoints(items: list[KeypointModel]) -> list[KeypointIn]:
+    """The records, decoded and checked strictly (422 with what is wrong)."""
+    out: list[KeypointIn] = []
+    for number, item in enumerate(items, start=1):
+        try:
+            data = base64.b64decode(item.data, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidRequestError(f"keypoints[{number}]: data is not base64") from exc
+        try:
+            keypoints = parse_record(data)
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(f"keypoints[{number}]: {exc}") from exc
+        out.append(KeypointIn(keypoints, _pdq(item.pdq, number)))
+    return out
+
+
+def _pdq(value: str | None, number: int) -> str | None:
+    if value is None:
+        return None
+    try:
+        return PdqHash.from_hex(value).hex
+    except (HashFormatError, ValueError) as exc:
+        raise InvalidRequestError(f"keypoints[{number}]: pdq is not a PDQ hash") from exc
+
+
 def _enrol_limits(request: Request, count: int) -> bool:
     """Count the signals against the enrolment limits; ``True``: flag it (bulk)."""
     limits: EnrolmentLimits = request.app.state.enrol_limits
@@ -45,18 +76,19 @@ def _enrol_limits(request: Request, count: int) -> bool:
 @router.post("", status_code=201, responses=ENROL)
 def create_case(body: CreateCaseIn, request: Request, svc: Svc) -> NewCaseOut:
     """Open a case from hashes. The secret is shown only in this answer."""
-    signals = _signals(body.signals)
+    signals, keypoints = _signals(body.signals), _keypoints(body.keypoints)
     flagged = _enrol_limits(request, len(signals))
-    new = cases.create_case(svc, signals, flagged=flagged)
+    new = cases.create_case(svc, signals, flagged=flagged, keypoints=keypoints)
     return NewCaseOut(case_code=new.code, secret=new.secret, signals=new.signals)
 
 
 @router.post("/{code}/signals", responses=CASE_ENROL)
 def add_signals(body: AddSignalsIn, request: Request, case_id: CaseId, svc: Svc) -> AddSignalsOut:
     """Add hashes to the case (needs ``X-Case-Secret``)."""
-    signals = _signals(body.signals)
+    signals, keypoints = _signals(body.signals), _keypoints(body.keypoints)
     flagged = _enrol_limits(request, len(signals))
-    return AddSignalsOut(added=cases.add_signals(svc, case_id, signals, flagged=flagged))
+    added = cases.add_signals(svc, case_id, signals, flagged=flagged, keypoints=keypoints)
+    return AddSignalsOut(added=added)
 
 
 @router.get("/{code}", responses=CASE)
