@@ -234,9 +234,13 @@ class KeypointIndex:
             raise ValueError("owners are positions in ids, one per word")
         if n >= 2**32:
             raise ValueError("at most 2**32 - 1 photos")
-        key = np.unique(words * n + owners, return_counts=True)  # sorted by word, then photo
-        pair_word, pair_owner = np.divmod(key[0], max(n, 1))
-        weight = key[1] * vocabulary.idf[pair_word].astype(np.float64)
+        key = words * n + owners
+        key.sort()  # by word, then photo; in place (a bank's rows are the memory peak)
+        first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
+        tf = np.diff(np.append(first, len(key)))
+        pair_word, pair_owner = np.divmod(key[first], max(n, 1))
+        del key
+        weight = tf * vocabulary.idf[pair_word].astype(np.float64)
         norm = np.sqrt(np.bincount(pair_owner, weight**2, minlength=n))
         weight /= np.where(norm > 0, norm, 1.0)[pair_owner]
         per_word = np.bincount(pair_word, minlength=vocabulary.words)
