@@ -109,7 +109,7 @@ def _vocabulary_lookup(args, vocab, pool, true, n_photos, rng) -> tuple[Lookup, 
         + [np.full(len(t), i) for i, t in enumerate(true)]
     )
     ids = np.arange(n_photos + len(true), dtype=np.int64)
-    index = KeypointIndex.from_words(vocab, ids, owners, words)
+    index = KeypointIndex.from_words(vocab, ids, owners, words, args.min_idf)
 
     def lookup(sets: list[np.ndarray]) -> list[int]:
         return index.search(sets, args.shortlist).ids.tolist()
@@ -225,6 +225,7 @@ def main() -> int:
     ap.add_argument("--photos", type=int, nargs="+", default=[31_250, 125_000, 500_000, 1_000_000])
     ap.add_argument("--per-photo", type=int, default=100, help="descriptors indexed a photo")
     ap.add_argument("--query-top", type=int, default=400, help="query descriptors looked up")
+    ap.add_argument("--min-idf", type=float, default=0.0, help="vocabulary: stop words")
     ap.add_argument("--radius", type=int, default=16, help="votes, faiss-ivf: bits")
     ap.add_argument("--nlist", type=int, default=4096)
     ap.add_argument("--nprobe", type=int, default=8)

@@ -132,3 +132,20 @@ def test_a_tree_that_does_not_fit_its_arrays_is_refused() -> None:
         Vocabulary(4, 2, np.zeros((3, 4), np.uint64), np.zeros(16, np.float32))
     with pytest.raises(ValueError, match="no training"):
         train_vocabulary([np.zeros((0, 32), np.uint8)])
+
+
+def test_stop_words_are_not_indexed_and_the_original_still_comes_first(
+    vocabulary: Vocabulary, enrolled: list[KeypointSet], index: KeypointIndex
+) -> None:
+    cut = float(np.median(vocabulary.idf))
+    lean = KeypointIndex.build(
+        vocabulary,
+        [1000 + i for i in range(len(enrolled))],
+        [k.descriptors for k in enrolled],
+        min_idf=cut,
+    )
+    assert 0 < len(lean.postings) < len(index.postings)
+    held = np.repeat(np.arange(vocabulary.words), np.diff(lean.offsets))
+    assert (vocabulary.idf[held] >= cut).all()
+    sets = query_keypoint_sets(jpeg_crop(scene(4)))
+    assert lean.search([s.descriptors for s in sets], top=3).ids[0] == 1004

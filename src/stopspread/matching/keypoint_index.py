@@ -209,15 +209,20 @@ class KeypointIndex:
 
     @classmethod
     def build(
-        cls, vocabulary: Vocabulary, ids: Sequence[int], photos: Sequence[Descriptors]
+        cls,
+        vocabulary: Vocabulary,
+        ids: Sequence[int],
+        photos: Sequence[Descriptors],
+        min_idf: float = 0.0,
     ) -> KeypointIndex:
-        """An index of ``photos`` (each the descriptors to index, e.g. its strongest few)."""
+        """An index of ``photos`` (each the descriptors to index, e.g. its strongest few),
+        without stop words (idf below ``min_idf``, see :meth:`from_words`)."""
         if len(ids) != len(photos):
             raise ValueError("one id per photo")
         words = [vocabulary.quantise(p) if len(p) else np.zeros(0, np.int64) for p in photos]
         owners = np.repeat(np.arange(len(photos), dtype=np.int64), [len(w) for w in words])
         flat = np.concatenate(words) if words else np.zeros(0, np.int64)
-        return cls.from_words(vocabulary, np.asarray(ids, np.int64), owners, flat)
+        return cls.from_words(vocabulary, np.asarray(ids, np.int64), owners, flat, min_idf)
 
     @classmethod
     def from_words(
@@ -226,14 +231,20 @@ class KeypointIndex:
         ids: npt.NDArray[np.int64],
         owners: npt.NDArray[np.int64],
         words: npt.NDArray[np.int64],
+        min_idf: float = 0.0,
     ) -> KeypointIndex:
         """An index from quantised rows: ``owners[i]`` (a position in ``ids``) holds
-        ``words[i]``. Repeats of a word in one photo add up (term frequency)."""
+        ``words[i]``. Repeats of a word in one photo add up (term frequency). Words whose
+        idf is below ``min_idf`` are *stop words*: common in the training photos, they
+        separate photos least and make the longest lists, so they are not indexed."""
         n = len(ids)
         if len(owners) != len(words) or (len(owners) and (owners.min() < 0 or owners.max() >= n)):
             raise ValueError("owners are positions in ids, one per word")
         if n >= 2**32:
             raise ValueError("at most 2**32 - 1 photos")
+        if min_idf > 0:
+            kept = vocabulary.idf[words] >= min_idf
+            owners, words = owners[kept], words[kept]
         key = words * n + owners
         key.sort()  # by word, then photo; in place (a bank's rows are the memory peak)
         first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
