@@ -73,8 +73,11 @@ def _flip(rows: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def _keypoints(corpus: Path, files: list[str]) -> list[np.ndarray]:
-    return [extract_keypoints(Image.open(corpus / f).convert("RGB")).descriptors for f in files]
+def _keypoints(corpus: Path, files: list[str], n_features: int = 400) -> list[np.ndarray]:
+    return [
+        extract_keypoints(Image.open(corpus / f).convert("RGB"), n_features).descriptors
+        for f in files
+    ]
 
 
 def _vocabulary(args: argparse.Namespace, train_files: list[str]) -> Vocabulary:
@@ -82,7 +85,8 @@ def _vocabulary(args: argparse.Namespace, train_files: list[str]) -> Vocabulary:
         saved = np.load(args.vocab)
         return Vocabulary(args.branching, args.depth, saved["centres"], saved["idf"])
     t0 = time.perf_counter()
-    vocab = train_vocabulary(_keypoints(args.corpus, train_files), args.branching, args.depth)
+    train = _keypoints(args.corpus, train_files, args.train_features)
+    vocab = train_vocabulary(train, args.branching, args.depth)
     print(
         f"vocabulary of {len(train_files)} photos: {time.perf_counter() - t0:.0f} s",
         file=sys.stderr,
@@ -112,7 +116,7 @@ def _vocabulary_lookup(args, vocab, pool, true, n_photos, rng) -> tuple[Lookup, 
     index = KeypointIndex.from_words(vocab, ids, owners, words, args.min_idf)
 
     def lookup(sets: list[np.ndarray]) -> list[int]:
-        return index.search(sets, args.shortlist).ids.tolist()
+        return index.search(sets, args.shortlist, args.max_words).ids.tolist()
 
     return lookup, index.nbytes
 
@@ -222,10 +226,12 @@ def main() -> int:
     ap.add_argument("--vocab", type=Path, help="vocabulary cache (.npz): read, or trained+saved")
     ap.add_argument("--branching", type=int, default=10)
     ap.add_argument("--depth", type=int, default=5)
+    ap.add_argument("--train-features", type=int, default=400, help="descriptors a dev photo")
     ap.add_argument("--photos", type=int, nargs="+", default=[31_250, 125_000, 500_000, 1_000_000])
     ap.add_argument("--per-photo", type=int, default=100, help="descriptors indexed a photo")
     ap.add_argument("--query-top", type=int, default=400, help="query descriptors looked up")
     ap.add_argument("--min-idf", type=float, default=0.0, help="vocabulary: stop words")
+    ap.add_argument("--max-words", type=int, help="vocabulary: words looked up a set")
     ap.add_argument("--radius", type=int, default=16, help="votes, faiss-ivf: bits")
     ap.add_argument("--nlist", type=int, default=4096)
     ap.add_argument("--nprobe", type=int, default=8)

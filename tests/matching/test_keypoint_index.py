@@ -149,3 +149,12 @@ def test_stop_words_are_not_indexed_and_the_original_still_comes_first(
     assert (vocabulary.idf[held] >= cut).all()
     sets = query_keypoint_sets(jpeg_crop(scene(4)))
     assert lean.search([s.descriptors for s in sets], top=3).ids[0] == 1004
+
+
+def test_looking_up_only_the_rarest_words_still_finds_the_original(
+    index: KeypointIndex,
+) -> None:
+    sets = [s.descriptors for s in query_keypoint_sets(jpeg_crop(scene(6)))]
+    assert index.search(sets, top=3, max_words=60).ids[0] == 1006
+    one = index.search(sets, top=50, max_words=1)
+    assert 0 < len(one.ids) <= len(index.search(sets, top=50).ids)

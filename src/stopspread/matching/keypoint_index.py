@@ -282,13 +282,23 @@ class KeypointIndex:
         norm = float(np.sqrt((weight**2).sum()))
         return words, weight / (norm or 1.0)
 
-    def search(self, query_sets: Sequence[Descriptors], top: int) -> Shortlist:
+    def search(
+        self, query_sets: Sequence[Descriptors], top: int, max_words: int | None = None
+    ) -> Shortlist:
         """The ``top`` photos by tf-idf score, summed over ``query_sets`` (the upload and its
-        mirror: a true copy scores high on one of them, the other adds chance)."""
+        mirror: a true copy scores high on one of them, the other adds chance). With
+        ``max_words``, each set looks up only that many of its words, those with the shortest
+        posting lists (the rarest in the bank): the cost of a lookup is then bounded."""
         parts_w, parts_q = [], []
         for descriptors in query_sets:
             if len(descriptors):
                 words, weight = self._query_vector(descriptors)
+                lengths = self.offsets[words + 1] - self.offsets[words]
+                held = lengths > 0  # words no enrolled photo holds cost nothing: left out
+                words, weight, lengths = words[held], weight[held], lengths[held]
+                if max_words is not None and len(words) > max_words:
+                    keep = np.argpartition(lengths, max_words - 1)[:max_words]
+                    words, weight = words[keep], weight[keep]
                 parts_w.append(words)
                 parts_q.append(weight)
         if not parts_w or not len(self.ids) or top < 1:
