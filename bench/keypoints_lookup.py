@@ -116,7 +116,7 @@ def _vocabulary_lookup(args, vocab, pool, true, n_photos, rng) -> tuple[Lookup, 
     index = KeypointIndex.from_words(vocab, ids, owners, words, args.min_idf)
 
     def lookup(sets: list[np.ndarray]) -> list[int]:
-        return index.search(sets, args.shortlist, args.max_words).ids.tolist()
+        return index.search(sets, args.shortlist, args.words_now).ids.tolist()
 
     return lookup, index.nbytes
 
@@ -218,6 +218,28 @@ def _seeds_and_queries(
     return real, queries
 
 
+def _measure(
+    args: argparse.Namespace, lookup: Lookup, queries: list[Query], n_photos: int, per: float
+) -> None:
+    lookup(queries[0][2])  # warm
+    times, cpu, found = [], [], defaultdict(list)
+    for photo, family, sets in queries:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        top = lookup(sets)
+        times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.thread_time() - c0) * 1000)
+        found[family].append(photo in top)
+    total = sum(sum(v) for v in found.values())
+    per_family = " | ".join(f"{sum(found[f])}/{len(found[f])}" for f in args.families)
+    words = f" ({args.words_now} words)" if getattr(args, "words_now", None) else ""
+    print(
+        f"| {args.design}{words} | {args.per_photo} | {n_photos:,} | {per:,.0f} | "
+        f"{statistics.median(times):.1f} | {np.percentile(times, 95):.1f} | "
+        f"{statistics.median(cpu):.1f} | {total}/{len(queries)} | {per_family} |",
+        flush=True,
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=Path("corpus"), help="the dev corpus")
@@ -231,7 +253,7 @@ def main() -> int:
     ap.add_argument("--per-photo", type=int, default=100, help="descriptors indexed a photo")
     ap.add_argument("--query-top", type=int, default=400, help="query descriptors looked up")
     ap.add_argument("--min-idf", type=float, default=0.0, help="vocabulary: stop words")
-    ap.add_argument("--max-words", type=int, help="vocabulary: words looked up a set")
+    ap.add_argument("--max-words", type=int, nargs="*", help="vocabulary: words a set, each")
     ap.add_argument("--radius", type=int, default=16, help="votes, faiss-ivf: bits")
     ap.add_argument("--nlist", type=int, default=4096)
     ap.add_argument("--nprobe", type=int, default=8)
@@ -269,23 +291,9 @@ def main() -> int:
         t0 = time.perf_counter()
         lookup, nbytes = DESIGNS[args.design](args, vocab, pool, true, n_photos, rng)
         print(f"built {n_photos:,} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        lookup(queries[0][2])  # warm
-        times, cpu, found = [], [], defaultdict(list)
-        for photo, family, sets in queries:
-            t0, c0 = time.perf_counter(), time.thread_time()
-            top = lookup(sets)
-            times.append((time.perf_counter() - t0) * 1000)
-            cpu.append((time.thread_time() - c0) * 1000)
-            found[family].append(photo in top)
-        total = len(args.families) and sum(sum(v) for v in found.values())
-        per_family = " | ".join(f"{sum(found[f])}/{len(found[f])}" for f in args.families)
-        print(
-            f"| {args.design} | {args.per_photo} | {n_photos:,} | "
-            f"{nbytes / (n_photos + len(true)):,.0f} | {statistics.median(times):.1f} | "
-            f"{np.percentile(times, 95):.1f} | {statistics.median(cpu):.1f} | "
-            f"{total}/{len(queries)} | {per_family} |",
-            flush=True,
-        )
+        for max_words in args.max_words or [None]:
+            args.words_now = max_words or None  # 0: every word
+            _measure(args, lookup, queries, n_photos, nbytes / (n_photos + len(true)))
         del lookup
     return 0
 
