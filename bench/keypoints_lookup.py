@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """The ``ss-kp-1`` shortlist at scale: three designs of the lookup (issue 14).
 
-Run by hand (minutes; up to ~6 GB of memory at 1 M photos), on one core:
+Run by hand (minutes; up to ~7 GB of memory at 1 M photos; the first run trains and saves
+the vocabulary, 2-15 minutes), on one core. The figures in ``docs/robustness.md``:
 
     taskset -c 0 .venv/bin/python bench/keypoints_lookup.py --corpus corpus \\
-        --design vocabulary --vocab bench/out/kp-vocab.npz
-    ... --design vocabulary --enrolled-corpus corpus-holdout  (vocabulary still from corpus)
-    ... --design votes --per-photo 8 ; ... --design faiss-ivf --per-photo 32  (pip faiss-cpu)
+        --depth 6 --train-features 1200 --vocab bench/out/kp-vocab6.npz \\
+        --cache bench/out/kp-cache-dev.npz --per-photo 200 --max-words 0 200 100
+    ... --enrolled-corpus corpus-holdout --cache bench/out/kp-cache-holdout.npz  (held out;
+        the vocabulary still from --corpus)
+    ... --depth 5 --vocab bench/out/kp-vocab.npz --min-idf 4.0  (10^5 words, stop words)
+    ... --design faiss-ivf --per-photo 32 --nlist 1024 --radius 40  (pip install faiss-cpu)
+    ... --design votes --per-photo 8
 
 Designs:
 
