@@ -1,39 +1,71 @@
 #!/usr/bin/env python3
-"""The ``ss-kp-1`` shortlist at scale: descriptor votes in the exact Hamming index (issue 14).
+"""The ``ss-kp-1`` shortlist at scale: three designs of the lookup (issue 14).
 
-Run by hand (a few minutes, ~2 GB of memory at the largest size):
+Run by hand (minutes; up to ~7 GB of memory at 1 M photos; the first run trains and saves
+the vocabulary, 2-15 minutes), on one core. The figures in ``docs/robustness.md``:
 
-    .venv/bin/python bench/keypoints_lookup.py --corpus corpus
+    taskset -c 0 .venv/bin/python bench/keypoints_lookup.py --corpus corpus \\
+        --depth 6 --train-features 1200 --vocab bench/out/kp-vocab6.npz \\
+        --cache bench/out/kp-cache-dev.npz --per-photo 200 --max-words 0 200 100
+    ... --enrolled-corpus corpus-holdout --cache bench/out/kp-cache-holdout.npz  (held out;
+        the vocabulary still from --corpus)
+    ... --depth 5 --vocab bench/out/kp-vocab.npz --min-idf 4.0  (10^5 words, stop words)
+    ... --design faiss-ivf --per-photo 32 --nlist 1024 --radius 40  (pip install faiss-cpu)
+    ... --design votes --per-photo 8
 
-Design measured: each enrolled photo puts its ``--per-photo`` strongest descriptors into one
-``MihIndex`` (256-bit rows, as PDQ hashes) under the photo's id; an upload looks up its 400
-descriptors and its mirror's 400 within ``--radius`` bits; photos hit by the most query
-descriptors form the shortlist the geometric check verifies (``bench/keypoints.py`` measures
-recall and false matches of that path).
+Designs:
 
-The bank is a synthetic scale-up of real descriptors: ORB descriptors of corpus photos, each
-copied with about ``--flip`` random bits changed per copy (so the rows keep ORB's bit statistics
-and never equal a query's). Queries: JPEG q40 copies of corpus photos. The true photo is
-added under its own id: the table also says whether it is still in the top ``--shortlist``.
+- ``vocabulary`` (``matching.keypoint_index``): descriptors quantised to the words of a
+  k-majority tree (``--branching`` x ``--depth``) trained on ``--corpus`` photos that are
+  *not* the bench's seed photos, never on ``--enrolled-corpus``; an inverted file of each
+  photo's ``--per-photo`` strongest descriptors' words, tf-idf scores, top ``--shortlist``.
+- ``votes``: each photo's ``--per-photo`` descriptors in the exact Hamming index
+  (``MihIndex``); query descriptors within ``--radius`` bits vote for their photos.
+- ``faiss-ivf``: the same votes from faiss's ``IndexBinaryIVF`` (``--nlist`` lists,
+  ``--nprobe`` probed, ``--knn`` neighbours a query descriptor), if faiss is installed.
+
+Every design looks up the query's ``--query-top`` strongest descriptors and its mirror's.
+
+The bank is a synthetic scale-up of real descriptors: the ``--seed-photos`` photos of the
+enrolled corpus give a pool; each synthetic photo holds ``--per-photo`` pool descriptors drawn
+at random, each with about ``--flip`` random bits changed. (For ``vocabulary`` the rows are
+drawn from ``--word-pool`` such noisy rows quantised once: same distribution, far faster.)
+The first ``--queries`` seed photos are enrolled as they are, under their own ids; queries are
+their edits by ``--families`` (``bench/robust_transforms.py``, the design generators).
+Recall: the true photo among the top ``--shortlist``. Latency: one lookup, one thread.
 """
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import csv
-import io
 import statistics
 import sys
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+import robust_transforms as rt
 from stopspread.hashing.keypoints import extract_keypoints, query_keypoint_sets
 from stopspread.matching.index import MihIndex
+from stopspread.matching.keypoint_index import (
+    KeypointIndex,
+    Vocabulary,
+    train_vocabulary,
+)
 
 SEED = 20261207
+FAMILIES = ("jpeg", "crop>=80", "crop70-80", "border<=30", "border30-40", "screenshot")
+Lookup = Callable[[list[np.ndarray]], list[int]]
 
 
 def _flip(rows: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
@@ -46,62 +78,228 @@ def _flip(rows: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _keypoints(corpus: Path, files: list[str], n_features: int = 400) -> list[np.ndarray]:
+    return [
+        extract_keypoints(Image.open(corpus / f).convert("RGB"), n_features).descriptors
+        for f in files
+    ]
+
+
+def _vocabulary(args: argparse.Namespace, train_files: list[str]) -> Vocabulary:
+    if args.vocab and args.vocab.exists():
+        saved = np.load(args.vocab)
+        return Vocabulary(args.branching, args.depth, saved["centres"], saved["idf"])
+    t0 = time.perf_counter()
+    train = _keypoints(args.corpus, train_files, args.train_features)
+    vocab = train_vocabulary(train, args.branching, args.depth)
+    print(
+        f"vocabulary of {len(train_files)} photos: {time.perf_counter() - t0:.0f} s",
+        file=sys.stderr,
+    )
+    if args.vocab:
+        args.vocab.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(args.vocab, centres=vocab.centres, idf=vocab.idf)
+    return vocab
+
+
+def _quantised(vocab: Vocabulary, rows: np.ndarray) -> np.ndarray:
+    return np.concatenate([vocab.quantise(rows[i : i + 4096]) for i in range(0, len(rows), 4096)])
+
+
+def _vocabulary_lookup(args, vocab, pool, true, n_photos, rng) -> tuple[Lookup, int]:
+    noisy = _flip(pool[rng.integers(0, len(pool), args.word_pool)], args.flip, rng)
+    word_pool = _quantised(vocab, noisy)
+    n_rows = n_photos * args.per_photo
+    words = np.concatenate(
+        [word_pool[rng.integers(0, len(word_pool), n_rows)]] + [_quantised(vocab, t) for t in true]
+    )
+    owners = np.concatenate(
+        [np.repeat(np.arange(len(true), n_photos + len(true)), args.per_photo)]
+        + [np.full(len(t), i) for i, t in enumerate(true)]
+    )
+    ids = np.arange(n_photos + len(true), dtype=np.int64)
+    index = KeypointIndex.from_words(vocab, ids, owners, words, args.min_idf)
+
+    def lookup(sets: list[np.ndarray]) -> list[int]:
+        return index.search(sets, args.shortlist, args.words_now).ids.tolist()
+
+    return lookup, index.nbytes
+
+
+def _votes(hit_ids: list[np.ndarray], top: int) -> list[int]:
+    votes: dict[int, int] = defaultdict(int)
+    for ids in hit_ids:
+        for photo in set(ids.tolist()):
+            votes[photo] += 1
+    return sorted(votes, key=lambda p: -votes[p])[:top]
+
+
+def _bank(args, pool, true, n_photos, rng) -> tuple[np.ndarray, np.ndarray]:
+    base = pool[rng.integers(0, len(pool), n_photos * args.per_photo)]
+    rows = np.concatenate([_flip(base, args.flip, rng), *true])
+    ids = np.concatenate(
+        [np.repeat(np.arange(len(true), n_photos + len(true)), args.per_photo)]
+        + [np.full(len(t), i) for i, t in enumerate(true)]
+    ).astype(np.int64)
+    return rows, ids
+
+
+def _votes_lookup(args, vocab, pool, true, n_photos, rng) -> tuple[Lookup, int]:
+    rows, ids = _bank(args, pool, true, n_photos, rng)
+    index = MihIndex.from_arrays(rows, ids)
+
+    def lookup(sets: list[np.ndarray]) -> list[int]:
+        hits = []
+        for s in sets:
+            hit_rows, hit_ids, _ = index.search_arrays(s, args.radius)
+            hits += [hit_ids[hit_rows == r] for r in np.unique(hit_rows)]
+        return _votes(hits, args.shortlist)
+
+    return lookup, index.stats().nbytes
+
+
+def _faiss_lookup(args, vocab, pool, true, n_photos, rng) -> tuple[Lookup, int]:
+    import faiss  # optional: pip install faiss-cpu
+
+    faiss.omp_set_num_threads(1)
+    rows, ids = _bank(args, pool, true, n_photos, rng)
+    quantiser = faiss.IndexBinaryFlat(256)
+    index = faiss.IndexBinaryIVF(quantiser, 256, args.nlist)
+    index.train(pool)
+    index.add_with_ids(rows, ids)
+    index.nprobe = args.nprobe
+
+    def lookup(sets: list[np.ndarray]) -> list[int]:
+        hits = []
+        for s in sets:
+            dist, got = index.search(np.ascontiguousarray(s), args.knn)
+            hits += [row[(d <= args.radius) & (row >= 0)] for d, row in zip(dist, got, strict=True)]
+        return _votes(hits, args.shortlist)
+
+    return lookup, rows.nbytes + ids.nbytes  # codes and ids; faiss adds list overhead
+
+
+DESIGNS = {"vocabulary": _vocabulary_lookup, "votes": _votes_lookup, "faiss-ivf": _faiss_lookup}
+
+
+Query = tuple[int, str, list[np.ndarray]]
+
+
+def _split(rows: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+    return np.split(rows, np.cumsum(counts)[:-1]) if len(counts) else []
+
+
+def _seeds_and_queries(
+    args: argparse.Namespace, corpus: Path, seeds: list[str], rng: np.random.Generator
+) -> tuple[list[np.ndarray], list[Query]]:
+    """The seed photos' descriptors and the edited queries, from ``--cache`` if it exists."""
+    if args.cache and args.cache.exists():
+        c = np.load(args.cache)
+        sets = _split(c["query_rows"], c["query_counts"])
+        queries = [
+            (int(p), str(f), sets[2 * i : 2 * i + 2])
+            for i, (p, f) in enumerate(zip(c["query_photo"], c["query_family"], strict=True))
+        ]
+        return _split(c["real_rows"], c["real_counts"]), queries
+    real = _keypoints(corpus, seeds)
+    queries: list[Query] = []
+    for i, file in enumerate(seeds[: args.queries]):
+        img = Image.open(corpus / file).convert("RGB")
+        for family in args.families:
+            sets = query_keypoint_sets(rt.FAMILIES[family](img, rng))
+            queries.append((i, family, [s.descriptors[: args.query_top] for s in sets]))
+    if args.cache:
+        args.cache.parent.mkdir(parents=True, exist_ok=True)
+        flat = [s for _, _, sets in queries for s in sets]
+        np.savez(
+            args.cache,
+            real_rows=np.concatenate(real),
+            real_counts=np.array([len(r) for r in real]),
+            query_rows=np.concatenate(flat),
+            query_counts=np.array([len(s) for s in flat]),
+            query_photo=np.array([q[0] for q in queries]),
+            query_family=np.array([q[1] for q in queries]),
+        )
+    return real, queries
+
+
+def _measure(
+    args: argparse.Namespace, lookup: Lookup, queries: list[Query], n_photos: int, per: float
+) -> None:
+    lookup(queries[0][2])  # warm
+    times, cpu, found = [], [], defaultdict(list)
+    for photo, family, sets in queries:
+        t0, c0 = time.perf_counter(), time.thread_time()
+        top = lookup(sets)
+        times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.thread_time() - c0) * 1000)
+        found[family].append(photo in top)
+    total = sum(sum(v) for v in found.values())
+    per_family = " | ".join(f"{sum(found[f])}/{len(found[f])}" for f in args.families)
+    words = f" ({args.words_now} words)" if getattr(args, "words_now", None) else ""
+    print(
+        f"| {args.design}{words} | {args.per_photo} | {n_photos:,} | {per:,.0f} | "
+        f"{statistics.median(times):.1f} | {np.percentile(times, 95):.1f} | "
+        f"{statistics.median(cpu):.1f} | {total}/{len(queries)} | {per_family} |",
+        flush=True,
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=Path("corpus"))
-    ap.add_argument("--photos", type=int, nargs="+", default=[125_000, 250_000, 500_000])
-    ap.add_argument("--per-photo", type=int, default=8)
-    ap.add_argument("--radius", type=int, default=24)
+    ap.add_argument("--corpus", type=Path, default=Path("corpus"), help="the dev corpus")
+    ap.add_argument("--enrolled-corpus", type=Path, help="seed photos from here (held out)")
+    ap.add_argument("--design", choices=tuple(DESIGNS), default="vocabulary")
+    ap.add_argument("--vocab", type=Path, help="vocabulary cache (.npz): read, or trained+saved")
+    ap.add_argument("--branching", type=int, default=10)
+    ap.add_argument("--depth", type=int, default=5)
+    ap.add_argument("--train-features", type=int, default=400, help="descriptors a dev photo")
+    ap.add_argument("--photos", type=int, nargs="+", default=[31_250, 125_000, 500_000, 1_000_000])
+    ap.add_argument("--per-photo", type=int, default=100, help="descriptors indexed a photo")
     ap.add_argument("--query-top", type=int, default=400, help="query descriptors looked up")
+    ap.add_argument("--min-idf", type=float, default=0.0, help="vocabulary: stop words")
+    ap.add_argument("--max-words", type=int, nargs="*", help="vocabulary: words a set, each")
+    ap.add_argument("--radius", type=int, default=16, help="votes, faiss-ivf: bits")
+    ap.add_argument("--nlist", type=int, default=4096)
+    ap.add_argument("--nprobe", type=int, default=8)
+    ap.add_argument("--knn", type=int, default=8)
     ap.add_argument("--shortlist", type=int, default=8)
     ap.add_argument("--flip", type=int, default=40)
+    ap.add_argument("--word-pool", type=int, default=2_000_000)
     ap.add_argument("--seed-photos", type=int, default=200)
-    ap.add_argument("--queries", type=int, default=20)
+    ap.add_argument("--queries", type=int, default=20, help="seed photos edited as queries")
+    ap.add_argument("--families", nargs="+", default=list(FAMILIES))
+    ap.add_argument("--cache", type=Path, help="seed descriptors and queries (.npz): read/saved")
     args = ap.parse_args()
     rng = np.random.default_rng(SEED)
-    rows = list(csv.DictReader((args.corpus / "manifest.csv").open()))
-    picks = [rows[int(i)] for i in rng.permutation(len(rows))[: args.seed_photos]]
-    real = [extract_keypoints(Image.open(args.corpus / r["file"]).convert("RGB")) for r in picks]
-    pool = np.concatenate([k.descriptors for k in real])
-    print(f"{len(pool)} real descriptors from {len(real)} photos", file=sys.stderr)
-    queries = []
-    for r in picks[: args.queries]:
-        buf = io.BytesIO()
-        Image.open(args.corpus / r["file"]).convert("RGB").save(buf, "JPEG", quality=40)
-        queries.append(query_keypoint_sets(Image.open(io.BytesIO(buf.getvalue()))))
-    print("| enrolled photos | indexed rows | p50 ms | p95 ms | true photo in shortlist |")
-    print("|---:|---:|---:|---:|---:|")
+    dev = [r["file"] for r in csv.DictReader((args.corpus / "manifest.csv").open())]
+    enrolled_corpus = args.enrolled_corpus or args.corpus
+    if args.enrolled_corpus:
+        seeds = [r["file"] for r in csv.DictReader((enrolled_corpus / "manifest.csv").open())]
+        seeds = [seeds[int(i)] for i in rng.permutation(len(seeds))[: args.seed_photos]]
+        train = dev
+    else:
+        order = rng.permutation(len(dev))
+        seeds = [dev[int(i)] for i in order[: args.seed_photos]]
+        train = [dev[int(i)] for i in order[args.seed_photos :]]
+    vocab = _vocabulary(args, train) if args.design == "vocabulary" else None
+    real, queries = _seeds_and_queries(args, enrolled_corpus, seeds, rng)
+    pool = np.concatenate(real)
+    true = [r[: args.per_photo] for r in real[: args.queries]]
+    print(f"{len(pool)} pool descriptors, {len(queries)} queries", file=sys.stderr)
+    print(
+        "| design | a photo | enrolled photos | bytes a photo | p50 ms | p95 ms | CPU p50 ms | "
+        "true photo in top 8 | " + " | ".join(args.families) + " |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(args.families))
     for n_photos in args.photos:
-        n_rows = n_photos * args.per_photo
-        base = pool[rng.integers(0, len(pool), n_rows)]
-        bank = _flip(base, args.flip, rng)
-        ids = np.repeat(np.arange(n_photos, dtype=np.int64) + 1_000_000, args.per_photo)
-        true = np.concatenate([k.descriptors[: args.per_photo] for k in real[: args.queries]])
-        true_ids = np.repeat(np.arange(args.queries, dtype=np.int64), args.per_photo)
-        index = MihIndex.from_arrays(
-            np.concatenate([bank, true]), np.concatenate([ids[: len(bank)], true_ids])
-        )
-        times, first = [], 0
-        for qi, sets in enumerate(queries):
-            t0 = time.perf_counter()
-            votes: dict[int, int] = {}
-            for s in sets:
-                hit_rows, hit_ids, _ = index.search_arrays(
-                    s.descriptors[: args.query_top], args.radius
-                )
-                for photo in set(zip(hit_rows.tolist(), hit_ids.tolist(), strict=True)):
-                    votes[photo[1]] = votes.get(photo[1], 0) + 1
-            times.append((time.perf_counter() - t0) * 1000)
-            ranked = sorted(votes, key=lambda p: -votes[p])[: args.shortlist]
-            first += qi in ranked
-        p50 = statistics.median(times)
-        p95 = float(np.percentile(times, 95))
-        print(
-            f"| {n_photos:,} | {len(bank) + len(true):,} | {p50:.1f} | {p95:.1f} | "
-            f"{first}/{len(queries)} |",
-            flush=True,
-        )
-        del index, bank, base
+        t0 = time.perf_counter()
+        lookup, nbytes = DESIGNS[args.design](args, vocab, pool, true, n_photos, rng)
+        print(f"built {n_photos:,} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        for max_words in args.max_words or [None]:
+            args.words_now = max_words or None  # 0: every word
+            _measure(args, lookup, queries, n_photos, nbytes / (n_photos + len(true)))
+        del lookup
     return 0
 
 

@@ -1,0 +1,160 @@
+"""The ``ss-kp-1`` vocabulary shortlist: a k-majority tree quantises ORB descriptors to words,
+an inverted file ranks enrolled photos by tf-idf; an edited copy finds its original first.
+Images are synthetic (made in code, ``tests/hashing/test_keypoints.py``); the vocabulary is
+trained on other synthetic pictures than the enrolled ones."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from tests.hashing.test_keypoints import scene
+
+from stopspread.errors import IndexFormatError
+from stopspread.hashing.keypoints import KeypointSet, extract_keypoints, query_keypoint_sets
+from stopspread.matching.keypoint_index import KeypointIndex, Vocabulary, train_vocabulary
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> Vocabulary:
+    return train_vocabulary(
+        [extract_keypoints(scene(seed)).descriptors for seed in range(100, 112)],
+        branching=8,
+        depth=4,
+    )
+
+
+@pytest.fixture(scope="module")
+def enrolled() -> list[KeypointSet]:
+    return [extract_keypoints(scene(seed)) for seed in range(10)]
+
+
+@pytest.fixture(scope="module")
+def index(vocabulary: Vocabulary, enrolled: list[KeypointSet]) -> KeypointIndex:
+    return KeypointIndex.build(
+        vocabulary, [1000 + i for i in range(len(enrolled))], [k.descriptors for k in enrolled]
+    )
+
+
+def jpeg_crop(img: Image.Image) -> Image.Image:
+    w, h = img.size
+    buf = io.BytesIO()
+    img.crop((w // 10, h // 12, w - w // 20, h - h // 10)).save(buf, "JPEG", quality=40)
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+def test_the_tree_has_branching_to_the_depth_words_each_with_an_idf(
+    vocabulary: Vocabulary,
+) -> None:
+    assert vocabulary.words == 8**4
+    assert vocabulary.centres.shape == (1 + 8 + 64 + 512 + 4096, 4)
+    assert vocabulary.idf.shape == (4096,) and (vocabulary.idf >= 0).all()
+
+
+def test_a_descriptor_and_its_copy_with_few_bits_changed_mostly_share_a_word(
+    vocabulary: Vocabulary, enrolled: list[KeypointSet]
+) -> None:
+    rows = enrolled[0].descriptors
+    words = vocabulary.quantise(rows)
+    assert words.min() >= 0 and words.max() < vocabulary.words
+    assert np.array_equal(words, vocabulary.quantise(rows))  # deterministic
+    flipped = rows.copy()
+    flipped[:, 0] ^= 1  # one bit
+    assert (vocabulary.quantise(flipped) == words).mean() > 0.9
+
+
+def test_an_edited_copy_finds_its_original_first(
+    index: KeypointIndex, enrolled: list[KeypointSet]
+) -> None:
+    for seed in (0, 3, 7):
+        sets = query_keypoint_sets(jpeg_crop(scene(seed)))
+        found = index.search([s.descriptors for s in sets], top=3)
+        assert found.ids[0] == 1000 + seed
+        assert len(found.ids) == 3 and found.scores[0] > found.scores[1]
+
+
+def test_a_mirrored_copy_finds_its_original_through_the_mirror_set(
+    index: KeypointIndex,
+) -> None:
+    sets = query_keypoint_sets(scene(5).transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+    assert index.search([s.descriptors for s in sets], top=1).ids.tolist() == [1005]
+
+
+def test_an_empty_query_or_index_gives_an_empty_shortlist(
+    vocabulary: Vocabulary, index: KeypointIndex
+) -> None:
+    assert len(index.search([np.zeros((0, 32), np.uint8)], top=8).ids) == 0
+    empty = KeypointIndex.build(vocabulary, [], [])
+    assert len(empty) == 0 and len(empty.search([np.ones((3, 32), np.uint8)], top=8).ids) == 0
+
+
+def test_postings_hold_one_unit_tf_idf_vector_per_photo(index: KeypointIndex) -> None:
+    weights = index.weights.astype(np.float64)
+    per_photo = np.bincount(index.postings, weights**2, minlength=len(index))
+    assert np.allclose(per_photo, 1.0, atol=1e-2)
+    assert index.offsets[-1] == len(index.postings) and index.nbytes > 0
+
+
+def test_saved_and_mapped_back_it_answers_the_same(index: KeypointIndex, tmp_path: Path) -> None:
+    index.save(tmp_path / "kp")
+    loaded = KeypointIndex.load(tmp_path / "kp")
+    assert isinstance(loaded.postings, np.memmap)
+    query = [query_keypoint_sets(jpeg_crop(scene(2)))[0].descriptors]
+    a, b = index.search(query, top=5), loaded.search(query, top=5)
+    assert a.ids.tolist() == b.ids.tolist() and np.allclose(a.scores, b.scores)
+
+
+def test_a_damaged_folder_is_refused(index: KeypointIndex, tmp_path: Path) -> None:
+    folder = tmp_path / "kp"
+    index.save(folder)
+    np.save(folder / "postings.npy", np.full(len(index.postings), 10**6, np.uint32))
+    with pytest.raises(IndexFormatError):
+        KeypointIndex.load(folder)
+    index.save(folder)
+    np.save(folder / "offsets.npy", index.offsets[:-1])
+    with pytest.raises(IndexFormatError):
+        KeypointIndex.load(folder)
+    index.save(folder)
+    (folder / "index.json").write_text(json.dumps({"format": "other"}), encoding="utf-8")
+    with pytest.raises(IndexFormatError):
+        KeypointIndex.load(folder)
+    (folder / "ids.npy").unlink()
+    with pytest.raises(IndexFormatError):
+        KeypointIndex.load(folder)
+
+
+def test_a_tree_that_does_not_fit_its_arrays_is_refused() -> None:
+    with pytest.raises(ValueError, match="do not fit"):
+        Vocabulary(4, 2, np.zeros((3, 4), np.uint64), np.zeros(16, np.float32))
+    with pytest.raises(ValueError, match="no training"):
+        train_vocabulary([np.zeros((0, 32), np.uint8)])
+
+
+def test_stop_words_are_not_indexed_and_the_original_still_comes_first(
+    vocabulary: Vocabulary, enrolled: list[KeypointSet], index: KeypointIndex
+) -> None:
+    cut = float(np.median(vocabulary.idf))
+    lean = KeypointIndex.build(
+        vocabulary,
+        [1000 + i for i in range(len(enrolled))],
+        [k.descriptors for k in enrolled],
+        min_idf=cut,
+    )
+    assert 0 < len(lean.postings) < len(index.postings)
+    held = np.repeat(np.arange(vocabulary.words), np.diff(lean.offsets))
+    assert (vocabulary.idf[held] >= cut).all()
+    sets = query_keypoint_sets(jpeg_crop(scene(4)))
+    assert lean.search([s.descriptors for s in sets], top=3).ids[0] == 1004
+
+
+def test_looking_up_only_the_rarest_words_still_finds_the_original(
+    index: KeypointIndex,
+) -> None:
+    sets = [s.descriptors for s in query_keypoint_sets(jpeg_crop(scene(6)))]
+    assert index.search(sets, top=3, max_words=60).ids[0] == 1006
+    one = index.search(sets, top=50, max_words=1)
+    assert 0 < len(one.ids) <= len(index.search(sets, top=50).ids)
