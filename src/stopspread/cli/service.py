@@ -14,10 +14,10 @@ from pathlib import Path
 import click
 
 from stopspread.cli._context import open_app
-from stopspread.cli._exit import ExitCode, fail
+from stopspread.cli._exit import ExitCode, exit_code_for, fail
 from stopspread.cli._settings import config_option, settings_from
 from stopspread.config import Settings
-from stopspread.errors import AuditChainError
+from stopspread.errors import AuditChainError, StopSpreadError
 
 __all__ = ["audit_group", "client_group", "db_group", "serve_command", "welcome"]
 
@@ -142,11 +142,12 @@ def db_seal(config_file: Path | None) -> None:
     off or the key is not the one the database was sealed with."""
     from stopspread.services.context import seal_hash_values
 
-    with open_app(config_file) as app:
-        if app.db.hash_sealer is None:
-            fail("hash sealing is off (seal_hashes = false): nothing to seal with", ExitCode.SETUP)
-        count = seal_hash_values(app.db)
-        click.echo(f"{count} hash values sealed; every hash value in the database is sealed")
+    settings = settings_from(config_file)
+    try:
+        count = seal_hash_values(settings)
+    except StopSpreadError as exc:
+        fail(str(exc), exit_code_for(exc))
+    click.echo(f"{count} hash values sealed; every hash value in the database is sealed")
 
 
 @db_group.command("status")

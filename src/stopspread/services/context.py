@@ -116,10 +116,24 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     )
 
 
-def seal_hash_values(db: Database) -> int:
-    """``stopspread db seal``: every hash value still in the clear sealed now (idempotent);
+def seal_hash_values(settings: Settings) -> int:
+    """``stopspread db seal``: the database migrated, then every hash value still in the clear
+    sealed (idempotent: 0 the second time); how many were sealed.
     :class:`~stopspread.errors.HashKeyError` when the key is not the database's."""
-    return verify_hash_key(db, seal_all=True)
+    from stopspread.services.data_status import redacted_url
+
+    if not settings.seal_hashes:
+        raise ConfigError("hash sealing is off (seal_hashes = false): nothing to seal with")
+    shown = redacted_url(settings.url)
+    try:
+        db = Database.from_settings(settings)
+        upgrade(db)
+    except (SQLAlchemyError, OSError) as exc:
+        raise _unopenable(shown, exc) from exc
+    try:
+        return verify_hash_key(db, seal_all=True)
+    finally:
+        db.dispose()
 
 
 def open_database(url: str, shown_as: str, settings: Settings | None = None) -> Database:
