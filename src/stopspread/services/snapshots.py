@@ -24,8 +24,9 @@ Erasure (issue 18): a snapshot holds hash values in the clear (it is memory-mapp
 sealed). Every snapshot is written without removed rows (a removed hash left as a dead row,
 or in the search tables, would still be on disk). When the replica applies a removal — a
 withdrawal, in this process or another, or one replayed at start — it sets its ``erased``
-event; within a tick the writer writes a snapshot at the current change position and
-deletes every other snapshot, so no file here holds a withdrawn hash. A process that holds
+event; within a tick (at most one rewrite every ``ERASE_MIN_GAP_S`` when withdrawals come in
+a row) the writer writes a snapshot at the current change position and deletes every other
+snapshot, so no file here holds a withdrawn hash. A process that holds
 no snapshot writer (``index_kind = brute``, or ``index_snapshot_interval_s = 0``) deletes
 the snapshots instead. The folder is 0700, its files 0600.
 """
@@ -67,6 +68,7 @@ KEEP_SNAPSHOTS: Final = 2  # the newest and one before it (a reader may still ma
 FIRST_WRITE_DELAY_S: Final = 5.0  # after a rebuild from the database, write one soon
 ERASE_TICK_S: Final = 0.25  # how soon the writer notices a removal (an erasure)
 ERASE_RETRY_S: Final = 5.0  # a failed erasure step is tried again after this long
+ERASE_MIN_GAP_S: Final = 2.0  # withdrawals in a row: at most one rewrite per this long
 _NAME: Final = re.compile(r"^index-(\d{12})\.json$")
 
 
@@ -295,20 +297,22 @@ class SnapshotWriter:
 
     def _run(self) -> None:
         due = time.monotonic() + self._first
-        pending, retry_at = False, 0.0  # an erasure not on disk yet; when to try it again
+        pending, next_erase = False, 0.0  # an erasure not on disk yet; when it may run
         while not self._stop.wait(ERASE_TICK_S):
             now = time.monotonic()
             if self._erased is not None and self._erased.is_set():
                 self._erased.clear()  # before the capture: a later removal sets it again
-                pending, retry_at = True, now
+                pending = True
+            erasure = pending and now >= next_erase
             periodic = self._writes and now >= due
-            if not periodic and not (pending and now >= retry_at):
+            if not periodic and not erasure:
                 continue
             if periodic:
                 due = now + self._interval
-            done = self._step(pending)
-            if pending:
-                pending, retry_at = not done, now + ERASE_RETRY_S
+            done = self._step(erasure)
+            if erasure:
+                pending = not done
+                next_erase = now + (ERASE_MIN_GAP_S if done else ERASE_RETRY_S)
 
     def _step(self, erasure: bool) -> bool:
         try:
