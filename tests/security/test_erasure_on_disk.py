@@ -6,7 +6,7 @@ Hash sealing is on (the default). A case is enrolled, a MIH index snapshot holds
 background work finishes (a fresh snapshot without her rows, every older one deleted); then
 every file under the data folder — the database and its ``-wal``/``-shm``, the snapshots, the
 journal, the evidence folder, the key files — is searched for each of her hash values as hex
-(both cases), raw bytes and base64 (``disk_scan.py``): 0 hits. The database files alone hold
+(both cases), raw bytes and base64 (``disk_scan.py``): 0 hits; nor does any log record. The database files alone hold
 no enrolled hash at any time (a stolen database file yields none). On PostgreSQL the clear
 value is never sent: the test cluster's files (heap, indexes, WAL) hold none, while a
 control database with sealing off shows the scan finds values there.
@@ -14,6 +14,7 @@ control database with sealing off shows the scan finds values there.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import stat
 import time
@@ -31,7 +32,7 @@ from stopspread.storage import Database
 from stopspread.storage.models import ChainHead
 from tests.conftest import fast_settings, make_services
 from tests.pg import PgCluster
-from tests.security.disk_scan import DiskScan, scan
+from tests.security.disk_scan import DiskScan, forms, scan
 from tests.web.support import api_client, auth, new_client_key, pdq_body
 
 DB_FILES = {"stopspread.db", "stopspread.db-wal", "stopspread.db-shm"}
@@ -103,7 +104,10 @@ def _report(label: str, found: DiskScan, values: list[str]) -> None:
     print(f"{label}: {len(held)}/{len(values)} found, {found.files} files, {found.bytes} bytes")
 
 
-def test_withdrawn_hashes_leave_every_file_while_serving(tmp_path: Path) -> None:
+def test_withdrawn_hashes_leave_every_file_while_serving(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every log record of the run, searched at the end
     data = tmp_path / "data"
     settings = _settings(data)
     svc, case, hers, others = _enrol_and_snapshot(settings)
@@ -133,6 +137,8 @@ def test_withdrawn_hashes_leave_every_file_while_serving(tmp_path: Path) -> None
     assert during.found() == set() and after.found() == set(others)
     assert after.in_files(DB_FILES) == set()
     _private(data)
+    logged = caplog.text.encode()
+    assert caplog.records and not [v for v in hers + others if any(f in logged for f in forms(v))]
 
 
 @pytest.mark.parametrize("kind", [IndexKind.MIH, IndexKind.BRUTE])
