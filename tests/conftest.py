@@ -125,8 +125,11 @@ def services(database_url: str, tmp_path: Path) -> Iterator[Services]:
 
 
 def make_services(url: str, tmp_path: Path, **changes: object) -> Services:
-    db = Database(url)
+    """Services as production builds them: hash values sealed (the default) unless
+    ``seal_hashes=False`` is among ``changes``."""
+    settings = fast_settings(url, tmp_path, **changes)
+    db = Database.from_settings(settings)
     upgrade(db)
-    svc = build_services(fast_settings(url, tmp_path, **changes), db)
+    svc = build_services(settings, db)
     svc.replica.load()
     return svc

@@ -38,8 +38,11 @@ def _unavailable(reason: str) -> None:
 
 
 class PgCluster:
-    def __init__(self, admin_url: str, stop: list[str] | None = None) -> None:
+    def __init__(
+        self, admin_url: str, stop: list[str] | None = None, data_dir: Path | None = None
+    ) -> None:
         self.admin_url, self._stop = admin_url, stop
+        self.data_dir = data_dir  # the cluster's files (None: a configured server elsewhere)
         self._engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
 
     def new_database(self) -> str:
@@ -105,7 +108,7 @@ def _start_local() -> tuple[PgCluster, str]:
     subprocess.run(start, capture_output=True, check=True, timeout=PG_START_TIMEOUT_S + 10)
     stop = _as_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
     url = f"postgresql+psycopg://postgres@/postgres?host={sock}"
-    return PgCluster(url, stop), root
+    return PgCluster(url, stop, data), root
 
 
 @pytest.fixture(scope="session")

@@ -131,8 +131,9 @@ class Settings:
     takedown_deadline_default_hours: float = 72.0
     takedown_check_interval_s: float = 6 * 3600.0  # the web app re-checks requests; 0: never
     evidence_key: str | None = None  # base64 of 32 bytes; None: <data_dir>/evidence.key (0600)
-    seal_hashes: bool = False  # hash values encrypted at rest (AES-SIV), key outside the database
-    hash_key: str | None = None  # base64 of 64 bytes; None: <data_dir>/hash.key (0600)
+    seal_hashes: bool = True  # hash values encrypted at rest (AES-SIV), key outside the database
+    hash_key: str | None = None  # base64 of 64 bytes; None: the key file (hash_key_file)
+    hash_key_file: Path | None = None  # None: <data_dir>/hash.key (created 0600, folder 0700)
     worker_session_ttl_s: int = 8 * 3600  # a worker's sign-in lasts one working day
     worker_login_attempts: int = 5  # wrong passwords in a row before the account locks
     worker_lockout_s: int = 900  # how long it stays locked
@@ -168,6 +169,11 @@ class Settings:
         """Where match answers are journalled: ``journal_dir`` or ``<data_dir>/journal``."""
         return self.journal_dir if self.journal_dir is not None else self.data_dir / "journal"
 
+    @property
+    def hash_key_path(self) -> Path:
+        """The hash key file (``seal_hashes``): ``hash_key_file`` or ``<data_dir>/hash.key``."""
+        return self.hash_key_file if self.hash_key_file is not None else self.data_dir / "hash.key"
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -178,7 +184,7 @@ def _fields() -> dict[str, dataclasses.Field[Any]]:
 
 # the Path | None settings
 _OPTIONAL_PATHS: Final = frozenset(
-    {"hosts_file", "centers_file", "index_snapshot_dir", "journal_dir"}
+    {"hosts_file", "centers_file", "index_snapshot_dir", "journal_dir", "hash_key_file"}
 )
 
 

@@ -12,7 +12,8 @@
     ├── HashFormatError            a hash string that is not a valid signal value
     ├── IndexFormatError           an index snapshot file that is not one we wrote (or is damaged)
     ├── ConfigError                a setting (environment, TOML file) is invalid
-    │   └── HostRegistryError      a host registry file (takedown contacts) is invalid; has ``line``
+    │   ├── HostRegistryError      a host registry file (takedown contacts) is invalid; has ``line``
+    │   └── HashKeyError           sealed hash values in the database, but no hash key or another
     ├── AuditChainError            the audit log's hash chain is broken (edited or deleted rows)
     ├── NoticeError                a takedown notice could not be built (no contact, bad input)
     │   ├── NoticeSendError        the SMTP server refused or could not be reached
@@ -61,6 +62,7 @@ __all__ = [
     "FetchTooLargeError",
     "ForbiddenError",
     "HashFormatError",
+    "HashKeyError",
     "HostRegistryError",
     "IndexFormatError",
     "InvalidRequestError",
@@ -124,6 +126,10 @@ class IndexFormatError(StopSpreadError, ValueError):
 
 class ConfigError(StopSpreadError, ValueError):
     """A setting from the environment or the TOML file is missing, unknown or malformed."""
+
+
+class HashKeyError(ConfigError):
+    """The database holds sealed hash values, and the hash key is missing or another one."""
 
 
 class ServiceError(StopSpreadError):

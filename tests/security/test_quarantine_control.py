@@ -85,7 +85,9 @@ def test_one_keys_flood_mutes_only_that_key_and_the_owner_releases(tmp_path: Pat
         assert _eventually(lambda: len(_open(url)) == 1)
         rows = _open(url)
         assert [(r.client_id is not None, r.hits) for r in rows] == [(True, MIN)]
-        runner = CliRunner(env={"STOPSPREAD_DATABASE_URL": url})
+        runner = CliRunner(  # the server's data folder: its hash key
+            env={"STOPSPREAD_DATABASE_URL": url, "STOPSPREAD_DATA_DIR": str(tmp_path)}
+        )
         listed = runner.invoke(cli, ["quarantine", "list"])
         assert listed.exit_code == 0 and f"{rows[0].review_id}\t" in listed.output
         released = runner.invoke(cli, ["quarantine", "release", str(rows[0].review_id)])
@@ -152,6 +154,8 @@ def test_quarantine_for_everyone_needs_several_platforms(tmp_path: Path) -> None
 def test_release_is_refused_for_what_is_not_a_quarantine(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     with api_client(fast_settings(url, tmp_path)):
-        runner = CliRunner(env={"STOPSPREAD_DATABASE_URL": url})
+        runner = CliRunner(  # the server's data folder: its hash key
+            env={"STOPSPREAD_DATABASE_URL": url, "STOPSPREAD_DATA_DIR": str(tmp_path)}
+        )
         assert runner.invoke(cli, ["quarantine", "release", "12345"]).exit_code == 2
         assert runner.invoke(cli, ["quarantine", "keep", str(2**63)]).exit_code == 2

@@ -35,8 +35,10 @@ def _files(root: Path) -> list[Path]:
 
 
 def test_no_byte_of_a_withdrawn_hash_stays_on_disk(tmp_path: Path) -> None:
+    """Sealing off (the opt-out): ``secure_delete`` and the checkpoint alone erase them.
+    Sealing on (the default): test_erasure_on_disk.py."""
     data = tmp_path / "data"
-    settings = fast_settings(f"sqlite:///{data / 'stopspread.db'}", data)
+    settings = fast_settings(f"sqlite:///{data / 'stopspread.db'}", data, seal_hashes=False)
     key = new_client_key(settings)
     rng = np.random.default_rng(10)
     hers = [random_pdq(rng) for _ in range(35)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +136,28 @@ def test_a_snapshot_ahead_of_the_database_is_stale(
     assert "stale" in caplog.text
     svc.db.dispose()
     other.db.dispose()
+
+
+def test_a_snapshot_never_holds_a_removed_row(tmp_path: Path) -> None:
+    """Removed rows (dead in their segment, and in its search tables) are not written; after
+    a removal ``erase_once`` leaves one snapshot, at the current position; files 0600, 0700."""
+    rng = np.random.default_rng(181)
+    hashes = rng.integers(0, 256, (50, 32), dtype=np.uint8)
+    index = MihIndex.from_arrays(hashes, np.arange(50, dtype=np.int64))
+    store = SnapshotStore(tmp_path / "snapshots")
+    position = {"seq": 1}
+    writer = SnapshotWriter(store, lambda: (index, [], position["seq"]), 600.0)
+    assert writer.write_once() is not None
+    index.remove([7, 8])
+    position["seq"] = 2
+    assert writer.erase_once()
+    assert store.sequences() == [2]
+    on_disk = b"".join(p.read_bytes() for p in store.dir.iterdir())
+    assert hashes[7].tobytes() not in on_disk and hashes[8].tobytes() not in on_disk
+    assert hashes[9].tobytes() in on_disk
+    loaded = store.load(2, db_seq=2)
+    assert len(loaded.index) == 48 and 7 not in loaded.index and 9 in loaded.index
+    assert stat.S_IMODE(store.dir.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in store.dir.iterdir()} == {0o600}
+    idle = SnapshotWriter(store, lambda: (index, [], 2), 0.0, writes=False)
+    assert idle.erase_once() and store.sequences() == []  # no writer: deleted

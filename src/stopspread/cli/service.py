@@ -1,4 +1,5 @@
-"""Service commands: ``serve``, ``db upgrade|status``, ``client create|revoke``, ``audit verify``.
+"""Service commands: ``serve``, ``db upgrade|seal|status``, ``client create|revoke``,
+``audit verify``.
 
 Exit codes: see ``_exit.py`` (0 ok, 1 a check failed, 2 refused, 3 the set-up is wrong).
 """
@@ -13,10 +14,10 @@ from pathlib import Path
 import click
 
 from stopspread.cli._context import open_app
-from stopspread.cli._exit import ExitCode, fail
+from stopspread.cli._exit import ExitCode, exit_code_for, fail
 from stopspread.cli._settings import config_option, settings_from
 from stopspread.config import Settings
-from stopspread.errors import AuditChainError
+from stopspread.errors import AuditChainError, StopSpreadError
 
 __all__ = ["audit_group", "client_group", "db_group", "serve_command", "welcome"]
 
@@ -121,6 +122,7 @@ def _print_status(settings: Settings) -> bool:
     click.echo(f"data folder:   {status.data_dir}")
     click.echo(f"evidence:      {status.evidence_dir}")
     click.echo(f"evidence key:  {status.evidence_key}")
+    click.echo(f"hash key:      {status.hash_key}")
     if not status.exists:
         click.echo("schema:        no database yet (made by stopspread db upgrade or serve)")
     elif status.up_to_date:
@@ -130,6 +132,22 @@ def _print_status(settings: Settings) -> bool:
     admin = "yes" if status.admin_exists else "no (serve prints a one-time /setup link)"
     click.echo(f"admin account: {admin}")
     return status.exists and status.up_to_date
+
+
+@db_group.command("seal")
+@config_option
+def db_seal(config_file: Path | None) -> None:
+    """Seal every hash value still stored in the clear with the hash key (the services also
+    do it once at start). Idempotent: a second run seals 0. Refused (exit 3) when sealing is
+    off or the key is not the one the database was sealed with."""
+    from stopspread.services.context import seal_hash_values
+
+    settings = settings_from(config_file)
+    try:
+        count = seal_hash_values(settings)
+    except StopSpreadError as exc:
+        fail(str(exc), exit_code_for(exc))
+    click.echo(f"{count} hash values sealed; every hash value in the database is sealed")
 
 
 @db_group.command("status")

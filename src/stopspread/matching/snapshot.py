@@ -19,8 +19,9 @@ snapshot taken during a compaction may hold another segment without tables)::
 Loading checks every size and offset, that ids are sorted, that the tables are in
 bounds (so a damaged file can never make a search read outside its arrays) and, with
 ``verify=True``, every array's CRC-32. Any failure raises :class:`IndexFormatError`.
-Files are written to a temporary name, flushed to disk and renamed into place, so a
-reader never sees half a snapshot; never modify a snapshot in place while it is mapped.
+Files are written (mode 0600: they hold hash values) to a temporary name, flushed to disk
+and renamed into place, so a reader never sees half a snapshot; never modify a snapshot in
+place while it is mapped.
 """
 
 from __future__ import annotations
@@ -114,7 +115,9 @@ def save(index: MihIndex, path: str | os.PathLike[str]) -> None:
     header = json.dumps({"byteorder": sys.byteorder, "segments": _plan(segs, data_start)}).encode()
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
-    with tmp.open("wb") as f:
+    tmp.unlink(missing_ok=True)  # a leftover keeps its mode: made anew, 0600 (hashes)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
         f.write(_PREFIX.pack(MAGIC, FORMAT_VERSION, len(header)))
         f.write(header)
         f.write(b"\0" * (data_start - f.tell()))

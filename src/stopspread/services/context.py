@@ -18,6 +18,7 @@ from stopspread.storage import current_revision, upgrade
 from stopspread.storage.db import Database
 from stopspread.storage.models import Meta
 from stopspread.storage.sealing import load_hash_sealer
+from stopspread.storage.sealing_check import verify_hash_key
 
 __all__ = [
     "SERVER_KEY_NAME",
@@ -26,6 +27,7 @@ __all__ = [
     "build_services",
     "open_database",
     "schema_revision",
+    "seal_hash_values",
     "server_key",
 ]
 
@@ -74,8 +76,7 @@ def server_key(db: Database, configured: str | None) -> str:
 def build_services(settings: Settings, db: Database | None = None) -> Services:
     """Connect, and build the use cases' shared state (the index is loaded by the caller)."""
     db = db or Database.from_settings(settings)
-    if db.hash_sealer is not None:
-        _seal_plain_values(db)
+    verify_hash_key(db)  # HashKeyError: sealed values but no key, or another key
     per_minute = settings.address_attempts_per_minute
     address_rate, address_burst = per_minute / SECONDS_PER_MINUTE, max(per_minute, 1.0)
     if settings.limits_url:
@@ -115,15 +116,24 @@ def build_services(settings: Settings, db: Database | None = None) -> Services:
     )
 
 
-def _seal_plain_values(db: Database) -> None:
-    """Hash values stored before ``seal_hashes`` was turned on: sealed now, once."""
-    from stopspread.storage.models import Signal
-    from stopspread.storage.models_exchange import FeedRecord
-    from stopspread.storage.sealing import seal_existing
+def seal_hash_values(settings: Settings) -> int:
+    """``stopspread db seal``: the database migrated, then every hash value still in the clear
+    sealed (idempotent: 0 the second time); how many were sealed.
+    :class:`~stopspread.errors.HashKeyError` when the key is not the database's."""
+    from stopspread.services.data_status import redacted_url
 
-    with db.write() as (session, _head):
-        for model in (Signal, FeedRecord):
-            seal_existing(session, model.__table__)  # type: ignore[arg-type]
+    if not settings.seal_hashes:
+        raise ConfigError("hash sealing is off (seal_hashes = false): nothing to seal with")
+    shown = redacted_url(settings.url)
+    try:
+        db = Database.from_settings(settings)
+        upgrade(db)
+    except (SQLAlchemyError, OSError) as exc:
+        raise _unopenable(shown, exc) from exc
+    try:
+        return verify_hash_key(db, seal_all=True)
+    finally:
+        db.dispose()
 
 
 def open_database(url: str, shown_as: str, settings: Settings | None = None) -> Database:
@@ -135,9 +145,13 @@ def open_database(url: str, shown_as: str, settings: Settings | None = None) -> 
         raise _unopenable(shown_as, exc) from exc
     try:
         upgrade(db)
+        verify_hash_key(db)
     except (SQLAlchemyError, OSError) as exc:
         db.dispose()
         raise _unopenable(shown_as, exc) from exc
+    except ConfigError:
+        db.dispose()
+        raise
     return db
 
 

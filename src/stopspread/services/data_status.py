@@ -29,6 +29,7 @@ class DataStatus:
     data_dir: Path
     evidence_dir: Path
     evidence_key: str  # "setting", the key file's path, or "not made yet (...)"
+    hash_key: str  # "off (...)", "setting", the key file's path, or "not made yet (...)"
     exists: bool  # False: a SQLite file not created yet
     revision: str | None
     head: str
@@ -61,6 +62,15 @@ def _admin_exists(db: Database) -> bool:
         return session.scalars(query).first() is not None
 
 
+def _hash_key(settings: Settings) -> str:
+    path = settings.hash_key_path
+    if not settings.seal_hashes:
+        return "off: hash values stored in the clear (seal_hashes = false)"
+    if settings.hash_key:
+        return "from the STOPSPREAD_HASH_KEY setting"
+    return str(path) if path.is_file() else f"not made yet (made at the first start: {path})"
+
+
 def data_status(settings: Settings) -> DataStatus:
     url = settings.url
     data_dir = Path(settings.data_dir)
@@ -73,7 +83,8 @@ def data_status(settings: Settings) -> DataStatus:
         key = f"not made yet (made at the first capture: {key_file})"
     status = DataStatus(
         database=redacted_url(url), data_dir=data_dir, evidence_dir=data_dir / EVIDENCE_DIR,
-        evidence_key=key, exists=False, revision=None, head=head_revision(), admin_exists=False,
+        evidence_key=key, hash_key=_hash_key(settings), exists=False, revision=None,
+        head=head_revision(), admin_exists=False,
     )  # fmt: skip
     path = sqlite_file(url)
     if path is not None and not path.is_file():
@@ -86,5 +97,6 @@ def data_status(settings: Settings) -> DataStatus:
         db.dispose()
     return DataStatus(
         database=status.database, data_dir=data_dir, evidence_dir=status.evidence_dir,
-        evidence_key=key, exists=True, revision=revision, head=status.head, admin_exists=admin,
+        evidence_key=key, hash_key=status.hash_key, exists=True, revision=revision,
+        head=status.head, admin_exists=admin,
     )  # fmt: skip

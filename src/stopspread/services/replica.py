@@ -85,6 +85,9 @@ class IndexReplica:
         # before the withdrawal committed must not put them back
         self._forgotten: set[int] = set()
         self._lock = threading.Lock()
+        # set once a removal (withdrawal, quarantine) is applied, here or replayed at start:
+        # the snapshot writer then replaces every snapshot that may still hold it
+        self.erased = threading.Event()
         self.seq = 0
         self.source = ""  # where the last load came from: "snapshot <file>" or "database"
         self.loaded_at: float | None = None  # time.monotonic() when load() finished
@@ -104,6 +107,8 @@ class IndexReplica:
         """
         if store is None or self._kind is not IndexKind.MIH or not self._load_snapshot(store):
             self._load_database()
+            if store is not None and store.sequences():
+                self.erased.set()  # snapshots not used may hold withdrawn hashes: replace them
         self.loaded_at = time.monotonic()
 
     def _db_seq(self) -> int:
@@ -209,6 +214,8 @@ class IndexReplica:
             for name, typed in _by_type(rows, self.policy).items():
                 self._indexes[name].add(typed)
             self.seq = max(self.seq, seq)
+            if removed:
+                self.erased.set()  # under the lock: a capture after it includes this removal
 
     def lookup(self, signal: SignalIn) -> list[int]:
         """Ids of the stored signals that match under the policy, closest first (ties: lowest

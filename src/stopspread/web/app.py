@@ -77,10 +77,16 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.state.services, app.state.clients, app.state.poller = svc, clients, poller
         poller.start()
         snapshots = None
-        if settings.index_kind is IndexKind.MIH and settings.index_snapshot_interval_s > 0:
+        writes = settings.index_kind is IndexKind.MIH and settings.index_snapshot_interval_s > 0
+        if writes or store.sequences():  # without writes: erasures delete the old snapshots
             first = FIRST_WRITE_DELAY_S if svc.replica.source == "database" else None
             snapshots = SnapshotWriter(
-                store, svc.replica.capture, settings.index_snapshot_interval_s, first_delay_s=first
+                store,
+                svc.replica.capture,
+                settings.index_snapshot_interval_s,
+                first_delay_s=first,
+                erased=svc.replica.erased,
+                writes=writes,
             )
             snapshots.start()
         scan_deps = ScanDeps.build(settings, svc.db, svc.policy)
