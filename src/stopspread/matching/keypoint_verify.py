@@ -47,6 +47,7 @@ class VerifyRule:
     max_scale: float = 4.0
     max_tilt_degrees: float = 20.0
     min_spread_cells: int = 4
+    min_cover: float = 0.0  # inliers / keypoints of each side that fall in the overlap
 
     def __post_init__(self) -> None:
         if not (0 < self.ratio <= 1 and 0 < self.min_inlier_ratio <= 1):
@@ -55,6 +56,8 @@ class VerifyRule:
             raise ValueError("min_scale < max_scale, both positive")
         if self.min_inliers < 3 or not 1 <= self.min_spread_cells <= _SPREAD_GRID**2:
             raise ValueError("at least 3 inliers; spread is 1-16 cells")
+        if not 0 <= self.min_cover <= 1:
+            raise ValueError("min_cover is a ratio in [0, 1]")
 
 
 DEFAULT_VERIFY_RULE: Final = VerifyRule()
@@ -70,6 +73,16 @@ class Verification:
     rotation: float  # degrees
     spread: int  # cells of a 4 x 4 grid over the enrolled picture holding an inlier
     verified: bool
+    # inliers / query keypoints that the fit puts inside the enrolled picture
+    query_cover: float = 0.0
+    # inliers / enrolled keypoints that the inverse fit puts inside the query picture
+    enrolled_cover: float = 0.0
+    inlier_bits: float = 0.0  # mean descriptor distance of the inliers
+
+    @property
+    def cover(self) -> float:
+        """The smaller of the two covers: how much of the overlap agrees, seen from both sides."""
+        return min(self.query_cover, self.enrolled_cover)
 
     @property
     def inlier_ratio(self) -> float:
@@ -81,11 +94,11 @@ _NONE: Final = Verification(0, 0, 0.0, 0.0, 0, False)
 
 def _matches(
     query: KeypointSet, enrolled: KeypointSet, rule: VerifyRule
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Ratio-test matches (query index, enrolled index), one per enrolled keypoint."""
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """Ratio-test matches (query index, enrolled index, bits), one per enrolled keypoint."""
     if len(query) < 2 or len(enrolled) < 2:
         empty = np.zeros(0, np.intp)
-        return empty, empty
+        return empty, empty, np.zeros(0)
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
     best: dict[int, tuple[float, int]] = {}
     for pair in matcher.knnMatch(query.descriptors, enrolled.descriptors, k=2):
@@ -101,7 +114,8 @@ def _matches(
             best[first.trainIdx] = (first.distance, first.queryIdx)
     e_idx = np.fromiter(best.keys(), np.intp, len(best))
     q_idx = np.fromiter((v[1] for v in best.values()), np.intp, len(best))
-    return q_idx, e_idx
+    bits = np.fromiter((v[0] for v in best.values()), np.float64, len(best))
+    return q_idx, e_idx, bits
 
 
 def _tilt(degrees: float) -> float:
@@ -115,11 +129,29 @@ def _spread(points: npt.NDArray[np.float32], enrolled: KeypointSet) -> int:
     return len(set(zip(cols.astype(int).tolist(), rows.astype(int).tolist(), strict=True)))
 
 
+def _inside(points: npt.NDArray[np.float32], fit: npt.NDArray[np.float64], w: int, h: int) -> int:
+    """How many ``points``, moved by the 2 x 3 transform ``fit``, land inside a w x h picture."""
+    moved = points @ fit[:, :2].T + fit[:, 2]
+    return int(
+        ((moved[:, 0] >= 0) & (moved[:, 0] < w) & (moved[:, 1] >= 0) & (moved[:, 1] < h)).sum()
+    )
+
+
+def _covers(
+    query: KeypointSet, enrolled: KeypointSet, fit: npt.NDArray[np.float64], inliers: int
+) -> tuple[float, float]:
+    """Inliers as a share of each side's keypoints in the overlap of the two pictures."""
+    in_enrolled = _inside(query.points(), fit, enrolled.width, enrolled.height)
+    back = np.asarray(cv2.invertAffineTransform(fit), dtype=np.float64)
+    in_query = _inside(enrolled.points(), back, query.width, query.height)
+    return inliers / max(1, in_enrolled), inliers / max(1, in_query)
+
+
 def measure(
     query: KeypointSet, enrolled: KeypointSet, rule: VerifyRule = DEFAULT_VERIFY_RULE
 ) -> Verification:
     """Match, fit a similarity transform query -> enrolled with RANSAC, and judge it."""
-    q_idx, e_idx = _matches(query, enrolled, rule)
+    q_idx, e_idx, bits = _matches(query, enrolled, rule)
     if len(e_idx) < 3:
         return Verification(len(e_idx), 0, 0.0, 0.0, 0, False)
     src = query.points()[q_idx]
@@ -141,14 +173,28 @@ def measure(
     rotation = math.degrees(math.atan2(b, a))
     inliers = int(inlier.sum())
     spread = _spread(dst[inlier], enrolled) if inliers else 0
+    transform: npt.NDArray[np.float64] = np.asarray(fit, dtype=np.float64)
+    query_cover, enrolled_cover = _covers(query, enrolled, transform, inliers)
+    inlier_bits = float(bits[inlier].mean()) if inliers else 0.0
     verified = (
         inliers >= rule.min_inliers
         and inliers >= rule.min_inlier_ratio * len(e_idx)
         and rule.min_scale <= scale <= rule.max_scale
         and _tilt(rotation) <= rule.max_tilt_degrees
         and spread >= rule.min_spread_cells
+        and min(query_cover, enrolled_cover) >= rule.min_cover
     )
-    return Verification(len(e_idx), inliers, scale, rotation, spread, verified)
+    return Verification(
+        len(e_idx),
+        inliers,
+        scale,
+        rotation,
+        spread,
+        verified,
+        query_cover,
+        enrolled_cover,
+        inlier_bits,
+    )
 
 
 def verify(
