@@ -5,7 +5,7 @@ Run by hand (not in CI), minutes on one core:
 
     # design: the DEV photos, their originals and design edits of 30 of them
     .venv/bin/python bench/keypoints_margin.py --corpus corpus --edits 30 \\
-        --dump /tmp/margin-dev.json
+        --dump margin-dev.json
     # every pair of the whole corpus: both splits enrolled, every original looked up
     .venv/bin/python bench/keypoints_margin.py --corpus corpus --corpus corpus-holdout \\
         --out bench/results/keypoints_margin_all.json
@@ -13,12 +13,13 @@ Run by hand (not in CI), minutes on one core:
 Only ``ss-kp-1`` (``ss-img-1``'s false matches are measured by ``bench/keypoints.py`` over
 every pair). Every photo of every ``--corpus`` is enrolled; queries are every original as
 it is (the hardest non-matches: a near-duplicate photo of another file) and, with
-``--edits N``, one seeded edit per design family of the first N photos. Each query goes
-through the shortlist of ``bench/keypoints.py`` (descriptor votes in the exact Hamming
-index, top ``--shortlist`` photos) and each shortlisted photo through ``measure`` with
-both query sets (the upload and its mirror). The report: pairs verified, false matches
-under the shipped rule, and the closest non-matches (most inliers among those with a
-sane transform, and the highest cover), i.e. the margin; recall of the edits per family.
+``--edits N``, one seeded edit per design family of N photos of the first ``--corpus``.
+Each query goes through the shortlist of ``bench/keypoints.py`` (descriptor votes in the
+exact Hamming index, top ``--shortlist`` photos) and each shortlisted photo through
+``measure`` with every query set (the upload, its mirror, its content block). The report:
+pairs verified, false matches under the shipped rule, the closest non-matches (most
+inliers among those with a sane transform), i.e. the margin, and recall of the edits per
+family.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def main() -> int:
         extract_ms.append((time.perf_counter() - t1) * 1000)
         bank.append(sets[0])  # the query's own set is the enrolled set of the same image
         queries.append((i, "original", sets))
-    order = rng.permutation(len(photos))[: args.edits]
+    first = sum(p[0] == args.corpus[0] for p in photos)  # edits: the first corpus only
+    order = rng.permutation(first)[: args.edits]
     for i in order:
         corpus, file, _ = photos[i]
         img = Image.open(corpus / file).convert("RGB")
