@@ -158,7 +158,7 @@ def main() -> int:
     for d in others:
         d["inlier_ratio"] = d["inliers"] / d["matches"] if d["matches"] else 0.0
     summary = {
-        "corpora": [str(c) for c in args.corpus],
+        "corpora": [c.name for c in args.corpus],
         "enrolled": len(bank),
         "queries": len(queries),
         "rule": asdict(DEFAULT_VERIFY_RULE),
