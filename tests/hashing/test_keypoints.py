@@ -95,12 +95,41 @@ def test_no_colour_is_kept_only_grey_levels() -> None:
 
 def test_a_query_also_computes_its_mirror() -> None:
     img = Image.open(BRIDGE).convert("RGB")
-    own, mirrored = query_keypoint_sets(img)
+    sets = query_keypoint_sets(img)
+    assert len(sets) == 2  # a photo with no flat bands has no content block of its own
+    own, mirrored = sets
     assert own.to_bytes() == extract_keypoints(img).to_bytes()
     flipped = extract_keypoints(ImageOps.mirror(img))
     assert len(mirrored) == len(flipped)
     common = {bytes(r) for r in mirrored.descriptors} & {bytes(r) for r in flipped.descriptors}
     assert len(common) >= 0.95 * len(flipped)  # a point on a grid line may fall either side
+
+
+def phone_frame(photo: Image.Image) -> Image.Image:
+    """A tall flat frame, bars and text rows above and below, the photo in the middle at
+    about 40 % of the area (a screenshot of a feed)."""
+    out = Image.new("RGB", (photo.width + 60, photo.height * 2 + 200), (250, 250, 250))
+    draw = ImageDraw.Draw(out)
+    draw.rectangle((0, 0, out.width, 60), fill=(30, 90, 200))
+    for y in range(photo.height + 260, out.height - 20, 40):
+        draw.text((30, y), "caption words and a few more of them", fill=(20, 20, 20))
+    out.paste(photo, (30, 160))
+    return out
+
+
+def test_a_photo_inside_a_frame_gets_a_set_of_its_own() -> None:
+    photo = scene(9)
+    sets = query_keypoint_sets(phone_frame(photo))
+    assert len(sets) == 3
+    block = sets[2]
+    assert abs(block.width / block.height - photo.width / photo.height) < 0.05
+    assert max(block.width, block.height) == LONG_SIDE
+
+
+def test_a_frame_that_is_mostly_photo_adds_no_set() -> None:
+    photo = scene(10)
+    framed = ImageOps.expand(photo, border=(0, 30, 0, 30), fill=(255, 255, 255))
+    assert len(query_keypoint_sets(framed)) == 2
 
 
 def test_keypoints_are_spread_over_the_picture() -> None:

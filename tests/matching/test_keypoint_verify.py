@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
-from tests.hashing.test_keypoints import scene
+from tests.hashing.test_keypoints import phone_frame, scene
 
 from stopspread.hashing.keypoints import extract_keypoints, query_keypoint_sets
 from stopspread.matching.keypoint_verify import (
+    DEFAULT_VERIFY_RULE,
     VerifyRule,
     measure,
     verify,
@@ -103,6 +104,45 @@ def test_an_inlier_count_alone_is_not_enough() -> None:
     assert not measure(query, enrolled, too_many).verified
 
 
+def shared_band(body_seed: int) -> Image.Image:
+    """A drawing on flat grey: the same low-contrast banner across the top of every one,
+    then a busy figure of its own below (two pictures sharing artwork, not copies)."""
+    out = Image.new("RGB", (600, 900), (200, 200, 200))
+    grey = Image.new("RGB", (600, 120), (200, 200, 200))
+    out.paste(Image.blend(grey, scene(40, (600, 120)), 0.6), (0, 0))
+    out.paste(scene(body_seed, (600, 760)), (0, 140))
+    return out
+
+
+def test_a_fit_on_shared_artwork_alone_is_not_a_copy() -> None:
+    """The banner's 30-odd inliers pass the count, the ratio, the spread and the cover;
+    every busy cell of the figures disagrees, so the layout check refuses them."""
+    query, enrolled = extract_keypoints(shared_band(42)), extract_keypoints(shared_band(41))
+    result = measure(query, enrolled)
+    assert result.inliers >= DEFAULT_VERIFY_RULE.min_inliers
+    assert result.cover >= DEFAULT_VERIFY_RULE.min_cover
+    assert result.layout < DEFAULT_VERIFY_RULE.min_layout
+    assert not result.verified
+    assert measure(query, enrolled, VerifyRule(min_layout=0.0)).verified
+
+
+def test_a_copy_agrees_over_the_whole_overlap() -> None:
+    original = scene(15)
+    query = extract_keypoints(crop(original, 0.8, 0.4, 0.6))
+    result = measure(query, extract_keypoints(original))
+    assert result.verified
+    assert result.layout >= 0.75 and result.cover >= 0.3
+
+
+def test_a_small_photo_in_a_phone_frame_verifies_through_its_content_block() -> None:
+    original = scene(16)
+    enrolled = extract_keypoints(original)
+    sets = query_keypoint_sets(phone_frame(original.resize((450, 300))))
+    whole, block = measure(sets[0], enrolled), measure(sets[2], enrolled)
+    assert block.verified and block.inliers > whole.inliers
+    assert verify_any(sets, enrolled).verified
+
+
 def test_a_flat_query_has_nothing_to_verify() -> None:
     flat = extract_keypoints(Image.new("RGB", (400, 300), (128, 128, 128)))
     result = measure(flat, extract_keypoints(scene(14)))
@@ -117,8 +157,10 @@ def test_a_flat_query_has_nothing_to_verify() -> None:
         {"min_scale": 2.0, "max_scale": 1.0},
         {"min_inliers": 2},
         {"min_spread_cells": 17},
+        {"min_cover": 1.5},
+        {"min_layout": -0.1},
     ],
 )
 def test_a_rule_out_of_range_is_refused(kwargs: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match=r"ratio|scale|inliers"):
+    with pytest.raises(ValueError, match=r"ratio|scale|inliers|cover"):
         VerifyRule(**kwargs)  # type: ignore[arg-type]

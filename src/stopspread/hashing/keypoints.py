@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from stopspread.hashing._regions import content_box
 from stopspread.hashing.decode import load, to_rgb
 
 __all__ = [
@@ -54,6 +55,10 @@ _HEADER: Final = struct.Struct(">BHHH")  # format version, width, height, count
 _RECORD: Final = 2 + DESCRIPTOR_BYTES
 _OVERDETECT: Final = 4  # ORB finds 4 x N_FEATURES candidates, then they are spread out
 _CELLS: Final = 4  # ... over a 4 x 4 grid
+# A query's content block (a photo inside a screenshot) gets its own set when it is at most
+# this share of the image's area: a bigger block is mostly what the whole set already sees.
+# Design screenshots (bench/robust_transforms.py) put the photo at 11-72 % of the frame.
+CONTENT_BLOCK_MAX_SHARE: Final = 0.75
 
 
 class KeypointFormatError(ValueError):
@@ -96,7 +101,10 @@ class KeypointSet:
 
 
 def _grey_working_copy(image: Image.Image) -> npt.NDArray[np.uint8]:
-    grey = np.asarray(to_rgb(load(image)).convert("L"), dtype=np.uint8)
+    return _scaled(np.asarray(to_rgb(load(image)).convert("L"), dtype=np.uint8))
+
+
+def _scaled(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     h, w = grey.shape
     scale = LONG_SIDE / max(w, h)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -149,7 +157,20 @@ def extract_keypoints(image: Image.Image, n_features: int = N_FEATURES) -> Keypo
 
 
 def query_keypoint_sets(image: Image.Image, n_features: int = N_FEATURES) -> list[KeypointSet]:
-    """The keypoints a query looks up: the image's, then its mirrored copy's."""
-    grey = _grey_working_copy(image)
+    """The keypoints a query looks up: the image's, then its mirrored copy's, then, when the
+    image has flat bands around a block of content (a screenshot, a post with a caption),
+    the set of that block alone at the full working size (``_regions.content_box``, when it
+    is at most :data:`CONTENT_BLOCK_MAX_SHARE` of the area): a photo that is a small part of
+    a busy frame gets its own 640 px copy and all its anchors. Nothing more is stored."""
+    rgb = to_rgb(load(image))
+    full = np.asarray(rgb.convert("L"), dtype=np.uint8)
+    grey = _scaled(full)
     mirrored = np.ascontiguousarray(grey[:, ::-1])
-    return [_from_grey(grey, n_features), _from_grey(mirrored, n_features)]
+    sets = [_from_grey(grey, n_features), _from_grey(mirrored, n_features)]
+    box = content_box(rgb)
+    if box is not None:
+        left, upper, right, lower = box
+        if (right - left) * (lower - upper) > CONTENT_BLOCK_MAX_SHARE * rgb.width * rgb.height:
+            return sets
+        sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
+    return sets
