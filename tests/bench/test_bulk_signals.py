@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from bench.bulk_signals import COLUMNS, insert_signals
-from sqlalchemy import insert, select
+from sqlalchemy import insert, inspect, select
 
 from stopspread.config import IndexKind
 from stopspread.matching.policy import DEFAULT_POLICY
@@ -23,6 +23,13 @@ def _bank(db: Database) -> int:
     return bank_id
 
 
+def _indexes(db: Database) -> list[tuple[object, ...]]:
+    found = inspect(db.engine).get_indexes("signals")
+    db.dispose()
+    assert len(found) == 2
+    return sorted((i["name"], tuple(i["column_names"]), i["unique"]) for i in found)
+
+
 def _rows(db: Database) -> list[tuple[object, ...]]:
     with db.read() as session:
         got = session.execute(
@@ -34,9 +41,11 @@ def _rows(db: Database) -> list[tuple[object, ...]]:
 def _load(database_url: str, sealer: HashSealer | None) -> tuple[np.ndarray, Database]:
     db = Database(database_url, sealer)
     upgrade(db)
+    indexes = _indexes(db)
     hashes = np.random.default_rng(5).integers(0, 256, (5, 32), dtype=np.uint8)
     insert_signals(db, _bank(db), hashes)
     db.dispose()
+    assert _indexes(Database(database_url)) == indexes  # dropped for the load, made again
     return hashes, Database(database_url, sealer)
 
 
