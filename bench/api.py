@@ -7,7 +7,16 @@ enrolled hashes (hits: each writes a ref, a review item and an audit event). The
 generator is ``wrk`` (Debian package ``wrk``) when it is installed, else a small asyncio
 keep-alive client in this file. Target: >= 1,000 requests/s, p99 < 20 ms, 0 errors.
 
+The hashes are bulk-loaded (bench/bulk_signals.py). With ``--from-snapshot`` one process first
+builds the index from the database and writes an index snapshot, then the measured server's
+workers start from it (memory-mapped; ready once every worker maps it). Every answer makes one
+durable journal write (services/journal.py, group commit); ``--journal-sync write_behind``
+(the crash test's negative control, never a deployment) shows what that ``fdatasync`` costs.
+Each run records the load average before it, the time to ready and each process's memory.
+
     .venv/bin/python bench/api.py [--signals 1000000] [--duration 20] [--connections 16]
+    .venv/bin/python bench/api.py --signals 10000000 --workers 2 --connections 4 \
+        --from-snapshot --keep DIR   # DIR keeps the database and snapshot for the next run
 """
 
 from __future__ import annotations
