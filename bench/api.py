@@ -7,7 +7,16 @@ enrolled hashes (hits: each writes a ref, a review item and an audit event). The
 generator is ``wrk`` (Debian package ``wrk``) when it is installed, else a small asyncio
 keep-alive client in this file. Target: >= 1,000 requests/s, p99 < 20 ms, 0 errors.
 
+The hashes are bulk-loaded (bench/bulk_signals.py). With ``--from-snapshot`` one process first
+builds the index from the database and writes an index snapshot, then the measured server's
+workers start from it (memory-mapped; ready once every worker maps it). Every answer makes one
+durable journal write (services/journal.py, group commit); ``--journal-sync write_behind``
+(the crash test's negative control, never a deployment) shows what that ``fdatasync`` costs.
+Each run records the load average before it, the time to ready and each process's memory.
+
     .venv/bin/python bench/api.py [--signals 1000000] [--duration 20] [--connections 16]
+    .venv/bin/python bench/api.py --signals 10000000 --workers 2 --connections 4 \
+        --from-snapshot --keep DIR   # DIR keeps the database and snapshot for the next run
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from stopspread.config import Settings
 from stopspread.services import cases
@@ -38,12 +47,15 @@ from stopspread.services.context import build_services
 from stopspread.services.platform import create_client
 from stopspread.services.signal_input import parse_signal
 from stopspread.storage import Database, upgrade
-from stopspread.storage.models import Bank, Signal, SignalStatus, SignalType
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.bulk_signals import insert_signals
+
+from stopspread.storage.models import Bank
 
 CLI = [sys.executable, "-c", "from stopspread.cli import main; main()"]
 HOT = 1000  # enrolled hashes the "hit" requests are near-duplicates of
 HIT_FLIPS = 8  # bits flipped in a hit query (well inside the policy's 29-bit radius)
-INSERT_BATCH = 100_000
 
 LUA = r"""
 local hot = {%(hot)s}
@@ -79,7 +91,10 @@ def _flip(value: bytes, rng: np.random.Generator) -> str:
 
 
 def populate(settings: Settings, n: int) -> tuple[str, list[str]]:
-    """A database with ``n`` random PDQ signals; returns an API key and hit queries."""
+    """A database with ``n`` random PDQ signals; returns an API key and hit queries.
+
+    The first hash is enrolled through the services, the rest bulk-loaded into its bank
+    (bench/bulk_signals.py: the rows the storage code writes, by executemany / COPY)."""
     db = Database(settings.url)
     upgrade(db)
     svc = build_services(settings, db)
@@ -88,23 +103,9 @@ def populate(settings: Settings, n: int) -> tuple[str, list[str]]:
     cases.create_case(svc, [parse_signal("pdq", raw[0].tobytes().hex())])
     with db.read() as session:
         bank_id = session.scalars(select(Bank.id)).one()
-    t0 = time.perf_counter()
-    for start in range(1, n, INSERT_BATCH):
-        rows = [
-            {
-                "bank_id": bank_id,
-                "type": SignalType.PDQ,
-                "value": raw[i].tobytes().hex(),
-                "quality": 100,
-                "status": SignalStatus.ACTIVE,
-                "match_count": 0,
-                "window_matches": 0,
-            }
-            for i in range(start, min(start + INSERT_BATCH, n))
-        ]
-        with db.write() as (session, _head):
-            session.execute(insert(Signal), rows)
-    print(f"inserted {n:,} signals in {time.perf_counter() - t0:.1f} s", flush=True)
+    seconds = insert_signals(db, bank_id, raw[1:])
+    print(f"inserted {n:,} signals in {seconds:.1f} s (bulk load)", flush=True)
+    db = Database(settings.url)  # the SQLite bulk load closes the pool
     _client, key = create_client(db, "bench")
     hot = [_flip(raw[i].tobytes(), rng) for i in rng.choice(n, HOT, replace=False)]
     db.dispose()
@@ -118,11 +119,48 @@ def free_port() -> int:
         return port
 
 
-def start_server(env: dict[str, str], port: int, expect: int, key: str) -> subprocess.Popen[bytes]:
+def workers_of(proc: subprocess.Popen[bytes]) -> list[int]:
+    """The uvicorn worker processes under the server (none: it serves itself)."""
+    path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    pids = [int(p) for p in path.read_text().split()] if path.exists() else []
+    return [p for p in pids if b"spawn_main" in _cmdline(p)]  # not multiprocessing's tracker
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def maps_snapshot(pid: int) -> bool:
+    """Whether a process has an index snapshot (``*.ssmih``) memory-mapped."""
+    try:
+        return ".ssmih" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def memory(pid: int) -> tuple[float, float]:
+    """Resident and private (unshared) memory of a process, MB (smaps_rollup)."""
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0]) / 1024
+    return fields["Rss"], fields["Private_Clean"] + fields["Private_Dirty"]
+
+
+def start_server(
+    env: dict[str, str], port: int, expect: int, key: str, *, snapshot: bool = False
+) -> tuple[subprocess.Popen[bytes], float]:
+    """The server, once it answers with ``expect`` hashes (``snapshot``: and every worker
+    has the snapshot mapped); returns it and the seconds that took."""
+    workers = int(env["STOPSPREAD_WORKERS"])
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
     )
-    t0, deadline = time.perf_counter(), time.monotonic() + 600
+    # 10 M hashes from the database take minutes on a busy machine
+    t0, deadline = time.perf_counter(), time.monotonic() + 3600
     while time.monotonic() < deadline:
         try:
             health = httpx.get(
@@ -130,19 +168,40 @@ def start_server(env: dict[str, str], port: int, expect: int, key: str) -> subpr
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=2,
             ).json()
-            if health.get("signals", 0) >= expect:
-                print(
-                    f"server ready with {health['signals']:,} hashes after "
-                    f"{time.perf_counter() - t0:.1f} s",
-                    flush=True,
-                )
-                return proc
+            pids = workers_of(proc) if workers > 1 else [proc.pid]
+            mapped = all(maps_snapshot(p) for p in pids) and len(pids) == workers
+            if health.get("signals", 0) >= expect and (mapped or not snapshot):
+                ready = time.perf_counter() - t0
+                how = " (every worker from the snapshot)" if snapshot else ""
+                print(f"server ready with {health['signals']:,} hashes after {ready:.1f} s{how}")
+                return proc, ready
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
             raise RuntimeError("the server exited")
         time.sleep(0.5)
+    proc.kill()
+    proc.wait()
     raise RuntimeError("the server did not become ready")
+
+
+def prime_snapshot(env: dict[str, str], workdir: Path, expect: int, key: str) -> None:
+    """Start one process (it builds the index from the database and writes a snapshot soon
+    after), wait for the snapshot, stop it: the measured server then starts from it."""
+    if list((workdir / "snapshots").glob("index-*.json")):
+        return
+    proc, ready = start_server({**env, "STOPSPREAD_WORKERS": "1"}, free_port(), expect, key)
+    try:
+        deadline = time.monotonic() + 600
+        while not list((workdir / "snapshots").glob("index-*.json")):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("no index snapshot was written")
+            time.sleep(1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+    print(f"snapshot written by a process that built the index from the database in "
+          f"{ready:.1f} s", flush=True)  # fmt: skip
 
 
 def run_wrk(
@@ -255,7 +314,7 @@ def _commit() -> str:
     return out.stdout.strip() or "unknown"
 
 
-def report(result: dict[str, float], args: argparse.Namespace, tool: str) -> str:
+def report(result: dict[str, float], args: argparse.Namespace, tool: str, extra: list[str]) -> str:
     rps = result["requests"] / result["seconds"]
     # An open-loop run sends exactly its fixed rate; allow the last partial second's rounding.
     sustained = rps >= 1000 or (args.rate >= 1000 and rps >= 0.99 * args.rate)
@@ -267,8 +326,10 @@ def report(result: dict[str, float], args: argparse.Namespace, tool: str) -> str
             "# shared machine: other engineers' jobs may run at the same time; numbers are noisy"
             f" (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
             f"; code {_commit()}",
+            *extra,
             f"signals={args.signals:,} index={args.index} workers={args.workers} tool={tool} "
-            f"connections={args.connections} duration={args.duration}s hit_rate={args.hit_rate}"
+            f"connections={args.connections} duration={args.duration}s hit_rate={args.hit_rate} "
+            f"journal_sync={args.journal_sync}"
             + (f" fixed_rate={args.rate:g}/s (open loop)" if args.rate else " (closed loop)"),
             f"requests={int(result['requests']):,} req/s={rps:,.0f} errors={int(result['errors'])}"
             + (f" server_cpu_per_request={result['cpu_us']:.0f}us" if "cpu_us" in result else ""),
@@ -293,6 +354,17 @@ def main() -> None:
     parser.add_argument(
         "--rate", type=float, default=0.0, help="fixed request rate (python tool; 0: flat out)"
     )
+    parser.add_argument(
+        "--journal-sync",
+        choices=["fsync", "write_behind"],
+        default="fsync",
+        help="the match journal's sync (fsync: shipped; write_behind: to see fdatasync's share)",
+    )
+    parser.add_argument(
+        "--from-snapshot",
+        action="store_true",
+        help="start the measured server from an index snapshot (one is written first)",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "api.txt")
     parser.add_argument(
         "--keep", type=Path, default=None, help="keep the populated database here and reuse it"
@@ -311,6 +383,7 @@ def main() -> None:
         "STOPSPREAD_CLIENT_BURST": "1000000000",
         "STOPSPREAD_WORKERS": str(args.workers),
         "STOPSPREAD_LOG_LEVEL": "warning",
+        "STOPSPREAD_JOURNAL_SYNC": args.journal_sync,
     }
     env.pop("STOPSPREAD_DATABASE_URL", None)
     settings = Settings(data_dir=workdir, argon2_memory_kib=1024)
@@ -321,8 +394,21 @@ def main() -> None:
         key, hot = populate(settings, args.signals)
         if args.keep:
             saved.write_text(json.dumps([key, hot]), encoding="utf-8")
+    if args.from_snapshot:
+        prime_snapshot(env, workdir, args.signals, key)
+    else:
+        env["STOPSPREAD_INDEX_SNAPSHOT_INTERVAL_S"] = "0"
+        shutil.rmtree(workdir / "snapshots", ignore_errors=True)
     port = free_port()
-    proc = start_server(env, port, args.signals, key)
+    load_before = os.getloadavg()[0]
+    proc, ready = start_server(env, port, args.signals, key, snapshot=args.from_snapshot)
+    pids = workers_of(proc) if args.workers > 1 else [proc.pid]
+    mems = [memory(p) for p in pids]
+    extra = [
+        f"# load average (1 min) {load_before:.1f} before the run; server ready in {ready:.1f} s "
+        f"({'from the index snapshot' if args.from_snapshot else 'index built from the database'})"
+        "; per process RSS/private MB: " + ", ".join(f"{r:.0f}/{p:.0f}" for r, p in mems)
+    ]
     try:
         warm = argparse.Namespace(**{**vars(args), "duration": 2})
         if tool == "wrk":
@@ -340,7 +426,7 @@ def main() -> None:
         proc.wait(timeout=60)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    text = report(result, args, tool)
+    text = report(result, args, tool, extra)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("a", encoding="utf-8") as fh:

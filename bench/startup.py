@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,10 +27,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
-INSERT_BATCH = 100_000
 
 
 def _mem(pid: int | str = "self") -> dict[str, float]:
@@ -56,7 +56,7 @@ def child(mode: str, url: str, snapdir: str) -> None:
 
     db = Database(url)
     replica = IndexReplica(db, IndexKind.MIH, DEFAULT_POLICY)
-    store = SnapshotStore(Path(snapdir))
+    store = SnapshotStore(Path(snapdir), DEFAULT_POLICY.pdq.min_enrolled_quality)  # as served
     t0 = time.perf_counter()
     replica.load(store if mode == "snapshot" else None)
     replica.lookup(parse_signal("pdq", "00" * 32))  # ready to match: one query answered
@@ -74,12 +74,17 @@ def child(mode: str, url: str, snapdir: str) -> None:
 
 
 def populate(url: str, n: int) -> None:
+    """A first case through the services, then ``n - 1`` random hashes bulk-loaded in its bank
+    (bench/bulk_signals.py: the rows the storage code writes, by COPY / executemany)."""
     from stopspread.config import Settings
     from stopspread.services import cases
     from stopspread.services.context import build_services
     from stopspread.services.signal_input import parse_signal
     from stopspread.storage import Database, upgrade
-    from stopspread.storage.models import Bank, Signal, SignalStatus, SignalType
+    from stopspread.storage.models import Bank
+
+    sys.path.insert(0, str(ROOT))
+    from bench.bulk_signals import insert_signals
 
     db = Database(url)
     upgrade(db)
@@ -95,18 +100,9 @@ def populate(url: str, n: int) -> None:
     cases.create_case(svc, [parse_signal("pdq", rng.bytes(32).hex())])
     with db.read() as session:
         bank_id = session.scalars(select(Bank.id)).one()
-    t0 = time.perf_counter()
-    for start in range(1, n, INSERT_BATCH):
-        raw = rng.integers(0, 256, (min(INSERT_BATCH, n - start), 32), dtype=np.uint8)
-        rows = [
-            {"bank_id": bank_id, "type": SignalType.PDQ, "value": r.tobytes().hex(),
-             "quality": 100, "status": SignalStatus.ACTIVE, "match_count": 0,
-             "window_matches": 0}
-            for r in raw
-        ]  # fmt: skip
-        with db.write() as (session, _head):
-            session.execute(insert(Signal), rows)
-    print(f"  inserted {n:,} signals in {time.perf_counter() - t0:.0f} s", flush=True)
+    hashes = rng.integers(0, 256, (n - 1, 32), dtype=np.uint8)
+    seconds = insert_signals(db, bank_id, hashes)
+    print(f"  inserted {n:,} signals in {seconds:.0f} s (bulk load)", flush=True)
     db.dispose()
 
 
@@ -202,11 +198,12 @@ def main() -> None:
                 sys.path.insert(0, str(ROOT))
                 from tests.pg import _start_local
 
-                cluster, _root = _start_local()
+                cluster, root = _start_local()
                 try:
                     bench_one(kind, cluster.new_database(), args.signals, work)
                 finally:
                     cluster.close()
+                    shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
