@@ -23,7 +23,7 @@ VPDQ_BUILD_PACKAGES := pkg-config cmake libavcodec-dev libavformat-dev libavdevi
 APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql redis-server chromium poppler-utils $(VPDQ_BUILD_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test soak lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check clean
+.PHONY: run test soak lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check opencv-js bench-keypoints-js clean
 
 $(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matching/_mihcore.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -98,6 +98,19 @@ bench-api: bench-deps
 
 bench-room-check: $(STAMP)
 	$(PY) bench/room_check.py
+
+# OpenCV.js (ORB for ss-kp-1 in the browser, about 11 MB) from npm into the ignored build/
+# folder; not vendored. bench/keypoints_js.py compares it with Python's cv2 (issue 14).
+OPENCV_JS_VERSION := 4.12.0-release.1
+build/opencv-js/opencv.js:
+	mkdir -p build/opencv-js/npm
+	npm install --silent --no-save --prefix build/opencv-js/npm @techstark/opencv-js@$(OPENCV_JS_VERSION)
+	cp build/opencv-js/npm/node_modules/@techstark/opencv-js/dist/opencv.js $@
+
+opencv-js: build/opencv-js/opencv.js
+
+bench-keypoints-js: bench-deps opencv-js
+	$(PY) bench/keypoints_js.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/stopspread/hashing/*.so
