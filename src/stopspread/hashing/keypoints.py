@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
@@ -114,6 +116,26 @@ def _orb(n_features: int) -> cv2.ORB:
     )
 
 
+_SCALAR_LOCK: Final = threading.Lock()
+
+
+@contextmanager
+def _without_simd() -> Iterator[None]:
+    """cv2's scalar code paths, as OpenCV.js (built without SIMD) runs them.
+
+    ORB blurs each pyramid level before it compares pixels; cv2's vectorised blur rounds a
+    few pixels differently from the scalar one, which flips a descriptor bit now and then
+    (1 of 45 reference photos). OpenCV has one switch for the whole process: it is turned off
+    only while descriptors are computed, one thread at a time."""
+    with _SCALAR_LOCK:
+        was = cv2.useOptimized()
+        cv2.setUseOptimized(False)
+        try:
+            yield
+        finally:
+            cv2.setUseOptimized(was)
+
+
 def _strength(kp: cv2.KeyPoint) -> tuple[float, int, float, float]:
     """Strongest first; ties by level and position, never by the order ORB lists them in
     (OpenCV.js lists the same points in another order)."""
@@ -202,7 +224,8 @@ def _from_grey(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
     levels = _pyramid(grey)
     for kp in kept:
         kp.angle = _angle(levels, kp)
-    computed, descriptors = orb.compute(grey, kept)  # grouped by level: put back in order
+    with _without_simd():
+        computed, descriptors = orb.compute(grey, kept)  # grouped by level: put back in order
     row = {(kp.octave, kp.pt): i for i, kp in enumerate(computed)}
     order = [row[(kp.octave, kp.pt)] for kp in kept]  # every kept point is inside ORB's border
     xy = np.array([kp.pt for kp in kept], dtype=np.float64)
