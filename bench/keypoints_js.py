@@ -36,7 +36,7 @@ from stopspread.matching.keypoint_verify import verify_any
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYPOINTS_JS = ROOT / "src/stopspread/web/static/survivor/hashing/keypoints.js"
-OPENCV_JS = ROOT / "build/opencv-js/opencv.js"
+OPENCV_JS = ROOT / "src/stopspread/web/static/survivor/hashing/opencv/opencv.js"
 
 
 def _query(image: Image.Image) -> list[KeypointSet]:
