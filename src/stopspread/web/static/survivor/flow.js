@@ -21,6 +21,8 @@
 
   var flow = $("flow");
   var batch = parseInt(flow.getAttribute("data-batch"), 10) || 1000;
+  // ss-kp-1 records: only where the service takes them and OpenCV.js is installed
+  var withKeypoints = flow.getAttribute("data-keypoints") === "yes";
   var steps = {
     unsupported: $("unsupported"),
     choose: $("step-choose"),
@@ -185,7 +187,7 @@
       setProgress(i, total, 0, "");
       try {
         var result = await window.StopSpreadHashing.hashFile(files[i], {
-          keypoints: true, // ss-kp-1: shape points that survive crops and frames
+          keypoints: withKeypoints, // ss-kp-1: shape points that survive crops and frames
           onProgress: onProgress(run, i, total, files[i]),
           signal: state.controller ? state.controller.signal : undefined,
         });
