@@ -18,6 +18,7 @@ from PIL import Image
 
 from stopspread.hashing.decode import load, open_image, to_rgb
 from stopspread.hashing.keypoints import KeypointSet, extract_keypoints
+from tests.browser import new_page
 from tests.web.js_harness import HashingPage, hashing_page
 from tests.web.test_js_hashing import reference_images
 
@@ -80,14 +81,22 @@ def test_a_large_photo_gives_pythons_record(hashing_page: HashingPage, tmp_path:
     assert js == python_record(path.read_bytes())[1]
 
 
-def test_opencv_is_loaded_only_when_keypoints_are_asked_for(
+def test_opencv_is_loaded_only_when_keypoints_are_asked_for_and_once(
     hashing_page: HashingPage, testdata: Path
 ) -> None:
-    path = reference_images(testdata)[0]
-    hashing_page.requests.clear()
-    hashing_page.choose(path)
-    out = hashing_page.hash()
-    assert "keypoints" not in out["result"]
-    assert not any(url.endswith(OPENCV) for _, url in hashing_page.requests)
-    browser_record(hashing_page, path)
-    assert any(url.endswith(OPENCV) for _, url in hashing_page.requests)
+    """A fresh page (its own context and cache): hashing alone never fetches OpenCV.js; two
+    photos with keypoints fetch it once (one worker for her enrolment)."""
+    page = HashingPage(
+        new_page(hashing_page.page.context.browser, locale="en-GB"), hashing_page.base_url
+    )
+    try:
+        path = reference_images(testdata)[0]
+        page.choose(path)
+        assert "keypoints" not in page.hash()["result"]
+        assert not any(url.endswith(OPENCV) for _, url in page.requests)
+        first, _ = browser_record(page, path)
+        second, _ = browser_record(page, path)
+        assert first["keypoints"] == second["keypoints"]
+        assert sum(url.endswith(OPENCV) for _, url in page.requests) == 1
+    finally:
+        page.page.context.close()
