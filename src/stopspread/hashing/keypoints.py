@@ -182,8 +182,9 @@ def _angle(levels: Sequence[npt.NDArray[np.uint8]], kp: cv2.KeyPoint) -> float:
 
     OpenCV computes it with ``fastAtan2``, whose native (polynomial) and OpenCV.js results
     differ by up to 0.01 degrees, which flips descriptor bits; integer moments and a whole
-    degree are the same in Python and in the browser, and ORB's descriptors at the 360 whole
-    degrees are the same in both (``tests/web/test_js_keypoints.py``)."""
+    degree are the same in Python and in the browser (measured: 400 points x 360 degrees,
+    identical descriptors with :func:`_without_simd`; ``bench/keypoints_js.py``,
+    ``tests/web/test_js_keypoints.py``)."""
     scale = float(np.float32(_SCALES[kp.octave]))
     x, y = round(kp.pt[0] / scale), round(kp.pt[1] / scale)
     patch = levels[kp.octave][y + _PATCH_ROWS, x + _PATCH_COLS].astype(np.int64)
