@@ -20,10 +20,10 @@ RUN_APT_PACKAGES := gcc libc6-dev python3-dev python3-venv fonts-noto-cjk ieee-d
 # against FFmpeg's development packages, with CMake and pkg-config (its apt-requirements.txt).
 VPDQ_BUILD_PACKAGES := pkg-config cmake libavcodec-dev libavformat-dev libavdevice-dev libavutil-dev \
   libswscale-dev libswresample-dev libavfilter-dev
-APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql redis-server chromium poppler-utils $(VPDQ_BUILD_PACKAGES)
+APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql redis-server chromium npm poppler-utils $(VPDQ_BUILD_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test soak lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check clean
+.PHONY: run test soak lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check opencv-js bench-keypoints-js clean
 
 $(STAMP): pyproject.toml src/stopspread/hashing/_pdqcore.c src/stopspread/matching/_mihcore.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,7 +66,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(TEST_STAMP)
+unit: $(TEST_STAMP) opencv-js
 	$(VENV)/bin/pytest
 
 test: apt $(TEST_STAMP) lint typecheck unit
@@ -98,6 +98,21 @@ bench-api: bench-deps
 
 bench-room-check: $(STAMP)
 	$(PY) bench/room_check.py
+
+# OpenCV.js (ORB for ss-kp-1 in the survivor's browser, about 11 MB) from npm into an ignored
+# folder of the package's static files; not vendored. Needs npm (Node.js). The page loads it
+# only when she enrols; bench/keypoints_js.py compares it with Python's cv2 (issue 14).
+OPENCV_JS_VERSION := 4.12.0-release.1
+OPENCV_JS := src/stopspread/web/static/survivor/hashing/opencv/opencv.js
+$(OPENCV_JS):
+	mkdir -p build/opencv-js $(dir $@)
+	npm install --silent --no-save --prefix build/opencv-js @techstark/opencv-js@$(OPENCV_JS_VERSION)
+	cp build/opencv-js/node_modules/@techstark/opencv-js/dist/opencv.js $@
+
+opencv-js: $(OPENCV_JS)
+
+bench-keypoints-js: bench-deps opencv-js
+	$(PY) bench/keypoints_js.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/stopspread/hashing/*.so

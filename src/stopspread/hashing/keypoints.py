@@ -21,8 +21,11 @@ stored for it.
 
 from __future__ import annotations
 
+import math
 import struct
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
@@ -59,6 +62,9 @@ _CELLS: Final = 4  # ... over a 4 x 4 grid
 # this share of the image's area: a bigger block is mostly what the whole set already sees.
 # Design screenshots (bench/robust_transforms.py) put the photo at 11-72 % of the frame.
 CONTENT_BLOCK_MAX_SHARE: Final = 0.75
+_LEVELS: Final = 8  # ORB's pyramid: 8 levels, each 1/1.2 of the one before; 1.2 ** level
+_SCALES: Final = (1.0, 1.2, 1.44, 1.728, 2.0736, 2.48832, 2.985984, 3.5831808)  # (as float32)
+_PATCH: Final = 31  # ORB's patch size, also its edge threshold
 
 
 class KeypointFormatError(ValueError):
@@ -113,14 +119,92 @@ def _scaled(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
 
 
 def _orb(n_features: int) -> cv2.ORB:
-    return cv2.ORB.create(nfeatures=n_features, scaleFactor=1.2, nlevels=8, edgeThreshold=31)
+    return cv2.ORB.create(
+        nfeatures=n_features, scaleFactor=_SCALES[1], nlevels=_LEVELS, edgeThreshold=_PATCH
+    )
+
+
+_SCALAR_LOCK: Final = threading.Lock()
+
+
+@contextmanager
+def _without_simd() -> Iterator[None]:
+    """cv2's scalar code paths, as OpenCV.js (built without SIMD) runs them.
+
+    ORB blurs each pyramid level before it compares pixels; cv2's vectorised blur rounds a
+    few pixels differently from the scalar one, which flips a descriptor bit now and then
+    (1 of 45 reference photos). OpenCV has one switch for the whole process: it is turned off
+    only while descriptors are computed, one thread at a time."""
+    with _SCALAR_LOCK:
+        was = cv2.useOptimized()
+        cv2.setUseOptimized(False)
+        try:
+            yield
+        finally:
+            cv2.setUseOptimized(was)
+
+
+def _strength(kp: cv2.KeyPoint) -> tuple[float, int, float, float]:
+    """Strongest first; ties by level and position, never by the order ORB lists them in
+    (OpenCV.js lists the same points in another order)."""
+    return (-kp.response, kp.octave, kp.pt[1], kp.pt[0])
+
+
+def _patch_offsets() -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """ORB's circular patch (radius 15: ``umax`` of ``features2d/src/orb.cpp``): rows, columns."""
+    half = _PATCH // 2
+    umax = [0] * (half + 2)
+    vmax, vmin = math.floor(half * math.sqrt(2) / 2 + 1), math.ceil(half * math.sqrt(2) / 2)
+    for v in range(vmax + 1):
+        umax[v] = round(math.sqrt(half * half - v * v))
+    v0 = 0
+    for v in range(half, vmin - 1, -1):
+        while umax[v0] == umax[v0 + 1]:
+            v0 += 1
+        umax[v] = v0
+        v0 += 1
+    rows = [v for v in range(-half, half + 1) for _ in range(-umax[abs(v)], umax[abs(v)] + 1)]
+    cols = [u for v in range(-half, half + 1) for u in range(-umax[abs(v)], umax[abs(v)] + 1)]
+    return np.array(rows, dtype=np.intp), np.array(cols, dtype=np.intp)
+
+
+_PATCH_ROWS, _PATCH_COLS = _patch_offsets()
+
+
+def _pyramid(grey: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
+    """ORB's scale pyramid: each level resized from the one before (INTER_LINEAR_EXACT, the
+    same integer arithmetic in cv2 and in OpenCV.js), sizes rounded as ORB rounds them."""
+    h, w = grey.shape
+    levels = [grey]
+    for level in range(1, _LEVELS):
+        scale = np.float32(_SCALES[level])
+        size = (round(float(np.float32(w) / scale)), round(float(np.float32(h) / scale)))
+        levels.append(
+            np.asarray(cv2.resize(levels[-1], size, interpolation=cv2.INTER_LINEAR_EXACT), np.uint8)
+        )
+    return levels
+
+
+def _angle(levels: Sequence[npt.NDArray[np.uint8]], kp: cv2.KeyPoint) -> float:
+    """ORB's orientation (intensity centroid of the circular patch), in whole degrees.
+
+    OpenCV computes it with ``fastAtan2``, whose native (polynomial) and OpenCV.js results
+    differ by up to 0.01 degrees, which flips descriptor bits; integer moments and a whole
+    degree are the same in Python and in the browser (measured: 400 points x 360 degrees,
+    identical descriptors with :func:`_without_simd`; ``bench/keypoints_js.py``,
+    ``tests/web/test_js_keypoints.py``)."""
+    scale = float(np.float32(_SCALES[kp.octave]))
+    x, y = round(kp.pt[0] / scale), round(kp.pt[1] / scale)
+    patch = levels[kp.octave][y + _PATCH_ROWS, x + _PATCH_COLS].astype(np.int64)
+    m10, m01 = int(patch @ _PATCH_COLS), int(patch @ _PATCH_ROWS)
+    return float(round(math.degrees(math.atan2(m01, m10))) % 360)
 
 
 def _spread_out(found: Sequence[cv2.KeyPoint], w: int, h: int, n_features: int) -> list[int]:
     """Indices of the keypoints kept, strongest first, at most 2/16 of them in one cell of a
     4 x 4 grid (then the strongest of the rest): a sticker, a caption or a screenshot's
     frame cannot take every anchor, and a crop keeps some wherever it falls."""
-    order = sorted(range(len(found)), key=lambda i: (-found[i].response, i))
+    order = sorted(range(len(found)), key=lambda i: _strength(found[i]))
     cap = max(1, 2 * n_features // _CELLS**2)
     per_cell: dict[tuple[int, int], int] = {}
     kept: list[int] = []
@@ -135,20 +219,27 @@ def _spread_out(found: Sequence[cv2.KeyPoint], w: int, h: int, n_features: int) 
     if len(kept) < n_features:
         chosen = set(kept)
         kept += [i for i in order if i not in chosen][: n_features - len(kept)]
-    return sorted(kept, key=lambda i: (-found[i].response, i))
+    return sorted(kept, key=lambda i: _strength(found[i]))
 
 
 def _from_grey(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
     h, w = grey.shape
-    found, descriptors = _orb(_OVERDETECT * n_features).detectAndCompute(grey, None)
-    if descriptors is None or not found:
+    orb = _orb(_OVERDETECT * n_features)
+    found = orb.detect(grey, None)
+    if not found:
         empty = np.zeros((0, 2), np.uint8)
         return KeypointSet(w, h, empty, np.zeros((0, DESCRIPTOR_BYTES), np.uint8))
-    order = _spread_out(found, w, h, n_features)
-    xy = np.array([found[i].pt for i in order], dtype=np.float64)
+    kept = [found[i] for i in _spread_out(found, w, h, n_features)]
+    levels = _pyramid(grey)
+    for kp in kept:
+        kp.angle = _angle(levels, kp)
+    with _without_simd():
+        computed, descriptors = orb.compute(grey, kept)  # grouped by level: put back in order
+    row = {(kp.octave, kp.pt): i for i, kp in enumerate(computed)}
+    order = [row[(kp.octave, kp.pt)] for kp in kept]  # every kept point is inside ORB's border
+    xy = np.array([kp.pt for kp in kept], dtype=np.float64)
     cells = np.floor(xy / np.array([w, h]) * GRID).clip(0, GRID - 1).astype(np.uint8)
-    kept = np.asarray(descriptors, dtype=np.uint8)[order]
-    return KeypointSet(w, h, cells, kept)
+    return KeypointSet(w, h, cells, np.asarray(descriptors, dtype=np.uint8)[order])
 
 
 def extract_keypoints(image: Image.Image, n_features: int = N_FEATURES) -> KeypointSet:

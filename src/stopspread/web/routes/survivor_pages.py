@@ -9,6 +9,7 @@ lives in the locale files.
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 from typing import Final
 
 from fastapi import APIRouter, Request
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from stopspread.web.deps import PagesDep, Svc
 from stopspread.web.i18n import negotiate
+from stopspread.web.schemas import CreateCaseIn
 
 __all__ = ["NEUTRAL_PATH", "AgeAnswer", "router"]
 
@@ -38,6 +40,10 @@ def _render(request: Request, pages: PagesDep, template: str, **context: object)
     centers = getattr(request.app.state, "centers", ())  # services/centers.py: the centers file
     values = {"js_messages": js, "neutral_path": NEUTRAL_PATH, "centers": centers, **context}
     return pages.render(request, template, values)
+
+
+# her browser's OpenCV.js, installed from npm (not in git): see docs/browser-hashing.md
+OPENCV_JS: Final = Path(__file__).parents[1] / "static/survivor/hashing/opencv/opencv.js"
 
 
 @router.get("/", response_class=RedirectResponse)
@@ -77,7 +83,14 @@ async def minors(request: Request, pages: PagesDep) -> HTMLResponse:
 async def enrol(request: Request, pages: PagesDep, svc: Svc) -> HTMLResponse:
     """Choose files, hash them here, confirm, get a case code and a secret."""
     batch = svc.settings.max_signals_per_request  # the page sends its hashes in batches this big
-    return _render(request, pages, "survivor/new.html", batch=batch)
+    keypoints = "yes" if _keypoints_enrolled() else "no"
+    return _render(request, pages, "survivor/new.html", batch=batch, keypoints=keypoints)
+
+
+def _keypoints_enrolled() -> bool:
+    """Does her page compute and send ``ss-kp-1`` records? Where the API takes them
+    (``CreateCaseIn.keypoints``) and OpenCV.js is installed (``make opencv-js``)."""
+    return "keypoints" in CreateCaseIn.model_fields and OPENCV_JS.is_file()
 
 
 @router.get("/survivor/status", response_class=HTMLResponse)

@@ -13,6 +13,7 @@
   var SIGNAL_TYPES = { pdq: true, md5: true }; // what the service takes; the rest stays here
   var LOW_QUALITY = 50; // PDQ quality under 50: too little detail for a reliable hash
   var MAX_RETRIES = 3; // answers 429 waited out before giving up
+  var KEYPOINTS_PER_REQUEST = 20; // the API takes at most 20 photos' keypoint records a request
 
   function $(id) {
     return document.getElementById(id);
@@ -20,6 +21,8 @@
 
   var flow = $("flow");
   var batch = parseInt(flow.getAttribute("data-batch"), 10) || 1000;
+  // ss-kp-1 records: only where the service takes them and OpenCV.js is installed
+  var withKeypoints = flow.getAttribute("data-keypoints") === "yes";
   var steps = {
     unsupported: $("unsupported"),
     choose: $("step-choose"),
@@ -35,6 +38,8 @@
     results: [],
     failures: [],
     payload: [],
+    keypoints: [],
+    keypointsSent: 0,
     code: null,
     secret: null,
     sent: 0,
@@ -182,6 +187,7 @@
       setProgress(i, total, 0, "");
       try {
         var result = await window.StopSpreadHashing.hashFile(files[i], {
+          keypoints: withKeypoints, // ss-kp-1: shape points that survive crops and frames
           onProgress: onProgress(run, i, total, files[i]),
           signal: state.controller ? state.controller.signal : undefined,
         });
@@ -236,13 +242,48 @@
     return payload;
   }
 
-  function lowQualityCount(results) {
+  /** The photos' ss-kp-1 records for the API's `keypoints` field: {data (base64), pdq (the
+   * photo's whole-picture PDQ, so a hit names the photo)}. Photos whose record could not be
+   * made (OpenCV.js missing) are simply left out. */
+  function buildKeypoints(results) {
+    var out = [];
+    results.forEach(function (result) {
+      if (!result.keypoints || !result.keypoints.data) {
+        return;
+      }
+      var pdq = (result.signals || []).filter(function (s) {
+        return s.type === "pdq";
+      })[0];
+      var item = { data: result.keypoints.data };
+      if (pdq) {
+        item.pdq = pdq.value;
+      }
+      out.push(item);
+    });
+    return out;
+  }
+
+  /** The body of one request: a slice of the signals and, while any are left, the next
+   * KEYPOINTS_PER_REQUEST keypoint records. */
+  function body(signals) {
+    var out = { signals: signals };
+    var records = state.keypoints.slice(state.keypointsSent, state.keypointsSent + KEYPOINTS_PER_REQUEST);
+    if (records.length) {
+      out.keypoints = records;
+    }
+    return out;
+  }
+
+  /** The names of the photos too plain to protect well (whole-picture PDQ quality < 50). */
+  function lowQualityNames(results) {
     return results.filter(function (result) {
       var first = (result.signals || []).filter(function (s) {
         return s.type === "pdq";
       })[0];
       return result.kind === "image" && first && first.quality < LOW_QUALITY;
-    }).length;
+    }).map(function (result) {
+      return result.name;
+    });
   }
 
   function reason(code) {
@@ -263,6 +304,8 @@
 
   function showConfirm() {
     state.payload = buildPayload(state.results);
+    state.keypoints = buildKeypoints(state.results);
+    state.keypointsSent = 0;
     if (state.payload.length === 0) {
       show("choose");
       S.say($("choose-status"), t("none_hashed"), true);
@@ -272,9 +315,11 @@
       files: state.results.length,
       count: state.payload.length,
     });
-    var low = lowQualityCount(state.results);
-    $("confirm-low-quality").hidden = low === 0;
-    $("confirm-low-quality").textContent = low ? t("low_quality", { count: low }) : "";
+    var low = lowQualityNames(state.results);
+    $("confirm-low-quality").hidden = low.length === 0;
+    $("confirm-low-quality").textContent = low.length
+      ? t("low_quality", { count: low.length, names: low.join(", ") })
+      : "";
     showFailures();
     $("send-button").disabled = false;
     $("send-status").textContent = "";
@@ -312,15 +357,35 @@
 
   async function sendRest() {
     var path = "/v1/cases/" + encodeURIComponent(state.code) + "/signals";
-    for (var at = batch; at < state.payload.length; at += batch) {
+    var left = function (at) {
+      return at < state.payload.length || state.keypointsSent < state.keypoints.length;
+    };
+    for (var at = batch; left(at); at += batch) {
+      // signals all sent, records left: one known signal again (the service adds nothing)
+      var signals = at < state.payload.length ? state.payload.slice(at, at + batch) : state.payload.slice(0, 1);
       try {
-        var answer = await postJson(path, { signals: state.payload.slice(at, at + batch) }, {
+        var answer = await postJson(path, body(signals), {
           "X-Case-Secret": state.secret,
         });
+        state.keypointsSent += KEYPOINTS_PER_REQUEST;
         state.sent += answer.added;
       } catch (ignored) {
         return;
       }
+    }
+  }
+
+  /** POST /v1/cases; a service that refuses the keypoint records (422: one without the
+   * `keypoints` field) gets her fingerprints alone. */
+  async function createCase() {
+    try {
+      return await postJson("/v1/cases", body(state.payload.slice(0, batch)));
+    } catch (error) {
+      if (!state.keypoints.length || String(error && error.message) !== "HTTP 422") {
+        throw error;
+      }
+      state.keypoints = [];
+      return postJson("/v1/cases", body(state.payload.slice(0, batch)));
     }
   }
 
@@ -330,7 +395,8 @@
     $("back-button").disabled = true;
     S.say($("send-status"), t("sending"));
     try {
-      var created = await postJson("/v1/cases", { signals: state.payload.slice(0, batch) });
+      var created = await createCase();
+      state.keypointsSent += KEYPOINTS_PER_REQUEST;
       state.code = created.case_code;
       state.secret = created.secret;
       state.sent = created.signals;

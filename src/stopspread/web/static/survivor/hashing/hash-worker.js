@@ -5,7 +5,7 @@
  * network. Messages: {id, op, ...} in; {id, type: "progress" | "result" | "error", ...}
  * out. Loaded by hashing.js as a classic worker.
  */
-/* global importScripts, StopSpreadPDQ, StopSpreadSignals, StopSpreadDigest, StopSpreadHeader */
+/* global importScripts, StopSpreadPDQ, StopSpreadSignals, StopSpreadDigest, StopSpreadHeader, StopSpreadKeypoints */
 'use strict';
 
 importScripts('pdq.js', 'signals.js', 'digest.js', 'header.js');
@@ -125,12 +125,48 @@ async function rgbSha256(img) {
   return StopSpreadDigest.toHex(await self.crypto.subtle.digest('SHA-256', rgb));
 }
 
-async function hashImage(id, file, details) {
+var OPENCV_URL = 'opencv/opencv.js'; // installed from npm by `make opencv-js`, not in git
+var openCvReady = null;
+
+/** OpenCV.js and keypoints.js, loaded the first time a survivor enrols keypoints (about
+ * 11 MB: never for a platform's or a scan's hashing). Resolves to {cv}: the module itself
+ * is a thenable (Emscripten), which a promise must not be resolved with. */
+function openCv() {
+  if (!openCvReady) {
+    openCvReady = new Promise(function (resolve) {
+      importScripts(OPENCV_URL, 'keypoints.js');
+      var cv = self.cv;
+      if (cv.Mat) resolve({ cv: cv });
+      else cv.onRuntimeInitialized = function () { resolve({ cv: cv }); };
+    });
+  }
+  return openCvReady;
+}
+
+function base64(bytes) {
+  var s = '';
+  for (var i = 0; i < bytes.length; i += 8192) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+  return btoa(s);
+}
+
+/** The image's ss-kp-1 record, base64 (KeypointSet.to_bytes in Python), or why not. */
+async function keypointRecord(img) {
+  try {
+    var cv = (await openCv()).cv;
+    return { version: StopSpreadKeypoints.VERSION, data: base64(StopSpreadKeypoints.extract(cv, img)) };
+  } catch (e) {
+    openCvReady = null; // a later photo may try again
+    return { error: String(e && e.message || e) };
+  }
+}
+
+async function hashImage(id, file, details, keypoints) {
   var img = await decode(file);
   var hashes = StopSpreadSignals.enrolmentHashes(img, function (done, total) {
     post(id, 'progress', { stage: 'hashing', done: done, total: total });
   });
   var out = { width: img.width, height: img.height, hashes: hashes };
+  if (keypoints) out.keypoints = await keypointRecord(img);
   if (details) {
     out.pdq = StopSpreadPDQ.pdqWithDihedrals(img);
     out.rgbSha256 = await rgbSha256(img);
@@ -147,7 +183,7 @@ function hashFrame(msg) {
 async function handle(msg) {
   switch (msg.op) {
     case 'digest': return digestFile(msg.id, msg.file, msg.wholeLimit);
-    case 'image': return hashImage(msg.id, msg.file, msg.details);
+    case 'image': return hashImage(msg.id, msg.file, msg.details, msg.keypoints);
     case 'frame': return hashFrame(msg);
     case 'decode': {
       var img = await decode(msg.file);

@@ -3,8 +3,9 @@
  * the result holds only hashes (see docs/browser-hashing.md for the interface).
  *
  *   StopSpreadHashing.supported() -> boolean
- *   StopSpreadHashing.hashFile(file, {onProgress, signal}) -> Promise<{
+ *   StopSpreadHashing.hashFile(file, {onProgress, signal, keypoints}) -> Promise<{
  *     name, kind: "image" | "video",
+ *     keypoints (images, when asked): {version: "ss-kp-1", data: base64} | {error},
  *     signals: [{type: "pdq", value, quality} | {type: "md5", value}],
  *     sha256, setVersion, frames: [{time, value, quality}] (videos; [] for images)}>
  *   onProgress({done, total, stage: "reading" | "hashing" | "frames"})
@@ -62,8 +63,11 @@
         delete pending[id];
       });
     }
+    var self = this;
+    this.dead = false;
     worker.onerror = function (event) {
       event.preventDefault();
+      self.dead = true;
       rejectAll(fail('decode-failed', 'the hashing worker stopped'));
     };
     this.call = function (msg, transfer, progress) {
@@ -75,9 +79,20 @@
       });
     };
     this.close = function (error) {
+      self.dead = true;
       worker.terminate();
       rejectAll(error || fail('aborted', 'stopped'));
     };
+  }
+
+  // One worker for all the photos of an enrolment with keypoints, so that OpenCV.js (11 MB)
+  // is loaded and compiled once, not once a photo. Other calls keep a worker of their own.
+  var enrolWorker = null;
+
+  function workerFor(keypoints) {
+    if (!keypoints) return new HashWorker(null);
+    if (!enrolWorker || enrolWorker.dead) enrolWorker = new HashWorker(null);
+    return enrolWorker;
   }
 
   // ---- what kind of file (from its first bytes; the type the OS gives may be missing) ----
@@ -231,22 +246,23 @@
     var kind = await sniff(file);
     if (!kind) throw fail('unsupported', 'not an image or video this page can read');
     if (file.size > (kind === 'image' ? MAX_IMAGE_BYTES : MAX_VIDEO_BYTES)) throw fail('too-large', 'file is too large');
-    var worker = new HashWorker(function (msg) {
-      progress({ stage: msg.stage, done: msg.done, total: msg.total });
-    });
+    var shared = !!opts.keypoints;
+    var worker = workerFor(shared);
+    function relay(msg) { progress({ stage: msg.stage, done: msg.done, total: msg.total }); }
     function onAbort() { worker.close(fail('aborted', 'stopped')); }
     if (signal) signal.addEventListener('abort', onAbort);
     try {
-      var digests = await worker.call({ op: 'digest', file: file, wholeLimit: opts._wholeFileSha256Limit });
+      var digests = await worker.call({ op: 'digest', file: file, wholeLimit: opts._wholeFileSha256Limit }, null, relay);
       var md5 = { type: 'md5', value: digests.md5 };
       var result = { name: file.name, kind: kind, sha256: digests.sha256 };
       if (kind === 'image') {
-        var img = await worker.call({ op: 'image', file: file, details: !!opts._details });
+        var img = await worker.call({ op: 'image', file: file, details: !!opts._details, keypoints: shared }, null, relay);
         result.signals = img.hashes.map(function (h) {
           return { type: 'pdq', value: h.value, quality: h.quality };
         }).concat([md5]);
         result.setVersion = IMAGE_SET_VERSION;
         result.frames = [];
+        if (img.keypoints) result.keypoints = img.keypoints;
         if (opts._details) {
           result._details = { width: img.width, height: img.height, pdq: img.pdq, hashes: img.hashes, rgbSha256: img.rgbSha256 };
         }
@@ -259,7 +275,7 @@
       return result;
     } finally {
       if (signal) signal.removeEventListener('abort', onAbort);
-      worker.close();
+      if (!shared) worker.close();
     }
   }
 
