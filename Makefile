@@ -15,12 +15,12 @@ TEST_STAMP := $(VENV)/.installed-interop
 # Running needs only the first list: gcc and the Python headers build our C extensions,
 # python3-venv makes .venv, fonts-noto-cjk draws the Korean PDF report. FFmpeg is not
 # needed from Debian: PyAV's wheels carry their own. The test list is a superset.
-RUN_APT_PACKAGES := gcc libc6-dev python3-dev python3-venv fonts-noto-cjk ieee-data
+RUN_APT_PACKAGES := gcc libc6-dev python3-dev python3-venv fonts-noto-cjk ieee-data npm
 # Meta's vpdq binding (pytx's vPDQ signal, tests/cli/test_hash_tx_vpdq.py) builds from source
 # against FFmpeg's development packages, with CMake and pkg-config (its apt-requirements.txt).
 VPDQ_BUILD_PACKAGES := pkg-config cmake libavcodec-dev libavformat-dev libavdevice-dev libavutil-dev \
   libswscale-dev libswresample-dev libavfilter-dev
-APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql redis-server chromium npm poppler-utils $(VPDQ_BUILD_PACKAGES)
+APT_PACKAGES := $(RUN_APT_PACKAGES) g++ postgresql redis-server chromium poppler-utils $(VPDQ_BUILD_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test soak lint typecheck unit apt apt-run venv bench-deps bench bench-index bench-video bench-robustness bench-api bench-room-check opencv-js bench-keypoints-js clean
@@ -40,7 +40,7 @@ $(TEST_STAMP): $(STAMP)
 
 # serve migrates the database first and prints the welcome (pages, where data lives,
 # the one-time /setup link while no admin exists).
-run: apt-run $(STAMP)
+run: apt-run $(STAMP) opencv-js
 	$(VENV)/bin/stopspread serve
 
 define apt_install
