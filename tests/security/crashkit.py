@@ -41,6 +41,7 @@ import httpx
 
 from stopspread.services import platform
 from stopspread.storage import Database, upgrade
+from tests.security.forkserve import ForkedServe, ForkServer
 from tests.security.serve_process import CLI, ServeProcess, serve_env
 
 __all__ = ["CrashReport", "Weakening", "crash_cycles"]
@@ -50,6 +51,7 @@ KILL_AFTER_ACKS = (1, 40)  # the kill comes after a uniformly random count of ac
 KILL_JITTER_S = 0.03  # ... and a random delay up to this, so that it lands inside a request
 WITHDRAW_SHARE = 0.35  # after each acknowledged enrolment, withdraw one of ours this often
 CONTROL_SNAPSHOT_AT, CONTROL_KILL_AT = 6, 30  # acknowledgements (negative control only)
+PROGRESS_EVERY = 25  # cycles
 
 
 class Weakening(enum.Enum):
@@ -80,7 +82,8 @@ class Ledger:
 
 @dataclass(frozen=True, slots=True)
 class CrashReport:
-    cycles: int
+    cycles: int  # cycles that ran
+    seconds: float  # wall clock, start to last check (the verifies not included)
     enrolled: int  # acknowledged enrolments
     signals: int  # their hashes
     withdrawn: int  # acknowledged withdrawals
@@ -93,7 +96,8 @@ class CrashReport:
 
     def line(self) -> str:
         return (
-            f"{self.cycles} kill -9 cycles; {self.enrolled:,} acknowledged enrolments "
+            f"{self.cycles} kill -9 cycles ({self.seconds / max(1, self.cycles):.1f} s each); "
+            f"{self.enrolled:,} acknowledged enrolments "
             f"({self.signals:,} hashes), {self.withdrawn:,} acknowledged withdrawals; "
             f"lost {self.lost}, withdrawn hashes back {self.back}, torn {self.torn}, "
             f"{self.errors} refusals; "
@@ -205,7 +209,9 @@ def _prepare(url: str, data_dir: Path) -> _Target:
     return _Target(url, env, key, sqlite_file)
 
 
-def _kill_at_random(server: ServeProcess, clients: _Clients, rng: random.Random) -> None:
+def _kill_at_random(
+    server: ServeProcess | ForkedServe, clients: _Clients, rng: random.Random
+) -> None:
     """``kill -9`` after a random count of acknowledgements, at a random moment after it."""
     with clients.acked:
         goal = clients.ledger.acks + rng.randint(*KILL_AFTER_ACKS)
@@ -214,7 +220,9 @@ def _kill_at_random(server: ServeProcess, clients: _Clients, rng: random.Random)
     server.kill()
 
 
-def _snapshot_then_kill(server: ServeProcess, clients: _Clients, db_file: Path, copy: Path) -> None:
+def _snapshot_then_kill(
+    server: ServeProcess | ForkedServe, clients: _Clients, db_file: Path, copy: Path
+) -> None:
     """The negative control: copy the database after a few acknowledgements, kill later."""
     with clients.acked:
         clients.acked.wait_for(lambda: clients.ledger.acks >= CONTROL_SNAPSHOT_AT, timeout=60)
@@ -285,14 +293,32 @@ def _verified(env: dict[str, str], *command: str) -> bool:
 
 
 def crash_cycles(
-    url: str, data_dir: Path, cycles: int, weakening: Weakening = Weakening.NONE, seed: int = 18
+    url: str,
+    data_dir: Path,
+    cycles: int,
+    weakening: Weakening = Weakening.NONE,
+    seed: int = 18,
+    forks: ForkServer | None = None,
+    budget_s: float | None = None,
 ) -> CrashReport:
-    """``cycles`` rounds of load, ``kill -9``, restart and check against the database ``url``."""
+    """``cycles`` rounds of load, ``kill -9``, restart and check against the database ``url``.
+
+    With ``forks`` each ``serve`` is forked from the already-imported fork server (the soak's
+    cheap restart); without, each is a freshly executed ``stopspread serve``. With
+    ``budget_s`` no cycle starts after that many seconds (the report says how many ran); a
+    line of progress is printed every ``PROGRESS_EVERY`` cycles.
+    """
+    began = time.monotonic()
     target, ledger, rng = _prepare(url, data_dir), Ledger(), random.Random(seed)
-    server, tally = ServeProcess(target.env), _Tally()
+    server = ServeProcess(target.env) if forks is None else ForkedServe(forks, target.env)
+    tally = _Tally()
     base_url = server.start()
     try:
+        ran = 0
         for cycle in range(cycles):
+            if budget_s is not None and time.monotonic() - began > budget_s:
+                break
+            ran = cycle + 1
             seen, gone = set(ledger.cases), set(ledger.withdrawn)
             clients = _Clients(base_url, ledger, seed * 10_000 + cycle)
             if weakening is Weakening.ROLLBACK:
@@ -315,12 +341,19 @@ def crash_cycles(
             with httpx.Client(base_url=base_url, timeout=30) as http:
                 fresh = [c for c in ledger.cases if c not in seen or c in ledger.withdrawn - gone]
                 tally += _check(http, ledger, target.platform_key, fresh)
+            if ran % PROGRESS_EVERY == 0:
+                print(
+                    f"  {ran} cycles, {time.monotonic() - began:.0f} s: {len(ledger.cases)} "
+                    f"enrolled, {len(ledger.withdrawn)} withdrawn, {tally}",
+                    flush=True,
+                )
         with httpx.Client(base_url=base_url, timeout=30) as http:
             final = _check(http, ledger, target.platform_key, list(ledger.cases))
     finally:
         server.stop()
     return CrashReport(
-        cycles=cycles,
+        cycles=ran,
+        seconds=time.monotonic() - began,
         enrolled=len(ledger.cases),
         signals=sum(len(c.hashes) for c in ledger.cases.values()),
         withdrawn=len(ledger.withdrawn),
