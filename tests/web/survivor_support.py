@@ -16,11 +16,14 @@ The proof, for every request the browser made (from the page or its workers):
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from stopspread.hashing.keypoints import KeypointSet
 
 __all__ = ["WINDOW", "RequestLog", "SentRequest", "assert_no_file_bytes_left", "md5s"]
 
@@ -84,7 +87,13 @@ def _check_shape(url: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         assert body in ({"center_evidence": "delete"}, {"center_evidence": "keep"}), body
         return []
     assert re.search(r"/v1/cases(/[A-Z0-9-]+/signals)?$", url), url
-    assert set(body) == {"signals"}, body.keys()
+    assert set(body) <= {"signals", "keypoints"} and "signals" in body, body.keys()
+    for record in body.get("keypoints", []):  # shape points: positions and descriptors only
+        assert set(record) == {"data", "pdq"}, record.keys()
+        assert len(record["pdq"]) == HEX_LENGTH["pdq"] and HEX.fullmatch(record["pdq"])
+        data = base64.b64decode(record["data"], validate=True)
+        assert len(data) <= 16 * 1024
+        KeypointSet.from_bytes(data)  # a well-formed record, nothing else
     for signal in body["signals"]:
         assert set(signal) <= {"type", "value", "quality", "media"}, signal.keys()
         assert signal.get("media") in (None, "video")  # a video's MD5, said as such
