@@ -15,7 +15,7 @@ TEST_STAMP := $(VENV)/.installed-interop
 # Running needs only the first list: gcc and the Python headers build our C extensions,
 # python3-venv makes .venv, fonts-noto-cjk draws the Korean PDF report. FFmpeg is not
 # needed from Debian: PyAV's wheels carry their own. The test list is a superset.
-RUN_APT_PACKAGES := gcc libc6-dev python3-dev python3-venv fonts-noto-cjk ieee-data npm
+RUN_APT_PACKAGES := gcc libc6-dev python3-dev python3-venv fonts-noto-cjk ieee-data
 # Meta's vpdq binding (pytx's vPDQ signal, tests/cli/test_hash_tx_vpdq.py) builds from source
 # against FFmpeg's development packages, with CMake and pkg-config (its apt-requirements.txt).
 VPDQ_BUILD_PACKAGES := pkg-config cmake libavcodec-dev libavformat-dev libavdevice-dev libavutil-dev \
@@ -104,7 +104,11 @@ bench-room-check: $(STAMP)
 # only when she enrols; bench/keypoints_js.py compares it with Python's cv2 (issue 14).
 OPENCV_JS_VERSION := 4.12.0-release.1
 OPENCV_JS := src/stopspread/web/static/survivor/hashing/opencv/opencv.js
+# npm comes with Node.js where that is installed (e.g. NodeSource's nodejs, which conflicts
+# with Debian's npm package); only where no npm command exists is Debian's npm installed.
 $(OPENCV_JS):
+	@command -v npm >/dev/null || { echo "installing Debian packages: npm"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }
 	mkdir -p build/opencv-js $(dir $@)
 	npm install --silent --no-save --prefix build/opencv-js @techstark/opencv-js@$(OPENCV_JS_VERSION)
 	cp build/opencv-js/node_modules/@techstark/opencv-js/dist/opencv.js $@
