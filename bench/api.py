@@ -95,7 +95,7 @@ def populate(settings: Settings, n: int) -> tuple[str, list[str]]:
 
     The first hash is enrolled through the services, the rest bulk-loaded into its bank
     (bench/bulk_signals.py: the rows the storage code writes, by executemany / COPY)."""
-    db = Database(settings.url)
+    db = Database.from_settings(settings)  # sealed as the server seals
     upgrade(db)
     svc = build_services(settings, db)
     rng = np.random.default_rng(2026)
@@ -105,7 +105,7 @@ def populate(settings: Settings, n: int) -> tuple[str, list[str]]:
         bank_id = session.scalars(select(Bank.id)).one()
     seconds = insert_signals(db, bank_id, raw[1:])
     print(f"inserted {n:,} signals in {seconds:.1f} s (bulk load)", flush=True)
-    db = Database(settings.url)  # the SQLite bulk load closes the pool
+    db = Database.from_settings(settings)  # the SQLite bulk load closes the pool
     _client, key = create_client(db, "bench")
     hot = [_flip(raw[i].tobytes(), rng) for i in rng.choice(n, HOT, replace=False)]
     db.dispose()
