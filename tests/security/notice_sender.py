@@ -21,7 +21,7 @@ from stopspread.storage import Database
 
 def main(username: str, password: str, pairs: list[str]) -> None:
     settings = load_settings(os.environ, None)
-    db = Database(settings.url)
+    db = Database.from_settings(settings)  # sealed values opened with the same key
     try:
         svc = build_services(settings, db)
         who = accounts.login(svc, username, password, "127.0.0.1").identity
