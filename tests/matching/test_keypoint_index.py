@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,12 @@ from tests.hashing.test_keypoints import scene
 
 from stopspread.errors import IndexFormatError
 from stopspread.hashing.keypoints import KeypointSet, extract_keypoints, query_keypoint_sets
-from stopspread.matching.keypoint_index import KeypointIndex, Vocabulary, train_vocabulary
+from stopspread.matching.keypoint_index import (
+    Kernel,
+    KeypointIndex,
+    Vocabulary,
+    train_vocabulary,
+)
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +164,94 @@ def test_looking_up_only_the_rarest_words_still_finds_the_original(
     assert index.search(sets, top=3, max_words=60).ids[0] == 1006
     one = index.search(sets, top=50, max_words=1)
     assert 0 < len(one.ids) <= len(index.search(sets, top=50).ids)
+
+
+# The C core (``_kpcore.c``) against the numpy reference it replaced.
+
+
+def edited_queries() -> list[list[np.ndarray]]:
+    return [
+        [s.descriptors for s in query_keypoint_sets(jpeg_crop(scene(seed)))] for seed in range(6)
+    ]
+
+
+def test_the_c_descent_gives_the_numpy_words(
+    vocabulary: Vocabulary, enrolled: list[KeypointSet]
+) -> None:
+    rng = np.random.default_rng(3)
+    for rows in [k.descriptors for k in enrolled] + [rng.integers(0, 256, (500, 32), np.uint8)]:
+        native = vocabulary.quantise(rows)
+        assert np.array_equal(native, vocabulary.quantise(rows, Kernel.NUMPY))
+    assert len(vocabulary.quantise(np.zeros((0, 32), np.uint8))) == 0
+
+
+def test_a_tie_between_children_goes_to_the_first_in_both_kernels() -> None:
+    rng = np.random.default_rng(4)
+    centres = rng.integers(0, 2**63, (1 + 3 + 9, 4), dtype=np.uint64)
+    centres[2] = centres[1]  # level 1: children 1 and 2 alike, every row ties
+    vocab = Vocabulary(3, 2, centres, np.ones(9, np.float32))
+    rows = rng.integers(0, 256, (200, 32), np.uint8)
+    native = vocab.quantise(rows)
+    assert np.array_equal(native, vocab.quantise(rows, Kernel.NUMPY))
+    assert not ((native >= 3) & (native < 6)).any()  # never below child 2 of the root
+
+
+def test_the_c_lookup_ranks_as_the_numpy_one(index: KeypointIndex) -> None:
+    for sets in edited_queries():
+        for top, max_words in ((1, None), (5, None), (len(index), None), (4, 40)):
+            native = index.search(sets, top, max_words)
+            numpy = index.search(sets, top, max_words, kernel=Kernel.NUMPY)
+            assert native.ids.tolist() == numpy.ids.tolist()
+            assert np.allclose(native.scores, numpy.scores, rtol=1e-5)
+            assert native.scores.dtype == np.float32 and native.ids.dtype == np.int64
+    assert not index._scratch().any()  # left all 0 for the next lookup
+
+
+def test_a_longer_shortlist_than_the_c_core_keeps_uses_numpy(index: KeypointIndex) -> None:
+    sets = edited_queries()[0]
+    assert index.search(sets, 5000).ids.tolist() == index.search(sets, len(index)).ids.tolist()
+
+
+def test_photos_with_equal_scores_come_in_enrolment_order(vocabulary: Vocabulary) -> None:
+    rows = extract_keypoints(scene(3)).descriptors
+    twins = KeypointIndex.build(vocabulary, [30, 10, 20], [rows, rows, rows])
+    found = twins.search([rows], top=3)
+    assert found.ids.tolist() == [30, 10, 20] and found.scores[0] == found.scores[2]
+
+
+def test_the_mapped_back_index_answers_as_the_built_one_in_both_kernels(
+    index: KeypointIndex, tmp_path: Path
+) -> None:
+    index.save(tmp_path / "kp")
+    for mmap in (True, False):
+        loaded = KeypointIndex.load(tmp_path / "kp", mmap=mmap)
+        for sets in edited_queries()[:3]:
+            for kernel in Kernel:
+                a, b = index.search(sets, 8), loaded.search(sets, 8, kernel=kernel)
+                assert a.ids.tolist() == b.ids.tolist()
+                assert np.allclose(a.scores, b.scores, rtol=1e-5)
+
+
+def test_threads_looking_up_at_once_each_get_the_right_answer(index: KeypointIndex) -> None:
+    queries = edited_queries()
+    expected = [index.search(sets, 8).ids.tolist() for sets in queries]
+    got: dict[int, list[list[int]]] = {}
+
+    def run(worker: int) -> None:
+        got[worker] = [index.search(sets, 8).ids.tolist() for sets in queries * 5]
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(answers == expected * 5 for answers in got.values())
+
+
+def test_lists_outside_the_postings_are_refused_not_read(index: KeypointIndex) -> None:
+    offsets = index.offsets.copy()
+    offsets[-1] = len(index.postings) + 10**6
+    offsets[1:-1] = np.minimum(offsets[1:-1] * 1000, offsets[-1])
+    broken = KeypointIndex(index.vocabulary, index.ids, offsets, index.postings, index.weights)
+    with pytest.raises(ValueError, match="do not fit"):
+        broken.search(edited_queries()[0], 8)

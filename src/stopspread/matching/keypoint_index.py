@@ -16,7 +16,10 @@ The standard retrieval design instead quantises each 256-bit ORB descriptor to a
   its words and returns the ``top`` photos by score: a *shortlist* for the geometric check
   (``matching.keypoint_verify``), not a match.
 
-The cost of a lookup is the length of the posting lists hit, not a Hamming search.
+The cost of a lookup is the length of the posting lists hit, not a Hamming search. Both
+hot loops — descending the tree and adding up the posting lists, then the top few — run in
+C (``_kpcore.c``, :attr:`Kernel.NATIVE`); the numpy code they replace stays as the
+reference (:attr:`Kernel.NUMPY`) the tests compare them with.
 :func:`KeypointIndex.save` writes plain ``.npy`` arrays and a JSON header into a folder;
 :func:`KeypointIndex.load` maps them read-only (``mmap``), checking every size and bound.
 A pure module: arrays in, photo ids out.
@@ -26,8 +29,10 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Final
 
@@ -35,10 +40,12 @@ import numpy as np
 import numpy.typing as npt
 
 from stopspread.errors import IndexFormatError
+from stopspread.matching import _kpcore
 
 __all__ = [
     "DEFAULT_BRANCHING",
     "DEFAULT_DEPTH",
+    "Kernel",
     "KeypointIndex",
     "Shortlist",
     "Vocabulary",
@@ -51,8 +58,18 @@ DESCRIPTOR_BYTES: Final = 32  # ORB: 256 bits, four 64-bit words
 _WORDS64: Final = DESCRIPTOR_BYTES // 8
 _FORMAT: Final = "ss-kp-index-1"
 _ITERATIONS: Final = 6  # k-majority rounds per node (assignments settle after a few)
+_NATIVE_TOP: Final = 4096  # the C core's longest shortlist; longer ones use numpy
 
 Descriptors = npt.NDArray[np.uint8]  # (n, 32)
+
+
+class Kernel(Enum):
+    """Which code computes a lookup: the C core, or the numpy reference it must agree with."""
+
+    NATIVE = "native"
+    NUMPY = "numpy"
+
+
 Packed = npt.NDArray[np.uint64]  # (n, 4)
 
 
@@ -132,9 +149,17 @@ class Vocabulary:
     def first_leaf(self) -> int:
         return int(self.branching**self.depth - 1) // (self.branching - 1)
 
-    def quantise(self, descriptors: Descriptors) -> npt.NDArray[np.int64]:
-        """The word (0 ... words - 1) of each descriptor: nearest child, level by level."""
+    def quantise(
+        self, descriptors: Descriptors, kernel: Kernel = Kernel.NATIVE
+    ) -> npt.NDArray[np.int64]:
+        """The word (0 ... words - 1) of each descriptor: nearest child, level by level
+        (ties to the first child)."""
         rows = _packed(descriptors)
+        if kernel is Kernel.NATIVE:
+            out = np.empty(len(rows), np.int64)
+            centres = np.ascontiguousarray(self.centres, np.uint64)
+            _kpcore.quantise(centres, self.branching, self.depth, rows, out)
+            return out
         node = np.zeros(len(rows), np.int64)
         steps = np.arange(1, self.branching + 1, dtype=np.int64)
         for _ in range(self.depth):
@@ -206,6 +231,10 @@ class KeypointIndex:
     offsets: npt.NDArray[np.int64]
     postings: npt.NDArray[np.uint32]
     weights: npt.NDArray[np.float16]
+    # each thread's float32 score array (one per photo), reused: the C core leaves it all 0
+    _local: threading.local = field(
+        default_factory=threading.local, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -275,24 +304,31 @@ class KeypointIndex:
         )
 
     def _query_vector(
-        self, descriptors: Descriptors
+        self, descriptors: Descriptors, kernel: Kernel
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        words, tf = np.unique(self.vocabulary.quantise(descriptors), return_counts=True)
+        words, tf = np.unique(self.vocabulary.quantise(descriptors, kernel), return_counts=True)
         weight = np.asarray(tf * self.vocabulary.idf[words], np.float64)
         norm = float(np.sqrt((weight**2).sum()))
         return words, weight / (norm or 1.0)
 
     def search(
-        self, query_sets: Sequence[Descriptors], top: int, max_words: int | None = None
+        self,
+        query_sets: Sequence[Descriptors],
+        top: int,
+        max_words: int | None = None,
+        *,
+        kernel: Kernel = Kernel.NATIVE,
     ) -> Shortlist:
         """The ``top`` photos by tf-idf score, summed over ``query_sets`` (the upload and its
         mirror: a true copy scores high on one of them, the other adds chance). With
         ``max_words``, each set looks up only that many of its words, those with the shortest
-        posting lists (the rarest in the bank): the cost of a lookup is then bounded."""
+        posting lists (the rarest in the bank): the cost of a lookup is then bounded.
+        ``kernel``: the C core (float32 sums, ties to the earlier photo) or the numpy
+        reference (float64 sums); they agree up to float rounding."""
         parts_w, parts_q = [], []
         for descriptors in query_sets:
             if len(descriptors):
-                words, weight = self._query_vector(descriptors)
+                words, weight = self._query_vector(descriptors, kernel)
                 lengths = self.offsets[words + 1] - self.offsets[words]
                 held = lengths > 0  # words no enrolled photo holds cost nothing: left out
                 words, weight, lengths = words[held], weight[held], lengths[held]
@@ -305,6 +341,8 @@ class KeypointIndex:
             return Shortlist(np.zeros(0, np.int64), np.zeros(0, np.float32))
         words = np.concatenate(parts_w)
         q_weight = np.concatenate(parts_q)
+        if kernel is Kernel.NATIVE and top <= _NATIVE_TOP:
+            return self._score_native(words, q_weight, top)
         starts, ends = self.offsets[words], self.offsets[words + 1]
         lengths = ends - starts
         total = int(lengths.sum())
@@ -319,6 +357,34 @@ class KeypointIndex:
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(k)
         best = best[np.argsort(-scores[best], kind="stable")]
         return Shortlist(self.ids[best], scores[best].astype(np.float32))
+
+    def _score_native(
+        self, words: npt.NDArray[np.int64], q_weight: npt.NDArray[np.float64], top: int
+    ) -> Shortlist:
+        """The C core: a word both sets hold is walked once, with their weights summed."""
+        unique, inverse = np.unique(words, return_inverse=True)
+        q = np.bincount(inverse, q_weight, minlength=len(unique)).astype(np.float32)
+        positions = np.empty(top, np.int64)
+        scores = np.empty(top, np.float32)
+        k = _kpcore.score(
+            self.offsets,
+            self.postings,
+            self.weights,
+            unique,
+            q,
+            self._scratch(),
+            top,
+            positions,
+            scores,
+        )
+        return Shortlist(self.ids[positions[:k]], scores[:k])
+
+    def _scratch(self) -> npt.NDArray[np.float32]:
+        held: npt.NDArray[np.float32] | None = getattr(self._local, "scores", None)
+        if held is None or len(held) != len(self.ids):
+            held = np.zeros(len(self.ids), np.float32)
+            self._local.scores = held
+        return held
 
     def save(self, folder: Path) -> None:
         """Plain ``.npy`` arrays and ``index.json`` in ``folder`` (made if missing)."""

@@ -1,0 +1,227 @@
+/*
+ * The numeric core of the ss-kp-1 shortlist (keypoint_index.py): quantising
+ * descriptors through the vocabulary tree, and scoring a query's words over
+ * the inverted file in one pass.
+ *
+ * quantise: a descriptor is four native 64-bit words (as in _mihcore.c); it
+ * descends the complete tree level by level to the child whose centre is
+ * nearest by Hamming distance (ties to the first child), exactly as
+ * Vocabulary.quantise does in numpy.
+ *
+ * score: for each query word w with weight q, every posting p of w's list
+ * (offsets[w] .. offsets[w + 1]) adds q * weight[p] (float16 in the file) to
+ * scores[postings[p]], in float32.  Then one pass over the scores keeps the
+ * `top` best (score descending, position ascending on ties) and sets every
+ * score back to 0, so the caller's scratch array is ready for the next
+ * lookup without a separate clear.  The GIL is released while computing.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define ROW_WORDS 4
+#define ROW_BYTES 32
+#define MAX_TOP 4096
+#define PREFETCH_AHEAD 16
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define KERNEL __attribute__((target_clones("popcnt", "default")))
+#else
+#define KERNEL
+#endif
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE int hamming(const uint64_t *a, const uint64_t *b) {
+    return __builtin_popcountll(a[0] ^ b[0]) + __builtin_popcountll(a[1] ^ b[1]) +
+           __builtin_popcountll(a[2] ^ b[2]) + __builtin_popcountll(a[3] ^ b[3]);
+}
+
+KERNEL static void quantise_rows(const uint64_t *centres, size_t branching, int depth,
+                                 size_t first_leaf, const uint64_t *rows, size_t n, int64_t *out) {
+    for (size_t i = 0; i < n; i++) {
+        uint64_t q[ROW_WORDS];
+        memcpy(q, rows + i * ROW_WORDS, ROW_BYTES);
+        size_t node = 0;
+        for (int level = 0; level < depth; level++) {
+            size_t first = node * branching + 1, best = first;
+            int best_d = 257;
+            for (size_t c = first; c < first + branching; c++) {
+                int d = hamming(q, centres + c * ROW_WORDS);
+                if (d < best_d) {
+                    best_d = d;
+                    best = c;
+                }
+            }
+            node = best;
+        }
+        out[i] = (int64_t)(node - first_leaf);
+    }
+}
+
+/* IEEE 754 half to single precision, every case (the weights are in [0, 1]). */
+INLINE float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
+    uint32_t bits;
+    if (exp == 0) {
+        float v = (float)mant * (1.0f / 16777216.0f); /* subnormal: mant * 2^-24 */
+        return sign ? -v : v;
+    }
+    if (exp == 31)
+        bits = sign | 0x7f800000u | (mant << 13);
+    else
+        bits = sign | ((exp + 112u) << 23) | (mant << 13);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+typedef struct {
+    float score;
+    int64_t pos;
+} best_t;
+
+/* a before b in the shortlist: higher score, then lower position */
+INLINE int ahead(float sa, int64_t pa, float sb, int64_t pb) {
+    return sa > sb || (sa == sb && pa < pb);
+}
+
+static void accumulate(const int64_t *offsets, const uint32_t *postings, const uint16_t *weights,
+                       size_t n_photos, const int64_t *words, const float *qweights, size_t n_words,
+                       float *scores) {
+    for (size_t j = 0; j < n_words; j++) {
+        const int64_t lo = offsets[words[j]], hi = offsets[words[j] + 1];
+        const float q = qweights[j];
+        for (int64_t p = lo; p < hi; p++) {
+            if (p + PREFETCH_AHEAD < hi) __builtin_prefetch(scores + postings[p + PREFETCH_AHEAD], 1);
+            uint32_t photo = postings[p];
+            if (photo < n_photos) scores[photo] += q * half_to_float(weights[p]);
+        }
+    }
+}
+
+/* The `top` best of scores > 0 into best[] (sorted), every score reset to 0; returns the count. */
+static size_t select_top(float *scores, size_t n, size_t top, best_t *best) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        float s = scores[i];
+        if (!(s > 0.0f)) {
+            if (s != 0.0f) scores[i] = 0.0f;
+            continue;
+        }
+        scores[i] = 0.0f;
+        if (k == top && !ahead(s, (int64_t)i, best[k - 1].score, best[k - 1].pos)) continue;
+        size_t at = k < top ? k++ : top - 1; /* insertion into the sorted list */
+        while (at > 0 && ahead(s, (int64_t)i, best[at - 1].score, best[at - 1].pos)) {
+            best[at] = best[at - 1];
+            at--;
+        }
+        best[at].score = s;
+        best[at].pos = (int64_t)i;
+    }
+    return k;
+}
+
+PyDoc_STRVAR(quantise_doc,
+"quantise(centres, branching, depth, rows, out) -> None\n\n"
+"The word of each 32-byte row (int64 into out): nearest child, level by level.");
+
+static PyObject *py_quantise(PyObject *self, PyObject *args) {
+    Py_buffer centres, rows, out;
+    Py_ssize_t branching;
+    int depth;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*niy*w*", &centres, &branching, &depth, &rows, &out)) return NULL;
+    PyObject *result = NULL;
+    size_t nodes = 0, leaves = 1, first_leaf = 0;
+    int ok = branching >= 2 && depth >= 1 && depth <= 40;
+    for (int level = 0; ok && level <= depth; level++) {
+        if (level == depth) first_leaf = nodes;
+        nodes += leaves;
+        ok = leaves <= ((size_t)1 << 40) / (size_t)branching;
+        leaves *= (size_t)branching;
+    }
+    size_t n = (size_t)rows.len / ROW_BYTES;
+    ok = ok && (size_t)centres.len == nodes * ROW_BYTES && rows.len % ROW_BYTES == 0 &&
+         (size_t)out.len == n * sizeof(int64_t);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "centres, rows or out do not fit branching and depth");
+    } else {
+        Py_BEGIN_ALLOW_THREADS
+        quantise_rows(centres.buf, (size_t)branching, depth, first_leaf, rows.buf, n, out.buf);
+        Py_END_ALLOW_THREADS
+        result = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&centres);
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+PyDoc_STRVAR(score_doc,
+"score(offsets, postings, weights, words, qweights, scratch, top, pos_out, score_out) -> int\n\n"
+"Adds qweights[j] * weights[p] (float16) over the posting list of every words[j] into\n"
+"scratch (float32, one per photo, all 0 on entry and on return), then writes the `top`\n"
+"best positions (int64) and scores (float32), best first; returns how many (scores > 0).");
+
+static PyObject *py_score(PyObject *self, PyObject *args) {
+    Py_buffer offsets, postings, weights, words, qweights, scratch, pos_out, score_out;
+    Py_ssize_t top;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*nw*w*", &offsets, &postings, &weights, &words,
+                          &qweights, &scratch, &top, &pos_out, &score_out))
+        return NULL;
+    PyObject *result = NULL;
+    size_t n_lists = offsets.len / sizeof(int64_t), n_post = postings.len / sizeof(uint32_t);
+    size_t n_words = words.len / sizeof(int64_t), n_photos = scratch.len / sizeof(float);
+    const int64_t *off = offsets.buf, *w = words.buf;
+    int ok = offsets.len % sizeof(int64_t) == 0 && n_lists >= 1 &&
+             postings.len % sizeof(uint32_t) == 0 && weights.len == (Py_ssize_t)(n_post * 2) &&
+             words.len % sizeof(int64_t) == 0 && qweights.len == (Py_ssize_t)(n_words * sizeof(float)) &&
+             scratch.len % sizeof(float) == 0 && top >= 1 && top <= MAX_TOP &&
+             pos_out.len == (Py_ssize_t)(top * sizeof(int64_t)) &&
+             score_out.len == (Py_ssize_t)(top * sizeof(float));
+    /* every list looked up must lie inside the postings: a damaged file reads nothing outside */
+    for (size_t j = 0; ok && j < n_words; j++)
+        ok = w[j] >= 0 && (size_t)w[j] + 1 < n_lists && off[w[j]] >= 0 &&
+             off[w[j]] <= off[w[j] + 1] && (size_t)off[w[j] + 1] <= n_post;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "score: arrays do not fit together");
+    } else {
+        best_t best[MAX_TOP];
+        size_t k;
+        Py_BEGIN_ALLOW_THREADS
+        accumulate(off, postings.buf, weights.buf, n_photos, w, qweights.buf, n_words, scratch.buf);
+        k = select_top(scratch.buf, n_photos, (size_t)top, best);
+        Py_END_ALLOW_THREADS
+        int64_t *po = pos_out.buf;
+        float *so = score_out.buf;
+        for (size_t i = 0; i < k; i++) {
+            po[i] = best[i].pos;
+            so[i] = best[i].score;
+        }
+        result = PyLong_FromSize_t(k);
+    }
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&postings);
+    PyBuffer_Release(&weights);
+    PyBuffer_Release(&words);
+    PyBuffer_Release(&qweights);
+    PyBuffer_Release(&scratch);
+    PyBuffer_Release(&pos_out);
+    PyBuffer_Release(&score_out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"quantise", py_quantise, METH_VARARGS, quantise_doc},
+    {"score", py_score, METH_VARARGS, score_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_kpcore", "Vocabulary quantisation and inverted-file scoring.", -1,
+    methods,
+};
+
+PyMODINIT_FUNC PyInit__kpcore(void) { return PyModule_Create(&module); }

@@ -1,0 +1,22 @@
+from typing import Any
+
+import numpy as np
+
+Buffer = bytes | bytearray | memoryview | np.ndarray[Any, Any]
+
+def quantise(centres: Buffer, branching: int, depth: int, rows: Buffer, out: Buffer, /) -> None:
+    """The word of each 32-byte row (int64 into out): nearest child, level by level."""
+
+def score(
+    offsets: Buffer,
+    postings: Buffer,
+    weights: Buffer,
+    words: Buffer,
+    qweights: Buffer,
+    scratch: Buffer,
+    top: int,
+    pos_out: Buffer,
+    score_out: Buffer,
+    /,
+) -> int:
+    """Scores over the posting lists of words into scratch (left all 0), the top into the outs."""
