@@ -58,6 +58,7 @@ import robust_transforms as rt
 from stopspread.hashing.keypoints import extract_keypoints, query_keypoint_sets
 from stopspread.matching.index import MihIndex
 from stopspread.matching.keypoint_index import (
+    Kernel,
     KeypointIndex,
     Vocabulary,
     train_vocabulary,
@@ -121,9 +122,59 @@ def _vocabulary_lookup(args, vocab, pool, true, n_photos, rng) -> tuple[Lookup, 
     index = KeypointIndex.from_words(vocab, ids, owners, words, args.min_idf)
 
     def lookup(sets: list[np.ndarray]) -> list[int]:
-        return index.search(sets, args.shortlist, args.words_now).ids.tolist()
+        found = index.search(sets, args.shortlist, args.words_now, kernel=args.kernel_now)
+        return found.ids.tolist()
 
+    if args.profile:
+        _profile(index, args)
     return lookup, index.nbytes
+
+
+def _profile(index: KeypointIndex, args: argparse.Namespace) -> None:
+    """Where a numpy-reference lookup's time goes, phase by phase (CPU ms, mean over queries)."""
+    phases: dict[str, list[float]] = defaultdict(list)
+    walked = []
+    for _, _, sets in args.query_list:
+        c = time.thread_time()
+
+        def lap(name: str) -> None:
+            nonlocal c
+            now = time.thread_time()
+            phases[name].append((now - c) * 1000)
+            c = now
+
+        words = [index.vocabulary.quantise(s, Kernel.NUMPY) for s in sets]
+        lap("quantise (numpy)")
+        words_c = [index.vocabulary.quantise(s) for s in sets]
+        lap("quantise (C)")
+        assert all(np.array_equal(a, b) for a, b in zip(words, words_c, strict=True))
+        vecs = [index._query_vector(s, Kernel.NATIVE) for s in sets]
+        w = np.concatenate([v[0] for v in vecs])
+        q = np.concatenate([v[1] for v in vecs])
+        lap("query vectors")
+        starts, ends = index.offsets[w], index.offsets[w + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        at = np.arange(total, dtype=np.int64) + shift
+        lap("posting positions")
+        contrib = index.weights[at].astype(np.float32) * np.repeat(q, lengths)
+        lap("gather weights")
+        scores = np.bincount(index.postings[at], contrib, minlength=len(index.ids))
+        lap("scatter scores")
+        best = np.argpartition(-scores, args.shortlist - 1)[: args.shortlist]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        lap("top 8")
+        index.search(sets, args.shortlist, args.words_now)
+        lap("whole lookup (C)")
+        walked.append(total)
+    cells = " | ".join(f"{k} {statistics.mean(v):.2f}" for k, v in phases.items())
+    print(
+        f"profile {len(index.ids):,} photos: postings walked mean {statistics.mean(walked):,.0f}"
+        f" (p50 {statistics.median(walked):,.0f}) | {cells}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _votes(hit_ids: list[np.ndarray], top: int) -> list[int]:
@@ -196,8 +247,9 @@ def _seeds_and_queries(
     if args.cache and args.cache.exists():
         c = np.load(args.cache)
         sets = _split(c["query_rows"], c["query_counts"])
+        first = np.concatenate([[0], np.cumsum(c["query_sets"])])  # a query has 2 or 3 sets
         queries = [
-            (int(p), str(f), sets[2 * i : 2 * i + 2])
+            (int(p), str(f), sets[first[i] : first[i + 1]])
             for i, (p, f) in enumerate(zip(c["query_photo"], c["query_family"], strict=True))
         ]
         return _split(c["real_rows"], c["real_counts"]), queries
@@ -217,6 +269,7 @@ def _seeds_and_queries(
             real_counts=np.array([len(r) for r in real]),
             query_rows=np.concatenate(flat),
             query_counts=np.array([len(s) for s in flat]),
+            query_sets=np.array([len(sets) for _, _, sets in queries]),
             query_photo=np.array([q[0] for q in queries]),
             query_family=np.array([q[1] for q in queries]),
         )
@@ -226,21 +279,37 @@ def _seeds_and_queries(
 def _measure(
     args: argparse.Namespace, lookup: Lookup, queries: list[Query], n_photos: int, per: float
 ) -> None:
-    lookup(queries[0][2])  # warm
-    times, cpu, found = [], [], defaultdict(list)
-    for photo, family, sets in queries:
-        t0, c0 = time.perf_counter(), time.thread_time()
-        top = lookup(sets)
-        times.append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.thread_time() - c0) * 1000)
-        found[family].append(photo in top)
+    """One row per ``--kernels`` entry; with several, each query runs on every kernel in turn
+    (the order rotating), so that all of them see the same load: a same-run anchor."""
+    kernels = [Kernel(k) for k in args.kernels]
+    times: dict[Kernel, list[float]] = defaultdict(list)
+    cpu: dict[Kernel, list[float]] = defaultdict(list)
+    found: dict[Kernel, dict[str, list[bool]]] = {k: defaultdict(list) for k in kernels}
+    for kernel in kernels:
+        args.kernel_now = kernel
+        lookup(queries[0][2])  # warm
+    for n, (photo, family, sets) in enumerate(queries):
+        for kernel in kernels[n % len(kernels) :] + kernels[: n % len(kernels)]:
+            args.kernel_now = kernel
+            t0, c0 = time.perf_counter(), time.thread_time()
+            top = lookup(sets)
+            times[kernel].append((time.perf_counter() - t0) * 1000)
+            cpu[kernel].append((time.thread_time() - c0) * 1000)
+            found[kernel][family].append(photo in top)
+    for kernel in kernels:
+        _row(args, n_photos, per, kernel, times[kernel], cpu[kernel], found[kernel], len(queries))
+
+
+def _row(args, n_photos, per, kernel, times, cpu, found, n_queries) -> None:
     total = sum(sum(v) for v in found.values())
     per_family = " | ".join(f"{sum(found[f])}/{len(found[f])}" for f in args.families)
     words = f" ({args.words_now} words)" if getattr(args, "words_now", None) else ""
+    design = f"{args.design} {kernel.value}" if args.design == "vocabulary" else args.design
     print(
-        f"| {args.design}{words} | {args.per_photo} | {n_photos:,} | {per:,.0f} | "
+        f"| {design}{words} | {args.per_photo} | {n_photos:,} | {per:,.0f} | "
         f"{statistics.median(times):.1f} | {np.percentile(times, 95):.1f} | "
-        f"{statistics.median(cpu):.1f} | {total}/{len(queries)} | {per_family} |",
+        f"{statistics.median(cpu):.1f} | {np.percentile(cpu, 95):.1f} | {total}/{n_queries} | "
+        f"{per_family} | {os.getloadavg()[0]:.1f} |",
         flush=True,
     )
 
@@ -270,6 +339,14 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=20, help="seed photos edited as queries")
     ap.add_argument("--families", nargs="+", default=list(FAMILIES))
     ap.add_argument("--cache", type=Path, help="seed descriptors and queries (.npz): read/saved")
+    ap.add_argument(
+        "--kernels",
+        nargs="+",
+        choices=[k.value for k in Kernel],
+        default=[Kernel.NATIVE.value],
+        help="vocabulary: the C core and/or the numpy reference, alternating per query",
+    )
+    ap.add_argument("--profile", action="store_true", help="vocabulary: time each phase")
     args = ap.parse_args()
     rng = np.random.default_rng(SEED)
     dev = [r["file"] for r in csv.DictReader((args.corpus / "manifest.csv").open())]
@@ -287,11 +364,15 @@ def main() -> int:
     pool = np.concatenate(real)
     true = [r[: args.per_photo] for r in real[: args.queries]]
     print(f"{len(pool)} pool descriptors, {len(queries)} queries", file=sys.stderr)
+    args.query_list = queries
+    args.words_now = None
+    if args.design != "vocabulary":
+        args.kernels = [Kernel.NATIVE.value]
     print(
         "| design | a photo | enrolled photos | bytes a photo | p50 ms | p95 ms | CPU p50 ms | "
-        "true photo in top 8 | " + " | ".join(args.families) + " |"
+        "CPU p95 ms | true photo in top 8 | " + " | ".join(args.families) + " | load |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(args.families))
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(args.families) + "---:|")
     for n_photos in args.photos:
         t0 = time.perf_counter()
         lookup, nbytes = DESIGNS[args.design](args, vocab, pool, true, n_photos, rng)

@@ -17,6 +17,7 @@ from tests.hashing.test_keypoints import scene
 
 from stopspread.errors import IndexFormatError
 from stopspread.hashing.keypoints import KeypointSet, extract_keypoints, query_keypoint_sets
+from stopspread.matching import _kpcore
 from stopspread.matching.keypoint_index import (
     Kernel,
     KeypointIndex,
@@ -255,3 +256,19 @@ def test_lists_outside_the_postings_are_refused_not_read(index: KeypointIndex) -
     broken = KeypointIndex(index.vocabulary, index.ids, offsets, index.postings, index.weights)
     with pytest.raises(ValueError, match="do not fit"):
         broken.search(edited_queries()[0], 8)
+
+
+def test_scoring_block_by_block_gives_bitwise_the_same_sums(index: KeypointIndex) -> None:
+    words = np.unique(np.concatenate([index.vocabulary.quantise(s) for s in edited_queries()[1]]))
+    q = np.linspace(0.1, 1.0, len(words)).astype(np.float32)
+    scratch = np.zeros(len(index), np.float32)
+    answers = []
+    for block in (0, 1, 3, 7, len(index), 10 * len(index)):
+        pos, score = np.empty(len(index), np.int64), np.empty(len(index), np.float32)
+        k = _kpcore.score(
+            index.offsets, index.postings, index.weights, words, q, scratch, block, len(index),
+            pos, score,
+        )  # fmt: skip
+        answers.append((pos[:k].tolist(), score[:k].tobytes()))
+        assert not scratch.any()
+    assert all(a == answers[0] for a in answers) and len(answers[0][0]) > 3

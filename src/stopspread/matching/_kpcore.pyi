@@ -14,6 +14,7 @@ def score(
     words: Buffer,
     qweights: Buffer,
     scratch: Buffer,
+    block: int,
     top: int,
     pos_out: Buffer,
     score_out: Buffer,

@@ -59,6 +59,7 @@ _WORDS64: Final = DESCRIPTOR_BYTES // 8
 _FORMAT: Final = "ss-kp-index-1"
 _ITERATIONS: Final = 6  # k-majority rounds per node (assignments settle after a few)
 _NATIVE_TOP: Final = 4096  # the C core's longest shortlist; longer ones use numpy
+_SCORE_BLOCK: Final = 1 << 16  # photos scored at a time by the C core: 256 KB of float32
 
 Descriptors = npt.NDArray[np.uint8]  # (n, 32)
 
@@ -373,6 +374,7 @@ class KeypointIndex:
             unique,
             q,
             self._scratch(),
+            _SCORE_BLOCK,
             top,
             positions,
             scores,
