@@ -6,7 +6,8 @@ the vocabulary, 2-15 minutes), on one core. The figures in ``docs/robustness.md`
 
     taskset -c 0 .venv/bin/python bench/keypoints_lookup.py --corpus corpus \\
         --depth 6 --train-features 1200 --vocab bench/out/kp-vocab6.npz \\
-        --cache bench/out/kp-cache-dev.npz --per-photo 200 --max-words 0 200 100
+        --cache bench/out/kp-cache-dev.npz --per-photo 200 --max-words 0 \\
+        --photos 125000 1000000 --kernels numpy native --profile
     ... --enrolled-corpus corpus-holdout --cache bench/out/kp-cache-holdout.npz  (held out;
         the vocabulary still from --corpus)
     ... --depth 5 --vocab bench/out/kp-vocab.npz --min-idf 4.0  (10^5 words, stop words)
@@ -33,6 +34,9 @@ drawn from ``--word-pool`` such noisy rows quantised once: same distribution, fa
 The first ``--queries`` seed photos are enrolled as they are, under their own ids; queries are
 their edits by ``--families`` (``bench/robust_transforms.py``, the design generators).
 Recall: the true photo among the top ``--shortlist``. Latency: one lookup, one thread.
+``--kernels numpy native`` runs every query on the numpy reference and on the C core in
+turn (a same-run anchor on a shared machine); ``--profile`` prints, to stderr, where a numpy
+lookup's time goes phase by phase and the postings a lookup walks.
 """
 
 from __future__ import annotations
@@ -347,6 +351,7 @@ def main() -> int:
         help="vocabulary: the C core and/or the numpy reference, alternating per query",
     )
     ap.add_argument("--profile", action="store_true", help="vocabulary: time each phase")
+    ap.add_argument("--cache-only", action="store_true", help="write --cache, measure nothing")
     args = ap.parse_args()
     rng = np.random.default_rng(SEED)
     dev = [r["file"] for r in csv.DictReader((args.corpus / "manifest.csv").open())]
@@ -361,6 +366,8 @@ def main() -> int:
         train = [dev[int(i)] for i in order[args.seed_photos :]]
     vocab = _vocabulary(args, train) if args.design == "vocabulary" else None
     real, queries = _seeds_and_queries(args, enrolled_corpus, seeds, rng)
+    if args.cache_only:
+        return 0
     pool = np.concatenate(real)
     true = [r[: args.per_photo] for r in real[: args.queries]]
     print(f"{len(pool)} pool descriptors, {len(queries)} queries", file=sys.stderr)
