@@ -126,7 +126,13 @@ def _vocabulary_lookup(args, vocab, pool, true, n_photos, rng) -> tuple[Lookup, 
     index = KeypointIndex.from_words(vocab, ids, owners, words, args.min_idf)
 
     def lookup(sets: list[np.ndarray]) -> list[int]:
-        found = index.search(sets, args.shortlist, args.words_now, kernel=args.kernel_now)
+        found = index.search(
+            sets,
+            args.shortlist,
+            args.words_now,
+            kernel=args.kernel_now,
+            max_postings=args.postings_now,
+        )
         return found.ids.tolist()
 
     if args.profile:
@@ -308,6 +314,8 @@ def _row(args, n_photos, per, kernel, times, cpu, found, n_queries) -> None:
     total = sum(sum(v) for v in found.values())
     per_family = " | ".join(f"{sum(found[f])}/{len(found[f])}" for f in args.families)
     words = f" ({args.words_now} words)" if getattr(args, "words_now", None) else ""
+    if getattr(args, "postings_now", None):
+        words += f" (lists ≤ {args.postings_now:,})"
     design = f"{args.design} {kernel.value}" if args.design == "vocabulary" else args.design
     print(
         f"| {design}{words} | {args.per_photo} | {n_photos:,} | {per:,.0f} | "
@@ -332,6 +340,9 @@ def main() -> int:
     ap.add_argument("--query-top", type=int, default=400, help="query descriptors looked up")
     ap.add_argument("--min-idf", type=float, default=0.0, help="vocabulary: stop words")
     ap.add_argument("--max-words", type=int, nargs="*", help="vocabulary: words a set, each")
+    ap.add_argument(
+        "--max-postings", type=int, nargs="*", help="vocabulary: skip longer lists, each"
+    )
     ap.add_argument("--radius", type=int, default=16, help="votes, faiss-ivf: bits")
     ap.add_argument("--nlist", type=int, default=4096)
     ap.add_argument("--nprobe", type=int, default=8)
@@ -373,6 +384,7 @@ def main() -> int:
     print(f"{len(pool)} pool descriptors, {len(queries)} queries", file=sys.stderr)
     args.query_list = queries
     args.words_now = None
+    args.postings_now = None
     if args.design != "vocabulary":
         args.kernels = [Kernel.NATIVE.value]
     print(
@@ -385,8 +397,10 @@ def main() -> int:
         lookup, nbytes = DESIGNS[args.design](args, vocab, pool, true, n_photos, rng)
         print(f"built {n_photos:,} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         for max_words in args.max_words or [None]:
-            args.words_now = max_words or None  # 0: every word
-            _measure(args, lookup, queries, n_photos, nbytes / (n_photos + len(true)))
+            for max_postings in args.max_postings or [None]:
+                args.words_now = max_words or None  # 0: every word
+                args.postings_now = max_postings or None  # 0: every list
+                _measure(args, lookup, queries, n_photos, nbytes / (n_photos + len(true)))
         del lookup
     return 0
 

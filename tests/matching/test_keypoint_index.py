@@ -272,3 +272,19 @@ def test_scoring_block_by_block_gives_bitwise_the_same_sums(index: KeypointIndex
         answers.append((pos[:k].tolist(), score[:k].tobytes()))
         assert not scratch.any()
     assert all(a == answers[0] for a in answers) and len(answers[0][0]) > 3
+
+
+def test_skipping_the_longest_lists_walks_fewer_and_both_kernels_agree(
+    index: KeypointIndex,
+) -> None:
+    sets = edited_queries()[2]
+    longest = int(np.diff(index.offsets).max())
+    every = index.search(sets, len(index))
+    assert index.search(sets, len(index), max_postings=longest).ids.tolist() == every.ids.tolist()
+    cap = int(np.median(np.diff(index.offsets)[np.diff(index.offsets) > 0]))
+    for kernel in Kernel:
+        lean = index.search(sets, len(index), max_postings=cap, kernel=kernel)
+        assert 0 < len(lean.ids) <= len(every.ids) and lean.scores.sum() < every.scores.sum()
+    native, numpy = (index.search(sets, 8, max_postings=cap, kernel=k) for k in Kernel)
+    assert native.ids.tolist() == numpy.ids.tolist()
+    assert len(index.search(sets, 8, max_postings=0).ids) == 0

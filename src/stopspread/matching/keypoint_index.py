@@ -319,19 +319,23 @@ class KeypointIndex:
         max_words: int | None = None,
         *,
         kernel: Kernel = Kernel.NATIVE,
+        max_postings: int | None = None,
     ) -> Shortlist:
         """The ``top`` photos by tf-idf score, summed over ``query_sets`` (the upload and its
         mirror: a true copy scores high on one of them, the other adds chance). With
         ``max_words``, each set looks up only that many of its words, those with the shortest
         posting lists (the rarest in the bank): the cost of a lookup is then bounded.
         ``kernel``: the C core (float32 sums, ties to the earlier photo) or the numpy
-        reference (float64 sums); they agree up to float rounding."""
+        reference (float64 sums); they agree up to float rounding. With ``max_postings``,
+        words whose list is longer are skipped: the bank's own stop words, at lookup time."""
         parts_w, parts_q = [], []
         for descriptors in query_sets:
             if len(descriptors):
                 words, weight = self._query_vector(descriptors, kernel)
                 lengths = self.offsets[words + 1] - self.offsets[words]
                 held = lengths > 0  # words no enrolled photo holds cost nothing: left out
+                if max_postings is not None:
+                    held &= lengths <= max_postings
                 words, weight, lengths = words[held], weight[held], lengths[held]
                 if max_words is not None and len(words) > max_words:
                     keep = np.argpartition(lengths, max_words - 1)[:max_words]
