@@ -244,6 +244,7 @@ DESIGNS = {"vocabulary": _vocabulary_lookup, "votes": _votes_lookup, "faiss-ivf"
 
 
 Query = tuple[int, str, list[np.ndarray]]
+Variant = tuple[Kernel, int | None]  # a lookup measured: kernel, --max-postings
 
 
 def _split(rows: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
@@ -289,33 +290,34 @@ def _seeds_and_queries(
 def _measure(
     args: argparse.Namespace, lookup: Lookup, queries: list[Query], n_photos: int, per: float
 ) -> None:
-    """One row per ``--kernels`` entry; with several, each query runs on every kernel in turn
-    (the order rotating), so that all of them see the same load: a same-run anchor."""
-    kernels = [Kernel(k) for k in args.kernels]
-    times: dict[Kernel, list[float]] = defaultdict(list)
-    cpu: dict[Kernel, list[float]] = defaultdict(list)
-    found: dict[Kernel, dict[str, list[bool]]] = {k: defaultdict(list) for k in kernels}
-    for kernel in kernels:
-        args.kernel_now = kernel
+    """One row per ``--kernels`` x ``--max-postings`` variant; with several, each query runs
+    on every variant in turn (the order rotating), so that all of them see the same load: a
+    same-run anchor."""
+    variants = [(Kernel(k), p or None) for k in args.kernels for p in (args.max_postings or [None])]
+    times: dict[Variant, list[float]] = defaultdict(list)
+    cpu: dict[Variant, list[float]] = defaultdict(list)
+    found: dict[Variant, dict[str, list[bool]]] = {v: defaultdict(list) for v in variants}
+    for args.kernel_now, args.postings_now in variants:
         lookup(queries[0][2])  # warm
     for n, (photo, family, sets) in enumerate(queries):
-        for kernel in kernels[n % len(kernels) :] + kernels[: n % len(kernels)]:
-            args.kernel_now = kernel
+        for v in variants[n % len(variants) :] + variants[: n % len(variants)]:
+            args.kernel_now, args.postings_now = v
             t0, c0 = time.perf_counter(), time.thread_time()
             top = lookup(sets)
-            times[kernel].append((time.perf_counter() - t0) * 1000)
-            cpu[kernel].append((time.thread_time() - c0) * 1000)
-            found[kernel][family].append(photo in top)
-    for kernel in kernels:
-        _row(args, n_photos, per, kernel, times[kernel], cpu[kernel], found[kernel], len(queries))
+            times[v].append((time.perf_counter() - t0) * 1000)
+            cpu[v].append((time.thread_time() - c0) * 1000)
+            found[v][family].append(photo in top)
+    for v in variants:
+        _row(args, n_photos, per, v, times[v], cpu[v], found[v], len(queries))
 
 
-def _row(args, n_photos, per, kernel, times, cpu, found, n_queries) -> None:
+def _row(args, n_photos, per, variant, times, cpu, found, n_queries) -> None:
+    kernel, max_postings = variant
     total = sum(sum(v) for v in found.values())
     per_family = " | ".join(f"{sum(found[f])}/{len(found[f])}" for f in args.families)
     words = f" ({args.words_now} words)" if getattr(args, "words_now", None) else ""
-    if getattr(args, "postings_now", None):
-        words += f" (lists ≤ {args.postings_now:,})"
+    if max_postings:
+        words += f" (lists ≤ {max_postings:,})"
     design = f"{args.design} {kernel.value}" if args.design == "vocabulary" else args.design
     print(
         f"| {design}{words} | {args.per_photo} | {n_photos:,} | {per:,.0f} | "
@@ -397,10 +399,8 @@ def main() -> int:
         lookup, nbytes = DESIGNS[args.design](args, vocab, pool, true, n_photos, rng)
         print(f"built {n_photos:,} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         for max_words in args.max_words or [None]:
-            for max_postings in args.max_postings or [None]:
-                args.words_now = max_words or None  # 0: every word
-                args.postings_now = max_postings or None  # 0: every list
-                _measure(args, lookup, queries, n_photos, nbytes / (n_photos + len(true)))
+            args.words_now = max_words or None  # 0: every word
+            _measure(args, lookup, queries, n_photos, nbytes / (n_photos + len(true)))
         del lookup
     return 0
 
