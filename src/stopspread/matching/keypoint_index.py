@@ -62,6 +62,7 @@ _NATIVE_TOP: Final = 4096  # the C core's longest shortlist; longer ones use num
 _SCORE_BLOCK: Final = 1 << 16  # photos scored at a time by the C core: 256 KB of float32
 
 Descriptors = npt.NDArray[np.uint8]  # (n, 32)
+Packed = npt.NDArray[np.uint64]  # (n, 4)
 
 
 class Kernel(Enum):
@@ -69,9 +70,6 @@ class Kernel(Enum):
 
     NATIVE = "native"
     NUMPY = "numpy"
-
-
-Packed = npt.NDArray[np.uint64]  # (n, 4)
 
 
 def _packed(descriptors: Descriptors) -> Packed:
