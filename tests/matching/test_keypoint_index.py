@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import threading
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from stopspread.matching.keypoint_index import (
     Kernel,
     KeypointIndex,
     Vocabulary,
+    _scratch,
     train_vocabulary,
 )
 
@@ -205,7 +207,7 @@ def test_the_c_lookup_ranks_as_the_numpy_one(index: KeypointIndex) -> None:
             assert native.ids.tolist() == numpy.ids.tolist()
             assert np.allclose(native.scores, numpy.scores, rtol=1e-5)
             assert native.scores.dtype == np.float32 and native.ids.dtype == np.int64
-    assert not index._scratch().any()  # left all 0 for the next lookup
+    assert not _scratch(len(index)).any()  # left all 0 for the next lookup
 
 
 def test_a_longer_shortlist_than_the_c_core_keeps_uses_numpy(index: KeypointIndex) -> None:
@@ -288,3 +290,23 @@ def test_skipping_the_longest_lists_walks_fewer_and_both_kernels_agree(
     native, numpy = (index.search(sets, 8, max_postings=cap, kernel=k) for k in Kernel)
     assert native.ids.tolist() == numpy.ids.tolist()
     assert len(index.search(sets, 8, max_postings=0).ids) == 0
+
+
+def test_an_index_pickles_and_lookups_in_several_indexes_share_one_thread_array(
+    vocabulary: Vocabulary, index: KeypointIndex
+) -> None:
+    small = KeypointIndex.build(
+        vocabulary, [7, 8], [extract_keypoints(scene(s)).descriptors for s in (1, 2)]
+    )
+    sets = edited_queries()[1]
+    for _ in range(2):  # a small index, then a larger one, in the same thread
+        assert (
+            small.search(sets, 2).ids.tolist()
+            == small.search(sets, 2, kernel=Kernel.NUMPY).ids.tolist()
+        )
+        assert (
+            index.search(sets, 8).ids.tolist()
+            == index.search(sets, 8, kernel=Kernel.NUMPY).ids.tolist()
+        )
+    copy = pickle.loads(pickle.dumps(index))
+    assert copy.search(sets, 8).ids.tolist() == index.search(sets, 8).ids.tolist()

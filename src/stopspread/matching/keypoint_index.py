@@ -31,7 +31,7 @@ import json
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Final
@@ -206,6 +206,19 @@ def train_vocabulary(
     return Vocabulary(branching, depth, centres, idf)
 
 
+# Each thread's float32 score array, as long as the largest index it looked up in: the C core
+# leaves it all 0, so every lookup of that thread (any index) reuses it without clearing.
+_SCRATCH: Final = threading.local()
+
+
+def _scratch(n: int) -> npt.NDArray[np.float32]:
+    held: npt.NDArray[np.float32] | None = getattr(_SCRATCH, "scores", None)
+    if held is None or len(held) < n:
+        held = np.zeros(n, np.float32)
+        _SCRATCH.scores = held
+    return held[:n]
+
+
 def _nodes(branching: int, depth: int) -> int:
     return int(branching ** (depth + 1) - 1) // (branching - 1)
 
@@ -230,10 +243,6 @@ class KeypointIndex:
     offsets: npt.NDArray[np.int64]
     postings: npt.NDArray[np.uint32]
     weights: npt.NDArray[np.float16]
-    # each thread's float32 score array (one per photo), reused: the C core leaves it all 0
-    _local: threading.local = field(
-        default_factory=threading.local, init=False, repr=False, compare=False
-    )
 
     @classmethod
     def build(
@@ -375,20 +384,13 @@ class KeypointIndex:
             self.weights,
             unique,
             q,
-            self._scratch(),
+            _scratch(len(self.ids)),
             _SCORE_BLOCK,
             top,
             positions,
             scores,
         )
         return Shortlist(self.ids[positions[:k]], scores[:k])
-
-    def _scratch(self) -> npt.NDArray[np.float32]:
-        held: npt.NDArray[np.float32] | None = getattr(self._local, "scores", None)
-        if held is None or len(held) != len(self.ids):
-            held = np.zeros(len(self.ids), np.float32)
-            self._local.scores = held
-        return held
 
     def save(self, folder: Path) -> None:
         """Plain ``.npy`` arrays and ``index.json`` in ``folder`` (made if missing)."""
