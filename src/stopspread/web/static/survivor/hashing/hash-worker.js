@@ -90,9 +90,25 @@ function storedPixels(bitmap) {
   }
 }
 
+/** Milliseconds per stage: lap(name) adds the time since the last lap to `name`. */
+function stopwatch() {
+  var last = performance.now(), ms = {};
+  function lap(name) {
+    var now = performance.now();
+    ms[name] = (ms[name] || 0) + (now - last);
+    last = now;
+  }
+  lap.ms = ms;
+  return lap;
+}
+
+function noLap() {}
+
 /** RGBA bytes of an image file at its natural size, EXIF orientation and colour profile ignored. */
-async function decode(file) {
+async function decode(file, lap) {
+  var mark = lap || noLap;
   var header = await StopSpreadHeader.inspect(file), bitmap;
+  mark('header');
   if (header.size && header.size.width * header.size.height > MAX_IMAGE_PIXELS) {
     throw fail('too-large', 'image has too many pixels'); // refused before any decoding
   }
@@ -103,6 +119,7 @@ async function decode(file) {
   } catch (e) {
     throw fail('decode-failed', 'the browser cannot decode this image');
   }
+  mark('decode');
   try {
     var w = bitmap.width, h = bitmap.height;
     if (w * h > MAX_IMAGE_PIXELS) throw fail('too-large', 'image has too many pixels');
@@ -112,6 +129,7 @@ async function decode(file) {
     ctx.drawImage(bitmap, 0, 0);
     var data = ctx.getImageData(0, 0, w, h, { colorSpace: 'srgb' }).data;
     if (hasTransparency(data)) data = storedPixels(bitmap) || data;
+    mark('pixels');
     return { data: data, width: w, height: h, channels: 4 };
   } finally {
     bitmap.close();
@@ -127,20 +145,38 @@ async function rgbSha256(img) {
 
 var OPENCV_URL = 'opencv/opencv.js'; // installed from npm by `make opencv-js`, not in git
 var openCvReady = null;
+var openCvTimings = {}; // how long the script and the WebAssembly start took (ms)
 
 /** OpenCV.js and keypoints.js, loaded the first time a survivor enrols keypoints (about
- * 11 MB: never for a platform's or a scan's hashing). Resolves to {cv}: the module itself
- * is a thenable (Emscripten), which a promise must not be resolved with. */
+ * 11 MB: never for a platform's or a scan's hashing), or earlier on the page's 'warm'
+ * message. Resolves to {cv}: the module itself is a thenable (Emscripten), which a
+ * promise must not be resolved with. */
 function openCv() {
   if (!openCvReady) {
     openCvReady = new Promise(function (resolve) {
+      var start = performance.now();
       importScripts(OPENCV_URL, 'keypoints.js');
-      var cv = self.cv;
-      if (cv.Mat) resolve({ cv: cv });
-      else cv.onRuntimeInitialized = function () { resolve({ cv: cv }); };
+      var loaded = performance.now(), cv = self.cv;
+      function ready() {
+        openCvTimings = { 'opencv-script': loaded - start, 'opencv-start': performance.now() - loaded };
+        resolve({ cv: cv });
+      }
+      if (cv.Mat) ready();
+      else cv.onRuntimeInitialized = ready;
     });
   }
   return openCvReady;
+}
+
+/** The page's 'warm' message: load OpenCV.js now, before she has chosen her photos. */
+async function warm() {
+  try {
+    await openCv();
+    return { ready: true, timings: openCvTimings };
+  } catch (e) {
+    openCvReady = null; // her first photo tries again
+    return { ready: false, error: String(e && e.message || e) };
+  }
 }
 
 function base64(bytes) {
@@ -150,10 +186,13 @@ function base64(bytes) {
 }
 
 /** The image's ss-kp-1 record, base64 (KeypointSet.to_bytes in Python), or why not. */
-async function keypointRecord(img) {
+async function keypointRecord(img, lap) {
   try {
     var cv = (await openCv()).cv;
-    return { version: StopSpreadKeypoints.VERSION, data: base64(StopSpreadKeypoints.extract(cv, img)) };
+    lap('opencv-wait');
+    var record = base64(StopSpreadKeypoints.extract(cv, img, lap));
+    lap('kp-base64');
+    return { version: StopSpreadKeypoints.VERSION, data: record };
   } catch (e) {
     openCvReady = null; // a later photo may try again
     return { error: String(e && e.message || e) };
@@ -161,12 +200,17 @@ async function keypointRecord(img) {
 }
 
 async function hashImage(id, file, details, keypoints) {
-  var img = await decode(file);
+  var lap = stopwatch();
+  var img = await decode(file, lap);
   var hashes = StopSpreadSignals.enrolmentHashes(img, function (done, total) {
     post(id, 'progress', { stage: 'hashing', done: done, total: total });
   });
-  var out = { width: img.width, height: img.height, hashes: hashes };
-  if (keypoints) out.keypoints = await keypointRecord(img);
+  lap('pdq');
+  var out = { width: img.width, height: img.height, hashes: hashes, timings: lap.ms };
+  if (keypoints) {
+    out.keypoints = await keypointRecord(img, lap);
+    Object.assign(lap.ms, openCvTimings);
+  }
   if (details) {
     out.pdq = StopSpreadPDQ.pdqWithDihedrals(img);
     out.rgbSha256 = await rgbSha256(img);
@@ -185,6 +229,7 @@ async function handle(msg) {
     case 'digest': return digestFile(msg.id, msg.file, msg.wholeLimit);
     case 'image': return hashImage(msg.id, msg.file, msg.details, msg.keypoints);
     case 'frame': return hashFrame(msg);
+    case 'warm': return warm();
     case 'decode': {
       var img = await decode(msg.file);
       return { width: img.width, height: img.height, rgba: img.data.buffer };
