@@ -114,7 +114,18 @@ $(OPENCV_JS):
 	npm install --silent --no-save --prefix build/opencv-js @techstark/opencv-js@$(OPENCV_JS_VERSION)
 	cp build/opencv-js/node_modules/@techstark/opencv-js/dist/opencv.js $@
 
-opencv-js: $(OPENCV_JS)
+# The npm file carries its WebAssembly as an 8 MB base64 string, decoded and compiled from
+# bytes on every visit. Split out as opencv.wasm (served as application/wasm), her browser
+# compiles it while it downloads and keeps the compiled code for her next visit. The path
+# is relative to the keypoint worker (static/survivor/hashing/), or to opencv.js in Node.
+OPENCV_WASM := $(dir $(OPENCV_JS))opencv.wasm
+$(OPENCV_WASM): $(OPENCV_JS)
+	grep -o 'wasmBinaryFile="data:application/octet-stream;base64,[^"]*"' $< \
+	  | sed 's/.*base64,//; s/"$$//' | base64 -d > $@.tmp
+	sed -i 's|var wasmBinaryFile="data:application/octet-stream;base64,[^"]*"|var wasmBinaryFile=(typeof importScripts==="function"?"opencv/":"")+"opencv.wasm"|' $<
+	mv $@.tmp $@
+
+opencv-js: $(OPENCV_JS) $(OPENCV_WASM)
 
 bench-keypoints-js: bench-deps opencv-js
 	$(PY) bench/keypoints_js.py

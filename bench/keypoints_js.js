@@ -7,6 +7,9 @@
 const fs = require('fs');
 const path = require('path');
 const [, , cvPath, dir, kpPath] = process.argv;
+// OpenCV.js as `make opencv-js` installs it reads opencv.wasm beside it; Node's fetch cannot
+// read a file path, so it takes the file-reading path instead.
+globalThis.fetch = undefined;
 let cv = require(path.resolve(cvPath));
 require(path.resolve(kpPath));
 const K = globalThis.StopSpreadKeypoints;

@@ -100,3 +100,36 @@ def test_opencv_is_loaded_only_when_keypoints_are_asked_for_and_once(
         assert sum(url.endswith(OPENCV) for _, url in page.requests) == 1
     finally:
         page.page.context.close()
+
+
+_PREPARE = "() => StopSpreadHashing.prepare({keypoints: true})"
+
+
+def test_prepare_loads_opencv_before_her_photos_and_only_once(
+    hashing_page: HashingPage, testdata: Path
+) -> None:
+    """The enrolment page's ``prepare`` (called when it opens): OpenCV.js is fetched and
+    compiled before any photo, in the keypoint worker; her photos then reuse it and are told
+    nothing about preparing. Without it, her first photo reports the "preparing" stage."""
+    browser = hashing_page.page.context.browser
+    path = reference_images(testdata)[0]
+    early = HashingPage(new_page(browser, locale="en-GB"), hashing_page.base_url)
+    late = HashingPage(new_page(browser, locale="en-GB"), hashing_page.base_url)
+    try:
+        ready = early.evaluate(_PREPARE)
+        assert ready["ready"] is True, ready
+        assert sum(url.endswith(OPENCV) for _, url in early.requests) == 1
+        early.choose(path)
+        first = early.hash(keypoints=True)
+        assert "data" in first["result"]["keypoints"]
+        assert not any(p["stage"] == "preparing" for p in first["progress"])
+        assert sum(url.endswith(OPENCV) for _, url in early.requests) == 1
+
+        late.choose(path)
+        cold = late.hash(keypoints=True)
+        assert cold["result"]["keypoints"] == first["result"]["keypoints"]
+        assert [p["stage"] for p in cold["progress"]].count("preparing") == 1
+        assert not early.console_errors and not late.console_errors
+    finally:
+        early.page.context.close()
+        late.page.context.close()

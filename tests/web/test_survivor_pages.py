@@ -389,3 +389,14 @@ def test_the_language_switch_changes_every_word_and_keeps_one_history_entry(
     page.wait_for_url("**/survivor")
     assert page.get_attribute("html", "lang") == "en"
     page.context.close()
+
+
+def test_the_enrolment_page_loads_opencv_before_she_chooses_photos(site: str, browser: Any) -> None:
+    """Issue 14's browser budget: OpenCV.js (for her photos' shape points) starts loading
+    when the enrolment page opens, not when her first photo needs it."""
+    page = open_page(browser, "ko", "desktop")
+    with page.expect_request(lambda r: r.url.endswith("/hashing/opencv/opencv.js")) as loaded:
+        page.goto(f"{site}/survivor/new")
+    assert loaded.value.method == "GET"
+    assert page.is_visible("#step-choose")  # nothing chosen yet
+    page.context.close()

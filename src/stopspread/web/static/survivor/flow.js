@@ -153,6 +153,14 @@
 
   /* ---- hashing ----------------------------------------------------------------------- */
 
+  /** OpenCV.js (for ss-kp-1) starts loading in the hashing worker as soon as this page
+   * opens, while she is still choosing photos: her first photo then need not wait for it. */
+  function prepare() {
+    if (withKeypoints && hashingAvailable()) {
+      window.StopSpreadHashing.prepare({ keypoints: true });
+    }
+  }
+
   function setProgress(index, total, fraction, detail) {
     var bar = $("hash-progress");
     bar.value = Math.round((1000 * (index + Math.min(Math.max(fraction, 0), 1))) / total);
@@ -166,7 +174,14 @@
       }
       var fraction = progress.total ? progress.done / progress.total : 0;
       var detail = "";
-      if (progress.stage === "frames" && progress.total) {
+      if (progress.stage === "preparing") {
+        // OpenCV.js still loading (a slow device, or she was quicker than the page)
+        detail = t("progress_preparing");
+        if (state.preparingSaid !== run) {
+          state.preparingSaid = run;
+          S.say($("hash-status"), detail);
+        }
+      } else if (progress.stage === "frames" && progress.total) {
         detail = t("progress_frames", { done: progress.done, total: progress.total });
       }
       setProgress(index, total, fraction, detail);
@@ -213,6 +228,7 @@
     }
     state.results = [];
     state.failures = [];
+    prepare(); // stopping ended the worker that had OpenCV.js; load it again for her next try
     show("choose");
     S.say($("choose-status"), t("cancelled"));
   }
@@ -470,4 +486,5 @@
 
   renderFiles();
   show(hashingAvailable() ? "choose" : "unsupported", false);
+  prepare();
 })();

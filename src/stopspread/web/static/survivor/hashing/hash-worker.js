@@ -2,10 +2,13 @@
  * The hashing worker: decodes images (createImageBitmap + OffscreenCanvas at the
  * natural size), computes PDQ / the signal set, MD5 and SHA-256, and hashes video
  * frames the page grabs. The page stays responsive; nothing here talks to the
- * network. Messages: {id, op, ...} in; {id, type: "progress" | "result" | "error", ...}
- * out. Loaded by hashing.js as a classic worker.
+ * network. A survivor's enrolment with keypoints (ss-kp-1) also starts keypoint-worker.js
+ * (OpenCV.js), which works on a copy of the pixels beside the PDQ signal set.
+ * Messages: {id, op, ...} in; {id, type: "progress" | "result" | "error", ...} out
+ * (progress stage "preparing": OpenCV.js is still loading). Loaded by hashing.js as a
+ * classic worker.
  */
-/* global importScripts, StopSpreadPDQ, StopSpreadSignals, StopSpreadDigest, StopSpreadHeader, StopSpreadKeypoints */
+/* global importScripts, StopSpreadPDQ, StopSpreadSignals, StopSpreadDigest, StopSpreadHeader */
 'use strict';
 
 importScripts('pdq.js', 'signals.js', 'digest.js', 'header.js');
@@ -90,9 +93,25 @@ function storedPixels(bitmap) {
   }
 }
 
+/** Milliseconds per stage: lap(name) adds the time since the last lap to `name`. */
+function stopwatch() {
+  var last = performance.now(), ms = {};
+  function lap(name) {
+    var now = performance.now();
+    ms[name] = (ms[name] || 0) + (now - last);
+    last = now;
+  }
+  lap.ms = ms;
+  return lap;
+}
+
+function noLap() {}
+
 /** RGBA bytes of an image file at its natural size, EXIF orientation and colour profile ignored. */
-async function decode(file) {
+async function decode(file, lap) {
+  var mark = lap || noLap;
   var header = await StopSpreadHeader.inspect(file), bitmap;
+  mark('header');
   if (header.size && header.size.width * header.size.height > MAX_IMAGE_PIXELS) {
     throw fail('too-large', 'image has too many pixels'); // refused before any decoding
   }
@@ -103,6 +122,7 @@ async function decode(file) {
   } catch (e) {
     throw fail('decode-failed', 'the browser cannot decode this image');
   }
+  mark('decode');
   try {
     var w = bitmap.width, h = bitmap.height;
     if (w * h > MAX_IMAGE_PIXELS) throw fail('too-large', 'image has too many pixels');
@@ -112,6 +132,7 @@ async function decode(file) {
     ctx.drawImage(bitmap, 0, 0);
     var data = ctx.getImageData(0, 0, w, h, { colorSpace: 'srgb' }).data;
     if (hasTransparency(data)) data = storedPixels(bitmap) || data;
+    mark('pixels');
     return { data: data, width: w, height: h, channels: 4 };
   } finally {
     bitmap.close();
@@ -125,48 +146,76 @@ async function rgbSha256(img) {
   return StopSpreadDigest.toHex(await self.crypto.subtle.digest('SHA-256', rgb));
 }
 
-var OPENCV_URL = 'opencv/opencv.js'; // installed from npm by `make opencv-js`, not in git
-var openCvReady = null;
+var KEYPOINT_WORKER_URL = 'keypoint-worker.js'; // OpenCV.js and keypoints.js: ss-kp-1
+var keypointWorker = null;
+var keypointsReady = false; // OpenCV.js has loaded in the keypoint worker
 
-/** OpenCV.js and keypoints.js, loaded the first time a survivor enrols keypoints (about
- * 11 MB: never for a platform's or a scan's hashing). Resolves to {cv}: the module itself
- * is a thenable (Emscripten), which a promise must not be resolved with. */
-function openCv() {
-  if (!openCvReady) {
-    openCvReady = new Promise(function (resolve) {
-      importScripts(OPENCV_URL, 'keypoints.js');
-      var cv = self.cv;
-      if (cv.Mat) resolve({ cv: cv });
-      else cv.onRuntimeInitialized = function () { resolve({ cv: cv }); };
-    });
+/** The enrolment's keypoint worker (nested, started on first use): call(msg, transfer)
+ * resolves to its answer, {error} included; it never rejects. */
+function keypointClient() {
+  if (keypointWorker) return keypointWorker;
+  if (typeof Worker !== 'function') {
+    return { call: function () { return Promise.resolve({ error: 'no nested workers here' }); } };
   }
-  return openCvReady;
+  var worker = new Worker(KEYPOINT_WORKER_URL), pending = {}, next = 1;
+  worker.onmessage = function (event) {
+    var answer = event.data, resolve = pending[answer.id];
+    delete pending[answer.id];
+    if (!answer.error) keypointsReady = true;
+    if (resolve) resolve(answer);
+  };
+  worker.onerror = function (event) {
+    event.preventDefault();
+    keypointWorker = null; // a later photo starts another
+    worker.terminate();
+    Object.keys(pending).forEach(function (id) { pending[id]({ error: 'the keypoint worker stopped' }); });
+    pending = {};
+  };
+  keypointWorker = {
+    call: function (msg, transfer) {
+      msg.id = next++;
+      return new Promise(function (resolve) {
+        pending[msg.id] = resolve;
+        worker.postMessage(msg, transfer || []);
+      });
+    }
+  };
+  return keypointWorker;
 }
 
-function base64(bytes) {
-  var s = '';
-  for (var i = 0; i < bytes.length; i += 8192) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
-  return btoa(s);
+/** The page's 'warm' message: OpenCV.js loads now, before she has chosen her photos. */
+function warm() {
+  return keypointClient().call({ op: 'warm' }).then(function (answer) {
+    return answer.error ? { ready: false, error: answer.error } : { ready: true, timings: answer.timings };
+  });
 }
 
-/** The image's ss-kp-1 record, base64 (KeypointSet.to_bytes in Python), or why not. */
-async function keypointRecord(img) {
-  try {
-    var cv = (await openCv()).cv;
-    return { version: StopSpreadKeypoints.VERSION, data: base64(StopSpreadKeypoints.extract(cv, img)) };
-  } catch (e) {
-    openCvReady = null; // a later photo may try again
-    return { error: String(e && e.message || e) };
-  }
+/** Starts the image's ss-kp-1 record in the keypoint worker, on a copy of its pixels (the
+ * PDQ signal set goes on with the original meanwhile). Resolves to {version, data (base64),
+ * timings} or {error}. */
+function startKeypoints(id, img) {
+  if (!keypointsReady) post(id, 'progress', { stage: 'preparing', done: 0, total: 1 });
+  var rgba = img.data.slice().buffer;
+  return keypointClient().call(
+    { op: 'extract', rgba: rgba, width: img.width, height: img.height, channels: img.channels }, [rgba]);
 }
 
 async function hashImage(id, file, details, keypoints) {
-  var img = await decode(file);
+  var lap = stopwatch();
+  var img = await decode(file, lap);
+  var pending = keypoints ? startKeypoints(id, img) : null;
+  if (pending) lap('kp-send');
   var hashes = StopSpreadSignals.enrolmentHashes(img, function (done, total) {
     post(id, 'progress', { stage: 'hashing', done: done, total: total });
   });
-  var out = { width: img.width, height: img.height, hashes: hashes };
-  if (keypoints) out.keypoints = await keypointRecord(img);
+  lap('pdq');
+  var out = { width: img.width, height: img.height, hashes: hashes, timings: lap.ms };
+  if (pending) {
+    var answer = await pending;
+    lap('kp-wait'); // how long PDQ's end waited for the keypoints
+    out.keypoints = answer.error ? { error: answer.error } : { version: answer.version, data: answer.data };
+    Object.assign(lap.ms, answer.timings);
+  }
   if (details) {
     out.pdq = StopSpreadPDQ.pdqWithDihedrals(img);
     out.rgbSha256 = await rgbSha256(img);
@@ -185,6 +234,7 @@ async function handle(msg) {
     case 'digest': return digestFile(msg.id, msg.file, msg.wholeLimit);
     case 'image': return hashImage(msg.id, msg.file, msg.details, msg.keypoints);
     case 'frame': return hashFrame(msg);
+    case 'warm': return warm();
     case 'decode': {
       var img = await decode(msg.file);
       return { width: img.width, height: img.height, rgba: img.data.buffer };

@@ -3,6 +3,7 @@
  * the result holds only hashes (see docs/browser-hashing.md for the interface).
  *
  *   StopSpreadHashing.supported() -> boolean
+ *   StopSpreadHashing.prepare({keypoints: true}) -> Promise<{ready}>: load OpenCV.js early
  *   StopSpreadHashing.hashFile(file, {onProgress, signal, keypoints}) -> Promise<{
  *     name, kind: "image" | "video",
  *     keypoints (images, when asked): {version: "ss-kp-1", data: base64} | {error},
@@ -233,7 +234,8 @@
    * Hash one File. options.onProgress receives {done, total, stage}; options.signal (an
    * AbortSignal) stops the work: the worker is ended and the promise rejects with code
    * "aborted". Test-only options:
-   * _wholeFileSha256Limit (bytes; above it SHA-256 is streamed in JavaScript), _details
+   * _wholeFileSha256Limit (bytes; above it SHA-256 is streamed in JavaScript), _timings (adds
+ * result._timings: milliseconds per stage, for bench/browser_enrol.py), _details
    * (adds result._details: the variant tags, the plain PDQ + 8 dihedral hashes and the
    * SHA-256 of the decoded RGB bytes).
    */
@@ -252,11 +254,16 @@
     function onAbort() { worker.close(fail('aborted', 'stopped')); }
     if (signal) signal.addEventListener('abort', onAbort);
     try {
+      var started = performance.now();
       var digests = await worker.call({ op: 'digest', file: file, wholeLimit: opts._wholeFileSha256Limit }, null, relay);
       var md5 = { type: 'md5', value: digests.md5 };
       var result = { name: file.name, kind: kind, sha256: digests.sha256 };
       if (kind === 'image') {
+        var digested = performance.now();
         var img = await worker.call({ op: 'image', file: file, details: !!opts._details, keypoints: shared }, null, relay);
+        if (opts._timings) {
+          result._timings = Object.assign({ digest: digested - started, image: performance.now() - digested }, img.timings);
+        }
         result.signals = img.hashes.map(function (h) {
           return { type: 'pdq', value: h.value, quality: h.quality };
         }).concat([md5]);
@@ -279,6 +286,20 @@
     }
   }
 
+  /**
+   * Get ready to hash her photos with keypoints (options.keypoints): the enrolment's worker
+   * starts loading and compiling OpenCV.js now, while she is still choosing photos, so that
+   * her first photo does not wait for it. Resolves to {ready, timings} ({ready: false,
+   * error} where OpenCV.js cannot load; her photos then try again). Without keypoints there
+   * is nothing to prepare.
+   */
+  function prepare(options) {
+    if (!supported() || !(options && options.keypoints)) return Promise.resolve({ ready: false });
+    return workerFor(true).call({ op: 'warm' }).catch(function (error) {
+      return { ready: false, error: String(error && error.message) };
+    });
+  }
+
   /** Test-only: the RGBA bytes the worker decodes for an image file ({width, height, rgba}). */
   async function decodeForTest(file) {
     var worker = new HashWorker(null);
@@ -288,6 +309,7 @@
   window.StopSpreadHashing = {
     supported: supported,
     hashFile: hashFile,
+    prepare: prepare,
     IMAGE_SET_VERSION: IMAGE_SET_VERSION,
     VIDEO_SET_VERSION: VIDEO_SET_VERSION,
     _decodeForTest: decodeForTest

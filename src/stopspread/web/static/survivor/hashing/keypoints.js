@@ -203,9 +203,17 @@
     return out;
   }
 
-  /** The ss-kp-1 record of a decoded image {data, width, height, channels}. */
-  function extract(cv, img) {
-    return toBytes(fromGrey(cv, greyWorkingCopy(cv, img), N_FEATURES));
+  /** The ss-kp-1 record of a decoded image {data, width, height, channels}; `lap(stage)`,
+   * when given, is called after each stage (the worker's per-stage timings). */
+  function extract(cv, img, lap) {
+    var mark = lap || function () {};
+    var grey = greyWorkingCopy(cv, img);
+    mark('kp-grey');
+    var set = fromGrey(cv, grey, N_FEATURES);
+    mark('kp-orb');
+    var out = toBytes(set);
+    mark('kp-record');
+    return out;
   }
 
   root.StopSpreadKeypoints = {
