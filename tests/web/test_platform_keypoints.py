@@ -26,11 +26,15 @@ from stopspread.services.context import Services
 from stopspread.services.keypoint_records import KeypointIn
 from stopspread.services.scans.queue import case_id_for_code
 from stopspread.services.signal_input import SignalIn, SignalType
+from stopspread.services.workers.accounts import assign_case, create_center, create_worker
 from stopspread.storage.models import ReviewItem
+from stopspread.storage.models_worker import WorkerRole
 from stopspread.web import create_app
 from tests.conftest import make_services
 from tests.hashing.test_keypoints import scene
+from tests.services.review_seed import PASSWORD
 from tests.web.support import auth, new_client_key, serve
+from tests.web.test_worker_pages import login
 
 SIZE = (1200, 900)
 
@@ -61,13 +65,15 @@ def screenshot(photo: Image.Image) -> bytes:
     return _jpeg(frame)
 
 
-def enrol_photo(svc: Services, photo: Image.Image) -> int:
+def enrol_photo(svc: Services, photo: Image.Image, center: str | None = None) -> int:
     """A case holding the photo's ss-img-1 enrolment hashes and its keypoint record."""
     body = _jpeg(photo)
     hashes = enrolment_hashes(body)
     signals = [SignalIn(SignalType.PDQ, h.hash.hex, h.quality) for h in hashes]
     record = KeypointIn(extract_keypoints(Image.open(io.BytesIO(body))), hashes[0].hash.hex)
     new = create_case(svc, signals, keypoints=[record])
+    if center is not None:
+        assign_case(svc, new.code, center)
     return case_id_for_code(svc.db, new.code)
 
 
@@ -109,8 +115,10 @@ def _sync(server: Server) -> None:
 def test_a_crop_and_a_screenshot_are_found_by_shape_points_only(
     server: Server, tmp_path: Path
 ) -> None:
+    create_center(server.svc, "서울 지원센터")
+    create_worker(server.svc, "서울 지원센터", "kim", PASSWORD, WorkerRole.WORKER)
     photo = scene(41, SIZE)
-    enrol_photo(server.svc, photo)
+    enrol_photo(server.svc, photo, "서울 지원센터")
     enrol_photo(server.svc, scene(42, SIZE))  # another photo in the bank
     _sync(server)
     assert len(server.app.state.keypoint_bank) == 2
@@ -130,6 +138,13 @@ def test_a_crop_and_a_screenshot_are_found_by_shape_points_only(
         reviews = list(session.scalars(select(ReviewItem)))
     assert [r.hits for r in reviews] == [2]  # one review of her photo, a person decides
     assert reviews[0].shape_points is True  # marked: found by shape points, less certain
+    login(server.client, "kim")
+    korean = server.client.get("/worker/matches?lang=ko").text
+    english = server.client.get("/worker/matches?lang=en").text
+    assert "특징점 일치 (덜 확실함)" in korean and "지문(해시) 일치보다 덜 확실해요" in korean
+    assert "Shape points" not in korean
+    assert "Shape points match (less certain)" in english
+    assert 'value="confirm"' in korean  # a person decides, as for every match
 
 
 def test_another_photo_does_not_match_and_a_withdrawn_one_never_again(
