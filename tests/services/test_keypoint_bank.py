@@ -44,8 +44,8 @@ def _crop(photo: Image.Image) -> list[KeypointSet]:
     return query_keypoint_sets(photo.crop((int(w * 0.1), int(h * 0.1), int(w * 0.9), int(h * 0.9))))
 
 
-def test_enrolments_and_withdrawals_reach_the_bank(sqlite_url: str, tmp_path: Path) -> None:
-    svc = make_services(sqlite_url, tmp_path)
+def test_enrolments_and_withdrawals_reach_the_bank(database_url: str, tmp_path: Path) -> None:
+    svc = make_services(database_url, tmp_path)
     photos = [scene(seed, (1200, 900)) for seed in (61, 62, 63, 64)]
     first = _enrol(svc, photos[0], 1)
     _enrol(svc, photos[1], 2, with_pdq=False)  # no photo signal: cannot open a review
