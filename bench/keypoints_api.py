@@ -122,6 +122,7 @@ def main() -> None:
             for family in args.families:
                 edited = FAMILIES[family](photo, rng)
                 queries.append((family, is_enrolled, *_bodies(_jpeg(edited, 85))))
+            print(f"{len(queries)} queries made", file=sys.stderr, flush=True)
     load_before = os.getloadavg()
     started = time.perf_counter()
     server, thread, base = _serve(settings)
