@@ -8,7 +8,8 @@ opened with its case key as scans open them) that names its photo's PDQ signal. 
    (``matching.keypoint_index``; the strongest :data:`INDEXED_PER_PHOTO` descriptors of each
    photo are indexed), the best ``shortlist`` photos by tf-idf score;
 2. **verify** every one of them with ``matching.keypoint_verify`` (its default rule, as scans
-   use it) — all of them, hit or miss, so a hit takes as long as a miss;
+   use it) — every photo against every query set, hit or miss (no early stop), so a hit
+   takes as long as a miss;
 3. the answer: the PDQ signal of the first (best scored) verified photo, or none.
 
 The vocabulary is ``ss-kp-vocab-1``, shipped in the package (``matching/vocab``, built
@@ -36,7 +37,7 @@ import numpy.typing as npt
 
 from stopspread.hashing.keypoints import KeypointSet
 from stopspread.matching.keypoint_index import KeypointIndex, Vocabulary
-from stopspread.matching.keypoint_verify import DEFAULT_VERIFY_RULE, VerifyRule, verify_any
+from stopspread.matching.keypoint_verify import DEFAULT_VERIFY_RULE, VerifyRule, measure
 from stopspread.services.context import Services
 from stopspread.services.custody import EvidenceStore
 from stopspread.services.keypoint_records import (
@@ -227,8 +228,9 @@ class KeypointBank:
             photos = [self._photos.get(i) for _score, i in ranked]
         live = [p for p in photos if p is not None][: self._shortlist]
         found: int | None = None
-        for photo in live:  # all of them: a hit costs what a miss costs
-            if verify_any(list(queries), photo.keypoints, self._rule).verified and found is None:
+        for photo in live:  # every photo against every set: a hit costs what a miss costs
+            checks = [measure(query, photo.keypoints, self._rule) for query in queries]
+            if found is None and any(check.verified for check in checks):
                 found = photo.signal_id
         return found
 
