@@ -158,6 +158,15 @@ def test_another_photo_does_not_match_and_a_withdrawn_one_never_again(
     assert answer.json() == {"match": False, "ref": None}
     body = cli_body(tmp_path, "crop.jpg", crop80(photo))
     assert server.client.post("/v1/match", json=body, headers=auth(server.key)).json()["match"]
+    server.app.state.match_journal.catch_up()
+    with server.svc.db.read() as session:
+        assert [r.shape_points for r in session.scalars(select(ReviewItem))] == [True]
+    same = cli_body(tmp_path, "same.jpg", _jpeg(photo))  # the hashes match now
+    assert server.client.post("/v1/match", json=same, headers=auth(server.key)).json()["match"]
+    server.app.state.match_journal.catch_up()
+    with server.svc.db.read() as session:
+        [review] = session.scalars(select(ReviewItem))
+    assert (review.hits, review.shape_points) == (2, False)  # a hash hit: no longer less certain
     withdraw(server.svc, case_id)
     _sync(server)
     assert len(server.app.state.keypoint_bank) == 0
