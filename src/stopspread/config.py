@@ -113,6 +113,10 @@ class Settings:
     journal_sync: JournalSync = JournalSync.FSYNC  # write_behind: a test's negative control only
     journal_apply_interval_s: float = 0.05  # how often journalled hits reach the database
     max_signals_per_request: int = 1000
+    # /v1/match with ss-kp-1 keypoints (issue 14): the vocabulary (None: the shipped
+    # ss-kp-vocab-1) and the photos verified per query; 0 turns the keypoint path off
+    keypoint_vocabulary_dir: Path | None = None
+    keypoint_shortlist: int = 4
     enrol_signals_per_address_per_hour: float = 5000.0  # anonymous enrolment, per process
     enrol_signals_per_hour: float = 100_000.0  # every address together, per process
     enrol_flag_signals: float = 2000.0  # an address's hour past this: flagged for review
@@ -184,7 +188,14 @@ def _fields() -> dict[str, dataclasses.Field[Any]]:
 
 # the Path | None settings
 _OPTIONAL_PATHS: Final = frozenset(
-    {"hosts_file", "centers_file", "index_snapshot_dir", "journal_dir", "hash_key_file"}
+    {
+        "hosts_file",
+        "centers_file",
+        "index_snapshot_dir",
+        "journal_dir",
+        "hash_key_file",
+        "keypoint_vocabulary_dir",
+    }
 )
 
 
@@ -251,6 +262,8 @@ def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -
 def _check(settings: Settings) -> None:
     if not 0 < settings.index_poll_interval_s <= 0.5:
         raise ConfigError("index_poll_interval_s must be in (0, 0.5]: changes are live within 1 s")
+    if not 0 <= settings.keypoint_shortlist <= 64:
+        raise ConfigError("keypoint_shortlist must be between 0 (off) and 64 photos")
     if not 0 <= settings.match_radius <= 64:
         raise ConfigError("match_radius must be between 0 and 64 bits")
     if not 0 <= settings.video_frame_radius <= 64:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from stopspread.cli import cli
+from stopspread.hashing.keypoints import query_keypoint_sets
 from stopspread.hashing.signals import SS_IMG_1, enrolment_hashes
 
 
@@ -65,11 +67,18 @@ def test_match_format_prints_the_v1_match_body(image_file: Path, tmp_path: Path)
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     expected = query_hashes(image_file)
-    assert list(body) == ["signal_set", "query", "md5"]
+    assert list(body) == ["signal_set", "query", "md5", "keypoints"]
     assert body["signal_set"] == SS_IMG_1.version
     assert body["query"] == [{"value": h.hash.hex, "quality": h.quality} for h in expected]
     assert body["md5"] == digest_bytes(image_file.read_bytes()).md5
     assert 1 <= len(body["query"]) <= 16
+    with Image.open(image_file) as image:
+        sets = query_keypoint_sets(image)
+    assert body["keypoints"] == [base64.b64encode(k.to_bytes()).decode() for k in sets]
+    plain = CliRunner().invoke(
+        cli, ["hash", "--format", "match", "--no-keypoints", str(image_file)]
+    )
+    assert list(json.loads(plain.stdout)) == ["signal_set", "query", "md5"]  # PDQ only
     video = write_video(tmp_path / "clip.mp4", seed=1)
     refused = CliRunner().invoke(cli, ["hash", "--format", "match", str(video)])
     assert refused.exit_code == 1 and "for images" in refused.stderr

@@ -16,7 +16,12 @@ import numpy as np
 import pytest
 
 from stopspread.config import Settings
-from stopspread.web.limits import FORM_MAX_BYTES, SMALL_MAX_BYTES, body_limit
+from stopspread.web.limits import (
+    FORM_MAX_BYTES,
+    MATCH_KEYPOINTS_MAX_BYTES,
+    SMALL_MAX_BYTES,
+    body_limit,
+)
 from tests.conftest import fast_settings, random_pdq
 from tests.security.rawhttp import raw_request
 from tests.web.support import auth, live_server, new_client_key
@@ -106,6 +111,8 @@ def test_budgets_follow_the_settings(tmp_path: Path) -> None:
     settings = fast_settings("sqlite://", tmp_path, upload_max_bytes=1234)
     assert body_limit(settings, "POST", "/v1/hash") == 1234
     assert body_limit(settings, "POST", "/v1/feedback") == SMALL_MAX_BYTES
+    match = SMALL_MAX_BYTES + MATCH_KEYPOINTS_MAX_BYTES  # an upload's 3 keypoint records
+    assert body_limit(settings, "POST", "/v1/match") == match
     assert body_limit(settings, "POST", "/worker/admin/assign") == FORM_MAX_BYTES
     assert body_limit(settings, "GET", "/v1/cases") == SMALL_MAX_BYTES
     assert body_limit(settings, "POST", "/v1/cases") > 1000 * 200

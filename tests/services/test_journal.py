@@ -36,6 +36,14 @@ def test_records_are_fixed_size_and_hold_no_hash(tmp_path: Path) -> None:
     assert read_segment(segment) == [hit]  # misses are no-ops; a torn tail is never read
 
 
+def test_a_shape_points_hit_keeps_its_mark_in_the_signal_ids_top_bit(tmp_path: Path) -> None:
+    shape = Hit(1, 10, 2, 2**62 + 5, shape_points=True)
+    plain = Hit(2, 11, 2, 2**62 + 5)
+    segment = tmp_path / "00000001.seg"
+    segment.write_bytes(pack_hit(shape) + pack_hit(plain))
+    assert read_segment(segment) == [shape, plain]  # same size; old records read as before
+
+
 def test_a_corrupt_record_ends_the_segment(tmp_path: Path) -> None:
     first, second = Hit(1, 1, 1, 1), Hit(2, 2, 2, 2)
     broken = bytearray(pack_hit(second))

@@ -199,6 +199,7 @@ def test_health_and_openapi(sqlite_url: str, tmp_path: Path) -> None:
         "signal_set",
         "query",
         "md5",
+        "keypoints",  # the upload's ss-kp-1 query records (issue 14)
     }
 
 

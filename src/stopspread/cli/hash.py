@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,7 +28,8 @@ from stopspread.hashing import (
     VideoSandbox,
     hash_many,
 )
-from stopspread.hashing.decode import read_capped
+from stopspread.hashing.decode import open_source, read_capped
+from stopspread.hashing.keypoints import KeypointSet, query_keypoint_sets
 from stopspread.hashing.signals import (
     DEFAULT_SIGNAL_SET,
     SignalHash,
@@ -91,17 +94,28 @@ def format_signals_json(signals: list[SignalHash], role: str) -> dict[str, Any]:
     }
 
 
-def format_match_body(signals: list[SignalHash], md5: str | None) -> str:
+def format_match_body(
+    signals: list[SignalHash], md5: str | None, keypoints: Sequence[KeypointSet] = ()
+) -> str:
     """The exact JSON body a platform sends to ``/v1/match`` for one upload (docs/api.md):
-    the default signal set's query hashes (plain PDQ first) with their qualities, and the
-    file's MD5."""
+    the default signal set's query hashes (plain PDQ first) with their qualities, the
+    file's MD5, and the upload's ss-kp-1 query keypoint records (base64), when given."""
     body: dict[str, Any] = {
         "signal_set": DEFAULT_SIGNAL_SET.version,
         "query": [{"value": h.hash.hex, "quality": h.quality} for h in signals],
     }
     if md5:
         body["md5"] = md5
+    if keypoints:
+        body["keypoints"] = [base64.b64encode(k.to_bytes()).decode("ascii") for k in keypoints]
     return json.dumps(body, separators=(",", ":"))
+
+
+def _query_keypoints(source: ImageSource, limits: DecodeLimits) -> list[KeypointSet]:
+    """The upload's ss-kp-1 query sets (decoded once more, as the signal set is)."""
+    image, _ = open_source(source, limits)
+    with image:
+        return query_keypoint_sets(image)
 
 
 def _signals(source: ImageSource, role: str, limits: DecodeLimits) -> list[SignalHash]:
@@ -140,6 +154,7 @@ class _ImageOutput:
     as_json: bool
     tx: bool  # tx signal-file lines: ``pdq <hex>``
     match_body: bool  # the /v1/match body of each image
+    keypoints: bool  # ... with its ss-kp-1 query keypoint records
     digests: bool
     signal_role: str | None
     limits: DecodeLimits
@@ -156,7 +171,8 @@ def _emit_image(result: BatchItem, name: str, how: _ImageOutput, out: TextIO) ->
         signals = _signals(result.source, role, how.limits) if role else []
         if how.match_body:
             md5 = h.digests.md5 if h.digests is not None else None
-            out.write(format_match_body(signals, md5) + "\n")
+            keypoints = _query_keypoints(result.source, how.limits) if how.keypoints else []
+            out.write(format_match_body(signals, md5, keypoints) + "\n")
         elif how.tx:
             values = [
                 h.pdq.hex,
@@ -226,6 +242,13 @@ def _is_video(item: str | Path) -> bool:
 )
 @seconds_per_hash_option
 @click.option(
+    "--keypoints/--no-keypoints",
+    default=True,
+    show_default=True,
+    help="--format match: include the upload's ss-kp-1 query keypoint records (finds crops, "
+    "screenshots and tilts the hashes miss; about 25-55 KB a body).",
+)
+@click.option(
     "--progress/--no-progress", default=None, help="Progress bar on stderr [when a terminal]."
 )
 def hash_command(
@@ -239,6 +262,7 @@ def hash_command(
     jobs: int | None,
     max_megapixels: float,
     seconds_per_hash: float,
+    keypoints: bool,
     progress: bool | None,
 ) -> None:
     """Hash images with PDQ and videos with vPDQ. PATH: a file, a folder (recursive) or -.
@@ -250,8 +274,9 @@ def hash_command(
     preceded by "# vpdq <path>" unless a single file is named.
     With --format tx: "pdq <hex>" per image; "vpdq <json>" and "video_md5 <hex>" per video.
     With --format match: per image, one line: the JSON body of a POST /v1/match
-      {"signal_set":"ss-img-1","query":[{"value":hex,"quality":q},...],"md5":hex}
-    (images only).
+      {"signal_set":"ss-img-1","query":[{"value":hex,"quality":q},...],"md5":hex,
+       "keypoints":[base64,...]}
+    (images only; --no-keypoints leaves the ss-kp-1 keypoint records out).
     Quality under 50 means the hash is unreliable (a warning goes to stderr).
     Exit status: 0 all hashed, 1 some failed, 2 usage error.
     """
@@ -259,7 +284,7 @@ def hash_command(
     match_body = output_format == "match"
     as_json = not match_body and (as_json or output_format == "json")
     tx = output_format == "tx" and not as_json
-    how = _ImageOutput(as_json, tx, match_body, digests, signal_role, limits)
+    how = _ImageOutput(as_json, tx, match_body, keypoints, digests, signal_role, limits)
     inputs, problems = expand_paths(paths)
     failed = bool(problems)
     for problem in problems:

@@ -6,7 +6,8 @@ appends one fixed-size record (:data:`RECORD_SIZE` bytes) to an append-only file
 for the same group commit (one ``fdatasync`` for every record that arrived while the last
 one ran); nothing else differs on the request path. A miss record is a no-op (all zeros
 but its checksum); a hit record holds a sequence number, the moment, the API key's id and
-the signal's id, never a hash. A :class:`JournalConsumer` thread applies hit records to the
+the signal's id (its top bit: found by ss-kp-1 shape points only), never a hash. A
+:class:`JournalConsumer` thread applies hit records to the
 database on a short clock, in order and idempotently: the last applied sequence number is
 kept in the ``meta`` table, in the same transaction as the hits, so a replay after a crash
 applies nothing twice. An acknowledged hit is durable (its record was synced before the
@@ -70,14 +71,19 @@ class Hit:
     at_us: int
     client_id: int
     signal_id: int
+    shape_points: bool = False  # found by ss-kp-1 keypoints only (the signal id's top bit)
 
 
 def _seal(body: bytes) -> bytes:
     return body + _CRC.pack(zlib.crc32(body))
 
 
+_SHAPE_POINTS: Final = 1 << 63  # signal ids are below 2**63 (a signed 64-bit column)
+
+
 def pack_hit(hit: Hit) -> bytes:
-    return _seal(_BODY.pack(hit.seq, hit.at_us, hit.client_id, hit.signal_id))
+    signal = hit.signal_id | (_SHAPE_POINTS if hit.shape_points else 0)
+    return _seal(_BODY.pack(hit.seq, hit.at_us, hit.client_id, signal))
 
 
 _MISS: Final = _seal(_BODY.pack(0, 0, 0, 0))
@@ -97,9 +103,10 @@ def read_segment(path: Path) -> list[Hit]:
         (crc,) = _CRC.unpack_from(data, start + _BODY.size)
         if zlib.crc32(body) != crc:
             break
-        seq, at_us, client_id, signal_id = _BODY.unpack(body)
+        seq, at_us, client_id, signal = _BODY.unpack(body)
         if seq:
-            hits.append(Hit(seq, at_us, client_id, signal_id))
+            shape = bool(signal & _SHAPE_POINTS)
+            hits.append(Hit(seq, at_us, client_id, signal & ~_SHAPE_POINTS, shape))
     return hits
 
 
@@ -147,14 +154,14 @@ class Journal:
         return self._queue(lambda: record)
 
     def append_hit(
-        self, at_us: int, client_id: int, signal_id: int
+        self, at_us: int, client_id: int, signal_id: int, shape_points: bool = False
     ) -> concurrent.futures.Future[None]:
         """Queue a hit record; its sequence number is taken in queue order, so the file's
         order is the numbers' order (the applied mark relies on it)."""
 
         def numbered() -> bytes:
             self._seq += 1
-            return pack_hit(Hit(self._seq, at_us, client_id, signal_id))
+            return pack_hit(Hit(self._seq, at_us, client_id, signal_id, shape_points))
 
         return self._queue(numbered)
 

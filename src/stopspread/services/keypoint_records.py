@@ -13,11 +13,13 @@ Nothing here logs a record.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from stopspread.errors import InvalidRequestError
@@ -39,9 +41,13 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "EnrolledKeypoints",
     "KeypointIn",
+    "decode_record",
     "delete_records",
     "load_records",
     "parse_record",
+    "record_counts",
+    "record_ids",
+    "records_after",
     "store_records",
 ]
 
@@ -88,6 +94,19 @@ def parse_record(data: bytes) -> KeypointSet:
     if len(kp) and int(kp.cells.max()) >= GRID:
         raise InvalidRequestError(f"a keypoint's cell is below {GRID}")
     return kp
+
+
+def decode_record(text: str, name: str) -> KeypointSet:
+    """A record sent as base64 text (``name`` says where, e.g. ``keypoints[2]``), decoded
+    and checked strictly: :class:`InvalidRequestError` says what is wrong."""
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequestError(f"{name}: data is not base64") from exc
+    try:
+        return parse_record(data)
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"{name}: {exc}") from exc
 
 
 def _aad(case_id: int) -> bytes:
@@ -157,3 +176,41 @@ def delete_records(session: Session, case_id: int) -> int:
     """Delete the case's keypoint records (her withdrawal, inside its transaction)."""
     done = session.execute(delete(KeypointRecord).where(KeypointRecord.case_id == case_id))
     return int(getattr(done, "rowcount", 0) or 0)
+
+
+def records_after(
+    session: Session, store: EvidenceStore, after_id: int, limit: int = 1000
+) -> list[EnrolledKeypoints]:
+    """Every case's records with an id above ``after_id``, opened, in id order (at most
+    ``limit``): the platform API's keypoint bank reads the new ones on every poll."""
+    rows = session.scalars(
+        select(KeypointRecord)
+        .where(KeypointRecord.id > after_id, KeypointRecord.version == KEYPOINT_VERSION)
+        .order_by(KeypointRecord.id)
+        .limit(limit)
+    ).all()
+    keys: dict[int, bytes] = {}
+    out: list[EnrolledKeypoints] = []
+    for row in rows:
+        if row.case_id not in keys:
+            keys[row.case_id] = store.case_key(session, row.case_id, create=False)
+        aad = _aad(row.case_id)
+        plain = crypto.open_sealed(keys[row.case_id], bytes.fromhex(row.nonce), row.sealed, aad)
+        out.append(EnrolledKeypoints(row.id, row.signal_id, KeypointSet.from_bytes(plain)))
+    return out
+
+
+def record_ids(session: Session) -> set[int]:
+    """The ids of every stored record (withdrawals delete theirs)."""
+    query = select(KeypointRecord.id).where(KeypointRecord.version == KEYPOINT_VERSION)
+    return set(session.scalars(query))
+
+
+def record_counts(session: Session) -> tuple[int, int]:
+    """The highest record id (0: none) and how many records are stored."""
+    newest, count = session.execute(
+        select(func.max(KeypointRecord.id), func.count(KeypointRecord.id)).where(
+            KeypointRecord.version == KEYPOINT_VERSION
+        )
+    ).one()
+    return int(newest or 0), int(count or 0)

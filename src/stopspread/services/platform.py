@@ -166,21 +166,26 @@ class Decision:
 
     result: MatchResult
     hit: tuple[int, int] | None = None
+    shape_points: bool = False  # the hit was found by ss-kp-1 keypoints only (less certain)
 
 
 MISS: Final = Decision(MatchResult(match=False))
 
 
-def decide(svc: Services, client: ClientInfo, found: list[int]) -> Decision:
+def decide(
+    svc: Services, client: ClientInfo, found: list[int], shape_only: frozenset[int] = frozenset()
+) -> Decision:
     """The answer, in memory only (services/hitbook.py): the same work for a hit as for a
-    miss until the journal; the hit's database write follows off the request path."""
+    miss until the journal; the hit's database write follows off the request path.
+    ``shape_only``: the signals in ``found`` that only keypoints (shape points) found."""
     if not found:
         return MISS
     signal_id, answer = svc.hitbook.take(client.id, found, datetime.now(UTC))
     if signal_id is None:
         return MISS
     ref = match_ref(svc.server_key, client.id, signal_id) if answer else None
-    return Decision(MatchResult(match=answer, ref=ref), (client.id, signal_id))
+    result = MatchResult(match=answer, ref=ref)
+    return Decision(result, (client.id, signal_id), signal_id in shape_only)
 
 
 class MatchJournal:
@@ -208,7 +213,7 @@ class MatchJournal:
         if decision.hit is None:
             return self.journal.append(pack_miss())
         at_us = int(datetime.now(UTC).timestamp() * 1_000_000)
-        return self.journal.append_hit(at_us, *decision.hit)
+        return self.journal.append_hit(at_us, *decision.hit, decision.shape_points)
 
     def catch_up(self) -> None:
         """Every hit journalled until now is in the database (before a feedback is checked)."""
@@ -233,7 +238,7 @@ def record_match(svc: Services, client: ClientInfo, found: list[int]) -> MatchRe
     if decision.hit is None:
         return decision.result
     at_us = int(datetime.now(UTC).timestamp() * 1_000_000)
-    (outcome,) = apply_hits(svc, None, [Hit(0, at_us, *decision.hit)])
+    (outcome,) = apply_hits(svc, None, [Hit(0, at_us, *decision.hit, decision.shape_points)])
     if outcome is not quarantine.Outcome.NONE:
         return MatchResult(match=False)
     return decision.result
@@ -301,6 +306,7 @@ def _apply_hit(
         return quarantine.Outcome.NONE, None  # quarantined or muted a moment before
     case_id = session.scalar(select(Bank.case_id).where(Bank.id == signal.bank_id))
     review = _open_review(session, ref, case_id, signal.id, client_id, now)
+    review.shape_points = hit.shape_points and (review.hits == 1 or review.shape_points)
     _count_hit(signal, now, svc.settings.quarantine_window_s)
     audit.append(
         session,

@@ -8,6 +8,7 @@ import time
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from stopspread.services.keypoint_bank import KeypointBank
 from stopspread.services.platform import ClientDirectory
 from stopspread.services.replica import IndexReplica
 
@@ -17,10 +18,18 @@ log = logging.getLogger("stopspread.poller")
 
 
 class Poller:
-    """Every ``interval_s``: apply the change log to the index, reload the API clients."""
+    """Every ``interval_s``: apply the change log to the index (and keypoint records to the
+    keypoint bank), reload the API clients."""
 
-    def __init__(self, replica: IndexReplica, clients: ClientDirectory, interval_s: float) -> None:
+    def __init__(
+        self,
+        replica: IndexReplica,
+        clients: ClientDirectory,
+        interval_s: float,
+        keypoints: KeypointBank | None = None,
+    ) -> None:
         self._replica, self._clients, self._interval = replica, clients, interval_s
+        self._keypoints = keypoints  # ss-kp-1 enrolments and withdrawals, on the same clock
         self._stop = threading.Event()
         self.last_ok = time.monotonic()  # when the change log was last applied without error
         self._thread = threading.Thread(target=self._run, name="stopspread-poller", daemon=True)
@@ -39,6 +48,8 @@ class Poller:
     def poll_once(self) -> None:
         while self._replica.sync():  # drain a backlog before sleeping
             pass
+        if self._keypoints is not None:
+            self._keypoints.sync()
         self._clients.refresh()
         self.last_ok = time.monotonic()
 

@@ -215,6 +215,9 @@ class ReviewItem(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # a platform match whose every hit so far was found by ss-kp-1 shape points only, no
+    # hash: less certain, and the worker's card says so (issue 14)
+    shape_points: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class IndexChange(Base):

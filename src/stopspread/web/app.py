@@ -16,6 +16,7 @@ from stopspread.hashing import DecodeBudget
 from stopspread.services.centers import centers_from_settings
 from stopspread.services.context import Services, build_services
 from stopspread.services.enrolment import EnrolmentLimits
+from stopspread.services.keypoint_bank import build_keypoint_bank
 from stopspread.services.platform import ClientDirectory, MatchJournal
 from stopspread.services.poller import Poller
 from stopspread.services.probing import ProbeDetector
@@ -73,7 +74,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # unapplied hits a crashed process journalled are in the database before we are ready
         match_journal = await run_in_threadpool(MatchJournal, svc)
         app.state.match_journal = match_journal
-        poller = Poller(svc.replica, clients, settings.index_poll_interval_s)
+        keypoint_bank = await run_in_threadpool(build_keypoint_bank, svc)
+        app.state.keypoint_bank = keypoint_bank
+        poller = Poller(svc.replica, clients, settings.index_poll_interval_s, keypoint_bank)
         app.state.services, app.state.clients, app.state.poller = svc, clients, poller
         poller.start()
         snapshots = None
@@ -128,6 +131,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.decode_budget = DecodeBudget(settings.decode_memory_mib * 1024 * 1024)
     app.state.enrol_limits = EnrolmentLimits.from_settings(settings)
     app.state.probe_detector = ProbeDetector()
+    app.state.keypoint_bank = None  # built when the app starts (lifespan)
     app.add_middleware(PageSecurityHeaders)
     app.add_middleware(MatchFastLane)  # added late, so it runs early: matches skip the rest
     app.add_middleware(BodyLimits, settings=settings)  # sizes before any parsing

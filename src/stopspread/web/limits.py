@@ -32,6 +32,7 @@ from stopspread.web.errors import error_response
 
 __all__ = [
     "FORM_MAX_BYTES",
+    "MATCH_KEYPOINTS_MAX_BYTES",
     "SCAN_SOURCE_MAX_BYTES",
     "SIGNAL_MAX_BYTES",
     "SMALL_MAX_BYTES",
@@ -44,6 +45,7 @@ SMALL_MAX_BYTES: Final = 4 * 1024  # a match, a feedback, a withdrawal, a bodile
 SIGNAL_MAX_BYTES: Final = 256  # one signal in JSON, spaces included (a pdq one is ~90)
 FORM_MAX_BYTES: Final = 64 * 1024  # a worker page's form
 KEYPOINTS_MAX_BYTES: Final = 20 * 22 * 1024  # enrolment: 20 keypoint records in base64
+MATCH_KEYPOINTS_MAX_BYTES: Final = 3 * 22 * 1024  # /v1/match: an upload's 3 query records
 SCAN_SOURCE_MAX_BYTES: Final = 512 * 1024  # the scan source form: a URL list (100,000 chars)
 
 _CASES: Final = re.compile(r"/v1/cases(/[^/]+/signals)?/?")
@@ -62,6 +64,8 @@ def body_limit(settings: Settings, method: str, path: str) -> int:
         if _CASES.fullmatch(path):
             signals = settings.max_signals_per_request * SIGNAL_MAX_BYTES
             return SMALL_MAX_BYTES + signals + KEYPOINTS_MAX_BYTES
+        if path == "/v1/match":  # a signal set may carry the upload's keypoint records
+            return SMALL_MAX_BYTES + MATCH_KEYPOINTS_MAX_BYTES
         if path == _SCAN_SOURCES:
             return SCAN_SOURCE_MAX_BYTES
         if path.startswith(("/worker/", "/setup")):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -124,6 +124,8 @@ class WithdrawOut(BaseModel):
 
 
 MAX_QUERY_SIGNALS = 16  # the query signals of one upload (ss-img-1 computes at most 7)
+MAX_QUERY_KEYPOINT_SETS = 3  # ss-kp-1 query sets of one upload: it, its mirror, its content
+KeypointRecordText = Annotated[str, Field(min_length=12, max_length=KEYPOINT_B64_MAX_CHARS)]
 SIGNAL_SETS = Literal["ss-img-1"]
 
 
@@ -148,18 +150,27 @@ class MatchIn(_In):
         default=None, min_length=1, max_length=MAX_QUERY_SIGNALS
     )
     md5: str | None = Field(default=None, min_length=32, max_length=32, description="file MD5")
+    keypoints: list[KeypointRecordText] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_QUERY_KEYPOINT_SETS,
+        description="optional, with a signal set: the upload's ss-kp-1 query keypoint records"
+        " (base64, at most 3: the upload, its mirror, its content block; docs/api.md)",
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> MatchIn:
         single_any = any(f is not None for f in (self.type, self.value, self.quality))
-        set_any = any(f is not None for f in (self.signal_set, self.query, self.md5))
+        set_any = any(
+            f is not None for f in (self.signal_set, self.query, self.md5, self.keypoints)
+        )
         single = self.type is not None and self.value is not None and not set_any
         signal_set = self.signal_set is not None and self.query is not None and not single_any
         stray_quality = self.quality is not None and self.type != "pdq"
         if not (single or signal_set) or stray_quality:
             raise PydanticCustomError(
                 "match_form",
-                "send type + value (+ quality for pdq), or signal_set + query (+ md5)",
+                "send type + value (+ quality for pdq), or signal_set + query (+ md5, + keypoints)",
             )
         return self
 

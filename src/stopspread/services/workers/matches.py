@@ -65,6 +65,7 @@ class MatchRow:
     ref: str
     status: ReviewStatus
     platform_verdict: ReviewStatus | None  # the platform's own reviewer, if it said
+    shape_points: bool = False  # found by ss-kp-1 shape points only: less certain
 
 
 def list_matches(svc: Services, who: WorkerIdentity, *, open_only: bool = False) -> list[MatchRow]:
@@ -94,6 +95,7 @@ def list_matches(svc: Services, who: WorkerIdentity, *, open_only: bool = False)
                 ref=r.ref or "",
                 status=r.status,
                 platform_verdict=r.platform_verdict,
+                shape_points=r.shape_points,
             )
             for r, code, status, name in session.execute(query).all()
         ]

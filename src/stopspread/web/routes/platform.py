@@ -24,7 +24,10 @@ from stopspread.hashing import (
     query_hashes,
 )
 from stopspread.hashing.decode import open_source
+from stopspread.hashing.keypoints import KeypointSet, query_keypoint_sets
 from stopspread.services import platform
+from stopspread.services.keypoint_bank import KeypointBank
+from stopspread.services.keypoint_records import decode_record
 from stopspread.services.platform import ReviewStatus
 from stopspread.services.probing import ProbeDetector, Verdict, suspend_for_probing
 from stopspread.services.signal_input import SignalIn, SignalType, parse_signal
@@ -53,10 +56,16 @@ HASH_RESPONSES: Final = error_responses(401, 403, 413, 415, 429)
 
 
 async def _decide(
-    request: Request, svc: Svc, client: platform.ClientInfo, signals: list[SignalIn]
+    request: Request,
+    svc: Svc,
+    client: platform.ClientInfo,
+    signals: list[SignalIn],
+    keypoints: list[KeypointSet] | None = None,
 ) -> platform.Decision:
     """One request's signals (one upload), looked up under the match policy and decided once:
-    the first signal that matches (in the order given: plain PDQ first) is the one recorded."""
+    the first signal that matches (in the order given: plain PDQ first, then the photo the
+    upload's keypoints verify against) is the one recorded. The keypoint work runs for
+    every request that carries keypoints, whatever the hashes found (equal timing)."""
     detector: ProbeDetector = request.app.state.probe_detector
     pdq = [s.value for s in signals if s.type is SignalType.PDQ]
     if pdq:
@@ -64,10 +73,16 @@ async def _decide(
     found: dict[int, None] = {}
     for signal in signals:  # in memory, microseconds each: no thread hop
         found.update(dict.fromkeys(svc.replica.lookup(signal)))
+    bank: KeypointBank | None = request.app.state.keypoint_bank
+    shape_only: frozenset[int] = frozenset()
+    if keypoints and bank is not None:
+        by_shape = await run_in_threadpool(bank.find, keypoints)
+        if by_shape is not None and by_shape not in found:
+            found[by_shape], shape_only = None, frozenset((by_shape,))
     ids = list(found)
     if ids:
         detector.matched(client.id, ids)
-    return platform.decide(svc, client, ids)
+    return platform.decide(svc, client, ids, shape_only)
 
 
 async def answer(
@@ -83,9 +98,13 @@ async def answer(
 
 
 async def _match(
-    request: Request, svc: Svc, client: platform.ClientInfo, signals: list[SignalIn]
+    request: Request,
+    svc: Svc,
+    client: platform.ClientInfo,
+    signals: list[SignalIn],
+    keypoints: list[KeypointSet] | None,
 ) -> platform.MatchResult:
-    return await answer(request, await _decide(request, svc, client, signals))
+    return await answer(request, await _decide(request, svc, client, signals, keypoints))
 
 
 async def _watch(
@@ -112,6 +131,13 @@ def _signals_of(body: MatchIn) -> list[SignalIn]:
     return signals
 
 
+def _keypoints_of(body: MatchIn) -> list[KeypointSet] | None:
+    """The upload's ss-kp-1 query sets, decoded and checked (422 with what is wrong)."""
+    if body.keypoints is None:
+        return None
+    return [decode_record(text, f"keypoints[{n}]") for n, text in enumerate(body.keypoints, 1)]
+
+
 @router.post(
     "/match",
     response_model=MatchOut,
@@ -123,7 +149,9 @@ async def match(request: Request) -> Response:
 
     The body is one signal (``{"type": "pdq", "value": hex, "quality": q}``) or the query
     signals of one upload (``{"signal_set": "ss-img-1", "query": [{"value", "quality"}, ...],
-    "md5": hex}``, what ``stopspread hash --format match FILE`` prints; docs/api.md).
+    "md5": hex, "keypoints": [base64, ...]}``, what ``stopspread hash --format match FILE``
+    prints; docs/api.md). ``keypoints`` (optional) are the upload's ss-kp-1 query sets: a
+    crop, a screenshot or a tilt the hashes miss is found by shape points.
 
     The hot path: served by :mod:`stopspread.web.fastlane` ahead of FastAPI's routing, so it
     takes the request itself and does its checks directly (no dependencies, no response
@@ -134,7 +162,7 @@ async def match(request: Request) -> Response:
         svc, request.app.state.clients, request.headers.get("authorization")
     )
     body = await parse_json(request, MatchIn)
-    result = await _match(request, svc, client, _signals_of(body))
+    result = await _match(request, svc, client, _signals_of(body), _keypoints_of(body))
     return JSONResponse({"match": result.match, "ref": result.ref})
 
 
@@ -183,20 +211,21 @@ async def read_capped(request: Request, cap: int) -> bytes:
 async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
     """Hash the raw body (an image) in memory, match it, and forget it. Opt-in per client.
 
-    Matched as ``/v1/match`` matches a signal set: the ss-img-1 query hashes, then the MD5;
-    the answer shows the plain PDQ hash and quality."""
+    Matched as ``/v1/match`` matches a signal set: the ss-img-1 query hashes, then the MD5,
+    then the ss-kp-1 query keypoints; the answer shows the plain PDQ hash and quality."""
     if not client.can_hash:
         raise ForbiddenError("this client has not opted in to /v1/hash")
     settings = svc.settings
     data = await read_capped(request, settings.upload_max_bytes)
     limits = DecodeLimits(settings.upload_max_bytes, settings.upload_max_pixels, True)
     budget: DecodeBudget = request.app.state.decode_budget
-    query, md5 = await run_in_threadpool(partial(_hash_upload, data, limits, budget))
+    query, keypoints, md5 = await run_in_threadpool(partial(_hash_upload, data, limits, budget))
     del data  # never written anywhere; dropped as soon as it is hashed
     signals = [parse_signal(PDQ_KIND, h.hash.hex, h.quality) for h in query]
     signals.append(parse_signal(MD5_KIND, md5))
     # one decision for the upload, journalled as two records like every upload (equal timing)
-    result = await answer(request, await _decide(request, svc, client, signals), records=2)
+    decision = await _decide(request, svc, client, signals, keypoints)
+    result = await answer(request, decision, records=2)
     plain = query[0]  # the whole image: plain PDQ
     return HashOut(
         pdq=plain.hash.hex, quality=plain.quality, md5=md5, match=result.match, ref=result.ref
@@ -205,11 +234,12 @@ async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
 
 def _hash_upload(
     data: bytes, limits: DecodeLimits, budget: DecodeBudget
-) -> tuple[list[SignalHash], str]:
-    """The default signal set's query hashes (the first is plain PDQ) from one decode, held
-    against the decode budget, and the file's MD5."""
+) -> tuple[list[SignalHash], list[KeypointSet], str]:
+    """The default signal set's query hashes (the first is plain PDQ) and the ss-kp-1 query
+    keypoints from one decode, held against the decode budget, and the file's MD5."""
     image, _ = open_source(data, limits)  # header checked, pixels not decoded yet
     width, height = image.size
     with budget.hold(width * height):
         query = query_hashes(image, limits=limits)
-    return query, digest_bytes(data).md5
+        keypoints = query_keypoint_sets(image)
+    return query, keypoints, digest_bytes(data).md5

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
@@ -12,7 +10,7 @@ from stopspread.errors import HashFormatError, InvalidRequestError
 from stopspread.hashing import PdqHash
 from stopspread.services import cases
 from stopspread.services.enrolment import EnrolmentLimits
-from stopspread.services.keypoint_records import KeypointIn, parse_record
+from stopspread.services.keypoint_records import KeypointIn, decode_record
 from stopspread.services.signal_input import SignalIn, parse_signal
 from stopspread.web.deps import CaseId, Svc, client_address
 from stopspread.web.schemas import (
@@ -46,14 +44,7 @@ def _keypoints(items: list[KeypointModel]) -> list[KeypointIn]:
     """The records, decoded and checked strictly (422 with what is wrong)."""
     out: list[KeypointIn] = []
     for number, item in enumerate(items, start=1):
-        try:
-            data = base64.b64decode(item.data, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise InvalidRequestError(f"keypoints[{number}]: data is not base64") from exc
-        try:
-            keypoints = parse_record(data)
-        except InvalidRequestError as exc:
-            raise InvalidRequestError(f"keypoints[{number}]: {exc}") from exc
+        keypoints = decode_record(item.data, f"keypoints[{number}]")
         out.append(KeypointIn(keypoints, _pdq(item.pdq, number)))
     return out
 

@@ -1,0 +1,69 @@
+"""Build the shipped ``ss-kp-1`` vocabulary (``ss-kp-vocab-1``) reproducibly (issue 14).
+
+The platform API's keypoint bank (``services/keypoint_bank.py``) shortlists enrolled photos
+through a visual vocabulary (``matching/keypoint_index.py``). It is trained here, once, on
+the DEV corpus only (never on held-out photos): the manifest's rows in file order, every
+row whose position is not a multiple of 4 (the multiples of 4 are left for
+``bench/keypoints_api.py`` to enrol), the 400 keypoints of each photo, branching 10, depth 4
+(10,000 words), seed 0. Same corpus and code: the same bytes; the script prints the SHA-256
+of the arrays, recorded in ``docs/api.md``.
+
+    .venv/bin/python bench/keypoints_vocabulary.py --corpus corpus/dev \
+        --out src/stopspread/matching/vocab/ss-kp-vocab-1
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from stopspread.hashing.keypoints import extract_keypoints
+from stopspread.matching.keypoint_index import KeypointIndex, train_vocabulary
+
+BRANCHING = 10
+DEPTH = 4
+HOLD_EVERY = 4  # rows at positions divisible by this are not trained on (the API bench's)
+
+
+def training_files(corpus: Path) -> list[Path]:
+    rows = list(csv.DictReader((corpus / "manifest.csv").open(encoding="utf-8")))
+    return [corpus / r["file"] for i, r in enumerate(rows) if i % HOLD_EVERY]
+
+
+def bench_files(corpus: Path) -> list[Path]:
+    rows = list(csv.DictReader((corpus / "manifest.csv").open(encoding="utf-8")))
+    return [corpus / r["file"] for i, r in enumerate(rows) if not i % HOLD_EVERY]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=Path("corpus/dev"))
+    ap.add_argument("--out", type=Path, default=Path("src/stopspread/matching/vocab/ss-kp-vocab-1"))
+    args = ap.parse_args()
+    started = time.perf_counter()
+    photos = []
+    for path in training_files(args.corpus):
+        with Image.open(path) as image:
+            photos.append(extract_keypoints(image).descriptors)
+    extracted = time.perf_counter()
+    vocab = train_vocabulary(photos, BRANCHING, DEPTH, seed=0)
+    trained = time.perf_counter()
+    empty = KeypointIndex.build(vocab, [], [])
+    empty.save(args.out)
+    digest = hashlib.sha256(
+        np.ascontiguousarray(vocab.centres).tobytes() + np.ascontiguousarray(vocab.idf).tobytes()
+    ).hexdigest()
+    print(
+        f"{len(photos)} photos, {sum(len(p) for p in photos)} descriptors; extract "
+        f"{extracted - started:.1f} s, train {trained - extracted:.1f} s; sha256 {digest}"
+    )
+
+
+if __name__ == "__main__":
+    main()
