@@ -33,7 +33,7 @@ EDGE_LEVELS: Final = 6
 MIN_RUN_SHARE: Final = 0.25
 _GAP_PX: Final = 15
 # Two runs pair into a rectangle when their ends agree to this share of the width.
-END_TOLERANCE: Final = 0.06
+END_TOLERANCE: Final = 0.03
 # A rectangle is a candidate when it covers this share of the frame (a bigger block is
 # mostly what the whole image's set already sees) and is not a strip (text bubble, bar).
 MIN_SHARE: Final = 0.06
