@@ -54,32 +54,29 @@ _MAX_RUNS: Final = 160  # longest runs kept for pairing (the pairing is quadrati
 _SAME_RUN_PX: Final = 3  # runs of adjacent rows whose ends agree this closely are one edge
 
 
-def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
-    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
 def _edge_runs(luma: npt.NDArray[np.int16]) -> list[tuple[int, int, int]]:
     """``(row, start, stop)`` of the horizontal edges: the row is the first one below it."""
     width = luma.shape[1]
     step = (np.abs(luma[2:] - luma[:-2]) > EDGE_LEVELS).astype(np.uint8)
     closed = cv2.morphologyEx(step, cv2.MORPH_CLOSE, np.ones((1, _GAP_PX), np.uint8)) > 0
     min_run = MIN_RUN_SHARE * width
+    padded = np.pad(closed, ((0, 0), (1, 1))).astype(np.int8)
+    rows, cols = np.nonzero(np.diff(padded, axis=1))  # row-major: a start, then its stop
+    starts, stops, ys = cols[::2], cols[1::2], rows[::2]
+    long = stops - starts >= min_run
     found: list[tuple[int, int, int]] = []
-    for y in np.flatnonzero(closed.sum(axis=1) >= min_run).tolist():
-        for start, stop in _runs(closed[y]):
-            if stop - start < min_run:
-                continue
-            last = found[-1] if found else None
-            if (
-                last is not None
-                and y - last[0] <= 2
-                and abs(start - last[1]) <= _SAME_RUN_PX
-                and abs(stop - last[2]) <= _SAME_RUN_PX
-            ):
-                continue  # the same edge, one row further (a step spans two rows)
-            found.append((y + 1, start, stop))
+    for y, start, stop in zip(
+        ys[long].tolist(), starts[long].tolist(), stops[long].tolist(), strict=True
+    ):
+        last = found[-1] if found else None
+        if (
+            last is not None
+            and y - last[0] <= 2
+            and abs(start - last[1]) <= _SAME_RUN_PX
+            and abs(stop - last[2]) <= _SAME_RUN_PX
+        ):
+            continue  # the same edge, one row further (a step spans two rows)
+        found.append((y + 1, start, stop))
     if len(found) > _MAX_RUNS:
         found = sorted(found, key=lambda r: r[1] - r[2])[:_MAX_RUNS]
         found.sort()
@@ -91,8 +88,8 @@ def _textured(luma: npt.NDArray[np.int16]) -> npt.NDArray[np.float64]:
     f = luma.astype(np.float32)
     mean = cv2.blur(f, (5, 5))
     var = cv2.blur(f * f, (5, 5)) - mean * mean
-    mask = (var > TEXTURE_LEVELS**2).astype(np.float64)
-    return np.pad(mask.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    mask = (var > TEXTURE_LEVELS**2).astype(np.uint8)
+    return np.asarray(cv2.integral(mask, sdepth=cv2.CV_32S), dtype=np.float64)
 
 
 def _sum(integral: npt.NDArray[np.float64], box: Box) -> tuple[float, int]:
@@ -160,14 +157,20 @@ def _overlap(a: Box, b: Box) -> float:
 
 
 def photo_blocks(
-    image: Image.Image, limit: int, *, besides: Box | None = None, same_iou: float = 0.8
+    image: Image.Image,
+    limit: int,
+    *,
+    besides: Box | None = None,
+    same_iou: float = 0.8,
+    small: npt.NDArray[np.int16] | None = None,
 ) -> list[Box]:
     """Up to ``limit`` rectangles of ``image`` (full-size pixel boxes), best first, that
     look like a photo placed in the frame; none overlapping ``besides`` (a block the
-    caller already has) or each other by ``same_iou`` or more."""
+    caller already has) or each other by ``same_iou`` or more. ``small`` is
+    ``_regions.small_array(image)`` when the caller already has it."""
     if limit <= 0:
         return []
-    luma = small_array(image)
+    luma = small_array(image) if small is None else small
     height, width = luma.shape
     sx, sy = image.width / width, image.height / height
     kept: list[Box] = []

@@ -35,7 +35,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from stopspread.hashing._photo_blocks import photo_blocks
-from stopspread.hashing._regions import content_box
+from stopspread.hashing._regions import content_box, small_array
 from stopspread.hashing.decode import load, to_rgb
 
 __all__ = [
@@ -268,7 +268,8 @@ def query_keypoint_sets(
     grey = _scaled(full)
     mirrored = np.ascontiguousarray(grey[:, ::-1])
     sets = [_from_grey(grey, n_features), _from_grey(mirrored, n_features)]
-    box = content_box(rgb)
+    small = small_array(rgb)  # one border-detection copy for both block finders
+    box = content_box(rgb, small)
     if box is not None:
         left, upper, right, lower = box
         if (right - left) * (lower - upper) > CONTENT_BLOCK_MAX_SHARE * rgb.width * rgb.height:
@@ -276,6 +277,7 @@ def query_keypoint_sets(
         else:
             sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
     if photo_block_limit > 0:
-        for left, upper, right, lower in photo_blocks(rgb, photo_block_limit, besides=box):
+        blocks = photo_blocks(rgb, photo_block_limit, besides=box, small=small)
+        for left, upper, right, lower in blocks:
             sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
     return sets
