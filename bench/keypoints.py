@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import statistics
 import sys
 import time
@@ -45,6 +46,16 @@ from stopspread.matching.index import MihIndex
 from stopspread.matching.keypoint_verify import DEFAULT_VERIFY_RULE, Verification, measure
 
 SEED = 20261207
+
+
+def picture(file: str) -> str:
+    """The picture a corpus file shows, for counting false matches: ``X_mirror.ext`` is
+    ``X``'s mirror image (the tuxpaint stamp set ships both as separate files), and a
+    mirrored copy is a copy. This relabelling was decided after the held-out run of
+    ``docs/robustness.md`` (*Held out, once*) showed such pairs; it is applied to every run
+    since, design and held out alike, and the counts as the corpus labels them are kept."""
+    stem, dot, ext = file.rpartition(".")
+    return (stem if dot else ext).removesuffix("_mirror")
 
 
 @dataclass
@@ -163,7 +174,7 @@ def main() -> int:
     print(f"{len(queries)} queries hashed", file=sys.stderr)
 
     hits: dict[str, list[tuple[bool, bool]]] = defaultdict(list)  # family -> (pdq, pdq|kp)
-    false_pdq = false_kp = kp_pairs = 0
+    false_pdq = false_kp = kp_pairs = false_kp_mirror_files = 0
     false_by_slice: dict[str, int] = defaultdict(int)
     dump = []
     lookup_ms = []
@@ -185,7 +196,10 @@ def main() -> int:
                 kp_true = v.verified
             elif v.verified:
                 false_kp += 1
-                false_by_slice[bank[q.photo].category] += 1
+                if picture(bank[photo].file) == picture(bank[q.photo].file):
+                    false_kp_mirror_files += 1
+                else:
+                    false_by_slice[bank[q.photo].category] += 1
         false_pdq += len(pdq_hits - {q.photo})
         hits[q.family].append((pdq_true, pdq_true or kp_true))
 
@@ -209,14 +223,17 @@ def main() -> int:
         },
         "false matches ss-img-1 (all pairs)": false_pdq,
         "pairs ss-img-1": len(queries) * (len(bank) - 1),
-        "false matches ss-kp-1 (shortlisted pairs)": false_kp,
+        "false matches ss-kp-1 (shortlisted pairs)": false_kp - false_kp_mirror_files,
+        "verified pairs of a file and its _mirror file (one picture)": false_kp_mirror_files,
+        "false matches ss-kp-1 as the corpus labels files": false_kp,
         "false by slice": dict(false_by_slice),
         "pairs ss-kp-1 verified": kp_pairs,
         "bytes per photo": {
             "mean": round(statistics.mean(len(e.keypoints.to_bytes()) for e in bank)),
             "max": max(len(e.keypoints.to_bytes()) for e in bank),
         },
-        "query extraction ms (both sets)": {
+        "load average": [round(x, 1) for x in os.getloadavg()],
+        "query extraction ms (every set)": {
             "p50": round(statistics.median(q.extract_ms for q in queries), 1),
             "p95": round(float(np.percentile([q.extract_ms for q in queries], 95)), 1),
         },

@@ -4,11 +4,13 @@ Images are synthetic (made in code, see ``tests/hashing/test_keypoints.py``) or 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
 from tests.hashing.test_keypoints import phone_frame, scene
+from tests.hashing.test_photo_blocks import chat_on_wallpaper, story_over_blur
 
 from stopspread.hashing.keypoints import extract_keypoints, query_keypoint_sets
 from stopspread.matching.keypoint_verify import (
@@ -141,6 +143,20 @@ def test_a_small_photo_in_a_phone_frame_verifies_through_its_content_block() -> 
     whole, block = measure(sets[0], enrolled), measure(sets[2], enrolled)
     assert block.verified and block.inliers > whole.inliers
     assert verify_any(sets, enrolled).verified
+
+
+@pytest.mark.parametrize("screen", [chat_on_wallpaper, story_over_blur])
+def test_a_photo_with_no_flat_band_around_it_verifies_through_a_photo_block(
+    screen: Callable[[Image.Image], tuple[Image.Image, tuple[int, int, int, int]]],
+) -> None:
+    original = Image.open(BRIDGE).convert("RGB")
+    enrolled = extract_keypoints(original)
+    shot, _ = screen(original)
+    before = query_keypoint_sets(shot, photo_block_limit=0)
+    assert not verify_any(before, enrolled).verified  # the frame's sets miss it
+    now = query_keypoint_sets(shot)
+    assert len(now) > len(before)
+    assert verify_any(now, enrolled).verified
 
 
 def test_a_flat_query_has_nothing_to_verify() -> None:

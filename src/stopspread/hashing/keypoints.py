@@ -34,7 +34,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from stopspread.hashing._regions import content_box
+from stopspread.hashing._photo_blocks import photo_blocks
+from stopspread.hashing._regions import content_box, small_array
 from stopspread.hashing.decode import load, to_rgb
 
 __all__ = [
@@ -62,6 +63,11 @@ _CELLS: Final = 4  # ... over a 4 x 4 grid
 # this share of the image's area: a bigger block is mostly what the whole set already sees.
 # Design screenshots (bench/robust_transforms.py) put the photo at 11-72 % of the frame.
 CONTENT_BLOCK_MAX_SHARE: Final = 0.75
+# Besides that block, a query also gets the sets of up to this many rectangles edged like
+# a photo placed in the frame (``_photo_blocks``): a chat bubble on a wallpaper, a story
+# over a blurred copy of itself, a gallery viewer's photo between toolbars and thumbnails.
+# Chosen on the design screenshots (bench/screens_diagnose.py, docs/robustness.md).
+PHOTO_BLOCKS: Final = 2
 _LEVELS: Final = 8  # ORB's pyramid: 8 levels, each 1/1.2 of the one before; 1.2 ** level
 _SCALES: Final = (1.0, 1.2, 1.44, 1.728, 2.0736, 2.48832, 2.985984, 3.5831808)  # (as float32)
 _PATCH: Final = 31  # ORB's patch size, also its edge threshold
@@ -247,21 +253,31 @@ def extract_keypoints(image: Image.Image, n_features: int = N_FEATURES) -> Keypo
     return _from_grey(_grey_working_copy(image), n_features)
 
 
-def query_keypoint_sets(image: Image.Image, n_features: int = N_FEATURES) -> list[KeypointSet]:
+def query_keypoint_sets(
+    image: Image.Image, n_features: int = N_FEATURES, photo_block_limit: int = PHOTO_BLOCKS
+) -> list[KeypointSet]:
     """The keypoints a query looks up: the image's, then its mirrored copy's, then, when the
     image has flat bands around a block of content (a screenshot, a post with a caption),
     the set of that block alone at the full working size (``_regions.content_box``, when it
-    is at most :data:`CONTENT_BLOCK_MAX_SHARE` of the area): a photo that is a small part of
-    a busy frame gets its own 640 px copy and all its anchors. Nothing more is stored."""
+    is at most :data:`CONTENT_BLOCK_MAX_SHARE` of the area), then the sets of up to
+    ``photo_block_limit`` rectangles edged like a photo in the frame
+    (``_photo_blocks.photo_blocks``): a photo that is a small part of a busy frame gets its
+    own 640 px copy and all its anchors. Nothing more is stored."""
     rgb = to_rgb(load(image))
     full = np.asarray(rgb.convert("L"), dtype=np.uint8)
     grey = _scaled(full)
     mirrored = np.ascontiguousarray(grey[:, ::-1])
     sets = [_from_grey(grey, n_features), _from_grey(mirrored, n_features)]
-    box = content_box(rgb)
+    small = small_array(rgb)  # one border-detection copy for both block finders
+    box = content_box(rgb, small)
     if box is not None:
         left, upper, right, lower = box
         if (right - left) * (lower - upper) > CONTENT_BLOCK_MAX_SHARE * rgb.width * rgb.height:
-            return sets
-        sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
+            box = None
+        else:
+            sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
+    if photo_block_limit > 0:
+        blocks = photo_blocks(rgb, photo_block_limit, besides=box, small=small)
+        for left, upper, right, lower in blocks:
+            sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
     return sets

@@ -254,9 +254,9 @@ def verify(
 def verify_any(
     queries: list[KeypointSet], enrolled: KeypointSet, rule: VerifyRule = DEFAULT_VERIFY_RULE
 ) -> Verification:
-    """The best check of several query sets (the upload, its mirror, its content block:
-    ``query_keypoint_sets``) against one photo: the first verified one, else the one with
-    most inliers."""
+    """The best check of several query sets (the upload, its mirror, its content block, its
+    photo blocks: ``query_keypoint_sets``) against one photo: the first verified one, else the
+    one with most inliers."""
     best = _NONE
     for query in queries:
         result = measure(query, enrolled, rule)

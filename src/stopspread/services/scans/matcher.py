@@ -24,7 +24,8 @@ The thresholds are the service's one :class:`~stopspread.matching.policy.MatchPo
 - **Shape points** (``ss-kp-1``, issue 14): a downloaded image that ``ss-img-1`` did not
   match is checked against the keypoints of the case's enrolled photos
   (``services.keypoint_records``, at most :data:`MAX_KEYPOINT_PHOTOS`, the first enrolled):
-  its own keypoints and its mirror's (``hashing.keypoints.query_keypoint_sets``) vote, each
+  its own keypoints, its mirror's and those of its content and photo blocks (a photo inside
+  a screenshot; ``hashing.keypoints.query_keypoint_sets``) vote, each
   for the photo holding its nearest enrolled descriptor when that is within
   :data:`VOTE_BITS` (one exact search of all of them in a ``MihIndex``), and the
   :data:`KEYPOINT_SHORTLIST` photos with the most votes, at least :data:`MIN_VOTES`, are
