@@ -198,7 +198,7 @@ def _record(seed: int) -> str:
         ([base64.b64encode(b"\x01" * 40).decode()], "keypoints[1]: not an ss-kp-1"),
         (["QUJD" * 6000], "at most 21848 characters"),
         ([], "at least 1 item"),
-        (["QUJDREVG" * 2] * 4, "at most 3 items"),
+        (["QUJDREVG" * 2] * 6, "at most 5 items"),
     ],
 )
 def test_a_bad_record_is_refused_with_a_clear_message(

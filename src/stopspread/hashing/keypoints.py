@@ -42,6 +42,7 @@ __all__ = [
     "GRID",
     "KEYPOINT_VERSION",
     "LONG_SIDE",
+    "MAX_QUERY_SETS",
     "N_FEATURES",
     "KeypointFormatError",
     "KeypointSet",
@@ -68,6 +69,9 @@ CONTENT_BLOCK_MAX_SHARE: Final = 0.75
 # over a blurred copy of itself, a gallery viewer's photo between toolbars and thumbnails.
 # Chosen on the design screenshots (bench/screens_diagnose.py, docs/robustness.md).
 PHOTO_BLOCKS: Final = 2
+# The most sets :func:`query_keypoint_sets` gives: the image, its mirror, its content block
+# and its photo blocks (what the platform API must accept for one upload).
+MAX_QUERY_SETS: Final = 3 + PHOTO_BLOCKS
 _LEVELS: Final = 8  # ORB's pyramid: 8 levels, each 1/1.2 of the one before; 1.2 ** level
 _SCALES: Final = (1.0, 1.2, 1.44, 1.728, 2.0736, 2.48832, 2.985984, 3.5831808)  # (as float32)
 _PATCH: Final = 31  # ORB's patch size, also its edge threshold

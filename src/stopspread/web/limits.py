@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stopspread.config import Settings
 from stopspread.errors import MediaTooLargeError
+from stopspread.hashing.keypoints import MAX_QUERY_SETS
 from stopspread.web.errors import error_response
 
 __all__ = [
@@ -45,7 +46,9 @@ SMALL_MAX_BYTES: Final = 4 * 1024  # a match, a feedback, a withdrawal, a bodile
 SIGNAL_MAX_BYTES: Final = 256  # one signal in JSON, spaces included (a pdq one is ~90)
 FORM_MAX_BYTES: Final = 64 * 1024  # a worker page's form
 KEYPOINTS_MAX_BYTES: Final = 20 * 22 * 1024  # enrolment: 20 keypoint records in base64
-MATCH_KEYPOINTS_MAX_BYTES: Final = 3 * 22 * 1024  # /v1/match: an upload's 3 query records
+MATCH_KEYPOINTS_MAX_BYTES: Final = (
+    MAX_QUERY_SETS * 22 * 1024
+)  # /v1/match: an upload's query records
 SCAN_SOURCE_MAX_BYTES: Final = 512 * 1024  # the scan source form: a URL list (100,000 chars)
 
 _CASES: Final = re.compile(r"/v1/cases(/[^/]+/signals)?/?")

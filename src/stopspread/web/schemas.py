@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from stopspread.hashing.keypoints import MAX_QUERY_SETS
+
 __all__ = [
     "AddSignalsIn",
     "AddSignalsOut",
@@ -124,7 +126,7 @@ class WithdrawOut(BaseModel):
 
 
 MAX_QUERY_SIGNALS = 16  # the query signals of one upload (ss-img-1 computes at most 7)
-MAX_QUERY_KEYPOINT_SETS = 3  # ss-kp-1 query sets of one upload: it, its mirror, its content
+MAX_QUERY_KEYPOINT_SETS = MAX_QUERY_SETS  # ss-kp-1 query sets of one upload (hashing.keypoints)
 KeypointRecordText = Annotated[str, Field(min_length=12, max_length=KEYPOINT_B64_MAX_CHARS)]
 SIGNAL_SETS = Literal["ss-img-1"]
 
@@ -155,7 +157,8 @@ class MatchIn(_In):
         min_length=1,
         max_length=MAX_QUERY_KEYPOINT_SETS,
         description="optional, with a signal set: the upload's ss-kp-1 query keypoint records"
-        " (base64, at most 3: the upload, its mirror, its content block; docs/api.md)",
+        " (base64, at most 5: the upload, its mirror, its content block, up to 2 photo blocks;"
+        " docs/api.md)",
     )
 
     @model_validator(mode="after")
