@@ -365,6 +365,11 @@ def main() -> None:
         action="store_true",
         help="start the measured server from an index snapshot (one is written first)",
     )
+    parser.add_argument(
+        "--server-log-level",
+        default="warning",
+        help="the server's log level (info: each worker logs its journal's group commits at exit)",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "api.txt")
     parser.add_argument(
         "--keep", type=Path, default=None, help="keep the populated database here and reuse it"
@@ -382,7 +387,7 @@ def main() -> None:
         "STOPSPREAD_CLIENT_RATE_PER_S": "1e9",
         "STOPSPREAD_CLIENT_BURST": "1000000000",
         "STOPSPREAD_WORKERS": str(args.workers),
-        "STOPSPREAD_LOG_LEVEL": "warning",
+        "STOPSPREAD_LOG_LEVEL": args.server_log_level,
         "STOPSPREAD_JOURNAL_SYNC": args.journal_sync,
     }
     env.pop("STOPSPREAD_DATABASE_URL", None)
