@@ -418,14 +418,16 @@ def main() -> None:
         warm = argparse.Namespace(**{**vars(args), "duration": 2})
         if tool == "wrk":
             run_wrk(port, key, hot, warm, workdir)
-            cpu0 = cpu_seconds(proc.pid)
+            cpu0 = sum(cpu_seconds(p) for p in pids)
             result = run_wrk(port, key, hot, args, workdir)
         else:
             run_python(port, key, hot, warm)
-            cpu0 = cpu_seconds(proc.pid)
+            cpu0 = sum(cpu_seconds(p) for p in pids)
             result = run_python(port, key, hot, args)
-        if args.workers == 1:  # with several workers the CPU is in uvicorn's children
-            result["cpu_us"] = (cpu_seconds(proc.pid) - cpu0) / result["requests"] * 1e6
+        # the serving processes' CPU (every worker's, all threads): a figure that CPU
+        # starvation on a shared machine changes far less than req/s
+        cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+        result["cpu_us"] = cpu / max(result["requests"], 1) * 1e6
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
