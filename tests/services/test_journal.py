@@ -72,6 +72,22 @@ def test_concurrent_appends_are_each_durable_once(tmp_path: Path) -> None:
     journal.remove()
 
 
+def test_answers_waiting_together_share_one_fdatasync(tmp_path: Path) -> None:
+    """Group commit (issue 17): records queued while a commit runs go in the next one."""
+    journal = Journal(tmp_path, JournalSync.FSYNC)
+    with journal._file_lock:  # a commit held up, as by a slow disk
+        futures = [journal.append(pack_miss()) for _ in range(50)]
+        futures += [journal.append_hit(n, 1, n) for n in range(50)]
+        assert not any(f.done() for f in futures)  # none answered before it is durable
+    for future in futures:
+        future.result(10)
+    assert journal.committed == 100
+    assert journal.commits <= 2  # the first record alone, then the 99 queued behind it
+    assert journal.largest >= 99
+    journal.close()
+    journal.remove()
+
+
 def test_rotation_does_the_same_with_hits_or_without(tmp_path: Path) -> None:
     journal = Journal(tmp_path, JournalSync.FSYNC)
     journal.append(pack_miss()).result(10)

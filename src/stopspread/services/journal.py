@@ -142,6 +142,7 @@ class Journal:
         self._seq = 0
         self._file_lock = threading.Lock()
         self._segment_no = 0
+        self.commits, self.committed, self.largest = 0, 0, 0  # group commits, their records
         self._fd = self._open_segment()
         _fsync_dir(root)
         self._thread = threading.Thread(target=self._run, name="stopspread-journal", daemon=True)
@@ -206,6 +207,8 @@ class Journal:
                 if future is not None:
                     future.set_exception(exc)
             return
+        self.commits, self.committed = self.commits + 1, self.committed + len(batch)
+        self.largest = max(self.largest, len(batch))
         for _, future in batch:
             if future is not None:
                 future.set_result(None)
@@ -239,6 +242,14 @@ class Journal:
             self._closing = True
             self._cond.notify()
         self._thread.join(timeout=10)
+        if self.commits:
+            log.info(
+                "journal: %d records in %d group commits (%.2f a commit, at most %d)",
+                self.committed,
+                self.commits,
+                self.committed / self.commits,
+                self.largest,
+            )
 
     def remove(self) -> None:
         """Every segment applied: the folder goes, and the lock with it."""

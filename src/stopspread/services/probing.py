@@ -26,6 +26,10 @@ is observed at once (:meth:`ProbeDetector.observe_upload`): each of its PDQ hash
 with the key's earlier requests only, since an upload's variants may sit a few bits apart.
 
 MD5 queries are exact and cannot be walked; they are not observed.
+
+Each query costs the same small work however full the window is (issue 17): the earlier
+queries within ``NEAR_BITS`` are found through exact-match tables of 64-bit chunks, and the
+touched positions are counted as queries enter and leave the window (``_KeyState``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import enum
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final
@@ -78,19 +82,74 @@ class Verdict(enum.Enum):
 
 @dataclass(slots=True)
 class _KeyState:
-    recent: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    """A key's last ``WINDOW`` queries, kept so that each new query costs O(1).
+
+    Near earlier queries are found through ``CHUNKS`` exact-match tables (a query within
+    ``NEAR_BITS`` < ``CHUNKS`` bits of another equals it on at least one 64-bit chunk), and
+    the touched positions are counted as queries come and go, not recounted per query."""
+
+    recent: deque[tuple[int, int]] = field(default_factory=deque)
     # per remembered query: (hash, the bits it touched as a step; 0 if it was not a step)
     throttled_until: float = 0.0
     matched_signals: set[int] = field(default_factory=set)
     suspended: bool = False
+    by_chunk: dict[int, set[int]] = field(default_factory=dict)  # chunk key -> hashes
+    bit_steps: list[int] = field(default_factory=lambda: [0] * 256)  # steps per position
+    positions: int = 0  # positions some remembered step touched
+    steps: int = 0  # remembered steps
+
+    def nearest(self, query: int) -> tuple[int, bool]:
+        """As :func:`_step` over the remembered queries, looking only at those that share a
+        chunk with ``query`` (every one within ``NEAR_BITS`` does)."""
+        candidates: set[int] = set()
+        for key in _chunk_keys(query):
+            candidates.update(self.by_chunk.get(key, ()))
+        return _step(query, list(candidates))
+
+    def remember(self, query: int, bits: int) -> None:
+        if len(self.recent) >= WINDOW:
+            self._forget(*self.recent.popleft())
+        self.recent.append((query, bits))
+        for key in _chunk_keys(query):
+            self.by_chunk.setdefault(key, set()).add(query)
+        if bits:
+            self.steps += 1
+            for position in _positions(bits):
+                self.bit_steps[position] += 1
+                self.positions += self.bit_steps[position] == 1
+
+    def _forget(self, query: int, bits: int) -> None:
+        for key in _chunk_keys(query):
+            held = self.by_chunk[key]
+            held.discard(query)
+            if not held:
+                del self.by_chunk[key]
+        if bits:
+            self.steps -= 1
+            for position in _positions(bits):
+                self.bit_steps[position] -= 1
+                self.positions -= self.bit_steps[position] == 0
 
     def touched(self) -> tuple[int, int]:
-        mask, steps = 0, 0
-        for _value, bits in self.recent:
-            if bits:
-                mask |= bits
-                steps += 1
-        return mask.bit_count(), steps
+        return self.positions, self.steps
+
+
+CHUNKS: Final = 4  # > NEAR_BITS: a near query shares a whole chunk
+_CHUNK_BITS: Final = 256 // CHUNKS
+_CHUNK_MASK: Final = (1 << _CHUNK_BITS) - 1
+
+
+def _chunk_keys(query: int) -> list[int]:
+    return [
+        (n << _CHUNK_BITS) | ((query >> (n * _CHUNK_BITS)) & _CHUNK_MASK) for n in range(CHUNKS)
+    ]
+
+
+def _positions(bits: int) -> Iterator[int]:
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
 
 
 class ProbeDetector:
@@ -117,13 +176,15 @@ class ProbeDetector:
                 self._keys.popitem(last=False)
             if state.suspended:
                 return Verdict.SUSPEND
-            earlier = [v for v, _ in state.recent]
             stepped = False
+            new: list[tuple[int, int]] = []  # compared with earlier requests only
             for query in queries:
-                step, repeat = _step(query, earlier)
+                step, repeat = state.nearest(query)
                 if not repeat:  # an exact repeat adds nothing
-                    state.recent.append((query, step))
+                    new.append((query, step))
                 stepped = stepped or bool(step)
+            for query, step in new:
+                state.remember(query, step)
             if stepped:
                 bits, steps = state.touched()
                 if bits >= SUSPEND_BITS and steps >= SUSPEND_BITS // NEAR_BITS:

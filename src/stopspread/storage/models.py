@@ -160,6 +160,7 @@ class Signal(Base):
     __table_args__ = (
         Index(None, "type", "value"),
         Index(None, "bank_id"),
+        Index(None, "status"),  # the quarantined ones, read every journal pass (0011)
         {"sqlite_autoincrement": True},  # ids are never reused: a withdrawn id never comes back
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -199,7 +200,11 @@ class MatchRef(Base):
 
 class ReviewItem(Base):
     __tablename__ = "review_items"
-    __table_args__ = (Index(None, "case_id", "status"), Index(None, "ref"))
+    __table_args__ = (
+        Index(None, "case_id", "status"),
+        Index(None, "ref"),
+        Index(None, "kind", "status"),  # the open ones, read every journal pass (0011)
+    )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind, "review_kind"))
     status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, "review_status"))
