@@ -1,4 +1,4 @@
-"""Migration 0011 (issue 17): the indexes the journal's apply pass reads through exist as
+"""Migration 0012 (issue 17): the indexes the journal's apply pass reads through exist as
 the models describe them (SQLite and PostgreSQL), and the reads use them instead of scanning
 every signal (0.2 s a pass at 1 M hashes, 2 s at 10 M, before)."""
 

@@ -160,7 +160,7 @@ class Signal(Base):
     __table_args__ = (
         Index(None, "type", "value"),
         Index(None, "bank_id"),
-        Index(None, "status"),  # the quarantined ones, read every journal pass (0011)
+        Index(None, "status"),  # the quarantined ones, read every journal pass (0012)
         {"sqlite_autoincrement": True},  # ids are never reused: a withdrawn id never comes back
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -203,7 +203,7 @@ class ReviewItem(Base):
     __table_args__ = (
         Index(None, "case_id", "status"),
         Index(None, "ref"),
-        Index(None, "kind", "status"),  # the open ones, read every journal pass (0011)
+        Index(None, "kind", "status"),  # the open ones, read every journal pass (0012)
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind, "review_kind"))

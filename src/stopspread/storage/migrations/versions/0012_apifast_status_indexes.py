@@ -5,8 +5,8 @@ apply pass (services/hitbook.py, every 50 ms). Without an index on ``signals.sta
 read scanned the whole table: 0.2 s at 1 M hashes, 2 s at 10 M, back to back on one core per
 process. With these indexes each read touches only the rows it returns.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
