@@ -52,7 +52,7 @@ WITHDRAWN_CASES = 10  # x 100 hashes = the 1,000 changes of the incremental fetc
 
 def populate(settings: Settings, n: int) -> str:
     """``n`` signals in cases of 100 with their feed records; returns a feed-allowed key."""
-    db = Database(settings.url)
+    db = Database.from_settings(settings)  # sealed, as the server opens it
     upgrade(db)
     rng = np.random.default_rng(2026)
     raw = rng.integers(0, 256, (n, 32), dtype=np.uint8)
@@ -128,7 +128,7 @@ def fetch_all(base: str, key: str, start: int, page_size: int, client: str) -> d
 
 def list_directly(settings: Settings) -> float:
     """The anchor: the same rows (and their cases) read with SQLAlchemy, in this process."""
-    db = Database(settings.url)
+    db = Database.from_settings(settings)  # sealed, as the server opens it
     t0 = time.perf_counter()
     with db.read(snapshot=True) as session:
         rows = session.execute(
@@ -159,7 +159,7 @@ def rss_mib(pid: int | str = "self", field: str = "VmHWM") -> float:
 
 def withdraw_some(settings: Settings) -> float:
     """Withdraw 10 cases through the service (1,000 tombstones); returns the seconds taken."""
-    db = Database(settings.url)
+    db = Database.from_settings(settings)  # sealed, as the server opens it
     svc = build_services(settings, db)
     t0 = time.perf_counter()
     for case_id in range(1, WITHDRAWN_CASES + 1):

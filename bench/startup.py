@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -45,6 +46,20 @@ def _mem(pid: int | str = "self") -> dict[str, float]:
     }
 
 
+def _settings(url: str, workdir: Path, n: int = 1000) -> Any:
+    """The bench's settings: hash values sealed with a key file in ``workdir``, as served."""
+    from stopspread.config import Settings
+
+    return Settings(
+        database_url=url,
+        data_dir=workdir,
+        argon2_memory_kib=1024,
+        max_signals_per_request=max(1000, n),  # 0.1 % of a 10 M bank is one 10,000-hash case
+        enrol_signals_per_address_per_hour=max(5000, 2 * n),
+        enrol_signals_per_hour=max(100_000, 2 * n),
+    )
+
+
 def child(mode: str, url: str, snapdir: str) -> None:
     """One service process's start-up: load the index, print a JSON line, wait for stdin."""
     from stopspread.config import IndexKind
@@ -54,9 +69,10 @@ def child(mode: str, url: str, snapdir: str) -> None:
     from stopspread.services.snapshots import SnapshotStore, SnapshotWriter
     from stopspread.storage import Database
 
-    db = Database(url)
+    db = Database.from_settings(_settings(url, Path(snapdir).parent))  # sealed, as served
     replica = IndexReplica(db, IndexKind.MIH, DEFAULT_POLICY)
-    store = SnapshotStore(Path(snapdir), DEFAULT_POLICY.pdq.min_enrolled_quality)  # as served
+    quality = DEFAULT_POLICY.pdq.min_enrolled_quality
+    store = SnapshotStore(Path(snapdir), quality, replica.cloak_id)  # as served
     t0 = time.perf_counter()
     replica.load(store if mode == "snapshot" else None)
     replica.lookup(parse_signal("pdq", "00" * 32))  # ready to match: one query answered
@@ -73,10 +89,9 @@ def child(mode: str, url: str, snapdir: str) -> None:
     db.dispose()
 
 
-def populate(url: str, n: int) -> None:
+def populate(url: str, n: int, workdir: Path) -> None:
     """A first case through the services, then ``n - 1`` random hashes bulk-loaded in its bank
     (bench/bulk_signals.py: the rows the storage code writes, by COPY / executemany)."""
-    from stopspread.config import Settings
     from stopspread.services import cases
     from stopspread.services.context import build_services
     from stopspread.services.signal_input import parse_signal
@@ -86,15 +101,9 @@ def populate(url: str, n: int) -> None:
     sys.path.insert(0, str(ROOT))
     from bench.bulk_signals import insert_signals
 
-    db = Database(url)
+    settings = _settings(url, workdir, n)
+    db = Database.from_settings(settings)  # sealed as the server seals (bulk rows too)
     upgrade(db)
-    settings = Settings(
-        database_url=url,
-        argon2_memory_kib=1024,
-        max_signals_per_request=max(1000, n),  # 0.1 % of a 10 M bank is one 10,000-hash case
-        enrol_signals_per_address_per_hour=max(5000, 2 * n),
-        enrol_signals_per_hour=max(100_000, 2 * n),
-    )
     svc = build_services(settings, db)
     rng = np.random.default_rng(2026)
     cases.create_case(svc, [parse_signal("pdq", rng.bytes(32).hex())])
@@ -106,22 +115,15 @@ def populate(url: str, n: int) -> None:
     db.dispose()
 
 
-def changes_after_snapshot(url: str, n: int) -> None:
+def changes_after_snapshot(url: str, n: int, workdir: Path) -> None:
     """Enrol two cases and withdraw one after the snapshot: the change log a start replays."""
-    from stopspread.config import Settings
     from stopspread.services import cases
     from stopspread.services.context import build_services
     from stopspread.services.signal_input import parse_signal
     from stopspread.storage import Database
 
-    db = Database(url)
-    settings = Settings(
-        database_url=url,
-        argon2_memory_kib=1024,
-        max_signals_per_request=max(1000, n),  # 0.1 % of a 10 M bank is one 10,000-hash case
-        enrol_signals_per_address_per_hour=max(5000, 2 * n),
-        enrol_signals_per_hour=max(100_000, 2 * n),
-    )
+    settings = _settings(url, workdir, n)
+    db = Database.from_settings(settings)
     svc = build_services(settings, db)
     rng = np.random.default_rng(7)
     cases.create_case(svc, [parse_signal("pdq", rng.bytes(32).hex()) for _ in range(n)])
@@ -152,13 +154,13 @@ def release(*procs: subprocess.Popen[str]) -> None:
 
 def bench_one(kind: str, url: str, n: int, workdir: Path) -> None:
     print(f"{kind}: {n:,} hashes", flush=True)
-    populate(url, n)
+    populate(url, n, workdir)
     snapdir = str(workdir / f"snap-{kind}")
     proc, db_run = spawn("write", url, snapdir)
     release(proc)
     print(f"  from the database: ready in {db_run['ready_s']} s, RSS {db_run['rss_mb']} MB; "
           f"snapshot written in {db_run['write_s']} s", flush=True)  # fmt: skip
-    changes_after_snapshot(url, max(1, n // 1000))
+    changes_after_snapshot(url, max(1, n // 1000), workdir)
     subprocess.run(["sync"], check=False)
     first, one = spawn("snapshot", url, snapdir)
     second, two = spawn("snapshot", url, snapdir)

@@ -2,7 +2,9 @@
 
 ``SmtpSink()`` is a context manager; ``sink.port`` is the port it got, ``sink.messages`` the
 parsed messages received (``email.message.EmailMessage``), ``sink.envelopes`` the raw
-envelopes. ``tls=("starttls"|"ssl")`` serves a self-signed certificate for 127.0.0.1 (its
+envelopes. ``lose_answers=N``: the first N messages are kept (delivered) but answered 421, as
+when the server queued the message and the connection broke before the client heard it.
+``tls=("starttls"|"ssl")`` serves a self-signed certificate for 127.0.0.1 (its
 path is ``sink.cafile``, for the client's trust store); ``logins`` makes AUTH required.
 """
 
@@ -42,6 +44,9 @@ class _Handler:
         with self.sink.lock:
             self.sink.envelopes.append(envelope)
             self.sink.messages.append(message)
+            if self.sink.lose_answers > 0:
+                self.sink.lose_answers -= 1
+                return "421 queued, but the answer is lost"
         return "250 OK"
 
 
@@ -78,8 +83,11 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 
 class SmtpSink:
-    def __init__(self, tls: str | None = None, logins: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, tls: str | None = None, logins: dict[str, str] | None = None, lose_answers: int = 0
+    ) -> None:
         self.tls = tls
+        self.lose_answers = lose_answers
         self.logins = logins
         self.messages: list[EmailMessage] = []
         self.envelopes: list[Envelope] = []

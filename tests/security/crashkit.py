@@ -39,6 +39,7 @@ from pathlib import Path
 
 import httpx
 
+from stopspread.config import load_settings
 from stopspread.services import platform
 from stopspread.storage import Database, upgrade
 from tests.security.forkserve import ForkedServe, ForkServer
@@ -186,12 +187,6 @@ class _Target:
 
 
 def _prepare(url: str, data_dir: Path) -> _Target:
-    db = Database(url)
-    try:
-        upgrade(db)
-        _client, key = platform.create_client(db, "crash-check")
-    finally:
-        db.dispose()
     env = serve_env(
         url,
         data_dir,
@@ -205,6 +200,12 @@ def _prepare(url: str, data_dir: Path) -> _Target:
         quarantine_min_matches=1_000_000,
         evidence_key=base64.b64encode(os.urandom(32)).decode(),  # evidence verify needs one
     )
+    db = Database.from_settings(load_settings(env, None))  # sealed, as ``serve`` opens it
+    try:
+        upgrade(db)
+        _client, key = platform.create_client(db, "crash-check")
+    finally:
+        db.dispose()
     sqlite_file = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
     return _Target(url, env, key, sqlite_file)
 

@@ -20,7 +20,7 @@ __all__ = ["served"]
 @contextlib.contextmanager
 def served(settings: Settings) -> Iterator[str]:
     """The app under uvicorn with the options ``stopspread serve`` gives it for proxies."""
-    db = Database(settings.url)
+    db = Database.from_settings(settings)  # sealed, as the server opens it
     upgrade(db)
     db.dispose()
     config = uvicorn.Config(

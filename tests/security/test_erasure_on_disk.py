@@ -2,11 +2,14 @@
 after erasure: 0.
 
 Hash sealing is on (the default). A case is enrolled, a MIH index snapshot holds its hashes
-(in the clear: a snapshot is memory-mapped, not sealed), she withdraws with erasure, the
-background work finishes (a fresh snapshot without her rows, every older one deleted); then
-every file under the data folder — the database and its ``-wal``/``-shm``, the snapshots, the
-journal, the evidence folder, the key files — is searched for each of her hash values as hex
-(both cases), raw bytes and base64 (``disk_scan.py``): 0 hits; nor does any log record. The database files alone hold
+cloaked (``matching/cloak.py``: PDQ XOR a mask from the hash key, MD5 keyed; a snapshot is
+memory-mapped, not sealed), so no file holds her values in the clear even before; she
+withdraws with erasure, the background work finishes (a fresh snapshot without her rows,
+every older one deleted); then every file under the data folder — the database and its
+``-wal``/``-shm``, the snapshots, the journal, the evidence folder, the key files — is
+searched for each of her hash values as hex (both cases), raw bytes and base64
+(``disk_scan.py``): 0 hits, and for her cloaked values (found in the snapshot before, so the
+scan would see her rows): 0; nor does any log record. The database files alone hold
 no enrolled hash at any time (a stolen database file yields none). On PostgreSQL the clear
 value is never sent: the test cluster's files (heap, indexes, WAL) hold none, while a
 control database with sealing off shows the scan finds values there.
@@ -65,9 +68,17 @@ def _enrol_and_snapshot(settings: Settings) -> tuple[Services, cases.NewCase, li
     cases.create_case(svc, _signals(others, []))
     hers = cases.create_case(svc, _signals(hers_pdq, hers_md5))
     svc.replica.sync()
-    store = SnapshotStore(settings.snapshot_dir, svc.policy.pdq.min_enrolled_quality)
+    cloak = svc.replica.cloak_id
+    store = SnapshotStore(settings.snapshot_dir, svc.policy.pdq.min_enrolled_quality, cloak)
     assert SnapshotWriter(store, svc.replica.capture, 600.0).write_once() is not None
     return svc, hers, hers_pdq + hers_md5, others
+
+
+def _cloaked(svc: Services, values: list[str]) -> list[str]:
+    """The values as the replica and its snapshots hold them."""
+    cloak = svc.replica.cloak
+    assert cloak is not None  # sealing is on by default
+    return [cloak.value("pdq" if len(v) == 64 else "md5", v) for v in values]
 
 
 def _change_seq(settings: Settings) -> int:
@@ -111,12 +122,14 @@ def test_withdrawn_hashes_leave_every_file_while_serving(
     data = tmp_path / "data"
     settings = _settings(data)
     svc, case, hers, others = _enrol_and_snapshot(settings)
+    her_rows, other_rows = _cloaked(svc, hers), _cloaked(svc, others)
     svc.db.dispose()
     key = new_client_key(settings)
     before = scan(data, hers + others)
     _report("sqlite before", before, hers)
-    assert before.found() == set(hers + others)  # in the snapshot: the scan sees them
-    assert before.in_files(DB_FILES) == set()  # the database files alone: none, sealed
+    assert before.found() == set()  # the snapshot holds them cloaked, the database sealed
+    rows = scan(data, her_rows + other_rows)
+    assert rows.found() == set(her_rows + other_rows)  # her rows in the snapshot: seen
     with api_client(settings) as client:
         hit = client.post("/v1/match", json=pdq_body(hers[0]), headers=auth(key)).json()
         assert hit["match"] is True
@@ -130,11 +143,11 @@ def test_withdrawn_hashes_leave_every_file_while_serving(
         assert _erased(store, _change_seq(settings), keep=True)
         miss = client.post("/v1/match", json=pdq_body(hers[0]), headers=auth(key)).json()
         assert miss["match"] is False
-        during = scan(data, hers)  # the server still running: its files as they are now
-    after = scan(data, hers + others)
+        during = scan(data, hers + her_rows)  # the server still running: its files now
+    after = scan(data, hers + others + her_rows + other_rows)
     _report("sqlite after (serving)", during, hers)
     _report("sqlite after (stopped)", after, hers)
-    assert during.found() == set() and after.found() == set(others)
+    assert during.found() == set() and after.found() == set(other_rows)
     assert after.in_files(DB_FILES) == set()
     _private(data)
     logged = caplog.text.encode()
@@ -150,16 +163,17 @@ def test_a_withdrawal_made_while_stopped_is_erased_at_the_next_start(
     data = tmp_path / "data"
     settings = _settings(data, kind)
     svc, case, hers, others = _enrol_and_snapshot(settings)
+    her_rows, other_rows = _cloaked(svc, hers), _cloaked(svc, others)
     case_id = cases.authenticate(svc, case.code, case.secret, "127.0.0.1")
     cases.withdraw(svc, case_id)
     svc.db.dispose()
-    assert scan(data, hers).found() == set(hers)  # the old snapshot still holds them
+    assert scan(data, her_rows).found() == set(her_rows)  # the old snapshot still holds them
     with api_client(settings):
         store = SnapshotStore(settings.snapshot_dir)
         assert _erased(store, _change_seq(settings), keep=kind is IndexKind.MIH)
-    after = scan(data, hers + others)
+    after = scan(data, hers + others + her_rows + other_rows)
     _report(f"sqlite after a start ({kind})", after, hers)
-    assert after.found() == (set(others) if kind is IndexKind.MIH else set())
+    assert after.found() == (set(other_rows) if kind is IndexKind.MIH else set())
 
 
 def _checkpoint(cluster: PgCluster) -> None:

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from stopspread.cli import cli
+from stopspread.config import Settings
 from stopspread.services import quarantine
 from stopspread.storage import Database
 from stopspread.storage.models import AuditEvent
@@ -35,16 +36,16 @@ def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
     return check()
 
 
-def _open(url: str) -> list[quarantine.QuarantineRow]:
-    db = Database(url)
+def _open(settings: Settings) -> list[quarantine.QuarantineRow]:
+    db = Database.from_settings(settings)  # sealed, as the server and the CLI open it
     try:
         return quarantine.open_quarantines(db)
     finally:
         db.dispose()
 
 
-def _audit_kinds(url: str) -> list[str]:
-    db = Database(url)
+def _audit_kinds(settings: Settings) -> list[str]:
+    db = Database.from_settings(settings)
     try:
         with db.read() as session:
             return list(session.scalars(select(AuditEvent.kind).order_by(AuditEvent.seq)))
@@ -82,8 +83,8 @@ def test_one_keys_flood_mutes_only_that_key_and_the_owner_releases(tmp_path: Pat
         assert status["quarantined"] == 0 and status["signals"] == 2  # nothing hidden from her
 
         # the hits reach the database within an apply interval (the journal, finding 4)
-        assert _eventually(lambda: len(_open(url)) == 1)
-        rows = _open(url)
+        assert _eventually(lambda: len(_open(settings)) == 1)
+        rows = _open(settings)
         assert [(r.client_id is not None, r.hits) for r in rows] == [(True, MIN)]
         runner = CliRunner(  # the server's data folder: its hash key
             env={"STOPSPREAD_DATABASE_URL": url, "STOPSPREAD_DATA_DIR": str(tmp_path)}
@@ -96,7 +97,7 @@ def test_one_keys_flood_mutes_only_that_key_and_the_owner_releases(tmp_path: Pat
         assert _eventually(lambda: ask(keys[0]))
         again = runner.invoke(cli, ["quarantine", "release", str(rows[0].review_id)])
         assert again.exit_code == 2 and "released already" in again.output
-    kinds = _audit_kinds(url)
+    kinds = _audit_kinds(settings)
     assert kinds.count("signal_muted") == 1 and kinds.count("signal_released") == 1
     assert "signal_quarantined" not in kinds
 
@@ -146,15 +147,15 @@ def test_quarantine_for_everyone_needs_several_platforms(tmp_path: Path) -> None
         mine = {"X-Case-Secret": made["secret"]}
         status = client.get(f"/v1/cases/{made['case_code']}", headers=mine).json()
         assert status["quarantined"] == 1  # her counts tell the truth
-        rows = _open(url)
+        rows = _open(settings)
         assert [r.client_id for r in rows] == [None]
-        db = Database(url)
+        db = Database.from_settings(settings)
         quarantine.release(db, rows[0].review_id, by="test owner")
         db.dispose()
         assert _eventually(lambda: ask(keys[3]))  # back for every platform within a second
         status = client.get(f"/v1/cases/{made['case_code']}", headers=mine).json()
         assert status["quarantined"] == 0
-    kinds = _audit_kinds(url)
+    kinds = _audit_kinds(settings)
     assert kinds.count("signal_quarantined") == 1 and kinds.count("signal_released") == 1
 
 

@@ -1,7 +1,12 @@
-"""Starting from an index snapshot: snapshot + change-log replay equals the database exactly."""
+"""Starting from an index snapshot: snapshot + change-log replay equals the database exactly.
+
+Issue 18: the replica and so its snapshots hold cloaked values (PDQ XOR a mask from the hash
+key, MD5 keyed): the files hold none of the enrolled values in any form, matches are the same,
+and a clear (format 1) snapshot or one of another key is refused, logged and rebuilt."""
 
 from __future__ import annotations
 
+import json
 import logging
 import stat
 from pathlib import Path
@@ -19,6 +24,7 @@ from stopspread.services.signal_input import parse_signal
 from stopspread.services.snapshots import SnapshotStore, SnapshotWriter
 from stopspread.storage.models import Signal, SignalStatus, SignalType
 from tests.conftest import make_services, random_pdq
+from tests.security.disk_scan import forms
 
 Contents = tuple[set[tuple[int, str]], set[tuple[int, str]]]
 
@@ -35,6 +41,14 @@ def _replica_contents(replica: IndexReplica) -> Contents:
 
 
 def _database_contents(svc: Services) -> Contents:
+    """As the replica holds them: cloaked (sealing is on in the test services)."""
+    cloak = svc.replica.cloak
+    assert cloak is not None
+    pdq, md5 = _clear_contents(svc)
+    return set(cloak.rows("pdq", sorted(pdq))), set(cloak.rows("md5", sorted(md5)))
+
+
+def _clear_contents(svc: Services) -> Contents:
     with svc.db.read() as session:
         rows = session.execute(
             select(Signal.id, Signal.type, Signal.value).where(Signal.status == SignalStatus.ACTIVE)
@@ -64,7 +78,7 @@ def test_snapshot_plus_replay_equals_the_database(database_url: str, tmp_path: P
         + [parse_signal("pdq", v) for v in _signals(rng, 10)],
     )
     svc.replica.sync()
-    store = SnapshotStore(tmp_path / "snapshots")
+    store = SnapshotStore(tmp_path / "snapshots", cloak=svc.replica.cloak_id)
     writer = SnapshotWriter(store, svc.replica.capture, 600.0)
     assert writer.write_once() is not None
     assert writer.write_once() is None  # nothing changed since
@@ -99,7 +113,7 @@ def _snapshotted(sqlite_url: str, tmp_path: Path) -> tuple[Services, SnapshotSto
     rng = np.random.default_rng(18)
     cases.create_case(svc, [parse_signal("pdq", v) for v in _signals(rng, 30)])
     svc.replica.sync()
-    store = SnapshotStore(tmp_path / "snapshots")
+    store = SnapshotStore(tmp_path / "snapshots", cloak=svc.replica.cloak_id)
     meta = SnapshotWriter(store, svc.replica.capture, 600.0).write_once()
     assert meta is not None
     return svc, store, meta.with_suffix(".ssmih")
@@ -161,3 +175,62 @@ def test_a_snapshot_never_holds_a_removed_row(tmp_path: Path) -> None:
     assert {stat.S_IMODE(p.stat().st_mode) for p in store.dir.iterdir()} == {0o600}
     idle = SnapshotWriter(store, lambda: (index, [], 2), 0.0, writes=False)
     assert idle.erase_once() and store.sequences() == []  # no writer: deleted
+
+
+def _near(value: str, bits: int) -> str:
+    """``value`` with its first ``bits`` bits flipped."""
+    flipped = int(value, 16) ^ (((1 << bits) - 1) << (256 - bits))
+    return f"{flipped:064x}"
+
+
+def test_a_snapshot_holds_no_enrolled_value_and_matches_as_before(
+    database_url: str, tmp_path: Path
+) -> None:
+    svc = make_services(database_url, tmp_path, index_kind=IndexKind.MIH)
+    rng = np.random.default_rng(183)
+    pdqs = _signals(rng, 40)
+    md5s = [rng.bytes(16).hex() for _ in range(3)]  # random: zero padding is no hit
+    case = cases.create_case(
+        svc, [parse_signal("pdq", v) for v in pdqs] + [parse_signal("md5", v) for v in md5s]
+    )
+    svc.replica.sync()
+    store = SnapshotStore(tmp_path / "snapshots", cloak=svc.replica.cloak_id)
+    assert SnapshotWriter(store, svc.replica.capture, 600.0).write_once() is not None
+    on_disk = b"".join(p.read_bytes() for p in store.dir.iterdir() if p.is_file())
+    held = [v for v in pdqs + md5s if any(form in on_disk for form in forms(v))]
+    assert held == []  # hex both cases, raw bytes, base64 (standard and URL-safe): 0
+
+    fresh = IndexReplica(svc.db, IndexKind.MIH, svc.policy)
+    fresh.load(store)
+    clear = IndexReplica(svc.db, IndexKind.MIH, svc.policy)
+    clear.cloak = None  # the same signals held in the clear, as before this change
+    clear.load()
+    assert fresh.source.startswith("snapshot") and clear.source == "database"
+    queries = [parse_signal("pdq", _near(v, bits)) for v in pdqs[:10] for bits in (0, 12, 40)]
+    queries += [parse_signal("md5", v) for v in md5s] + [parse_signal("md5", "ab" * 16)]
+    answers = [fresh.lookup(q) for q in queries]
+    assert answers == [clear.lookup(q) for q in queries]
+    assert sum(bool(a) for a in answers) == 10 * 2 + 3  # near copies match, far ones do not
+    assert case.code
+    svc.db.dispose()
+
+
+def test_a_clear_or_foreign_snapshot_is_refused_logged_and_rebuilt(
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    svc, store, data = _snapshotted(sqlite_url, tmp_path)
+    sidecar = data.with_suffix(".json")
+    written = json.loads(sidecar.read_text())
+    for change, words in (
+        ({"format": 1, "cloak": None}, "format 1 holds hash values in the clear"),
+        ({"cloak": "0" * 24}, "another hash key"),
+    ):
+        sidecar.write_text(json.dumps(written | change))
+        fresh = IndexReplica(svc.db, IndexKind.MIH, svc.policy)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="stopspread.replica"):
+            fresh.load(store)
+        assert fresh.source == "database" and words in caplog.text
+        assert fresh.erased.is_set()  # the writer replaces the old files at once
+        assert _replica_contents(fresh) == _database_contents(svc)
+    svc.db.dispose()

@@ -269,7 +269,8 @@ def test_ready_from_a_snapshot_and_the_change_log(sqlite_url: str, tmp_path: Pat
     before, after = random_pdq(rng), random_pdq(rng)
     cases.create_case(svc, [parse_signal("pdq", before)])
     svc.replica.sync()
-    store = SnapshotStore(settings.snapshot_dir, svc.policy.pdq.min_enrolled_quality)
+    quality, cloak = svc.policy.pdq.min_enrolled_quality, svc.replica.cloak_id
+    store = SnapshotStore(settings.snapshot_dir, quality, cloak)
     assert SnapshotWriter(store, svc.replica.capture, 600.0).write_once() is not None
     cases.create_case(svc, [parse_signal("pdq", after)])  # only in the change log
     svc.db.dispose()

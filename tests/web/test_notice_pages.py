@@ -7,11 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
 from stopspread.config import SmtpSecurity
+from stopspread.services.removal import notices
+from stopspread.services.removal.notices import ConsentBasis
 from tests.conftest import fast_settings, make_services
 from tests.services.removal.notice_seed import NoticeWorld, notice_world, url_on
 from tests.smtpsink import SmtpSink
@@ -148,3 +151,47 @@ def test_one_notice_per_host_edited_confirmed_and_sent(site: Site) -> None:
         assert "agreed to the recording but never consented to its publication" in english.text
         exported = client.get(f"/worker/takedown/notices/{american_id}/export.json").json()
         assert exported["urls"].split("\n")[::2] == AMERICAN and exported["name"] == "김하나"
+
+
+def _digest(page: str) -> str:
+    found = re.search(r'name="digest" value="([0-9a-f]{64})"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_an_interrupted_send_is_said_plainly_and_goes_again_unchanged(tmp_path: Path) -> None:
+    """Issue 18: the SMTP server kept the notice but its answer was lost (421): the pages say
+    it may have arrived and that sending again uses the same message ID; no edit is offered;
+    the second send carries the same Message-ID."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    svc = make_services(url, tmp_path, smtp_from="takedown@seoul.test")
+    world = notice_world(svc, [url_on("hostb.example", 5)])
+    notices.set_case_consent(svc, world.who, world.case_id, ConsentBasis.SHARING_ONLY)
+    (notice_id,) = notices.draft_case_notices(svc, world.who, world.case_id).notice_ids
+    svc.db.dispose()
+    page_url = f"/worker/takedown/notices/{notice_id}"
+    with SmtpSink(lose_answers=1) as sink:
+        settings = fast_settings(
+            url, tmp_path, smtp_host="127.0.0.1", smtp_port=sink.port,
+            smtp_security=SmtpSecurity.NONE, smtp_from="takedown@seoul.test",
+        )  # fmt: skip
+        with (
+            live_server(settings) as base_url,
+            httpx.Client(base_url=base_url, timeout=60, follow_redirects=True) as client,
+        ):
+            login(client, "hana")
+            confirm = client.get(f"{page_url}/confirm")
+            data = {"csrf_token": _token(confirm.text), "digest": _digest(confirm.text)}
+            lost = client.post(f"{page_url}/send", data=data)
+            assert lost.status_code == 422
+            page = client.get(page_url)
+            assert "보내는 중 끊김" in page.text and "같은 메일 고유번호로" in page.text
+            assert 'id="notice-text"' not in page.text  # no edit: the same text goes again
+            english = client.get(f"{page_url}/confirm?lang=en")
+            assert "the same message ID" in english.text and f"{page_url}#edit" not in english.text
+            again = client.get(f"{page_url}/confirm")
+            data = {"csrf_token": _token(again.text), "digest": _digest(again.text)}
+            sent = client.post(f"{page_url}/send", data=data)
+            assert sent.status_code == 200 and "notice-sending" not in sent.text
+    ids = [str(m["Message-ID"]).strip() for m in sink.messages]
+    assert len(ids) == 2 and ids[0] == ids[1]

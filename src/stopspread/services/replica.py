@@ -6,6 +6,10 @@ sequence number in one snapshot. Afterwards :meth:`IndexReplica.sync` (called ev
 so an enrolment or a withdrawal made by any process is live everywhere within a second.
 Each signal type keeps its own index (``matching.signal_types``: PDQ signals in a
 :class:`~stopspread.matching.HashIndex`, MD5 signals in a dict); nothing here branches on a type.
+
+With a hash key (sealing on, the default) every value is cloaked before it enters an index
+and every query before it is looked up (``matching/cloak.py``: PDQ XOR a mask derived from the
+key, MD5 keyed): the indexes, and so the snapshots written from them, hold no enrolled hash.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from stopspread.config import IndexKind
 from stopspread.errors import IndexFormatError
 from stopspread.matching import BruteForceIndex, HashIndex, MihIndex
 from stopspread.matching.base import HashArray, IdArray
+from stopspread.matching.cloak import IndexCloak
 from stopspread.matching.policy import MatchPolicy
 from stopspread.matching.signal_types import (
     MD5,
@@ -44,12 +49,19 @@ from stopspread.storage.models import (
     SignalType,
 )
 
-__all__ = ["LOAD_BATCH", "IndexReplica", "make_index"]
+__all__ = ["CLOAK_PURPOSE", "LOAD_BATCH", "IndexReplica", "index_cloak", "make_index"]
 
 log = logging.getLogger("stopspread.replica")
 
 LOAD_BATCH: Final = 100_000  # signals read and added per step at start-up
 SYNC_BATCH: Final = 10_000  # changes applied per poll
+CLOAK_PURPOSE: Final = b"stopspread index cloak"  # the hash key's derived secret for it
+
+
+def index_cloak(db: Database) -> IndexCloak | None:
+    """The cloak of ``db``'s hash key; None when hash values are not sealed (no key)."""
+    sealer = db.hash_sealer
+    return None if sealer is None else IndexCloak(sealer.derive(CLOAK_PURPOSE))
 
 
 def make_index(
@@ -78,6 +90,7 @@ class IndexReplica:
     def __init__(self, db: Database, kind: IndexKind, policy: MatchPolicy) -> None:
         # holds only the signals the policy lets match (enrolled quality), so snapshots too
         self._db, self._kind, self.policy = db, kind, policy
+        self.cloak = index_cloak(db)
         self._indexes: dict[str, SignalIndex] = {
             name: t.index_builder(self._factory).build() for name, t in SIGNAL_TYPES.items()
         }
@@ -93,10 +106,31 @@ class IndexReplica:
         self.loaded_at: float | None = None  # time.monotonic() when load() finished
 
     def _factory(self, hashes: HashArray | None, ids: IdArray | None) -> HashIndex:
+        """A bulk build (start-up from the database): the clear arrays cloaked in one step."""
+        if self.cloak is not None and hashes is not None:
+            hashes = self.cloak.pdq_array(hashes)
         return make_index(self._kind, hashes, ids)
 
     def __len__(self) -> int:
         return sum(len(index) for index in self._indexes.values())
+
+    @property
+    def cloak_id(self) -> str | None:
+        """The cloak's fingerprint (a snapshot records it), or None: values in the clear."""
+        return None if self.cloak is None else self.cloak.fingerprint
+
+    def _by_type(
+        self, rows: Iterable[Sequence[Any]], *, bulk: bool = False
+    ) -> dict[str, list[tuple[int, str]]]:
+        """Rows grouped by type and cloaked; ``bulk``: PDQ rows left for :meth:`_factory`."""
+        grouped = _by_type(rows, self.policy)
+        if self.cloak is None:
+            return grouped
+        cloak = self.cloak
+        return {
+            kind: typed if bulk and kind == PDQ.name else cloak.rows(kind, typed)
+            for kind, typed in grouped.items()
+        }
 
     def load(self, store: SnapshotStore | None = None) -> None:
         """Fill the indexes and catch up with the change log; then the replica is ready.
@@ -124,7 +158,7 @@ class IndexReplica:
         db_seq = self._db_seq()
         for seq in sequences:
             try:
-                snap = store.load(seq, db_seq=db_seq)
+                snap = store.load(seq, db_seq=db_seq, cloak=self.cloak_id)
             except (IndexFormatError, OSError) as exc:
                 log.warning("index snapshot at change %d not used: %s", seq, exc)
                 continue
@@ -172,7 +206,7 @@ class IndexReplica:
                 .execution_options(yield_per=LOAD_BATCH)
             )
             for part in session.execute(stmt).partitions():
-                for name, rows in _by_type(part, self.policy).items():
+                for name, rows in self._by_type(part, bulk=True).items():
                     builders[name].add(rows)
         indexes = {name: builder.build() for name, builder in builders.items()}
         with self._lock:
@@ -211,7 +245,7 @@ class IndexReplica:
             rows = [r for r in rows if r[0] not in self._forgotten]
             self._forgotten.difference_update(removed)
             self._drop(touched)
-            for name, typed in _by_type(rows, self.policy).items():
+            for name, typed in self._by_type(rows).items():
                 self._indexes[name].add(typed)
             self.seq = max(self.seq, seq)
             if removed:
@@ -224,8 +258,9 @@ class IndexReplica:
         if not rule.query_ok(signal.quality):
             return []
         index = self._indexes[signal.type]
+        value = signal.value if self.cloak is None else self.cloak.value(signal.type, signal.value)
         with contextlib.nullcontext() if index.lock_free else self._lock:
-            return index.query(signal.value, rule.radius)
+            return index.query(value, rule.radius)
 
     def forget(self, signal_ids: list[int]) -> None:
         """Drop signals at once in this process (withdrawal); other processes poll."""

@@ -4,8 +4,15 @@ A snapshot is two files in ``index_snapshot_dir``, named by the change-log seque
 they include::
 
     index-000000123456.ssmih   the PDQ index (matching/snapshot.py: header + raw arrays, mmap)
-    index-000000123456.json    {"format": 1, "seq": 123456, "pdq": n, "md5": [[id, hex], ...],
-                                "ssmih_bytes": size, "min_enrolled_quality": 70}
+    index-000000123456.json    {"format": 2, "seq": 123456, "pdq": n, "md5": [[id, hex], ...],
+                                "ssmih_bytes": size, "min_enrolled_quality": 70,
+                                "cloak": "9f0c…" (the hash key's cloak, or null)}
+
+Format 2 (issue 18): the values are the replica's, cloaked when there is a hash key
+(``matching/cloak.py``: PDQ XOR a mask derived from the key, MD5 as a keyed HMAC), and
+``cloak`` names the key's cloak; a snapshot of another cloak (another key, sealing turned on
+or off) is not loaded. A format-1 snapshot (clear values) is refused with a log line, the
+index rebuilt from the database, and the old files replaced.
 
 The replica holds only the signals its match policy lets match (enrolled quality), so a
 snapshot records the floor it was written under and one of another floor is not loaded.
@@ -20,15 +27,16 @@ map the same file share its pages in the OS page cache.
 One process per host writes (whoever holds ``writer.lock``), in a background thread, every
 ``index_snapshot_interval_s`` when the index changed; the two newest snapshots are kept.
 
-Erasure (issue 18): a snapshot holds hash values in the clear (it is memory-mapped, so not
-sealed). Every snapshot is written without removed rows (a removed hash left as a dead row,
-or in the search tables, would still be on disk). When the replica applies a removal — a
-withdrawal, in this process or another, or one replayed at start — it sets its ``erased``
-event; within a tick (at most one rewrite every ``ERASE_MIN_GAP_S`` when withdrawals come in
-a row) the writer writes a snapshot at the current change position and deletes every other
-snapshot, so no file here holds a withdrawn hash. A process that holds
-no snapshot writer (``index_kind = brute``, or ``index_snapshot_interval_s = 0``) deletes
-the snapshots instead. The folder is 0700, its files 0600.
+Erasure (issue 18): a snapshot holds the replica's values (cloaked with a hash key, else in
+the clear; it is memory-mapped, so not sealed). Every snapshot is written without removed
+rows (a removed hash left as a dead row, or in the search tables, would still be on disk).
+When the replica applies a removal — a withdrawal, in this process or another, or one
+replayed at start — it sets its ``erased`` event; within a tick (at most one rewrite every
+``ERASE_MIN_GAP_S`` when withdrawals come in a row) the writer writes a snapshot at the
+current change position and deletes every other snapshot, so no file here holds a withdrawn
+hash. A process that holds no snapshot writer (``index_kind = brute``, or
+``index_snapshot_interval_s = 0``) deletes the snapshots instead.
+The folder is 0700, its files 0600.
 """
 
 from __future__ import annotations
@@ -63,7 +71,7 @@ __all__ = [
 
 log = logging.getLogger("stopspread.snapshots")
 
-SIDECAR_FORMAT: Final = 1
+SIDECAR_FORMAT: Final = 2  # 2: cloaked values and the cloak's fingerprint (1: clear values)
 KEEP_SNAPSHOTS: Final = 2  # the newest and one before it (a reader may still map the older)
 FIRST_WRITE_DELAY_S: Final = 5.0  # after a rebuild from the database, write one soon
 ERASE_TICK_S: Final = 0.25  # how soon the writer notices a removal (an erasure)
@@ -112,9 +120,15 @@ def _fsync_dir(path: Path) -> None:
 class SnapshotStore:
     """The snapshot files in one directory."""
 
-    def __init__(self, directory: Path, min_enrolled_quality: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        min_enrolled_quality: int | None = None,
+        cloak: str | None = None,
+    ) -> None:
         self.dir = directory
         self.min_enrolled_quality = min_enrolled_quality  # the policy's floor (None: untagged)
+        self.cloak = cloak  # the fingerprint of the writer's cloak (IndexReplica.cloak_id)
 
     def _paths(self, seq: int) -> tuple[Path, Path]:
         stem = f"index-{seq:012d}"
@@ -141,6 +155,7 @@ class SnapshotStore:
             "md5": [[sid, value] for sid, value in md5],
             "ssmih_bytes": data.stat().st_size,
             "min_enrolled_quality": self.min_enrolled_quality,
+            "cloak": self.cloak,
         }
         tmp = meta.with_name(meta.name + ".tmp")
         tmp.unlink(missing_ok=True)
@@ -153,13 +168,16 @@ class SnapshotStore:
         _fsync_dir(self.dir)
         return meta
 
-    def load(self, seq: int, *, db_seq: int) -> LoadedSnapshot:
-        """Load and check one snapshot; raises :class:`IndexFormatError` saying why not."""
+    def load(self, seq: int, *, db_seq: int, cloak: str | None = None) -> LoadedSnapshot:
+        """Load and check one snapshot written under ``cloak`` (the reader's cloak
+        fingerprint); raises :class:`IndexFormatError` saying why not."""
         data, meta = self._paths(seq)
         try:
             sidecar: Any = json.loads(meta.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise IndexFormatError(f"sidecar unreadable ({type(exc).__name__})") from None
+        if isinstance(sidecar, dict) and sidecar.get("format") == 1:
+            raise IndexFormatError("format 1 holds hash values in the clear: rebuilt, replaced")
         if not isinstance(sidecar, dict) or sidecar.get("format") != SIDECAR_FORMAT:
             raise IndexFormatError("sidecar is malformed or of another format")
         if sidecar.get("seq") != seq:
@@ -171,6 +189,8 @@ class SnapshotStore:
                 f"stale: it holds change {seq} but the database is at {db_seq} "
                 "(restored or another database)"
             )
+        if sidecar.get("cloak") != cloak:
+            raise IndexFormatError("written under another hash key (or sealing setting)")
         try:
             size = data.stat().st_size
         except OSError:

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import String, Table, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -64,12 +66,19 @@ class HashSealer:
         if len(key) != KEY_BYTES:
             raise ConfigError(f"the hash key must be {KEY_BYTES} bytes")
         self._siv = AESSIV(key)
+        self._key = key
         self.source, self.created = source, created
 
     def key_check(self) -> str:
         """A value identifying this key (a fixed value sealed): kept in the database, it tells a
         wrong key at start-up; it tells nothing about any hash value nor the key itself."""
         return self.seal(_CHECK_PLAIN)
+
+    def derive(self, purpose: bytes) -> bytes:
+        """A 32-byte secret for one ``purpose`` (HKDF-SHA-256 of the hash key): the index
+        cloak's (``matching/cloak.py``). It tells nothing about the key or other purposes'."""
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose)
+        return hkdf.derive(self._key)
 
     def seal(self, value: str) -> str:
         if len(value) % 2 or not _HEX.fullmatch(value):

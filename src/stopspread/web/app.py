@@ -68,7 +68,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             services if services is not None else await run_in_threadpool(build_services, settings)
         )
         clients = ClientDirectory(svc.db)
-        store = SnapshotStore(settings.snapshot_dir, svc.policy.pdq.min_enrolled_quality)
+        store = SnapshotStore(
+            settings.snapshot_dir, svc.policy.pdq.min_enrolled_quality, svc.replica.cloak_id
+        )
         await run_in_threadpool(svc.replica.load, store)
         await run_in_threadpool(clients.refresh)
         # unapplied hits a crashed process journalled are in the database before we are ready

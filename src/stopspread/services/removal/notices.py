@@ -34,10 +34,10 @@ from stopspread.services.removal.workflow import (
     _facts,
     _now,
     _state,
+    apply_status,
     case_consent,
     host_registry,
     sender_for,
-    set_status,
 )
 from stopspread.services.workers.accounts import WorkerIdentity, require_case
 from stopspread.storage.models import Case
@@ -90,6 +90,7 @@ class NoticeProblem(enum.StrEnum):
     MISSING_URL = "missing_url"  # the text no longer names an item's URL (detail: the URL)
     CHANGED = "changed"  # changed since it was confirmed: confirm it again
     SENT = "sent"  # sent already: it cannot change or go out twice
+    SENDING = "sending"  # a send was interrupted: it goes again as it was, same Message-ID
     WEB_FORM = "web_form"  # the host takes notices by web form
     EMAIL = "email"  # the host takes notices by e-mail: send it, do not record it by hand
 
@@ -133,6 +134,15 @@ class NoticeView:
     consent: ConsentBasis
     items: tuple[NoticeLine, ...]
     digest: str
+    # The Message-ID recorded before the e-mail went out; set while not ``sent``, the last send
+    # was interrupted (the SMTP server may or may not have taken it): :func:`send_notice` sends
+    # it again only with this same Message-ID, so the host can tell it is one message.
+    message_id: str | None = None
+
+    @property
+    def sending(self) -> bool:
+        """A send was interrupted: it may have reached the host; send it again as it was."""
+        return not self.sent and self.message_id is not None
 
 
 def group_by_host(
@@ -324,6 +334,8 @@ def _store_text(
         row = _notice_row(session, who, notice_id)
         if row.sent:
             raise _refuse(NoticeProblem.SENT, "this notice has been sent: it can no longer change")
+        if row.message_id is not None:
+            raise _refuse(NoticeProblem.SENDING, _INTERRUPTED)
         row.subject, row.notice_text, row.edited = subject, text, edited
         if answer_by is not None:
             row.answer_by = answer_by
@@ -350,6 +362,7 @@ def _view(session: Session, who: WorkerIdentity, notice_id: int) -> NoticeView:
             NoticeLine(r.id, r.url, r.page_url or r.url, r.sha256, r.status) for r in requests
         ),
         digest=_digest(row.recipient, row.subject, row.notice_text, [r.id for r in requests]),
+        message_id=row.message_id,
     )  # fmt: skip
 
 
@@ -376,7 +389,7 @@ def prepare_notice(
     """The confirmation: an unedited draft is rendered again as of now (answer-by, consent,
     profile); an edited one stays as she wrote it. The view's digest is what send checks."""
     view = notice_view(svc, who, notice_id)
-    if not view.sent and not view.edited:
+    if not view.sent and not view.edited and not view.sending:
         _render(svc, who, notice_id, _now(now))
         view = notice_view(svc, who, notice_id)
     return view
@@ -432,17 +445,36 @@ def _check_moves(svc: Services, view: NoticeView, at: datetime) -> None:
                 advance(_state(request), RequestStatus.SENT, at, policy)
 
 
+_INTERRUPTED: Final = (
+    "sending this notice was interrupted: send it again as it is (the same Message-ID)"
+)
+
+
+def _intend(svc: Services, who: WorkerIdentity, notice_id: int, message_id: str) -> str:
+    """Record, durably and before any e-mail leaves, the Message-ID this send uses; a notice
+    whose earlier send was interrupted keeps the one recorded then. Returns the one to use."""
+    with svc.db.write() as (session, _head):
+        row = _notice_row(session, who, notice_id)
+        if row.sent:
+            raise _refuse(NoticeProblem.SENT, "this notice has already been sent")
+        if row.message_id is None:
+            row.message_id = message_id[:300]
+        return row.message_id
+
+
 def _mark_sent(
     svc: Services, who: WorkerIdentity, view: NoticeView, at: datetime, note: str,
     message_id: str | None,
 ) -> None:  # fmt: skip
-    """Every item's request becomes *sent*, held to the answer-by time the text states."""
-    for line in view.items:
-        set_status(
-            svc, who, line.request_id, RequestStatus.SENT, actor=who.username,
-            note=note, now=at, message_id=message_id,
-        )  # fmt: skip
-    with svc.db.write() as (session, _head):
+    """Every item's request becomes *sent*, held to the answer-by time the text states: one
+    transaction, so a crash leaves all of them or none."""
+    policy = DeadlinePolicy.from_settings(svc.settings)
+    with svc.db.write() as (session, head):
+        for line in view.items:
+            apply_status(
+                session, head, who, line.request_id, RequestStatus.SENT, policy,
+                actor=who.username, note=note, at=at, message_id=message_id,
+            )  # fmt: skip
         row = _notice_row(session, who, view.id)
         row.sent, row.sent_at = True, at
         row.message_id = message_id[:300] if message_id else None
@@ -462,17 +494,26 @@ def send_notice(
     now: datetime | None = None,
 ) -> str:
     """E-mail the notice exactly as confirmed (``digest`` from :func:`prepare_notice`); every
-    item's request becomes *sent*. Returns the Message-ID."""
+    item's request becomes *sent*. Returns the Message-ID.
+
+    The order survives a crash at any point: the Message-ID is recorded first (the notice is
+    then *sending*), the e-mail goes out, then the notice and its requests become *sent* in one
+    transaction. A notice left *sending* — the SMTP server may or may not have taken it — is
+    sent again only as it was, with the same Message-ID, so a host that got it twice sees one
+    message twice (RFC 5322 Message-IDs are how mail systems recognise a duplicate); the record
+    names every e-mail that left, and none left with another Message-ID."""
     at = _now(now)
     view = notice_view(svc, who, notice_id)
     _ready(view, digest, Channel.EMAIL)
     _check_moves(svc, view, at)
     message = notice_email(_as_notice(view), view.recipient, sender_for(svc, who), at)
+    message_id = _intend(svc, who, notice_id, str(message["Message-ID"]))
+    message.replace_header("Message-ID", message_id)
     config = smtp or SmtpConfig.from_settings(svc.settings)
-    receipt = send_message(message, config, tls_context=tls_context)
+    send_message(message, config, tls_context=tls_context)
     note = f"{view.recipient} · {view.reference}"
-    _mark_sent(svc, who, view, at, note, receipt.message_id)
-    return receipt.message_id
+    _mark_sent(svc, who, view, at, note, message_id)
+    return message_id
 
 
 def record_form_sent(

@@ -65,6 +65,7 @@ from stopspread.takedown.requests import (
 __all__ = [
     "RequestStatus",  # a request's statuses (the status form's choices)
     "answer_statuses",
+    "apply_status",
     "center_name",
     "draft_request",
     "export_request",
@@ -385,16 +386,37 @@ def set_status(
     at = _now(now)
     policy = DeadlinePolicy.from_settings(svc.settings)
     with svc.db.write() as (session, head):
-        row = _request(session, who, request_id)
-        state = advance(_state(row), status, at, policy)
-        row.status, row.sent_at, row.deadline = state.status, state.sent_at, state.deadline
-        row.removed_at = state.removed_at
-        if status is RequestStatus.SENT and row.first_sent_at is None:
-            row.first_sent_at = at
-        if message_id is not None:
-            row.message_id = message_id[:300]
-        _event(session, head, row, status, actor, note, at)
-        return state
+        return apply_status(
+            session, head, who, request_id, status, policy,
+            actor=actor, note=note, at=at, message_id=message_id,
+        )  # fmt: skip
+
+
+def apply_status(
+    session: Session,
+    head: ChainHead,
+    who: WorkerIdentity | None,
+    request_id: int,
+    status: RequestStatus,
+    policy: DeadlinePolicy,
+    *,
+    actor: str,
+    note: str,
+    at: datetime,
+    message_id: str | None = None,
+) -> RequestState:
+    """:func:`set_status` inside the caller's write transaction (one notice's requests move
+    together)."""
+    row = _request(session, who, request_id)
+    state = advance(_state(row), status, at, policy)
+    row.status, row.sent_at, row.deadline = state.status, state.sent_at, state.deadline
+    row.removed_at = state.removed_at
+    if status is RequestStatus.SENT and row.first_sent_at is None:
+        row.first_sent_at = at
+    if message_id is not None:
+        row.message_id = message_id[:300]
+    _event(session, head, row, status, actor, note, at)
+    return state
 
 
 def record_status(
