@@ -15,6 +15,7 @@ import pytest
 from stopspread.config import SmtpSecurity
 from stopspread.services.removal import notices
 from stopspread.services.removal.notices import ConsentBasis
+from stopspread.services.removal.workflow import draft_request
 from tests.conftest import fast_settings, make_services
 from tests.services.removal.notice_seed import NoticeWorld, notice_world, url_on
 from tests.smtpsink import SmtpSink
@@ -193,5 +194,36 @@ def test_an_interrupted_send_is_said_plainly_and_goes_again_unchanged(tmp_path: 
             data = {"csrf_token": _token(again.text), "digest": _digest(again.text)}
             sent = client.post(f"{page_url}/send", data=data)
             assert sent.status_code == 200 and "notice-sending" not in sent.text
+    ids = [str(m["Message-ID"]).strip() for m in sink.messages]
+    assert len(ids) == 2 and ids[0] == ids[1]
+
+
+def test_an_interrupted_single_request_says_so_and_goes_again_unchanged(tmp_path: Path) -> None:
+    """Issue 18: the same for one request e-mailed on its own (not in a notice per host)."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    svc = make_services(url, tmp_path, smtp_from="takedown@seoul.test")
+    world = notice_world(svc, [url_on("hostb.example", 6)])
+    request_id = draft_request(svc, world.who, world.sighting_ids[0])
+    svc.db.dispose()
+    page_url = f"/worker/takedown/requests/{request_id}"
+    with SmtpSink(lose_answers=1) as sink:
+        settings = fast_settings(
+            url, tmp_path, smtp_host="127.0.0.1", smtp_port=sink.port,
+            smtp_security=SmtpSecurity.NONE, smtp_from="takedown@seoul.test",
+        )  # fmt: skip
+        with (
+            live_server(settings) as base_url,
+            httpx.Client(base_url=base_url, timeout=60, follow_redirects=True) as client,
+        ):
+            login(client, "hana")
+            page = client.get(page_url)
+            lost = client.post(f"{page_url}/send", data={"csrf_token": _token(page.text)})
+            assert lost.status_code == 422
+            page = client.get(page_url)
+            assert "보내는 중 끊김" in page.text and "같은 메일 고유번호로" in page.text
+            english = client.get(f"{page_url}?lang=en")
+            assert "the same message ID" in english.text
+            sent = client.post(f"{page_url}/send", data={"csrf_token": _token(page.text)})
+            assert sent.status_code == 200 and "request-sending" not in sent.text
     ids = [str(m["Message-ID"]).strip() for m in sink.messages]
     assert len(ids) == 2 and ids[0] == ids[1]

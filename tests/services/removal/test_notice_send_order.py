@@ -17,7 +17,9 @@ from stopspread.config import SmtpSecurity
 from stopspread.errors import NoticeRefusedError, NoticeSendError
 from stopspread.services.context import Services
 from stopspread.services.removal import notices
+from stopspread.services.removal.dashboard import request_detail
 from stopspread.services.removal.notices import ConsentBasis
+from stopspread.services.removal.workflow import draft_request, send_request
 from stopspread.storage.models_takedown import TakedownRequest
 from stopspread.takedown.mail import SmtpConfig
 from stopspread.takedown.requests import RequestStatus
@@ -79,3 +81,27 @@ def test_an_interrupted_notice_says_so_and_cannot_be_edited(svc: Services) -> No
     with pytest.raises(NoticeRefusedError) as refused:  # the same Message-ID, the same text
         notices.edit_notice(svc, world.who, notice_id, view.subject, view.text + "\nP.S.")
     assert refused.value.reason == notices.NoticeProblem.SENDING
+
+
+def test_a_single_request_is_recorded_before_it_is_sent_and_goes_again_unchanged(
+    svc: Services,
+) -> None:
+    world = notice_world(svc, [url_on("hostb.example", 4)])
+    request_id = draft_request(svc, world.who, world.sighting_ids[0], now=T0)
+    with SmtpSink(lose_answers=1) as sink:
+        smtp = SmtpConfig("127.0.0.1", sink.port, SmtpSecurity.NONE, SENDER)
+        with pytest.raises(NoticeSendError):  # the host has it; the sender never heard so
+            send_request(svc, world.who, request_id, smtp=smtp, now=T0)
+        pending = request_detail(svc, world.who, request_id, now=T0)
+        assert pending.sending and pending.row.status is RequestStatus.DRAFT
+        later = T0 + timedelta(hours=2)
+        message_id = send_request(svc, world.who, request_id, smtp=smtp, now=later)
+    first, second = sink.messages
+    assert [str(m["Message-ID"]).strip() for m in sink.messages] == [message_id, message_id]
+    body = [m.get_body(("plain",)).get_content() for m in (first, second)]
+    assert body[0] == body[1] and first["Subject"] == second["Subject"]  # not rendered again
+    done = request_detail(svc, world.who, request_id, now=later)
+    assert not done.sending and done.row.status is RequestStatus.SENT
+    with svc.db.read() as session:
+        row = session.get(TakedownRequest, request_id)
+        assert row is not None and row.message_id == message_id

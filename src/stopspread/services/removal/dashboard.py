@@ -277,6 +277,7 @@ class RequestDetail:
     page_url: str
     history: list[HistoryLine]
     notice_id: int | None = None  # the notice per host it is sent with, if any
+    sending: bool = False  # a draft whose send was interrupted: it goes again unchanged
 
 
 def request_detail(
@@ -298,10 +299,13 @@ def request_detail(
         history += [HistoryLine(e.at, e.status.value, e.actor, e.note) for e in events]
         recipient, channel, subject, text = r.recipient, r.channel.value, r.subject, r.notice_text
         page_url, notice_id = r.page_url or "", r.notice_id
+        sending = r.status is RequestStatus.DRAFT and r.message_id is not None
     rows, _ = request_rows(svc, who, None, now)
     row = next(x for x in rows if x.id == request_id)
     history.sort(key=lambda line: line.at)
-    return RequestDetail(row, recipient, channel, subject, text, page_url, history, notice_id)
+    return RequestDetail(
+        row, recipient, channel, subject, text, page_url, history, notice_id, sending
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -445,7 +445,12 @@ def send_request(
     tls_context: ssl.SSLContext | None = None,
     now: datetime | None = None,
 ) -> str:
-    """E-mail the notice (rendered again as of now); returns the Message-ID. It becomes *sent*."""
+    """E-mail the notice (rendered again as of now); returns the Message-ID. It becomes *sent*.
+
+    As for a notice per host (:func:`stopspread.services.removal.notices.send_notice`), the
+    Message-ID is recorded before the e-mail leaves. A draft that holds one is *sending*: its
+    last send was interrupted and the host may have it, so it goes again as it was stored, with
+    the same Message-ID, never rendered again."""
     at = _now(now)
     with svc.db.read() as session:
         row = _request(session, who, request_id)
@@ -453,17 +458,34 @@ def send_request(
             raise InvalidRequestError("this host takes notices by web form: export it")
         if row.notice_id is not None:
             raise InvalidRequestError("this item is sent with its host's notice: send that")
-        recipient = row.recipient
+        recipient, interrupted = row.recipient, row.message_id is not None
         advance(_state(row), RequestStatus.SENT, at, DeadlinePolicy.from_settings(svc.settings))
     config = smtp or SmtpConfig.from_settings(svc.settings)
-    notice = _refreshed(svc, who, request_id, at)
+    if not interrupted:
+        _refreshed(svc, who, request_id, at)
+    with svc.db.read() as session:
+        notice = _stored_notice(_request(session, who, request_id))
     message = notice_email(notice, recipient, sender_for(svc, who), at)
-    receipt = send_message(message, config, tls_context=tls_context)
+    message_id = _intend(svc, who, request_id, str(message["Message-ID"]))
+    message.replace_header("Message-ID", message_id)
+    send_message(message, config, tls_context=tls_context)
     set_status(
         svc, who, request_id, RequestStatus.SENT, actor=who.username,
-        note=f"e-mail to {recipient}", now=at, message_id=receipt.message_id,
+        note=f"e-mail to {recipient}", now=at, message_id=message_id,
     )  # fmt: skip
-    return receipt.message_id
+    return message_id
+
+
+def _intend(svc: Services, who: WorkerIdentity, request_id: int, message_id: str) -> str:
+    """Record durably, before the e-mail leaves, the Message-ID this send uses (a draft keeps
+    the one an interrupted send recorded). Returns the one to use."""
+    with svc.db.write() as (session, _head):
+        row = _request(session, who, request_id)
+        if row.status is not RequestStatus.DRAFT:
+            raise TransitionError("this request has already been sent")
+        if row.message_id is None:
+            row.message_id = message_id[:300]
+        return row.message_id
 
 
 def _stored_notice(row: TakedownRequest) -> Notice:
