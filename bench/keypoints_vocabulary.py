@@ -6,7 +6,8 @@ the DEV corpus only (never on held-out photos): the manifest's rows in file orde
 row whose position is not a multiple of 4 (the multiples of 4 are left for
 ``bench/keypoints_api.py`` to enrol), the 400 keypoints of each photo, branching 10, depth 4
 (10,000 words), seed 0. Same corpus and code: the same bytes; the script prints the SHA-256
-of the arrays, recorded in ``docs/api.md``.
+of the arrays, recorded in ``docs/api.md``. ``--depth 5`` / ``--depth 6 --features 1200``
+build the 10^5- and 10^6-word vocabularies ``bench/keypoints_lookup.py --vocab-dir`` compares.
 
     .venv/bin/python bench/keypoints_vocabulary.py --corpus corpus/dev \
         --out src/stopspread/matching/vocab/ss-kp-vocab-1
@@ -45,14 +46,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=Path("corpus/dev"))
     ap.add_argument("--out", type=Path, default=Path("src/stopspread/matching/vocab/ss-kp-vocab-1"))
+    ap.add_argument("--depth", type=int, default=DEPTH, help="10^depth words (shipped: 4)")
+    ap.add_argument("--features", type=int, default=400, help="descriptors a training photo")
     args = ap.parse_args()
     started = time.perf_counter()
     photos = []
     for path in training_files(args.corpus):
         with Image.open(path) as image:
-            photos.append(extract_keypoints(image).descriptors)
+            photos.append(extract_keypoints(image, args.features).descriptors)
     extracted = time.perf_counter()
-    vocab = train_vocabulary(photos, BRANCHING, DEPTH, seed=0)
+    vocab = train_vocabulary(photos, BRANCHING, args.depth, seed=0)
     trained = time.perf_counter()
     empty = KeypointIndex.build(vocab, [], [])
     empty.save(args.out)

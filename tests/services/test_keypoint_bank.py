@@ -1,6 +1,9 @@
 """The platform API's keypoint bank (``services/keypoint_bank.py``, issue 14): built from the
 stored, sealed records; enrolments after start-up reach it on the next sync, withdrawals
-leave it at once; records without their photo's PDQ signal are left out."""
+leave it at once; records without their photo's PDQ signal are left out. The bank keeps no
+record in memory: each lookup reads and opens its shortlist's records from the database, so
+a photo withdrawn after the last poll is never verified, and a record that cannot be read
+(damaged, its case key gone) is a miss, never an error."""
 
 from __future__ import annotations
 
@@ -8,17 +11,19 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from stopspread.hashing.keypoints import KeypointSet, extract_keypoints, query_keypoint_sets
 from stopspread.services.cases import create_case, withdraw
 from stopspread.services.context import Services
 from stopspread.services.custody import EvidenceStore
+from stopspread.services.custody.erase import destroy_case_key
 from stopspread.services.keypoint_bank import KeypointBank, load_vocabulary
 from stopspread.services.keypoint_records import KeypointIn
 from stopspread.services.scans.queue import case_id_for_code
 from stopspread.services.signal_input import SignalIn, SignalType
 from stopspread.storage.models import Bank, Signal
+from stopspread.storage.models_keypoints import KeypointRecord
 from tests.conftest import make_services, random_pdq
 from tests.hashing.test_keypoints import scene
 
@@ -68,4 +73,58 @@ def test_enrolments_and_withdrawals_reach_the_bank(database_url: str, tmp_path: 
     assert bank.find(_crop(photos[0])) is None  # withdrawn: never again
     assert first_signal != _signal_of(svc, later)
     assert bank.sync() is False  # nothing changed: one small query
+    svc.db.dispose()
+
+
+def _bank(svc: Services) -> KeypointBank:
+    def store() -> EvidenceStore:
+        return EvidenceStore.from_settings(svc.settings, svc.db)
+
+    return KeypointBank(svc.db, store, load_vocabulary(), shortlist=3).load()
+
+
+def test_the_bank_keeps_words_not_records(database_url: str, tmp_path: Path) -> None:
+    svc = make_services(database_url, tmp_path)
+    photo = scene(71, (1200, 900))
+    case_id = _enrol(svc, photo, 11)
+    bank = _bank(svc)
+    held = list(bank._photos.values())
+    assert len(held) == 1 and not hasattr(held[0], "keypoints")
+    assert held[0].words.dtype == np.uint16 and len(held[0].words) <= 200  # 10^4 words
+    assert bank.find(_crop(photo)) == _signal_of(svc, case_id)  # read back from the database
+    svc.db.dispose()
+
+
+def test_a_withdrawal_after_the_last_poll_is_never_verified(
+    database_url: str, tmp_path: Path
+) -> None:
+    svc = make_services(database_url, tmp_path)
+    photos = [scene(seed, (1200, 900)) for seed in (81, 82)]
+    gone, kept = _enrol(svc, photos[0], 21), _enrol(svc, photos[1], 22)
+    bank = _bank(svc)
+    assert bank.find(_crop(photos[0])) == _signal_of(svc, gone)
+    withdraw(svc, gone)  # no sync: the bank still shortlists it, the database no longer has it
+    assert len(bank) == 2
+    assert bank.find(_crop(photos[0])) is None
+    assert bank.find(_crop(photos[1])) == _signal_of(svc, kept)
+    assert bank.sync() is True and len(bank) == 1
+    svc.db.dispose()
+
+
+def test_an_unreadable_record_is_a_miss_not_an_error(database_url: str, tmp_path: Path) -> None:
+    svc = make_services(database_url, tmp_path)
+    photos = [scene(seed, (1200, 900)) for seed in (91, 92, 93)]
+    damaged, keyless, fine = (_enrol(svc, p, 30 + i) for i, p in enumerate(photos))
+    bank = _bank(svc)
+    with svc.db.write() as (session, _head):
+        row = session.scalars(select(KeypointRecord).where(KeypointRecord.case_id == damaged)).one()
+        sealed = bytearray(row.sealed)
+        sealed[100] ^= 0xFF
+        session.execute(
+            update(KeypointRecord).where(KeypointRecord.id == row.id).values(sealed=bytes(sealed))
+        )
+        destroy_case_key(session, keyless)
+    assert bank.find(_crop(photos[0])) is None  # does not decrypt
+    assert bank.find(_crop(photos[1])) is None  # no key to open it with
+    assert bank.find(_crop(photos[2])) == _signal_of(svc, fine)
     svc.db.dispose()

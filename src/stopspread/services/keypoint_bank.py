@@ -1,25 +1,34 @@
 """The platform API's keypoint bank: ``ss-kp-1`` for ``/v1/match`` (issue 14).
 
-Per process, like the PDQ index: every stored keypoint record (``services.keypoint_records``,
-opened with its case key as scans open them) that names its photo's PDQ signal. A lookup:
+Per process, like the PDQ index, an inverted file of every stored keypoint record that names
+its photo's PDQ signal — the records themselves stay in the database, sealed. A lookup:
 
 1. **shortlist**: the upload's query sets (``hashing.keypoints.query_keypoint_sets``: the
    upload, its mirror, its content block) through a visual vocabulary and an inverted file
    (``matching.keypoint_index``; the strongest :data:`INDEXED_PER_PHOTO` descriptors of each
    photo are indexed), the best ``shortlist`` photos by tf-idf score;
-2. **verify** every one of them with ``matching.keypoint_verify`` (its default rule, as scans
+2. **read** those photos' records from the database in one query and open them with their
+   case keys (``services.keypoint_records.open_records``): a photo withdrawn since the last
+   poll is no longer there, a record that cannot be opened is left out — a miss, never an
+   error;
+3. **verify** every one of them with ``matching.keypoint_verify`` (its default rule, as scans
    use it) — every photo against every query set, hit or miss (no early stop), so a hit
    takes as long as a miss;
-3. the answer: the PDQ signal of the first (best scored) verified photo, or none.
+4. the answer: the PDQ signal of the first (best scored) verified photo, or none.
+
+Memory: a photo costs its words (its indexed descriptors' vocabulary words, 2 bytes each
+with up to 65,536 words, to rebuild the index) and its postings, ~1.6 KB with the shipped
+vocabulary, instead of the ~13.6 KB opened record an earlier version kept (measured in
+``docs/robustness.md``). No opened record is cached between lookups: reading 4 rows costs
+little next to verifying them, and a cache would outlive a withdrawal until the next poll.
 
 The vocabulary is ``ss-kp-vocab-1``, shipped in the package (``matching/vocab``, built
 reproducibly by ``bench/keypoints_vocabulary.py`` from DEV photos only); the setting
 ``keypoint_vocabulary_dir`` names another one. Its idf is fixed, so new photos never reweight
 the others: the index built at start-up stays, enrolments since then go into a small *delta*
-index (rebuilt on each change), withdrawals are dropped at once (a withdrawn photo is never
-verified again: its keypoints are gone from memory) and filtered out of the shortlists until
-:data:`MERGE_AFTER` changes rebuild one index. Records enrolled without their photo's PDQ
-signal cannot open a review and are left out. Nothing here logs a record.
+index (rebuilt on each change), withdrawals are dropped at once and filtered out of the
+shortlists until :data:`MERGE_AFTER` changes rebuild one index. Records enrolled without
+their photo's PDQ signal cannot open a review and are left out. Nothing here logs a record.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +51,7 @@ from stopspread.services.context import Services
 from stopspread.services.custody import EvidenceStore
 from stopspread.services.keypoint_records import (
     EnrolledKeypoints,
+    open_records,
     record_counts,
     record_ids,
     records_after,
@@ -69,7 +79,6 @@ _READ_BATCH: Final = 1000
 log = logging.getLogger("stopspread.keypoints")
 
 StoreFactory = Callable[[], EvidenceStore]
-Words = npt.NDArray[np.int64]
 
 
 def shipped_vocabulary_dir() -> Path:
@@ -85,9 +94,10 @@ def load_vocabulary(folder: Path | None = None) -> Vocabulary:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _Photo:
+    """What the bank keeps of an enrolled photo: no descriptor, no keypoint."""
+
     signal_id: int
-    keypoints: KeypointSet
-    words: Words  # its indexed descriptors' words
+    words: npt.NDArray[np.unsignedinteger[Any]]  # its indexed descriptors' words
 
     def __repr__(self) -> str:
         return f"_Photo(signal_id={self.signal_id})"
@@ -105,7 +115,7 @@ def _index(vocabulary: Vocabulary, photos: dict[int, _Photo]) -> KeypointIndex:
     ids = np.fromiter(photos, np.int64, len(photos))
     lengths = [len(p.words) for p in photos.values()]
     owners = np.repeat(np.arange(len(ids), dtype=np.int64), lengths)
-    words = np.concatenate([p.words for p in photos.values()])
+    words = np.concatenate([p.words for p in photos.values()]).astype(np.int64)
     return KeypointIndex.from_words(vocabulary, ids, owners, words)
 
 
@@ -199,8 +209,9 @@ class KeypointBank:
     def _photo(self, record: EnrolledKeypoints) -> _Photo | None:
         if record.signal_id is None or len(record.keypoints) == 0:
             return None
-        indexed = record.keypoints.descriptors[:INDEXED_PER_PHOTO]
-        return _Photo(record.signal_id, record.keypoints, self._vocabulary.quantise(indexed))
+        words = self._vocabulary.quantise(record.keypoints.descriptors[:INDEXED_PER_PHOTO])
+        small = np.uint16 if self._vocabulary.words <= 2**16 else np.uint32
+        return _Photo(record.signal_id, words.astype(small))
 
     def _read_removed(self) -> set[int]:
         with self._db.read() as session:
@@ -225,14 +236,27 @@ class KeypointBank:
             reverse=True,
         )
         with self._lock:
-            photos = [self._photos.get(i) for _score, i in ranked]
-        live = [p for p in photos if p is not None][: self._shortlist]
+            live = [i for _score, i in ranked if i in self._photos][: self._shortlist]
         found: int | None = None
-        for photo in live:  # every photo against every set: a hit costs what a miss costs
-            checks = [measure(query, photo.keypoints, self._rule) for query in queries]
-            if found is None and any(check.verified for check in checks):
-                found = photo.signal_id
+        for record in self._read(live):  # every photo against every set: hit costs = miss
+            checks = [measure(query, record.keypoints, self._rule) for query in queries]
+            if found is None and record.signal_id is not None and any(c.verified for c in checks):
+                found = record.signal_id
         return found
+
+    def _read(self, record_ids: list[int]) -> list[EnrolledKeypoints]:
+        """The shortlisted records still stored and readable, opened, in shortlist order."""
+        if not record_ids:
+            return []
+        with self._db.read() as session:
+            opened = open_records(session, self._evidence(), record_ids)
+        if len(opened) < len(record_ids):  # withdrawn since the last poll, or unreadable
+            log.info(
+                "keypoint bank: %d of %d shortlisted records not read",
+                len(record_ids) - len(opened),
+                len(record_ids),
+            )
+        return [opened[i] for i in record_ids if i in opened]
 
 
 def build_keypoint_bank(svc: Services) -> KeypointBank | None:

@@ -22,7 +22,7 @@ from typing import Final
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from stopspread.errors import InvalidRequestError
+from stopspread.errors import CaseWithdrawnError, EvidenceError, InvalidRequestError
 from stopspread.evidence import crypto
 from stopspread.hashing.keypoints import (
     GRID,
@@ -44,6 +44,7 @@ __all__ = [
     "decode_record",
     "delete_records",
     "load_records",
+    "open_records",
     "parse_record",
     "record_counts",
     "record_ids",
@@ -197,6 +198,48 @@ def records_after(
         aad = _aad(row.case_id)
         plain = crypto.open_sealed(keys[row.case_id], bytes.fromhex(row.nonce), row.sealed, aad)
         out.append(EnrolledKeypoints(row.id, row.signal_id, KeypointSet.from_bytes(plain)))
+    return out
+
+
+def open_records(
+    session: Session, store: EvidenceStore, record_ids: Sequence[int]
+) -> dict[int, EnrolledKeypoints]:
+    """The records of ``record_ids`` still stored, opened (one query for the rows, one key a
+    case): what the platform API's keypoint bank verifies per lookup. A withdrawn photo's
+    row is gone, so it is not there; a record that cannot be opened (its case key destroyed
+    or refused, the sealed bytes damaged, a record that does not parse) is left out too,
+    and never raises: to the caller it is a miss."""
+    if not record_ids:
+        return {}
+    rows = session.execute(
+        select(
+            KeypointRecord.id,
+            KeypointRecord.case_id,
+            KeypointRecord.signal_id,
+            KeypointRecord.nonce,
+            KeypointRecord.sealed,
+        ).where(
+            KeypointRecord.id.in_(sorted(set(record_ids))),
+            KeypointRecord.version == KEYPOINT_VERSION,
+        )
+    ).all()
+    keys: dict[int, bytes | None] = {}
+    out: dict[int, EnrolledKeypoints] = {}
+    for record_id, case_id, signal_id, nonce, sealed in rows:
+        if case_id not in keys:
+            try:
+                keys[case_id] = store.case_key(session, case_id, create=False)
+            except (EvidenceError, CaseWithdrawnError):
+                keys[case_id] = None
+        key = keys[case_id]
+        if key is None:
+            continue
+        try:
+            plain = crypto.open_sealed(key, bytes.fromhex(nonce), sealed, _aad(case_id))
+            keypoints = KeypointSet.from_bytes(plain)
+        except (EvidenceError, KeypointFormatError, ValueError):
+            continue
+        out[int(record_id)] = EnrolledKeypoints(int(record_id), signal_id, keypoints)
     return out
 
 
