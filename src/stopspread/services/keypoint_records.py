@@ -22,7 +22,7 @@ from typing import Final
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from stopspread.errors import CaseWithdrawnError, EvidenceError, InvalidRequestError
+from stopspread.errors import EvidenceError, InvalidRequestError
 from stopspread.evidence import crypto
 from stopspread.hashing.keypoints import (
     GRID,
@@ -35,6 +35,7 @@ from stopspread.hashing.keypoints import (
 from stopspread.services.custody import EvidenceStore
 from stopspread.storage.models import Bank, Signal, SignalType
 from stopspread.storage.models_keypoints import KeypointRecord
+from stopspread.storage.models_worker import CaseKey
 
 __all__ = [
     "MAX_RECORDS_PER_REQUEST",
@@ -204,11 +205,12 @@ def records_after(
 def open_records(
     session: Session, store: EvidenceStore, record_ids: Sequence[int]
 ) -> dict[int, EnrolledKeypoints]:
-    """The records of ``record_ids`` still stored, opened (one query for the rows, one key a
-    case): what the platform API's keypoint bank verifies per lookup. A withdrawn photo's
-    row is gone, so it is not there; a record that cannot be opened (its case key destroyed
-    or refused, the sealed bytes damaged, a record that does not parse) is left out too,
-    and never raises: to the caller it is a miss."""
+    """The records of ``record_ids`` still stored, opened: one query for the rows and their
+    cases' wrapped keys, unwrapped as ``EvidenceStore.case_key`` unwraps them — what the
+    platform API's keypoint bank verifies per lookup. A withdrawn photo's row is gone, so it
+    is not there; a record that cannot be opened (its case key destroyed, the sealed bytes
+    damaged, a record that does not parse) is left out too, and never raises: to the caller
+    it is a miss."""
     if not record_ids:
         return {}
     rows = session.execute(
@@ -218,18 +220,24 @@ def open_records(
             KeypointRecord.signal_id,
             KeypointRecord.nonce,
             KeypointRecord.sealed,
-        ).where(
+            CaseKey.nonce,
+            CaseKey.wrapped,
+        )
+        .join(CaseKey, CaseKey.case_id == KeypointRecord.case_id)  # no key: nothing to open
+        .where(
             KeypointRecord.id.in_(sorted(set(record_ids))),
             KeypointRecord.version == KEYPOINT_VERSION,
         )
     ).all()
     keys: dict[int, bytes | None] = {}
     out: dict[int, EnrolledKeypoints] = {}
-    for record_id, case_id, signal_id, nonce, sealed in rows:
+    for record_id, case_id, signal_id, nonce, sealed, key_nonce, wrapped in rows:
         if case_id not in keys:
             try:
-                keys[case_id] = store.case_key(session, case_id, create=False)
-            except (EvidenceError, CaseWithdrawnError):
+                keys[case_id] = store.files.case_key(
+                    case_id, bytes.fromhex(key_nonce), bytes.fromhex(wrapped)
+                )
+            except (EvidenceError, ValueError):
                 keys[case_id] = None
         key = keys[case_id]
         if key is None:
