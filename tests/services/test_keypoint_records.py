@@ -15,6 +15,7 @@ from stopspread.services.keypoint_records import (
     MAX_RECORDS_PER_REQUEST,
     KeypointIn,
     load_records,
+    open_records,
     parse_record,
 )
 from stopspread.services.signal_input import SignalIn
@@ -52,6 +53,28 @@ def test_records_are_sealed_with_the_case_key_and_read_back(services: Services) 
         assert back.keypoints.to_bytes() == plain
         assert back.signal_id is not None  # the photo's PDQ signal: a hit names the photo
     assert "descriptor" not in repr(opened[0]) and PDQ_HEX not in repr(records[0])
+
+
+def test_open_records_reads_the_ids_asked_for_and_skips_what_cannot_be_opened(
+    services: Services,
+) -> None:
+    case_id, records = _enrol(services, 3)
+    other_id, _ = _enrol(services, 1)
+    store = EvidenceStore.from_settings(services.settings, services.db)
+    with services.db.read() as session:
+        ids = list(session.scalars(select(KeypointRecord.id).order_by(KeypointRecord.id)))
+        opened = open_records(session, store, [ids[2], ids[0], ids[3], 10**9])
+        assert open_records(session, store, []) == {}
+    assert sorted(opened) == [ids[0], ids[2], ids[3]]  # an unknown id: not there, no error
+    assert opened[ids[2]].keypoints.to_bytes() == records[2].keypoints.to_bytes()
+    with services.db.write() as (session, _head):
+        session.delete(session.get(CaseKey, other_id))  # her key destroyed: nothing opens
+        row = session.get(KeypointRecord, ids[0])
+        assert row is not None
+        row.nonce = "00" * 12  # sealed under another nonce: does not decrypt
+    with services.db.read() as session:
+        assert sorted(open_records(session, store, ids)) == [ids[1], ids[2]]
+    assert case_id != other_id
 
 
 def test_withdrawal_deletes_them_and_erasure_destroys_their_key(services: Services) -> None:
