@@ -17,9 +17,9 @@ its photo's PDQ signal — the records themselves stay in the database, sealed. 
 4. the answer: the PDQ signal of the first (best scored) verified photo, or none.
 
 Memory: a photo costs its words (its indexed descriptors' vocabulary words, 2 bytes each
-with up to 65,536 words, to rebuild the index) and its postings, ~1.6 KB with the shipped
-vocabulary, instead of the ~13.6 KB opened record an earlier version kept (measured in
-``docs/robustness.md``). No opened record is cached between lookups: reading 4 rows costs
+with up to 65,536 words, to rebuild the index) and its postings: 1.0-1.7 KB a photo measured
+with the shipped vocabulary, instead of the ~16 KB (its opened record) an earlier version
+kept (``bench/keypoints_bank.py``, ``docs/robustness.md``). No opened record is cached between lookups: reading 4 rows costs
 little next to verifying them, and a cache would outlive a withdrawal until the next poll.
 
 The vocabulary is ``ss-kp-vocab-1``, shipped in the package (``matching/vocab``, built
