@@ -19,8 +19,9 @@ its photo's PDQ signal — the records themselves stay in the database, sealed. 
 Memory: a photo costs its words (its indexed descriptors' vocabulary words, 2 bytes each
 with up to 65,536 words, to rebuild the index) and its postings: 1.0-1.7 KB a photo measured
 with the shipped vocabulary, instead of the ~16 KB (its opened record) an earlier version
-kept (``bench/keypoints_bank.py``, ``docs/robustness.md``). No opened record is cached between lookups: reading 4 rows costs
-little next to verifying them, and a cache would outlive a withdrawal until the next poll.
+kept (``bench/keypoints_bank.py``, ``docs/robustness.md``). No opened record is cached
+between lookups: reading 4 rows costs little next to verifying them, and a cache would
+outlive a withdrawal until the next poll.
 
 The vocabulary is ``ss-kp-vocab-1``, shipped in the package (``matching/vocab``, built
 reproducibly by ``bench/keypoints_vocabulary.py`` from DEV photos only); the setting
