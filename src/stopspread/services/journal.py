@@ -17,6 +17,11 @@ Layout: ``<journal_dir>/<journal id>/`` per process, holding ``lock`` (an ``floc
 while the process lives) and segments ``00000001.seg`` ... A process that finds a sibling
 folder whose lock is free replays it and removes it (:func:`replay_orphans`).
 
+The request path (:meth:`Journal.append_async`, issue 17) costs the event loop no thread
+future and no wake-up per answer: the records queued in one turn of the loop reach the
+writer thread together (one wake-up), and the writer settles the answers of one group
+commit with one ``call_soon_threadsafe`` per loop. Hits and misses take this path alike.
+
 ``JournalSync.WRITE_BEHIND`` answers before the record reaches the file: only a negative
 control for the crash test (it loses acknowledged hits on ``kill -9``).
 """
