@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -84,6 +85,57 @@ def test_answers_waiting_together_share_one_fdatasync(tmp_path: Path) -> None:
     assert journal.committed == 100
     assert journal.commits <= 2  # the first record alone, then the 99 queued behind it
     assert journal.largest >= 99
+    journal.close()
+    journal.remove()
+
+
+class _CountingLoop(asyncio.SelectorEventLoop):
+    """A real event loop that counts the wake-ups other threads ask of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.woken = 0
+
+    def call_soon_threadsafe(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.woken += 1
+        return super().call_soon_threadsafe(*args, **kwargs)
+
+
+def test_coroutines_waiting_on_one_loop_are_woken_once_per_group_commit(tmp_path: Path) -> None:
+    """The request path's handoff (issue 17): no thread future per answer, the answers of
+    one turn of the loop handed to the writer together, and one loop wake-up per group
+    commit, however many answers it makes durable."""
+    journal = Journal(tmp_path, JournalSync.FSYNC)
+    loop = _CountingLoop()
+
+    async def main() -> None:
+        with journal._file_lock:  # a commit held up: the answers queue behind it
+            futures = [journal.append_async(pack_miss()) for _ in range(50)]
+            futures += [journal.append_hit_async(n, 1, n) for n in range(50)]
+            futures[0].cancel()  # a client that went away: the others are still answered
+        await asyncio.gather(*futures[1:])
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert journal.committed == 100
+    assert journal.commits <= 2
+    assert loop.woken == journal.commits  # one wake-up per commit, not one per answer
+    hits = read_segment(journal.rotate())
+    assert [h.seq for h in hits] == list(range(1, 51))
+    journal.close()
+    journal.remove()
+
+
+def test_write_behind_answers_a_coroutine_before_the_write(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, JournalSync.WRITE_BEHIND, behind_s=0.0)
+
+    async def main() -> None:
+        with journal._file_lock:  # the writer is held up: the answer does not wait for it
+            await asyncio.wait_for(journal.append_async(pack_miss()), 5)
+
+    asyncio.run(main())
     journal.close()
     journal.remove()
 

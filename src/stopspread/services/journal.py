@@ -17,12 +17,18 @@ Layout: ``<journal_dir>/<journal id>/`` per process, holding ``lock`` (an ``floc
 while the process lives) and segments ``00000001.seg`` ... A process that finds a sibling
 folder whose lock is free replays it and removes it (:func:`replay_orphans`).
 
+The request path (:meth:`Journal.append_async`, issue 17) costs the event loop no thread
+future and no wake-up per answer: the records queued in one turn of the loop reach the
+writer thread together (one wake-up), and the writer settles the answers of one group
+commit with one ``call_soon_threadsafe`` per loop. Hits and misses take this path alike.
+
 ``JournalSync.WRITE_BEHIND`` answers before the record reaches the file: only a negative
 control for the crash test (it loses acknowledged hits on ``kill -9``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import fcntl
@@ -61,6 +67,9 @@ _LOCK_NAME: Final = "lock"
 _SEGMENT_SUFFIX: Final = ".seg"
 
 Apply = Callable[[str, list["Hit"]], None]  # (journal id, hits in order)
+# who waits for a record: a thread (its future), a coroutine (its loop and future), or nobody
+_LoopWaiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+_Waiter = concurrent.futures.Future[None] | _LoopWaiter | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +146,11 @@ class Journal:
         making.rename(self.folder)
         self._sync, self._behind_s = sync, behind_s
         self._cond = threading.Condition()
-        self._pending: list[tuple[bytes, concurrent.futures.Future[None] | None]] = []
+        self._pending: list[tuple[bytes, _Waiter]] = []
+        # records coroutines queued in the current turn of their loop (only that loop's
+        # thread touches its list): handed to the writer together (:meth:`_hand_over`)
+        self._staged: dict[asyncio.AbstractEventLoop, list[tuple[Callable[[], bytes], _LoopWaiter]]]
+        self._staged = {}
         self._closing = False
         self._seq = 0
         self._file_lock = threading.Lock()
@@ -152,31 +165,77 @@ class Journal:
     def append(self, record: bytes) -> concurrent.futures.Future[None]:
         """Queue one record; the future completes once it is durable (``fsync``), or at once
         (``write_behind``, the negative control)."""
-        return self._queue(lambda: record)
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        if self._queue(lambda: record, future):
+            future.set_result(None)
+        return future
 
     def append_hit(
         self, at_us: int, client_id: int, signal_id: int, shape_points: bool = False
     ) -> concurrent.futures.Future[None]:
         """Queue a hit record; its sequence number is taken in queue order, so the file's
         order is the numbers' order (the applied mark relies on it)."""
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        if self._queue(self._numbered(at_us, client_id, signal_id, shape_points), future):
+            future.set_result(None)
+        return future
 
-        def numbered() -> bytes:
+    def append_async(self, record: bytes) -> asyncio.Future[None]:
+        """:meth:`append` for a coroutine on the running loop (the request path), with no
+        thread future and no wake-up per record: the records of one turn of the loop reach
+        the writer together, and the writer settles those of one group commit with one
+        ``call_soon_threadsafe``. The future completes once the record is durable."""
+        return self._queue_async(lambda: record)
+
+    def append_hit_async(
+        self, at_us: int, client_id: int, signal_id: int, shape_points: bool = False
+    ) -> asyncio.Future[None]:
+        """:meth:`append_hit` for a coroutine on the running loop (see :meth:`append_async`)."""
+        return self._queue_async(self._numbered(at_us, client_id, signal_id, shape_points))
+
+    def _numbered(
+        self, at_us: int, client_id: int, signal_id: int, shape_points: bool
+    ) -> Callable[[], bytes]:
+        def numbered() -> bytes:  # called under the queue's lock
             self._seq += 1
             return pack_hit(Hit(self._seq, at_us, client_id, signal_id, shape_points))
 
-        return self._queue(numbered)
+        return numbered
 
-    def _queue(self, make: Callable[[], bytes]) -> concurrent.futures.Future[None]:
-        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+    def _queue_async(self, make: Callable[[], bytes]) -> asyncio.Future[None]:
+        """Stage the record on the running loop: every record staged in one turn of the
+        loop reaches the writer in one hand-over (one wake-up of the writer thread)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        staged = self._staged.get(loop)
+        if staged is None:
+            staged = self._staged[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        staged.append((make, (loop, future)))
+        return future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        staged = self._staged.pop(loop)
+        behind = self._sync is JournalSync.WRITE_BEHIND
+        with self._cond:
+            if self._closing:
+                error = RuntimeError("the journal is closed")
+                _settle_on_loop([w[1] for _, w in staged], error)
+                return
+            self._pending.extend((make(), None if behind else w) for make, w in staged)
+            self._cond.notify()
+        if behind:
+            _settle_on_loop([w[1] for _, w in staged], None)
+
+    def _queue(self, make: Callable[[], bytes], waiter: _Waiter) -> bool:
+        """Queue a record; whether it is answered at once (``write_behind``)."""
+        behind = self._sync is JournalSync.WRITE_BEHIND
         with self._cond:
             if self._closing:
                 raise RuntimeError("the journal is closed")
-            behind = self._sync is JournalSync.WRITE_BEHIND
-            self._pending.append((make(), None if behind else future))
+            self._pending.append((make(), None if behind else waiter))
             self._cond.notify()
-        if behind:
-            future.set_result(None)
-        return future
+        return behind
 
     # the writer thread
     def _run(self) -> None:
@@ -194,8 +253,9 @@ class Journal:
                 batch, self._pending = self._pending, []
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[bytes, concurrent.futures.Future[None] | None]]) -> None:
+    def _commit(self, batch: list[tuple[bytes, _Waiter]]) -> None:
         data = b"".join(record for record, _ in batch)
+        error: OSError | None = None
         try:
             with self._file_lock:
                 _write_all(self._fd, data)
@@ -203,15 +263,11 @@ class Journal:
                     os.fdatasync(self._fd)
         except OSError as exc:
             log.error("journal write failed: %s", type(exc).__name__)
-            for _, future in batch:
-                if future is not None:
-                    future.set_exception(exc)
-            return
-        self.commits, self.committed = self.commits + 1, self.committed + len(batch)
-        self.largest = max(self.largest, len(batch))
-        for _, future in batch:
-            if future is not None:
-                future.set_result(None)
+            error = exc
+        else:
+            self.commits, self.committed = self.commits + 1, self.committed + len(batch)
+            self.largest = max(self.largest, len(batch))
+        _settle(batch, error)
 
     # segments
     def _segment_path(self, number: int) -> Path:
@@ -257,6 +313,33 @@ class Journal:
             os.close(self._fd)
         shutil.rmtree(self.folder, ignore_errors=True)
         os.close(self._lock_fd)
+
+
+def _settle(batch: list[tuple[bytes, _Waiter]], error: OSError | None) -> None:
+    """Tell every waiter of a group commit: threads each, coroutines once per event loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for _, waiter in batch:
+        if waiter is None:
+            continue
+        if isinstance(waiter, tuple):
+            by_loop.setdefault(waiter[0], []).append(waiter[1])
+        elif error is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(error)
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle_on_loop, futures, error)
+
+
+def _settle_on_loop(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
+    for future in futures:
+        if future.done():  # the request went away (cancelled)
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def _segments(folder: Path) -> list[Path]:

@@ -11,6 +11,7 @@ several platforms, is quarantined; one key's flood only mutes the signal for tha
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import threading
 from dataclasses import dataclass
@@ -214,6 +215,14 @@ class MatchJournal:
             return self.journal.append(pack_miss())
         at_us = int(datetime.now(UTC).timestamp() * 1_000_000)
         return self.journal.append_hit(at_us, *decision.hit, decision.shape_points)
+
+    def record_async(self, decision: Decision) -> asyncio.Future[None]:
+        """:meth:`record` for a coroutine: the future (of the running loop) completes when
+        the answer may leave; one loop wake-up per group commit (``Journal.append_async``)."""
+        if decision.hit is None:
+            return self.journal.append_async(pack_miss())
+        at_us = int(datetime.now(UTC).timestamp() * 1_000_000)
+        return self.journal.append_hit_async(at_us, *decision.hit, decision.shape_points)
 
     def catch_up(self) -> None:
         """Every hit journalled until now is in the database (before a feedback is checked)."""

@@ -93,7 +93,10 @@ async def answer(
     finding 4; services/journal.py). The answer is the last decision's."""
     journal: platform.MatchJournal = request.app.state.match_journal
     padded = [*decisions, *[platform.MISS] * (records - len(decisions))]
-    await asyncio.gather(*(asyncio.wrap_future(journal.record(d)) for d in padded))
+    if len(padded) == 1:  # the usual case: one record, no gather
+        await journal.record_async(padded[0])
+    else:
+        await asyncio.gather(*(journal.record_async(d) for d in padded))
     return decisions[-1].result
 
 
