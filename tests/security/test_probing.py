@@ -130,3 +130,36 @@ def test_one_uploads_signal_set_is_one_observation_and_a_walk_in_sets_is_caught(
         flips = [_hex(_flip(edge, bit)) for bit in range(start, start + 16)]
         verdicts.append(detector.observe_upload(2, flips))
     assert Verdict.SUSPEND in verdicts
+
+
+# --- at the edge of one enrolled hash, across keys (services/probing.py, edge_hits) ---
+
+
+def _walk_outcome(walk: str, keys: int, filler: int = 0, processes: int = 1, seed: int = 2):
+    from tests.security import walks
+
+    target = int(random_pdq(np.random.default_rng(seed)), 16)
+    server = walks.Server(target, processes)
+    attacker = walks.Attacker(server, range(1, keys + 1), filler, seed)
+    run = walks.review_walk if walk == "review" else walks.padded_walk
+    return run(attacker, target, seed), server
+
+
+def test_a_walk_diluted_with_unrelated_queries_is_stopped_at_the_hashs_edge() -> None:
+    """256 random queries between each of the walk's own escape the per-key window; the
+    walk's hits at the edge of her hash do not: the key is suspended, the hash not read."""
+    outcome, server = _walk_outcome("review", keys=1, filler=256)
+    assert not outcome.recovered and server.alarms == 1 and server.suspended == {1}
+    assert outcome.answered < 256
+
+
+def test_a_walk_spread_over_16_keys_is_stopped_and_every_key_suspended() -> None:
+    outcome, server = _walk_outcome("review", keys=16)
+    assert not outcome.recovered and server.suspended == set(range(1, 17))
+
+
+def test_a_padded_walk_that_never_steps_is_stopped_by_its_edge_clusters() -> None:
+    """Each test padded with known bits, every query > 3 bits from all earlier ones: no
+    step for the per-key detector, but each edge hit is a new cluster at her hash's edge."""
+    outcome, server = _walk_outcome("padded", keys=1)
+    assert not outcome.recovered and server.suspended == {1} and server.alarms == 1

@@ -27,6 +27,25 @@ with the key's earlier requests only, since an upload's variants may sit a few b
 
 MD5 queries are exact and cannot be walked; they are not observed.
 
+**At the edge of one enrolled hash, across keys** (:meth:`ProbeDetector.edge_hits`). A walk,
+however diluted with unrelated queries or spread over keys, must collect many answers at the
+edge of the hash it reads: hits at distance ``radius - EDGE_BAND`` < d <= ``radius``, one for
+each bit in which its edge point differs from her hash (as many as the radius). Real hits sit
+mostly well inside the radius; the few at the edge are distinct edits, far apart, or
+re-encodes of one edit that differ only in its few unstable bits. So per enrolled signal,
+over its last ``WINDOW`` distinct edge hits from every key, two counts: the *edge clusters*
+(an edge hit farther than ``NEAR_BITS`` from every earlier one starts a cluster; one closer
+joins that one's cluster as a step) and, per cluster, the positions its steps touched (a
+walk around one edge point touches the bits it reads, re-encodes of one edit only that
+edit's unstable bits). A walk that pads each test with bits it already knows keeps its hits
+apart: each is a cluster. ``EDGE_THROTTLE`` clusters or ``EDGE_STEP_THROTTLE`` positions in
+one cluster slow every key that made one of the signal's edge hits (``429``);
+``EDGE_SUSPEND`` or ``EDGE_STEP_SUSPEND`` suspend them all, open one ``probing`` review item
+for the case, and from then on suspend any key at its first new edge hit on that signal
+(until a week passes with no edge hit on it, ``EDGE_WINDOW_S``). Answers stay what they are
+for every other key: the hash is not muted or quarantined. Queries are kept in memory
+only, never written.
+
 Each query costs the same small work however full the window is (issue 17): the earlier
 queries within ``NEAR_BITS`` are found through exact-match tables of 64-bit chunks, and the
 touched positions are counted as queries enter and leave the window (``_KeyState``).
@@ -57,10 +76,16 @@ from stopspread.storage.models import (
 )
 
 __all__ = [
+    "EDGE_BAND",
+    "EDGE_STEP_SUSPEND",
+    "EDGE_STEP_THROTTLE",
+    "EDGE_SUSPEND",
+    "EDGE_THROTTLE",
     "NEAR_BITS",
     "SUSPEND_BITS",
     "THROTTLE_BITS",
     "WINDOW",
+    "EdgeAlarm",
     "ProbeDetector",
     "Verdict",
     "suspend_for_probing",
@@ -72,6 +97,13 @@ THROTTLE_BITS: Final = 64  # touched positions before the key is slowed
 SUSPEND_BITS: Final = 96  # touched positions before the key is suspended
 THROTTLE_S: Final = 60.0
 MAX_KEYS: Final = 10_000
+EDGE_BAND: Final = 4  # a hit farther than radius - EDGE_BAND from her hash is an edge hit
+EDGE_THROTTLE: Final = 8  # edge clusters of one hash: the keys of its edge hits slowed
+EDGE_SUSPEND: Final = 12  # ... and suspended
+EDGE_STEP_THROTTLE: Final = 14  # positions the steps of one edge cluster touched: slowed
+EDGE_STEP_SUSPEND: Final = 18  # ... and suspended
+EDGE_WINDOW_S: Final = 7 * 86_400.0  # a signal's edge evidence is forgotten after a quiet week
+MAX_SIGNALS: Final = 10_000
 
 
 class Verdict(enum.Enum):
@@ -152,6 +184,49 @@ def _positions(bits: int) -> Iterator[int]:
         bits ^= low
 
 
+@dataclass(slots=True)
+class _SignalEdge:
+    """One enrolled signal's recent distinct edge hits (from every key) and who made them.
+
+    Each edge hit belongs to a cluster: the cluster of the earlier edge hit it is a step
+    from, or a new one. A cluster's positions are the bits its steps touched: a walk around
+    one edge point touches as many as the bits it reads, re-encodes of one edit only the
+    edit's unstable bits."""
+
+    hits: _KeyState = field(default_factory=_KeyState)
+    root: dict[int, int] = field(default_factory=dict)  # edge hit -> its cluster's first hit
+    touched: dict[int, int] = field(default_factory=dict)  # cluster -> positions (a mask)
+    keys: OrderedDict[int, int] = field(default_factory=OrderedDict)  # client id -> edge hits
+    alarmed: bool = False  # its review item is opened (once)
+    last: float = 0.0  # when its last edge hit came
+
+    def add(self, client_id: int, query: int) -> tuple[int, int] | None:
+        """Remember an edge hit; (its cluster's positions, clusters), None for a repeat."""
+        step, repeat = self.hits.nearest(query)
+        if repeat:
+            return None
+        self.hits.remember(query, step)
+        root = self.root.get(query ^ step, query) if step else query
+        self.root[query] = root
+        self.touched[root] = self.touched.get(root, 0) | step
+        if len(self.root) > 2 * WINDOW:  # a week's bound; the oldest go first
+            del self.root[next(iter(self.root))]
+        self.keys[client_id] = self.keys.pop(client_id, 0) + 1
+        if len(self.keys) > WINDOW:
+            self.keys.popitem(last=False)
+        _, steps = self.hits.touched()
+        return self.touched[root].bit_count(), len(self.hits.recent) - steps
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeAlarm:
+    """Keys that walked the edge of one signal: to suspend, with a review item for it."""
+
+    signal_id: int
+    client_ids: tuple[int, ...]
+    open_review: bool  # the first alarm for this signal: tell the bank's owners
+
+
 class ProbeDetector:
     """Observe each PDQ query of a key before it is matched; see the module docstring."""
 
@@ -159,6 +234,7 @@ class ProbeDetector:
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: OrderedDict[int, _KeyState] = OrderedDict()
+        self._edges: OrderedDict[int, _SignalEdge] = OrderedDict()
 
     def observe(self, client_id: int, value_hex: str) -> Verdict:
         return self.observe_upload(client_id, [value_hex])
@@ -196,6 +272,54 @@ class ProbeDetector:
                 return Verdict.THROTTLE
             return Verdict.ALLOW
 
+    def edge_hits(
+        self, client_id: int, hits: Sequence[tuple[str, int, int]], radius: int
+    ) -> EdgeAlarm | None:
+        """One request's PDQ hits as (query, nearest signal id, distance): those at the edge
+        of the radius are counted per signal, whatever key made them; an alarm names the
+        keys to suspend (already marked here, so their next request is refused)."""
+        alarm = None
+        with self._lock:
+            for value_hex, signal_id, distance in hits:
+                if distance <= radius - EDGE_BAND:
+                    continue
+                alarm = self._edge_hit(client_id, int(value_hex, 16), signal_id) or alarm
+        return alarm
+
+    def _edge_hit(self, client_id: int, query: int, signal_id: int) -> EdgeAlarm | None:
+        now = self._clock()
+        edge = self._edges.pop(signal_id, None)
+        if edge is None or now - edge.last > EDGE_WINDOW_S:
+            edge = _SignalEdge()
+        edge.last = now
+        self._edges[signal_id] = edge
+        if len(self._edges) > MAX_SIGNALS:
+            self._edges.popitem(last=False)
+        evidence = edge.add(client_id, query)
+        if evidence is None:
+            return None
+        positions, clusters = evidence
+        if edge.alarmed or positions >= EDGE_STEP_SUSPEND or clusters >= EDGE_SUSPEND:
+            for key in edge.keys:
+                self._key(key).suspended = True
+            first, edge.alarmed = not edge.alarmed, True
+            return EdgeAlarm(signal_id, tuple(edge.keys), first)
+        if positions >= EDGE_STEP_THROTTLE or clusters >= EDGE_THROTTLE:
+            until = now + THROTTLE_S
+            for key in edge.keys:
+                state = self._key(key)
+                state.throttled_until = max(state.throttled_until, until)
+        return None
+
+    def _key(self, client_id: int) -> _KeyState:
+        """The key's state (made if new); the caller holds the lock."""
+        state = self._keys.get(client_id)
+        if state is None:
+            state = self._keys[client_id] = _KeyState()
+            if len(self._keys) > MAX_KEYS:
+                self._keys.popitem(last=False)
+        return state
+
     def matched(self, client_id: int, signal_ids: list[int]) -> None:
         """Remember what the key's queries matched: whose owners to tell if it probes."""
         with self._lock:
@@ -224,14 +348,19 @@ def _step(query: int, earlier: Sequence[int]) -> tuple[int, bool]:
     return step, distance == 0
 
 
-def suspend_for_probing(db: Database, client_id: int, signal_ids: list[int]) -> None:
-    """Revoke the key and open a ``probing`` review item for each case it came near."""
+def suspend_for_probing(
+    db: Database, client_ids: Sequence[int], signal_ids: list[int], edge: bool = False
+) -> None:
+    """Revoke the keys and open a ``probing`` review item for each case they came near (a
+    walk at one signal's edge: ``edge``, one item for its case, naming the first key)."""
     now = datetime.now(UTC)
     with db.write() as (session, head):
-        client = session.get(PlatformClient, client_id)
-        if client is None or not client.active:
+        clients = [session.get(PlatformClient, c) for c in client_ids]
+        active = [c for c in clients if c is not None and c.active]
+        if not active:
             return
-        client.active = False
+        for client in active:
+            client.active = False
         cases = set()
         if signal_ids:
             rows = session.execute(
@@ -249,11 +378,16 @@ def suspend_for_probing(db: Database, client_id: int, signal_ids: list[int]) -> 
                         status=ReviewStatus.OPEN,
                         case_id=case_id,
                         signal_id=signal_id,
-                        client_id=client_id,
+                        client_id=active[0].id,
                         hits=0,
                         created_at=now,
                         updated_at=now,
                     )
                 )
-        payload = {"client": client_id, "reason": "probing", "cases": len(cases)}
-        audit.append(session, head, audit.AuditKind.CLIENT_SUSPENDED, payload)
+        for client in active:
+            payload = {
+                "client": client.id,
+                "reason": "probing at a hash's edge" if edge else "probing",
+                "cases": len(cases),
+            }
+            audit.append(session, head, audit.AuditKind.CLIENT_SUSPENDED, payload)

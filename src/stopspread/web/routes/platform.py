@@ -42,7 +42,7 @@ from stopspread.web.schemas import (
     error_responses,
 )
 
-__all__ = ["MATCH_PATH", "answer", "match", "read_capped", "router"]
+__all__ = ["MATCH_PATH", "answer", "decide_watched", "match", "read_capped", "router"]
 
 router = APIRouter(prefix="/v1", tags=["platforms"])
 
@@ -55,7 +55,7 @@ FEEDBACK_RESPONSES: Final = error_responses(401, 403, 404, 413, 422, 429)
 HASH_RESPONSES: Final = error_responses(401, 403, 413, 415, 429)
 
 
-async def _decide(
+async def decide_watched(
     request: Request,
     svc: Svc,
     client: platform.ClientInfo,
@@ -71,8 +71,12 @@ async def _decide(
     if pdq:
         await _watch(svc, detector, client, pdq)
     found: dict[int, None] = {}
+    near: list[tuple[str, int, int]] = []  # PDQ hits: (query, nearest signal, distance)
     for signal in signals:  # in memory, microseconds each: no thread hop
-        found.update(dict.fromkeys(svc.replica.lookup(signal)))
+        hits = svc.replica.lookup_near(signal)
+        found.update(dict.fromkeys(signal_id for signal_id, _ in hits))
+        if hits and signal.type is SignalType.PDQ:
+            near.append((signal.value, *hits[0]))
     bank: KeypointBank | None = request.app.state.keypoint_bank
     shape_only: frozenset[int] = frozenset()
     if keypoints and bank is not None:
@@ -82,6 +86,8 @@ async def _decide(
     ids = list(found)
     if ids:
         detector.matched(client.id, ids)
+    if near:
+        await _watch_edge(svc, detector, client, near)
     return platform.decide(svc, client, ids, shape_only)
 
 
@@ -104,7 +110,7 @@ async def _match(
     signals: list[SignalIn],
     keypoints: list[KeypointSet] | None,
 ) -> platform.MatchResult:
-    return await answer(request, await _decide(request, svc, client, signals, keypoints))
+    return await answer(request, await decide_watched(request, svc, client, signals, keypoints))
 
 
 async def _watch(
@@ -117,8 +123,19 @@ async def _watch(
         raise RateLimitedError("this key's queries look like a walk; slow down", wait)
     if verdict is Verdict.SUSPEND:
         signals = detector.matched_signals(client.id)
-        await run_in_threadpool(suspend_for_probing, svc.db, client.id, signals)
+        await run_in_threadpool(suspend_for_probing, svc.db, [client.id], signals)
         raise ForbiddenError("the API key is not valid")
+
+
+async def _watch_edge(
+    svc: Svc, detector: ProbeDetector, client: platform.ClientInfo, near: list[tuple[str, int, int]]
+) -> None:
+    """Hits at the edge of one signal's radius, counted across keys (services/probing.py);
+    the keys of a walk are suspended, this request is answered as any other."""
+    alarm = detector.edge_hits(client.id, near, svc.replica.policy.pdq.radius)
+    if alarm is not None:
+        signals = [alarm.signal_id] if alarm.open_review else []
+        await run_in_threadpool(suspend_for_probing, svc.db, alarm.client_ids, signals, True)
 
 
 def _signals_of(body: MatchIn) -> list[SignalIn]:
@@ -224,7 +241,7 @@ async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
     signals = [parse_signal(PDQ_KIND, h.hash.hex, h.quality) for h in query]
     signals.append(parse_signal(MD5_KIND, md5))
     # one decision for the upload, journalled as two records like every upload (equal timing)
-    decision = await _decide(request, svc, client, signals, keypoints)
+    decision = await decide_watched(request, svc, client, signals, keypoints)
     result = await answer(request, decision, records=2)
     plain = query[0]  # the whole image: plain PDQ
     return HashOut(
