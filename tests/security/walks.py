@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stopspread.services.probing import THROTTLE_S, ProbeDetector, Verdict
+from stopspread.services.probing import THROTTLE_S, WINDOW, EdgeAlarm, ProbeDetector, Verdict
 
 RADIUS = 29  # the platform policy radius (services/match_policy.py)
 SIGNAL = 1  # the enrolled signal's id
@@ -29,6 +29,25 @@ def hex64(value: int) -> str:
     return f"{value:064x}"
 
 
+class Ledger:
+    """The shared edge ledger as Redis keeps it (services/probing_shared.py), in memory."""
+
+    def __init__(self) -> None:
+        self.lists: dict[int, list[tuple[int, int]]] = {}
+        self.alarmed: set[int] = set()
+
+    def share(self, signal_id: int, client_id: int, query: int) -> list[tuple[int, int]]:
+        held = self.lists.setdefault(signal_id, [])
+        held.append((client_id, query))
+        del held[:-WINDOW]
+        return list(held)
+
+    def first_alarm(self, signal_id: int) -> bool:
+        first = signal_id not in self.alarmed
+        self.alarmed.add(signal_id)
+        return first
+
+
 @dataclass
 class Server:
     """``processes`` serving processes (requests go round-robin), one enrolled hash; keys
@@ -36,6 +55,7 @@ class Server:
 
     target: int
     processes: int = 1
+    shared: bool = False  # the processes share their edge hits (``limits_url``)
     now: float = 0.0
     served: int = 0
     suspended: set[int] = field(default_factory=set)
@@ -44,6 +64,14 @@ class Server:
 
     def __post_init__(self) -> None:
         self.detectors = [ProbeDetector(clock=lambda: self.now) for _ in range(self.processes)]
+        if self.shared:
+            ledger = Ledger()
+            for detector in self.detectors:
+                detector.share_edges(ledger, self._alarmed, background=False)
+
+    def _alarmed(self, alarm: EdgeAlarm) -> None:
+        self.suspended.update(alarm.client_ids)
+        self.alarms += alarm.open_review
 
     def ask(self, key: int, value: int) -> int | bool:
         """The answer (True/False) or a refusal status (429, 403)."""
@@ -62,8 +90,8 @@ class Server:
             return False
         alarm = detector.edge_hits(key, [(hex64(value), SIGNAL, distance)], RADIUS)
         if alarm is not None:
-            self.suspended.update(alarm.client_ids)
-            self.alarms += alarm.open_review
+            self._alarmed(alarm)
+        detector.flush_shares()
         return True
 
 

@@ -54,17 +54,20 @@ touched positions are counted as queries enter and leave the window (``_KeyState
 from __future__ import annotations
 
 import enum
+import logging
+import queue
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, Protocol
 
 from sqlalchemy import select
 
 from stopspread.services import audit
+from stopspread.services.context import Services
 from stopspread.storage.db import Database
 from stopspread.storage.models import (
     Bank,
@@ -86,8 +89,10 @@ __all__ = [
     "THROTTLE_BITS",
     "WINDOW",
     "EdgeAlarm",
+    "EdgeLedger",
     "ProbeDetector",
     "Verdict",
+    "share_edges",
     "suspend_for_probing",
 ]
 
@@ -227,6 +232,22 @@ class EdgeAlarm:
     open_review: bool  # the first alarm for this signal: tell the bank's owners
 
 
+class EdgeLedger(Protocol):
+    """Where every process's edge hits of one signal meet (services/probing_shared.py)."""
+
+    def share(self, signal_id: int, client_id: int, query: int) -> list[tuple[int, int]]:
+        """Add one edge hit; the signal's shared (client id, query) edge hits, oldest first
+        (empty: the ledger is away)."""
+        ...
+
+    def first_alarm(self, signal_id: int) -> bool:
+        """Whether this is the first alarm for the signal in any process."""
+        ...
+
+
+log = logging.getLogger("stopspread.probing")
+
+
 class ProbeDetector:
     """Observe each PDQ query of a key before it is matched; see the module docstring."""
 
@@ -235,6 +256,58 @@ class ProbeDetector:
         self._lock = threading.Lock()
         self._keys: OrderedDict[int, _KeyState] = OrderedDict()
         self._edges: OrderedDict[int, _SignalEdge] = OrderedDict()
+        self._ledger: EdgeLedger | None = None
+        self._on_alarm: Callable[[EdgeAlarm], None] = lambda alarm: None
+        self._shared: queue.SimpleQueue[tuple[int, int, int] | None] = queue.SimpleQueue()
+        self._sharer: threading.Thread | None = None
+        self._pending_shares: list[tuple[int, int, int]] = []
+
+    def share_edges(
+        self, ledger: EdgeLedger, on_alarm: Callable[[EdgeAlarm], None], background: bool = True
+    ) -> None:
+        """Count edge hits with every other process too (several worker processes or hosts):
+        each new edge hit goes to ``ledger`` off the request path, the signal's shared edge
+        hits are counted as one process would, and an alarm goes to ``on_alarm`` (which
+        suspends the keys in the database, so every process refuses them)."""
+        self._ledger, self._on_alarm = ledger, on_alarm
+        if background:
+            self._sharer = threading.Thread(
+                target=self._share_loop, name="stopspread-edge-ledger", daemon=True
+            )
+            self._sharer.start()
+
+    def stop(self) -> None:
+        if self._sharer is not None:
+            self._shared.put(None)
+            self._sharer.join(timeout=5)
+
+    def _share_loop(self) -> None:
+        while (item := self._shared.get()) is not None:
+            try:
+                self.share_one(*item)
+            except Exception as exc:  # the ledger or the database is away: counted locally
+                log.warning("edge ledger: %s", type(exc).__name__)
+
+    def share_one(self, signal_id: int, client_id: int, query: int) -> None:
+        """One edge hit through the ledger: the signal's shared edge hits recounted."""
+        if self._ledger is None:
+            return
+        edge, alarmed = _SignalEdge(), False
+        for key, value in self._ledger.share(signal_id, client_id, query):
+            evidence = edge.add(key, value)
+            if evidence is not None:
+                positions, clusters = evidence
+                alarmed = alarmed or positions >= EDGE_STEP_SUSPEND or clusters >= EDGE_SUSPEND
+        if not alarmed:
+            return
+        with self._lock:
+            for key in edge.keys:
+                self._key(key).suspended = True
+            local = self._edges.get(signal_id)
+            if local is not None:
+                local.alarmed = True
+        first = self._ledger.first_alarm(signal_id)
+        self._on_alarm(EdgeAlarm(signal_id, tuple(edge.keys), first))
 
     def observe(self, client_id: int, value_hex: str) -> Verdict:
         return self.observe_upload(client_id, [value_hex])
@@ -286,6 +359,11 @@ class ProbeDetector:
                 alarm = self._edge_hit(client_id, int(value_hex, 16), signal_id) or alarm
         return alarm
 
+    def flush_shares(self) -> None:
+        """Share the edge hits queued without a background thread (simulations, tests)."""
+        while self._pending_shares:
+            self.share_one(*self._pending_shares.pop(0))
+
     def _edge_hit(self, client_id: int, query: int, signal_id: int) -> EdgeAlarm | None:
         now = self._clock()
         edge = self._edges.pop(signal_id, None)
@@ -298,6 +376,11 @@ class ProbeDetector:
         evidence = edge.add(client_id, query)
         if evidence is None:
             return None
+        if self._ledger is not None:
+            if self._sharer is None:  # in step (the walks' simulations): after this call
+                self._pending_shares.append((signal_id, client_id, query))
+            else:
+                self._shared.put((signal_id, client_id, query))
         positions, clusters = evidence
         if edge.alarmed or positions >= EDGE_STEP_SUSPEND or clusters >= EDGE_SUSPEND:
             for key in edge.keys:
@@ -391,3 +474,19 @@ def suspend_for_probing(
                 "cases": len(cases),
             }
             audit.append(session, head, audit.AuditKind.CLIENT_SUSPENDED, payload)
+
+
+def share_edges(detector: ProbeDetector, svc: Services) -> None:
+    """Share the detector's edge hits through ``limits_url`` (services/probing_shared.py);
+    an alarm suspends its keys in the database, which every process reads."""
+    from stopspread.services import limits_shared, probing_shared
+
+    ledger = probing_shared.SharedEdgeLedger(
+        limits_shared.connect(str(svc.settings.limits_url)), svc.server_key
+    )
+
+    def on_alarm(alarm: EdgeAlarm) -> None:
+        signals = [alarm.signal_id] if alarm.open_review else []
+        suspend_for_probing(svc.db, alarm.client_ids, signals, edge=True)
+
+    detector.share_edges(ledger, on_alarm)
