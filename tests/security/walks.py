@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -95,6 +96,14 @@ class Server:
         return True
 
 
+class Asked(Protocol):
+    """Whom a walk asks: :class:`Server`, or real servers over HTTP (test_probing.py)."""
+
+    now: float
+
+    def ask(self, key: int, value: int) -> int | bool: ...
+
+
 @dataclass
 class Outcome:
     answered: int = 0  # queries answered (the walk's own, not fillers)
@@ -108,8 +117,11 @@ class Outcome:
 class Attacker:
     """Asks through a pool of keys: waits out a 429, moves to the next key after a 403."""
 
-    def __init__(self, server: Server, keys: Sequence[int], filler: int, seed: int) -> None:
+    def __init__(
+        self, server: Asked, keys: Sequence[int], filler: int, seed: int, patient: bool = True
+    ) -> None:
         self.server, self.keys, self.filler = server, list(keys), filler
+        self.patient = patient  # waits out a 429; else gives the key up (a real-time test)
         self.rng = np.random.default_rng(seed)
         self.turn = itertools.count()
         self.lost: set[int] = set()
@@ -130,6 +142,9 @@ class Attacker:
                 self.out.fillers += 1
             answer = self.server.ask(key, value)
             if answer == 403:
+                self.lost.add(key)
+            elif answer == 429 and not self.patient:
+                self.out.throttled += 1
                 self.lost.add(key)
             elif answer == 429:
                 self.out.throttled += 1

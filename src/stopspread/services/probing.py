@@ -34,12 +34,13 @@ each bit in which its edge point differs from her hash (as many as the radius). 
 mostly well inside the radius; the few at the edge are distinct edits, far apart, or
 re-encodes of one edit that differ only in its few unstable bits. So per enrolled signal,
 over its last ``WINDOW`` distinct edge hits from every key, two counts: the *edge clusters*
-(an edge hit farther than ``NEAR_BITS`` from every earlier one starts a cluster; one closer
-joins that one's cluster as a step) and, per cluster, the positions its steps touched (a
-walk around one edge point touches the bits it reads, re-encodes of one edit only that
-edit's unstable bits). A walk that pads each test with bits it already knows keeps its hits
-apart: each is a cluster. ``EDGE_THROTTLE`` clusters or ``EDGE_STEP_THROTTLE`` positions in
-one cluster slow every key that made one of the signal's edge hits (``429``);
+(an edge hit farther than ``CLUSTER_BITS`` from every earlier one starts a cluster, a closer
+one joins the nearest one's) and, per cluster, the positions in which each member differs
+from its nearest earlier one: a walk around one edge point touches the bits it reads (and
+the bits it pads its tests with), re-encodes of one edit only that edit's unstable bits. A
+walk that pads its tests so much that its hits stay apart makes a cluster of each.
+``EDGE_THROTTLE`` clusters or ``EDGE_STEP_THROTTLE`` positions in one cluster slow every key
+that made one of the signal's edge hits (``429``);
 ``EDGE_SUSPEND`` or ``EDGE_STEP_SUSPEND`` suspend them all, open one ``probing`` review item
 for the case, and from then on suspend any key at its first new edge hit on that signal
 (until a week passes with no edge hit on it, ``EDGE_WINDOW_S``). Answers stay what they are
@@ -105,8 +106,9 @@ MAX_KEYS: Final = 10_000
 EDGE_BAND: Final = 4  # a hit farther than radius - EDGE_BAND from her hash is an edge hit
 EDGE_THROTTLE: Final = 8  # edge clusters of one hash: the keys of its edge hits slowed
 EDGE_SUSPEND: Final = 12  # ... and suspended
-EDGE_STEP_THROTTLE: Final = 14  # positions the steps of one edge cluster touched: slowed
+EDGE_STEP_THROTTLE: Final = 14  # positions one edge cluster's members differ in: slowed
 EDGE_STEP_SUSPEND: Final = 18  # ... and suspended
+CLUSTER_BITS: Final = 8  # an edge hit this close to an earlier one is in its cluster
 EDGE_WINDOW_S: Final = 7 * 86_400.0  # a signal's edge evidence is forgotten after a quiet week
 MAX_SIGNALS: Final = 10_000
 
@@ -193,34 +195,43 @@ def _positions(bits: int) -> Iterator[int]:
 class _SignalEdge:
     """One enrolled signal's recent distinct edge hits (from every key) and who made them.
 
-    Each edge hit belongs to a cluster: the cluster of the earlier edge hit it is a step
-    from, or a new one. A cluster's positions are the bits its steps touched: a walk around
-    one edge point touches as many as the bits it reads, re-encodes of one edit only the
-    edit's unstable bits."""
+    Each edge hit belongs to a cluster: the cluster of the nearest earlier edge hit when that
+    one is within ``CLUSTER_BITS``, else a new one; a cluster's positions are the bits in
+    which its members differ from their nearest earlier member. Edge hits are rare, and a
+    signal keeps at most ``WINDOW``: each is compared with them all."""
 
-    hits: _KeyState = field(default_factory=_KeyState)
-    root: dict[int, int] = field(default_factory=dict)  # edge hit -> its cluster's first hit
+    recent: deque[tuple[int, int]] = field(default_factory=deque)  # (edge hit, its cluster)
     touched: dict[int, int] = field(default_factory=dict)  # cluster -> positions (a mask)
+    members: dict[int, int] = field(default_factory=dict)  # cluster -> remembered edge hits
     keys: OrderedDict[int, int] = field(default_factory=OrderedDict)  # client id -> edge hits
     alarmed: bool = False  # its review item is opened (once)
     last: float = 0.0  # when its last edge hit came
 
     def add(self, client_id: int, query: int) -> tuple[int, int] | None:
         """Remember an edge hit; (its cluster's positions, clusters), None for a repeat."""
-        step, repeat = self.hits.nearest(query)
-        if repeat:
+        distance, nearest, cluster = 257, 0, query
+        for value, its_cluster in self.recent:
+            apart = (value ^ query).bit_count()
+            if apart < distance:
+                distance, nearest, cluster = apart, value, its_cluster
+        if distance == 0:
             return None
-        self.hits.remember(query, step)
-        root = self.root.get(query ^ step, query) if step else query
-        self.root[query] = root
-        self.touched[root] = self.touched.get(root, 0) | step
-        if len(self.root) > 2 * WINDOW:  # a week's bound; the oldest go first
-            del self.root[next(iter(self.root))]
+        if distance > CLUSTER_BITS:
+            cluster, step = query, 0
+        else:
+            step = query ^ nearest
+        self.touched[cluster] = self.touched.get(cluster, 0) | step
+        self.members[cluster] = self.members.get(cluster, 0) + 1
+        self.recent.append((query, cluster))
+        if len(self.recent) > WINDOW:
+            _, old = self.recent.popleft()
+            self.members[old] -= 1
+            if not self.members[old]:
+                del self.members[old], self.touched[old]
         self.keys[client_id] = self.keys.pop(client_id, 0) + 1
         if len(self.keys) > WINDOW:
             self.keys.popitem(last=False)
-        _, steps = self.hits.touched()
-        return self.touched[root].bit_count(), len(self.hits.recent) - steps
+        return self.touched.get(cluster, 0).bit_count(), len(self.members)
 
 
 @dataclass(frozen=True, slots=True)
