@@ -11,6 +11,7 @@ from 1 to 0 over the band) to true copies and to the walk.
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -33,17 +34,27 @@ WALKS = [
     ("padded walk, 16 keys", padded_walk, 16, 0, 1, False),
     ("padded walk, 2 processes, 1 key, shared", padded_walk, 1, 0, 2, True),
 ]
+# a blurred edge 4 bits wide (match_edge_blur_bits=4); the padded walk asks each "no" again
+# up to 4 times with fresh pads
+BLURRED = [
+    ("padded walk, 1 key, blur 4", 1),
+    ("padded walk, 16 keys, blur 4", 16),
+    ("padded walk, 32 keys, blur 4", 32),
+]
 SEEDS = (2, 3, 4)
 
 
 def main() -> None:
     print("| walk | answered | 429s (waits) | keys used / suspended | hash recovered |")
     print("|---|---|---|---|---|")
-    for name, walk, keys, filler, processes, shared in WALKS:
+    runs = [(*w, 0) for w in WALKS] + [
+        (name, partial(padded_walk, repeats=4), keys, 0, 1, False, 4) for name, keys in BLURRED
+    ]
+    for name, walk, keys, filler, processes, shared, blur in runs:
         rows = []
         for seed in SEEDS:
             target = int(random_pdq(np.random.default_rng(seed)), 16)
-            server = Server(target, processes, shared)
+            server = Server(target, processes, shared, blur)
             out = walk(Attacker(server, range(1, keys + 1), filler, seed), target, seed)
             rows.append((out.answered, out.throttled, out.keys_used, len(server.suspended),
                          out.recovered))  # fmt: skip

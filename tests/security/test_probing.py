@@ -269,3 +269,43 @@ def test_edge_hits_of_real_traffic_from_40_platforms_pass(tmp_path: Path) -> Non
     db.dispose()
     assert statuses == {200}
     assert ReviewKind.PROBING not in kinds and "client_suspended" not in audit
+
+
+def test_a_blurred_edge_answers_each_query_alike_and_the_inside_always(tmp_path: Path) -> None:
+    """``match_edge_blur_bits=4``: hits 26-29 bits off answer "match" with a probability
+    falling towards the radius, the same answer for a repeated query; 25 bits off and closer
+    always match. Off (the default), every hit within the radius matches (the tests above)."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    settings = fast_settings(
+        url,
+        tmp_path,
+        client_burst=100_000,
+        quarantine_min_matches=100_000,
+        match_edge_blur_bits=4,
+    )
+    key = new_client_key(settings, "platform")
+    rng = np.random.default_rng(11)
+    hers = random_pdq(rng)
+    target = int(hers, 16)
+
+    def at(distance: int) -> int:
+        value = target
+        for bit in rng.choice(256, distance, replace=False):
+            value = _flip(value, int(bit))
+        return value
+
+    def answers(client: httpx.Client, values: list[int]) -> list[bool]:
+        return [
+            client.post("/v1/match", json=pdq_body(_hex(v)), headers=auth(key)).json()["match"]
+            for v in values
+        ]
+
+    edge = [at(29) for _ in range(6)]  # far apart: 6 edge clusters, under the throttle's 8
+    inside = [at(int(d)) for d in rng.integers(5, 26, 30)]
+    with api_client(settings) as client:
+        _enrol(client, hers, key)
+        first = answers(client, edge[:6])
+        again = answers(client, edge[:6])
+        assert answers(client, inside) == [True] * 30
+    assert first == again  # a repeat is not a new draw
+    assert not all(first)  # 1 in 5 match at the radius itself: all 6 would be 1 in 15,625

@@ -7,6 +7,7 @@ simulated clock and the answer computed by distance. ``tests/security/test_probi
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ class Server:
     target: int
     processes: int = 1
     shared: bool = False  # the processes share their edge hits (``limits_url``)
+    blur: int = 0  # a blurred edge this many bits wide (bench/probing.py; not shipped)
     now: float = 0.0
     served: int = 0
     suspended: set[int] = field(default_factory=set)
@@ -93,7 +95,9 @@ class Server:
         if alarm is not None:
             self._alarmed(alarm)
         detector.flush_shares()
-        return True
+        return distance <= RADIUS - self.blur or _coin(key, value) < (RADIUS - distance + 1) / (
+            self.blur + 1
+        )
 
 
 class Asked(Protocol):
@@ -102,6 +106,12 @@ class Asked(Protocol):
     now: float
 
     def ask(self, key: int, value: int) -> int | bool: ...
+
+
+def _coin(key: int, value: int) -> float:
+    """A number in [0, 1) fixed per (key, query): a repeat gets the same answer."""
+    digest = hashlib.blake2b(f"{key}:{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 @dataclass
@@ -195,7 +205,9 @@ def review_walk(attacker: Attacker, target: int, seed: int) -> Outcome:
     return attacker.out
 
 
-def padded_walk(attacker: Attacker, target: int, seed: int, pairs: int = 2) -> Outcome:
+def padded_walk(
+    attacker: Attacker, target: int, seed: int, pairs: int = 2, repeats: int = 0
+) -> Outcome:
     """A smarter walk: each bit is tested from the edge with ``pairs`` known pairs flipped
     too (a bit it knows the edge shares with her hash and one it knows differs: the distance
     moves by 0), chosen so that every query is at least ``NEAR_BITS + 1`` bits from all
@@ -208,11 +220,14 @@ def padded_walk(attacker: Attacker, target: int, seed: int, pairs: int = 2) -> O
         for bit in (int(b) for b in rng.permutation(256)):
             if bit in differs or bit in same:
                 continue
-            query = _padded(edge, bit, differs, same, asked, pairs, rng)
-            answer = attacker.ask(query)
-            if answer is None:
-                raise _StoppedError
-            asked.append(query)
+            for _ in range(1 + repeats):  # against a blurred edge: a "no" asked again
+                query = _padded(edge, bit, differs, same, asked, pairs, rng)
+                answer = attacker.ask(query)
+                if answer is None:
+                    raise _StoppedError
+                asked.append(query)
+                if answer:
+                    break
             (differs if answer else same).add(bit)
     except _StoppedError:
         return attacker.out

@@ -55,6 +55,8 @@ touched positions are counted as queries enter and leave the window (``_KeyState
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 import logging
 import queue
 import threading
@@ -93,6 +95,7 @@ __all__ = [
     "EdgeLedger",
     "ProbeDetector",
     "Verdict",
+    "blurred",
     "share_edges",
     "suspend_for_probing",
 ]
@@ -440,6 +443,21 @@ def _step(query: int, earlier: Sequence[int]) -> tuple[int, bool]:
     distance, nearest = min(((query ^ v).bit_count(), v) for v in earlier)
     step = query ^ nearest if 0 < distance <= NEAR_BITS else 0
     return step, distance == 0
+
+
+def blurred(
+    secret: str, client_id: int, value_hex: str, distance: int, radius: int, band: int
+) -> bool:
+    """Whether a hit at ``distance`` is answered as a miss under a blurred edge ``band`` bits
+    wide: in (radius - band, radius] it answers "match" with probability
+    (radius - distance + 1) / (band + 1), decided by a keyed hash of the key and the query, so
+    a repeat gets the same answer and only a new query is a new draw (``match_edge_blur_bits``;
+    off by default: it loses true copies at the edge, docs/security.md)."""
+    if distance <= radius - band:
+        return False
+    message = f"{client_id}:{value_hex}".encode()
+    digest = hmac.new(secret.encode(), b"edge blur " + message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 >= (radius - distance + 1) / (band + 1)
 
 
 def suspend_for_probing(

@@ -29,7 +29,7 @@ from stopspread.services import platform
 from stopspread.services.keypoint_bank import KeypointBank
 from stopspread.services.keypoint_records import decode_record
 from stopspread.services.platform import ReviewStatus
-from stopspread.services.probing import ProbeDetector, Verdict, suspend_for_probing
+from stopspread.services.probing import ProbeDetector, Verdict, blurred, suspend_for_probing
 from stopspread.services.signal_input import SignalIn, SignalType, parse_signal
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
 from stopspread.web.schemas import (
@@ -70,13 +70,16 @@ async def decide_watched(
     pdq = [s.value for s in signals if s.type is SignalType.PDQ]
     if pdq:
         await _watch(svc, detector, client, pdq)
+    blur = svc.settings.match_edge_blur_bits
     found: dict[int, None] = {}
     near: list[tuple[str, int, int]] = []  # PDQ hits: (query, nearest signal, distance)
     for signal in signals:  # in memory, microseconds each: no thread hop
         hits = svc.replica.lookup_near(signal)
-        found.update(dict.fromkeys(signal_id for signal_id, _ in hits))
         if hits and signal.type is SignalType.PDQ:
             near.append((signal.value, *hits[0]))
+            if blur:  # a blurred edge: the detector above still sees the hit
+                hits = [(i, d) for i, d in hits if not _blurred(svc, client, signal.value, d)]
+        found.update(dict.fromkeys(signal_id for signal_id, _ in hits))
     bank: KeypointBank | None = request.app.state.keypoint_bank
     shape_only: frozenset[int] = frozenset()
     if keypoints and bank is not None:
@@ -89,6 +92,11 @@ async def decide_watched(
     if near:
         await _watch_edge(svc, detector, client, near)
     return platform.decide(svc, client, ids, shape_only)
+
+
+def _blurred(svc: Svc, client: platform.ClientInfo, value: str, distance: int) -> bool:
+    radius, band = svc.replica.policy.pdq.radius, svc.settings.match_edge_blur_bits
+    return blurred(svc.server_key, client.id, value, distance, radius, band)
 
 
 async def answer(
