@@ -111,6 +111,7 @@ EDGE_THROTTLE: Final = 8  # edge clusters of one hash: the keys of its edge hits
 EDGE_SUSPEND: Final = 12  # ... and suspended
 EDGE_STEP_THROTTLE: Final = 14  # positions one edge cluster's members differ in: slowed
 EDGE_STEP_SUSPEND: Final = 18  # ... and suspended
+EDGE_KEY_HITS: Final = 2  # edge hits on an alarmed signal that suspend a key
 CLUSTER_BITS: Final = 8  # an edge hit this close to an earlier one is in its cluster
 EDGE_WINDOW_S: Final = 7 * 86_400.0  # a signal's edge evidence is forgotten after a quiet week
 MAX_SIGNALS: Final = 10_000
@@ -236,6 +237,12 @@ class _SignalEdge:
             self.keys.popitem(last=False)
         return self.touched.get(cluster, 0).bit_count(), len(self.members)
 
+    def walkers(self, client_id: int) -> tuple[int, ...]:
+        """The keys an alarm suspends: this hit's, and every key with 2 or more edge hits on
+        the signal (a platform that once reported one copy at the edge is not one of them,
+        until it makes another while the alarm lasts)."""
+        return tuple(k for k, n in self.keys.items() if n >= EDGE_KEY_HITS or k == client_id)
+
 
 @dataclass(frozen=True, slots=True)
 class EdgeAlarm:
@@ -308,20 +315,23 @@ class ProbeDetector:
             return
         edge, alarmed = _SignalEdge(), False
         for key, value in self._ledger.share(signal_id, client_id, query):
+            if alarmed:  # the edge hits after the alarm: each suspends its key
+                edge.keys.pop(key, None)
             evidence = edge.add(key, value)
             if evidence is not None:
                 positions, clusters = evidence
                 alarmed = alarmed or positions >= EDGE_STEP_SUSPEND or clusters >= EDGE_SUSPEND
         if not alarmed:
             return
+        walkers = edge.walkers(client_id)
         with self._lock:
-            for key in edge.keys:
+            for key in walkers:
                 self._key(key).suspended = True
             local = self._edges.get(signal_id)
             if local is not None:
                 local.alarmed = True
         first = self._ledger.first_alarm(signal_id)
-        self._on_alarm(EdgeAlarm(signal_id, tuple(edge.keys), first))
+        self._on_alarm(EdgeAlarm(signal_id, walkers, first))
 
     def observe(self, client_id: int, value_hex: str) -> Verdict:
         return self.observe_upload(client_id, [value_hex])
@@ -397,10 +407,11 @@ class ProbeDetector:
                 self._shared.put((signal_id, client_id, query))
         positions, clusters = evidence
         if edge.alarmed or positions >= EDGE_STEP_SUSPEND or clusters >= EDGE_SUSPEND:
-            for key in edge.keys:
+            walkers = edge.walkers(client_id)
+            for key in walkers:
                 self._key(key).suspended = True
             first, edge.alarmed = not edge.alarmed, True
-            return EdgeAlarm(signal_id, tuple(edge.keys), first)
+            return EdgeAlarm(signal_id, walkers, first)
         if positions >= EDGE_STEP_THROTTLE or clusters >= EDGE_THROTTLE:
             until = now + THROTTLE_S
             for key in edge.keys:
