@@ -309,3 +309,18 @@ def test_a_blurred_edge_answers_each_query_alike_and_the_inside_always(tmp_path:
         assert answers(client, inside) == [True] * 30
     assert first == again  # a repeat is not a new draw
     assert not all(first)  # 1 in 5 match at the radius itself: all 6 would be 1 in 15,625
+
+
+def test_a_platform_with_one_copy_at_the_edge_is_not_suspended_by_anothers_walk() -> None:
+    from tests.security import walks
+
+    rng = np.random.default_rng(2)
+    target = int(random_pdq(rng), 16)
+    server = walks.Server(target)
+    copy = target
+    for bit in rng.choice(256, 28, replace=False):  # one heavy edit, 28 bits off
+        copy = _flip(copy, int(bit))
+    assert server.ask(99, copy) is True
+    outcome = walks.review_walk(walks.Attacker(server, [1], 256, 2), target, 2)  # diluted
+    assert not outcome.recovered and server.alarms == 1
+    assert server.suspended == {1} and server.ask(99, target) is True
