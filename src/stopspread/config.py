@@ -89,6 +89,9 @@ class Settings:
     match_radius: int = 29  # image PDQ, bits: 0 false matches on the corpus (robustness.md)
     match_min_enrolled_quality: int = 70  # enrolled PDQ hashes under this never match
     match_min_query_quality: int = 50  # query PDQ hashes under this are not looked up
+    # /v1/match: a PDQ hit within this many bits of match_radius answers "match" only with a
+    # probability falling towards the radius, fixed per key and query (services/probing.py)
+    match_edge_blur_bits: int = 0  # 0: off (it costs recall: docs/security.md)
     video_frame_radius: int = 31  # a video frame matches within this many bits (vPDQ)
     video_match_percent: float = 80.0  # % of a download's distinct frames that must match
     video_sequence_radius: int = 48  # frames this close count when matched in order (video.md)
@@ -266,6 +269,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("keypoint_shortlist must be between 0 (off) and 64 photos")
     if not 0 <= settings.match_radius <= 64:
         raise ConfigError("match_radius must be between 0 and 64 bits")
+    if not 0 <= settings.match_edge_blur_bits <= min(8, settings.match_radius):
+        raise ConfigError("match_edge_blur_bits must be between 0 (off) and 8, at most the radius")
     if not 0 <= settings.video_frame_radius <= 64:
         raise ConfigError("video_frame_radius must be between 0 and 64 bits")
     if not 0 < settings.video_match_percent <= 100:

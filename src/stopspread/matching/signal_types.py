@@ -45,6 +45,7 @@ __all__ = [
     "SignalKind",
     "md5_rows",
     "pdq_hash_index",
+    "pdq_query_near",
 ]
 
 Row = tuple[int, str]  # (signal id, canonical value)
@@ -190,9 +191,13 @@ class _PdqIndex:
         self._index.remove(np.asarray(ids, dtype=np.int64))
 
     def query(self, value: str, threshold: int) -> list[int]:
+        return [signal_id for signal_id, _ in self.query_near(value, threshold)]
+
+    def query_near(self, value: str, threshold: int) -> list[tuple[int, int]]:
+        """As :meth:`query`, with each id's distance in bits (the probing detector's edge)."""
         query = np.frombuffer(bytes.fromhex(value), dtype=np.uint8).reshape(1, HASH_BYTES)
         found = self._index.search(query, threshold)
-        return [m.id for m in sorted(found, key=lambda m: (m.distance, m.id))]
+        return [(m.id, m.distance) for m in sorted(found, key=lambda m: (m.distance, m.id))]
 
 
 class _PdqBuilder:
@@ -259,6 +264,14 @@ def pdq_hash_index(index: SignalIndex) -> HashIndex:
     if not isinstance(index, _PdqIndex):
         raise TypeError("not a PDQ signal index")
     return index.hash_index
+
+
+def pdq_query_near(index: SignalIndex, value: str, threshold: int) -> list[tuple[int, int]] | None:
+    """(id, distance) pairs of a PDQ signal index's matches, closest first; None for an
+    index of another type (exact types have no distance)."""
+    if not isinstance(index, _PdqIndex):
+        return None
+    return index.query_near(value, threshold)
 
 
 def md5_rows(index: SignalIndex) -> list[Row]:

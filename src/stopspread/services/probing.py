@@ -27,6 +27,26 @@ with the key's earlier requests only, since an upload's variants may sit a few b
 
 MD5 queries are exact and cannot be walked; they are not observed.
 
+**At the edge of one enrolled hash, across keys** (:meth:`ProbeDetector.edge_hits`). A walk,
+however diluted with unrelated queries or spread over keys, must collect many answers at the
+edge of the hash it reads: hits at distance ``radius - EDGE_BAND`` < d <= ``radius``, one for
+each bit in which its edge point differs from her hash (as many as the radius). Real hits sit
+mostly well inside the radius; the few at the edge are distinct edits, far apart, or
+re-encodes of one edit that differ only in its few unstable bits. So per enrolled signal,
+over its last ``WINDOW`` distinct edge hits from every key, two counts: the *edge clusters*
+(an edge hit farther than ``CLUSTER_BITS`` from every earlier one starts a cluster, a closer
+one joins the nearest one's) and, per cluster, the positions in which each member differs
+from its nearest earlier one: a walk around one edge point touches the bits it reads (and
+the bits it pads its tests with), re-encodes of one edit only that edit's unstable bits. A
+walk that pads its tests so much that its hits stay apart makes a cluster of each.
+``EDGE_THROTTLE`` clusters or ``EDGE_STEP_THROTTLE`` positions in one cluster slow every key
+that made one of the signal's edge hits (``429``);
+``EDGE_SUSPEND`` or ``EDGE_STEP_SUSPEND`` suspend them all, open one ``probing`` review item
+for the case, and from then on suspend any key at its first new edge hit on that signal
+(until a week passes with no edge hit on it, ``EDGE_WINDOW_S``). Answers stay what they are
+for every other key: the hash is not muted or quarantined. Queries are kept in memory
+only, never written.
+
 Each query costs the same small work however full the window is (issue 17): the earlier
 queries within ``NEAR_BITS`` are found through exact-match tables of 64-bit chunks, and the
 touched positions are counted as queries enter and leave the window (``_KeyState``).
@@ -35,17 +55,22 @@ touched positions are counted as queries enter and leave the window (``_KeyState
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
+import logging
+import queue
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, Protocol
 
 from sqlalchemy import select
 
 from stopspread.services import audit
+from stopspread.services.context import Services
 from stopspread.storage.db import Database
 from stopspread.storage.models import (
     Bank,
@@ -57,12 +82,21 @@ from stopspread.storage.models import (
 )
 
 __all__ = [
+    "EDGE_BAND",
+    "EDGE_STEP_SUSPEND",
+    "EDGE_STEP_THROTTLE",
+    "EDGE_SUSPEND",
+    "EDGE_THROTTLE",
     "NEAR_BITS",
     "SUSPEND_BITS",
     "THROTTLE_BITS",
     "WINDOW",
+    "EdgeAlarm",
+    "EdgeLedger",
     "ProbeDetector",
     "Verdict",
+    "blurred",
+    "share_edges",
     "suspend_for_probing",
 ]
 
@@ -72,6 +106,15 @@ THROTTLE_BITS: Final = 64  # touched positions before the key is slowed
 SUSPEND_BITS: Final = 96  # touched positions before the key is suspended
 THROTTLE_S: Final = 60.0
 MAX_KEYS: Final = 10_000
+EDGE_BAND: Final = 4  # a hit farther than radius - EDGE_BAND from her hash is an edge hit
+EDGE_THROTTLE: Final = 8  # edge clusters of one hash: the keys of its edge hits slowed
+EDGE_SUSPEND: Final = 12  # ... and suspended
+EDGE_STEP_THROTTLE: Final = 14  # positions one edge cluster's members differ in: slowed
+EDGE_STEP_SUSPEND: Final = 18  # ... and suspended
+EDGE_KEY_HITS: Final = 2  # edge hits on an alarmed signal that suspend a key
+CLUSTER_BITS: Final = 8  # an edge hit this close to an earlier one is in its cluster
+EDGE_WINDOW_S: Final = 7 * 86_400.0  # a signal's edge evidence is forgotten after a quiet week
+MAX_SIGNALS: Final = 10_000
 
 
 class Verdict(enum.Enum):
@@ -152,6 +195,80 @@ def _positions(bits: int) -> Iterator[int]:
         bits ^= low
 
 
+@dataclass(slots=True)
+class _SignalEdge:
+    """One enrolled signal's recent distinct edge hits (from every key) and who made them.
+
+    Each edge hit belongs to a cluster: the cluster of the nearest earlier edge hit when that
+    one is within ``CLUSTER_BITS``, else a new one; a cluster's positions are the bits in
+    which its members differ from their nearest earlier member. Edge hits are rare, and a
+    signal keeps at most ``WINDOW``: each is compared with them all."""
+
+    recent: deque[tuple[int, int]] = field(default_factory=deque)  # (edge hit, its cluster)
+    touched: dict[int, int] = field(default_factory=dict)  # cluster -> positions (a mask)
+    members: dict[int, int] = field(default_factory=dict)  # cluster -> remembered edge hits
+    keys: OrderedDict[int, int] = field(default_factory=OrderedDict)  # client id -> edge hits
+    alarmed: bool = False  # its review item is opened (once)
+    last: float = 0.0  # when its last edge hit came
+
+    def add(self, client_id: int, query: int) -> tuple[int, int] | None:
+        """Remember an edge hit; (its cluster's positions, clusters), None for a repeat."""
+        distance, nearest, cluster = 257, 0, query
+        for value, its_cluster in self.recent:
+            apart = (value ^ query).bit_count()
+            if apart < distance:
+                distance, nearest, cluster = apart, value, its_cluster
+        if distance == 0:
+            return None
+        if distance > CLUSTER_BITS:
+            cluster, step = query, 0
+        else:
+            step = query ^ nearest
+        self.touched[cluster] = self.touched.get(cluster, 0) | step
+        self.members[cluster] = self.members.get(cluster, 0) + 1
+        self.recent.append((query, cluster))
+        if len(self.recent) > WINDOW:
+            _, old = self.recent.popleft()
+            self.members[old] -= 1
+            if not self.members[old]:
+                del self.members[old], self.touched[old]
+        self.keys[client_id] = self.keys.pop(client_id, 0) + 1
+        if len(self.keys) > WINDOW:
+            self.keys.popitem(last=False)
+        return self.touched.get(cluster, 0).bit_count(), len(self.members)
+
+    def walkers(self, client_id: int) -> tuple[int, ...]:
+        """The keys an alarm suspends: this hit's, and every key with 2 or more edge hits on
+        the signal (a platform that once reported one copy at the edge is not one of them,
+        until it makes another while the alarm lasts)."""
+        return tuple(k for k, n in self.keys.items() if n >= EDGE_KEY_HITS or k == client_id)
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeAlarm:
+    """Keys that walked the edge of one signal: to suspend, with a review item for it."""
+
+    signal_id: int
+    client_ids: tuple[int, ...]
+    open_review: bool  # the first alarm for this signal: tell the bank's owners
+
+
+class EdgeLedger(Protocol):
+    """Where every process's edge hits of one signal meet (services/probing_shared.py)."""
+
+    def share(self, signal_id: int, client_id: int, query: int) -> list[tuple[int, int]]:
+        """Add one edge hit; the signal's shared (client id, query) edge hits, oldest first
+        (empty: the ledger is away)."""
+        ...
+
+    def first_alarm(self, signal_id: int) -> bool:
+        """Whether this is the first alarm for the signal in any process."""
+        ...
+
+
+log = logging.getLogger("stopspread.probing")
+
+
 class ProbeDetector:
     """Observe each PDQ query of a key before it is matched; see the module docstring."""
 
@@ -159,6 +276,62 @@ class ProbeDetector:
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: OrderedDict[int, _KeyState] = OrderedDict()
+        self._edges: OrderedDict[int, _SignalEdge] = OrderedDict()
+        self._ledger: EdgeLedger | None = None
+        self._on_alarm: Callable[[EdgeAlarm], None] = lambda alarm: None
+        self._shared: queue.SimpleQueue[tuple[int, int, int] | None] = queue.SimpleQueue()
+        self._sharer: threading.Thread | None = None
+        self._pending_shares: list[tuple[int, int, int]] = []
+
+    def share_edges(
+        self, ledger: EdgeLedger, on_alarm: Callable[[EdgeAlarm], None], background: bool = True
+    ) -> None:
+        """Count edge hits with every other process too (several worker processes or hosts):
+        each new edge hit goes to ``ledger`` off the request path, the signal's shared edge
+        hits are counted as one process would, and an alarm goes to ``on_alarm`` (which
+        suspends the keys in the database, so every process refuses them)."""
+        self._ledger, self._on_alarm = ledger, on_alarm
+        if background:
+            self._sharer = threading.Thread(
+                target=self._share_loop, name="stopspread-edge-ledger", daemon=True
+            )
+            self._sharer.start()
+
+    def stop(self) -> None:
+        if self._sharer is not None:
+            self._shared.put(None)
+            self._sharer.join(timeout=5)
+
+    def _share_loop(self) -> None:
+        while (item := self._shared.get()) is not None:
+            try:
+                self.share_one(*item)
+            except Exception as exc:  # the ledger or the database is away: counted locally
+                log.warning("edge ledger: %s", type(exc).__name__)
+
+    def share_one(self, signal_id: int, client_id: int, query: int) -> None:
+        """One edge hit through the ledger: the signal's shared edge hits recounted."""
+        if self._ledger is None:
+            return
+        edge, alarmed = _SignalEdge(), False
+        for key, value in self._ledger.share(signal_id, client_id, query):
+            if alarmed:  # the edge hits after the alarm: each suspends its key
+                edge.keys.pop(key, None)
+            evidence = edge.add(key, value)
+            if evidence is not None:
+                positions, clusters = evidence
+                alarmed = alarmed or positions >= EDGE_STEP_SUSPEND or clusters >= EDGE_SUSPEND
+        if not alarmed:
+            return
+        walkers = edge.walkers(client_id)
+        with self._lock:
+            for key in walkers:
+                self._key(key).suspended = True
+            local = self._edges.get(signal_id)
+            if local is not None:
+                local.alarmed = True
+        first = self._ledger.first_alarm(signal_id)
+        self._on_alarm(EdgeAlarm(signal_id, walkers, first))
 
     def observe(self, client_id: int, value_hex: str) -> Verdict:
         return self.observe_upload(client_id, [value_hex])
@@ -196,6 +369,65 @@ class ProbeDetector:
                 return Verdict.THROTTLE
             return Verdict.ALLOW
 
+    def edge_hits(
+        self, client_id: int, hits: Sequence[tuple[str, int, int]], radius: int
+    ) -> EdgeAlarm | None:
+        """One request's PDQ hits as (query, nearest signal id, distance): those at the edge
+        of the radius are counted per signal, whatever key made them; an alarm names the
+        keys to suspend (already marked here, so their next request is refused)."""
+        alarm = None
+        with self._lock:
+            for value_hex, signal_id, distance in hits:
+                if distance <= radius - EDGE_BAND:
+                    continue
+                alarm = self._edge_hit(client_id, int(value_hex, 16), signal_id) or alarm
+        return alarm
+
+    def flush_shares(self) -> None:
+        """Share the edge hits queued without a background thread (simulations, tests)."""
+        while self._pending_shares:
+            self.share_one(*self._pending_shares.pop(0))
+
+    def _edge_hit(self, client_id: int, query: int, signal_id: int) -> EdgeAlarm | None:
+        now = self._clock()
+        edge = self._edges.pop(signal_id, None)
+        if edge is None or now - edge.last > EDGE_WINDOW_S:
+            edge = _SignalEdge()
+        edge.last = now
+        self._edges[signal_id] = edge
+        if len(self._edges) > MAX_SIGNALS:
+            self._edges.popitem(last=False)
+        evidence = edge.add(client_id, query)
+        if evidence is None:
+            return None
+        if self._ledger is not None:
+            if self._sharer is None:  # in step (the walks' simulations): after this call
+                self._pending_shares.append((signal_id, client_id, query))
+            else:
+                self._shared.put((signal_id, client_id, query))
+        positions, clusters = evidence
+        if edge.alarmed or positions >= EDGE_STEP_SUSPEND or clusters >= EDGE_SUSPEND:
+            walkers = edge.walkers(client_id)
+            for key in walkers:
+                self._key(key).suspended = True
+            first, edge.alarmed = not edge.alarmed, True
+            return EdgeAlarm(signal_id, walkers, first)
+        if positions >= EDGE_STEP_THROTTLE or clusters >= EDGE_THROTTLE:
+            until = now + THROTTLE_S
+            for key in edge.keys:
+                state = self._key(key)
+                state.throttled_until = max(state.throttled_until, until)
+        return None
+
+    def _key(self, client_id: int) -> _KeyState:
+        """The key's state (made if new); the caller holds the lock."""
+        state = self._keys.get(client_id)
+        if state is None:
+            state = self._keys[client_id] = _KeyState()
+            if len(self._keys) > MAX_KEYS:
+                self._keys.popitem(last=False)
+        return state
+
     def matched(self, client_id: int, signal_ids: list[int]) -> None:
         """Remember what the key's queries matched: whose owners to tell if it probes."""
         with self._lock:
@@ -224,14 +456,34 @@ def _step(query: int, earlier: Sequence[int]) -> tuple[int, bool]:
     return step, distance == 0
 
 
-def suspend_for_probing(db: Database, client_id: int, signal_ids: list[int]) -> None:
-    """Revoke the key and open a ``probing`` review item for each case it came near."""
+def blurred(
+    secret: str, client_id: int, value_hex: str, distance: int, radius: int, band: int
+) -> bool:
+    """Whether a hit at ``distance`` is answered as a miss under a blurred edge ``band`` bits
+    wide: in (radius - band, radius] it answers "match" with probability
+    (radius - distance + 1) / (band + 1), decided by a keyed hash of the key and the query, so
+    a repeat gets the same answer and only a new query is a new draw (``match_edge_blur_bits``;
+    off by default: it loses true copies at the edge, docs/security.md)."""
+    if distance <= radius - band:
+        return False
+    message = f"{client_id}:{value_hex}".encode()
+    digest = hmac.new(secret.encode(), b"edge blur " + message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 >= (radius - distance + 1) / (band + 1)
+
+
+def suspend_for_probing(
+    db: Database, client_ids: Sequence[int], signal_ids: list[int], edge: bool = False
+) -> None:
+    """Revoke the keys and open a ``probing`` review item for each case they came near (a
+    walk at one signal's edge: ``edge``, one item for its case, naming the first key)."""
     now = datetime.now(UTC)
     with db.write() as (session, head):
-        client = session.get(PlatformClient, client_id)
-        if client is None or not client.active:
+        clients = [session.get(PlatformClient, c) for c in client_ids]
+        active = [c for c in clients if c is not None and c.active]
+        if not active:
             return
-        client.active = False
+        for client in active:
+            client.active = False
         cases = set()
         if signal_ids:
             rows = session.execute(
@@ -249,11 +501,32 @@ def suspend_for_probing(db: Database, client_id: int, signal_ids: list[int]) -> 
                         status=ReviewStatus.OPEN,
                         case_id=case_id,
                         signal_id=signal_id,
-                        client_id=client_id,
+                        client_id=active[0].id,
                         hits=0,
                         created_at=now,
                         updated_at=now,
                     )
                 )
-        payload = {"client": client_id, "reason": "probing", "cases": len(cases)}
-        audit.append(session, head, audit.AuditKind.CLIENT_SUSPENDED, payload)
+        for client in active:
+            payload = {
+                "client": client.id,
+                "reason": "probing at a hash's edge" if edge else "probing",
+                "cases": len(cases),
+            }
+            audit.append(session, head, audit.AuditKind.CLIENT_SUSPENDED, payload)
+
+
+def share_edges(detector: ProbeDetector, svc: Services) -> None:
+    """Share the detector's edge hits through ``limits_url`` (services/probing_shared.py);
+    an alarm suspends its keys in the database, which every process reads."""
+    from stopspread.services import limits_shared, probing_shared
+
+    ledger = probing_shared.SharedEdgeLedger(
+        limits_shared.connect(str(svc.settings.limits_url)), svc.server_key
+    )
+
+    def on_alarm(alarm: EdgeAlarm) -> None:
+        signals = [alarm.signal_id] if alarm.open_review else []
+        suspend_for_probing(svc.db, alarm.client_ids, signals, edge=True)
+
+    detector.share_edges(ledger, on_alarm)

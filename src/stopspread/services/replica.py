@@ -36,6 +36,7 @@ from stopspread.matching.signal_types import (
     SignalIndex,
     md5_rows,
     pdq_hash_index,
+    pdq_query_near,
 )
 from stopspread.services.signal_input import SignalIn
 from stopspread.services.snapshots import LoadedSnapshot, SnapshotStore
@@ -261,6 +262,20 @@ class IndexReplica:
         value = signal.value if self.cloak is None else self.cloak.value(signal.type, signal.value)
         with contextlib.nullcontext() if index.lock_free else self._lock:
             return index.query(value, rule.radius)
+
+    def lookup_near(self, signal: SignalIn) -> list[tuple[int, int]]:
+        """As :meth:`lookup`, with each id's distance in bits (the same one search; ``-1``
+        for an exact type such as MD5, which has no edge to walk)."""
+        rule = self.policy.rule(signal.type)
+        if not rule.query_ok(signal.quality):
+            return []
+        index = self._indexes[signal.type]
+        value = signal.value if self.cloak is None else self.cloak.value(signal.type, signal.value)
+        with contextlib.nullcontext() if index.lock_free else self._lock:
+            near = pdq_query_near(index, value, rule.radius)
+            if near is None:
+                return [(signal_id, -1) for signal_id in index.query(value, rule.radius)]
+            return near
 
     def forget(self, signal_ids: list[int]) -> None:
         """Drop signals at once in this process (withdrawal); other processes poll."""

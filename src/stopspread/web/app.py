@@ -19,7 +19,7 @@ from stopspread.services.enrolment import EnrolmentLimits
 from stopspread.services.keypoint_bank import build_keypoint_bank
 from stopspread.services.platform import ClientDirectory, MatchJournal
 from stopspread.services.poller import Poller
-from stopspread.services.probing import ProbeDetector
+from stopspread.services.probing import ProbeDetector, share_edges
 from stopspread.services.removal.rechecks import FollowUpScheduler
 from stopspread.services.scans.run import ScanDeps
 from stopspread.services.scans.scheduler import ScanScheduler
@@ -80,6 +80,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.state.keypoint_bank = keypoint_bank
         poller = Poller(svc.replica, clients, settings.index_poll_interval_s, keypoint_bank)
         app.state.services, app.state.clients, app.state.poller = svc, clients, poller
+        detector: ProbeDetector = app.state.probe_detector
+        if settings.limits_url:  # several processes: a walk's edge hits are counted whole
+            share_edges(detector, svc)
         poller.start()
         snapshots = None
         writes = settings.index_kind is IndexKind.MIH and settings.index_snapshot_interval_s > 0
@@ -110,6 +113,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             await run_in_threadpool(scheduler.stop)
             await run_in_threadpool(checks.stop)
             poller.stop()
+            await run_in_threadpool(detector.stop)
             await run_in_threadpool(match_journal.stop)
             if snapshots is not None:
                 await run_in_threadpool(snapshots.stop)

@@ -21,10 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from stopspread.errors import ForbiddenError, InvalidRequestError, UnsupportedMediaError
 from stopspread.hashing import hash_image
-from stopspread.services import platform
 from stopspread.services.signal_input import SignalType, parse_signal
 from stopspread.web.deps import Svc, current_client
-from stopspread.web.routes.platform import answer, read_capped
+from stopspread.web.routes.platform import answer, decide_watched, read_capped
 
 __all__ = ["BANK_NAME", "CONSTANT_DISTANCE", "LookupInputError", "router"]
 
@@ -64,8 +63,7 @@ async def lookup(
         parsed = parse_signal(kind.value, signal)
     except InvalidRequestError as exc:
         raise LookupInputError(str(exc)) from exc
-    found = svc.replica.lookup(parsed)
-    result = await answer(request, platform.decide(svc, client, found))
+    result = await answer(request, await decide_watched(request, svc, client, [parsed]))
     if not result.match:
         return {}
     return {BANK_NAME: [{"bank_content_id": result.ref, "distance": CONSTANT_DISTANCE}]}
@@ -147,8 +145,7 @@ async def lookup_file(request: Request, svc: Svc) -> dict[str, Any]:
     del data  # never written anywhere; dropped as soon as it is hashed
     # with its quality: the match policy's query floor applies (services/match_policy.py)
     signal = parse_signal(SignalType.PDQ.value, hashes.pdq.hex, hashes.quality)
-    found = svc.replica.lookup(signal)
-    result = await answer(request, platform.decide(svc, client, found))
+    result = await answer(request, await decide_watched(request, svc, client, [signal]))
     if not result.match:
         return {"pdq": {}}
     return {"pdq": {BANK_NAME: [{"bank_content_id": result.ref, "distance": CONSTANT_DISTANCE}]}}

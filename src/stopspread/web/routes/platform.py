@@ -29,7 +29,7 @@ from stopspread.services import platform
 from stopspread.services.keypoint_bank import KeypointBank
 from stopspread.services.keypoint_records import decode_record
 from stopspread.services.platform import ReviewStatus
-from stopspread.services.probing import ProbeDetector, Verdict, suspend_for_probing
+from stopspread.services.probing import ProbeDetector, Verdict, blurred, suspend_for_probing
 from stopspread.services.signal_input import SignalIn, SignalType, parse_signal
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
 from stopspread.web.schemas import (
@@ -42,7 +42,7 @@ from stopspread.web.schemas import (
     error_responses,
 )
 
-__all__ = ["MATCH_PATH", "answer", "match", "read_capped", "router"]
+__all__ = ["MATCH_PATH", "answer", "decide_watched", "match", "read_capped", "router"]
 
 router = APIRouter(prefix="/v1", tags=["platforms"])
 
@@ -55,7 +55,7 @@ FEEDBACK_RESPONSES: Final = error_responses(401, 403, 404, 413, 422, 429)
 HASH_RESPONSES: Final = error_responses(401, 403, 413, 415, 429)
 
 
-async def _decide(
+async def decide_watched(
     request: Request,
     svc: Svc,
     client: platform.ClientInfo,
@@ -70,9 +70,16 @@ async def _decide(
     pdq = [s.value for s in signals if s.type is SignalType.PDQ]
     if pdq:
         await _watch(svc, detector, client, pdq)
+    blur = svc.settings.match_edge_blur_bits
     found: dict[int, None] = {}
+    near: list[tuple[str, int, int]] = []  # PDQ hits: (query, nearest signal, distance)
     for signal in signals:  # in memory, microseconds each: no thread hop
-        found.update(dict.fromkeys(svc.replica.lookup(signal)))
+        hits = svc.replica.lookup_near(signal)
+        if hits and signal.type is SignalType.PDQ:
+            near.append((signal.value, *hits[0]))
+            if blur:  # a blurred edge: the detector above still sees the hit
+                hits = [(i, d) for i, d in hits if not _blurred(svc, client, signal.value, d)]
+        found.update(dict.fromkeys(signal_id for signal_id, _ in hits))
     bank: KeypointBank | None = request.app.state.keypoint_bank
     shape_only: frozenset[int] = frozenset()
     if keypoints and bank is not None:
@@ -82,7 +89,14 @@ async def _decide(
     ids = list(found)
     if ids:
         detector.matched(client.id, ids)
+    if near:
+        await _watch_edge(svc, detector, client, near)
     return platform.decide(svc, client, ids, shape_only)
+
+
+def _blurred(svc: Svc, client: platform.ClientInfo, value: str, distance: int) -> bool:
+    radius, band = svc.replica.policy.pdq.radius, svc.settings.match_edge_blur_bits
+    return blurred(svc.server_key, client.id, value, distance, radius, band)
 
 
 async def answer(
@@ -107,7 +121,7 @@ async def _match(
     signals: list[SignalIn],
     keypoints: list[KeypointSet] | None,
 ) -> platform.MatchResult:
-    return await answer(request, await _decide(request, svc, client, signals, keypoints))
+    return await answer(request, await decide_watched(request, svc, client, signals, keypoints))
 
 
 async def _watch(
@@ -120,8 +134,19 @@ async def _watch(
         raise RateLimitedError("this key's queries look like a walk; slow down", wait)
     if verdict is Verdict.SUSPEND:
         signals = detector.matched_signals(client.id)
-        await run_in_threadpool(suspend_for_probing, svc.db, client.id, signals)
+        await run_in_threadpool(suspend_for_probing, svc.db, [client.id], signals)
         raise ForbiddenError("the API key is not valid")
+
+
+async def _watch_edge(
+    svc: Svc, detector: ProbeDetector, client: platform.ClientInfo, near: list[tuple[str, int, int]]
+) -> None:
+    """Hits at the edge of one signal's radius, counted across keys (services/probing.py);
+    the keys of a walk are suspended, this request is answered as any other."""
+    alarm = detector.edge_hits(client.id, near, svc.replica.policy.pdq.radius)
+    if alarm is not None:
+        signals = [alarm.signal_id] if alarm.open_review else []
+        await run_in_threadpool(suspend_for_probing, svc.db, alarm.client_ids, signals, True)
 
 
 def _signals_of(body: MatchIn) -> list[SignalIn]:
@@ -227,7 +252,7 @@ async def hash_upload(request: Request, svc: Svc, client: Client) -> HashOut:
     signals = [parse_signal(PDQ_KIND, h.hash.hex, h.quality) for h in query]
     signals.append(parse_signal(MD5_KIND, md5))
     # one decision for the upload, journalled as two records like every upload (equal timing)
-    decision = await _decide(request, svc, client, signals, keypoints)
+    decision = await decide_watched(request, svc, client, signals, keypoints)
     result = await answer(request, decision, records=2)
     plain = query[0]  # the whole image: plain PDQ
     return HashOut(
