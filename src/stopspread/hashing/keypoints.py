@@ -35,7 +35,8 @@ import numpy.typing as npt
 from PIL import Image
 
 from stopspread.hashing._photo_blocks import photo_blocks
-from stopspread.hashing._regions import content_box, small_array
+from stopspread.hashing._regions import content_box
+from stopspread.hashing._shared_image import SharedImage, decode_query
 from stopspread.hashing.decode import load, to_rgb
 
 __all__ = [
@@ -273,7 +274,9 @@ def extract_keypoints(image: Image.Image, n_features: int = N_FEATURES) -> Keypo
 
 
 def query_keypoint_sets(
-    image: Image.Image, n_features: int = N_FEATURES, photo_block_limit: int = PHOTO_BLOCKS
+    image: Image.Image | SharedImage,
+    n_features: int = N_FEATURES,
+    photo_block_limit: int = PHOTO_BLOCKS,
 ) -> list[KeypointSet]:
     """The keypoints a query looks up: the image's, then its mirrored copy's, then, when the
     image has flat bands around a block of content (a screenshot, a post with a caption),
@@ -281,22 +284,26 @@ def query_keypoint_sets(
     is at most :data:`CONTENT_BLOCK_MAX_SHARE` of the area), then the sets of up to
     ``photo_block_limit`` rectangles edged like a photo in the frame
     (``_photo_blocks.photo_blocks``): a photo that is a small part of a busy frame gets its
-    own 640 px copy and all its anchors. Nothing more is stored."""
-    rgb = to_rgb(load(image))
-    full = np.asarray(rgb.convert("L"), dtype=np.uint8)
+    own 640 px copy and all its anchors. Nothing more is stored.
+
+    ``image`` is decoded as ``_shared_image.decode_query`` says (a colour JPEG straight to
+    grey); a :class:`SharedImage` shares its grey array and border luma with the PDQ
+    variants computed from it."""
+    shared = decode_query(image)
+    size = shared.image.size
+    full = shared.grey
     grey = _scaled(full)
     mirrored = np.ascontiguousarray(grey[:, ::-1])
     sets = [_from_grey(grey, n_features), _from_grey(mirrored, n_features)]
-    small = small_array(rgb)  # one border-detection copy for both block finders
-    box = content_box(rgb, small)
+    box = content_box(shared.image, shared.small)  # one border luma for both block finders
     if box is not None:
         left, upper, right, lower = box
-        if (right - left) * (lower - upper) > CONTENT_BLOCK_MAX_SHARE * rgb.width * rgb.height:
+        if (right - left) * (lower - upper) > CONTENT_BLOCK_MAX_SHARE * size[0] * size[1]:
             box = None
         else:
             sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
     if photo_block_limit > 0:
-        blocks = photo_blocks(rgb, photo_block_limit, besides=box, small=small)
+        blocks = photo_blocks(shared.image, photo_block_limit, besides=box, small=shared.small)
         for left, upper, right, lower in blocks:
             sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
     return sets
