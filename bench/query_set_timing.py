@@ -79,7 +79,10 @@ def make_inputs(corpus: Path, photos: int, out: Path) -> dict[str, list[Path]]:
 
 # (module, attribute, stage): wrapped where the module and attribute exist in a tree
 STAGES = [
-    ("stopspread.hashing.decode", "load", "decode"),
+    ("stopspread.hashing.signals", "load", "decode"),
+    ("stopspread.hashing.keypoints", "load", "decode"),
+    ("stopspread.hashing._shared_image", "load", "decode"),
+    ("stopspread.hashing.keypoints", "content_box", "border boxes"),
     ("stopspread.hashing._regions", "working_copy", "box resize 512"),
     ("stopspread.hashing._regions", "small_from_copy", "border luma"),
     ("stopspread.hashing._regions", "trim_box", "border boxes"),
@@ -128,42 +131,49 @@ def _upload_fn() -> Callable[[bytes], object]:
     return lambda data: query_signals(data)
 
 
-def worker(files: list[Path], anchors: list[Path]) -> dict[str, Any]:
-    import importlib
-
+def _anchor(paths: list[Path]) -> tuple[list[float], list[float]]:
+    """``pdqhash.compute`` of each file (decode included): CPU and wall ms."""
     import pdqhash
     from PIL import Image
 
-    totals: dict[str, float] = {}
-    stack: list[float] = []
-    modules = {}
-    for module, name, stage in STAGES:
-        mod = modules.setdefault(module, importlib.import_module(module))
-        if hasattr(mod, name):
-            setattr(mod, name, _wrap(totals, stack, stage, getattr(mod, name)))
-    upload = _upload_fn()
-    blobs = {f.name: f.read_bytes() for f in files}
-    upload(next(iter(blobs.values())))  # warm
-    per_file: dict[str, dict[str, float]] = {}
-    for name, blob in blobs.items():
-        totals.clear()
-        start = time.thread_time()
-        upload(blob)
-        total = (time.thread_time() - start) * 1000
-        per_file[name] = {k: v * 1000 for k, v in totals.items()} | {"total": total}
     cpu, wall = [], []
-    for path in anchors:
+    for path in paths:
         data = path.read_bytes()
         c0, w0 = time.thread_time(), time.perf_counter()
         with Image.open(io.BytesIO(data)) as img:
             pdqhash.compute(np.asarray(img.convert("RGB")))
         cpu.append((time.thread_time() - c0) * 1000)
         wall.append((time.perf_counter() - w0) * 1000)
-    return {
-        "files": per_file,
-        "anchor cpu": statistics.median(cpu),
-        "anchor wall": statistics.median(wall),
-    }
+    return cpu, wall
+
+
+def worker(files: list[Path], anchors: list[Path]) -> dict[str, Any]:
+    import importlib
+
+    totals: dict[str, float] = {}
+    stack: list[float] = []
+    modules = {}
+    for module, name, stage in STAGES:
+        try:
+            mod = modules.setdefault(module, importlib.import_module(module))
+        except ImportError:  # a module this tree does not have
+            continue
+        if hasattr(mod, name):
+            setattr(mod, name, _wrap(totals, stack, stage, getattr(mod, name)))
+    upload = _upload_fn()
+    blobs = {f.name: f.read_bytes() for f in files}
+    upload(next(iter(blobs.values())))  # warm
+    per_file: dict[str, dict[str, float]] = {}
+    cpu, wall = _anchor(anchors)
+    for name, blob in blobs.items():
+        totals.clear()
+        start = time.thread_time()
+        upload(blob)
+        total = (time.thread_time() - start) * 1000
+        per_file[name] = {k: v * 1000 for k, v in totals.items()} | {"total": total}
+    more_cpu, more_wall = _anchor(anchors)  # before and after the files
+    cpu, wall = cpu + more_cpu, wall + more_wall
+    return {"files": per_file, "anchor cpu": cpu, "anchor wall": wall}
 
 
 def run_worker(tree: Path, files: list[Path], anchors: list[Path]) -> dict[str, Any]:
@@ -199,23 +209,34 @@ def main() -> int:
             runs[name].append(run_worker(trees[name], files, inputs["1080p.jpg"]))
         loads.append([round(x, 1) for x in os.getloadavg()])
         print(f"round {r + 1}: load average {loads[-1]}", file=sys.stderr)
-    summary: dict[str, Any] = {"load averages after each round": loads, "quiet anchor ms": 116}
+    # one anchor per round, pooled over both trees' workers (run back to back)
+    anchors = [
+        statistics.median(runs["before"][r]["anchor cpu"] + runs["now"][r]["anchor cpu"])
+        for r in range(args.rounds)
+    ]
+    summary: dict[str, Any] = {
+        "load averages after each round": loads,
+        "anchor cpu ms per round (both trees)": [round(a, 1) for a in anchors],
+        "quiet anchor ms": QUIET_ANCHOR_MS,
+    }
     for tree, results in runs.items():
-        anchor = statistics.median(r["anchor cpu"] for r in results)
-        scale = QUIET_ANCHOR_MS / anchor
         row: dict[str, Any] = {
-            "anchor cpu ms": round(anchor, 1),
-            "anchor wall ms": round(statistics.median(r["anchor wall"] for r in results), 1),
+            f"anchor {clock} ms": round(
+                statistics.median(statistics.median(r[f"anchor {clock}"]) for r in results), 1
+            )
+            for clock in ("cpu", "wall")
         }
         for kind in KINDS:
             names = [p.name for p in inputs[kind]]
-            # per file: the median over rounds, each scaled by its own run's anchor
-            totals = [
-                statistics.median(
-                    r["files"][n]["total"] * QUIET_ANCHOR_MS / r["anchor cpu"] for r in results
+
+            def quiet(name: str, stage: str = "total", rs: list[Any] = results) -> float:
+                """Median over rounds of the time scaled by that round's anchor."""
+                return statistics.median(
+                    r["files"][name].get(stage, 0.0) * QUIET_ANCHOR_MS / anchors[i]
+                    for i, r in enumerate(rs)
                 )
-                for n in names
-            ]
+
+            totals = [quiet(n) for n in names]
             stages = sorted({s for r in results for n in names for s in r["files"][n]})
             row[kind] = {
                 "cpu ms p50": round(statistics.median(
@@ -224,14 +245,23 @@ def main() -> int:
                 "quiet ms p50": round(statistics.median(totals), 1),
                 "quiet ms p95": round(float(np.percentile(totals, 95)), 1),
                 "quiet ms per stage (p50)": {
-                    s: round(statistics.median(
-                        statistics.median(r["files"][n].get(s, 0.0) for r in results)
-                        for n in names
-                    ) * scale, 1)
+                    s: round(statistics.median(quiet(n, s) for n in names), 1)
                     for s in stages if s != "total"
                 },
             }  # fmt: skip
         summary[tree] = row
+    for kind in KINDS:
+        ratios = [
+            statistics.median(
+                runs["now"][r]["files"][p.name]["total"]
+                / runs["before"][r]["files"][p.name]["total"]
+                for r in range(args.rounds)
+            )
+            for p in inputs[kind]
+        ]
+        summary.setdefault("now / before (cpu, same round), p50 over files", {})[kind] = round(
+            statistics.median(ratios), 2
+        )
     text = json.dumps(summary, indent=1)
     print(text)
     if args.json:

@@ -47,6 +47,7 @@ class SharedImage:
         self._smooth: Image.Image | None = None
         self._pixels: Pixels | None = None
         self._grey: npt.NDArray[np.uint8] | None = None
+        self._boxes: dict[str, _regions.Box | None] = {}
 
     @property
     def small(self) -> npt.NDArray[np.int16]:
@@ -57,6 +58,21 @@ class SharedImage:
             else:
                 self._small = _regions.small_array(self.image)
         return self._small
+
+    @property
+    def trim(self) -> _regions.Box | None:
+        """``_regions.trim_box`` of the image (found once)."""
+        if "trim" not in self._boxes:
+            self._boxes["trim"] = _regions.trim_box(self.image, self.small)
+        return self._boxes["trim"]
+
+    @property
+    def content(self) -> _regions.Box | None:
+        """``_regions.content_box`` of the image (found once: the content variant's PDQ and
+        the content block's keypoint set use the same box)."""
+        if "content" not in self._boxes:
+            self._boxes["content"] = _regions.content_box(self.image, self.small)
+        return self._boxes["content"]
 
     @property
     def pixels(self) -> Pixels:

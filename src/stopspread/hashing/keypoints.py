@@ -21,6 +21,7 @@ stored for it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import struct
 import threading
@@ -35,7 +36,6 @@ import numpy.typing as npt
 from PIL import Image
 
 from stopspread.hashing._photo_blocks import photo_blocks
-from stopspread.hashing._regions import content_box
 from stopspread.hashing._shared_image import SharedImage, decode_query
 from stopspread.hashing.decode import load, to_rgb
 
@@ -174,6 +174,7 @@ def _patch_offsets() -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
 
 
 _PATCH_ROWS, _PATCH_COLS = _patch_offsets()
+_PATCH_AXES: Final = np.stack([_PATCH_COLS, _PATCH_ROWS], axis=1).astype(np.float32)
 
 
 def _pyramid(grey: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
@@ -199,7 +200,7 @@ def _angles(levels: Sequence[npt.NDArray[np.uint8]], kept: Sequence[cv2.KeyPoint
     degree are the same in Python and in the browser (measured: 400 points x 360 degrees,
     identical descriptors with :func:`_without_simd`; ``bench/keypoints_js.py``,
     ``tests/web/test_js_keypoints.py``). The moments of all points of one level are one
-    integer matrix product (exact); ``atan2`` stays Python's, point by point."""
+    matrix product (whole numbers under 2**24: exact); ``atan2`` stays Python's."""
     octaves = np.array([kp.octave for kp in kept], dtype=np.intp)
     xy = np.array([kp.pt for kp in kept], dtype=np.float64).reshape(-1, 2)
     m10 = np.zeros(len(kept), dtype=np.int64)
@@ -209,9 +210,12 @@ def _angles(levels: Sequence[npt.NDArray[np.uint8]], kept: Sequence[cv2.KeyPoint
         scale = float(np.float32(_SCALES[octave]))
         x = np.round(xy[at, 0] / scale).astype(np.intp)  # half to even, as round()
         y = np.round(xy[at, 1] / scale).astype(np.intp)
-        patches = levels[octave][y[:, None] + _PATCH_ROWS, x[:, None] + _PATCH_COLS]
-        patches = patches.astype(np.int64)
-        m10[at], m01[at] = patches @ _PATCH_COLS, patches @ _PATCH_ROWS
+        level = levels[octave]
+        width = level.shape[1]  # the patch's pixels as offsets into the flat level
+        flat = (y * width + x)[:, None] + (_PATCH_ROWS * width + _PATCH_COLS)[None, :]
+        patches = np.take(level.reshape(-1), flat)
+        moments = patches.astype(np.float32) @ _PATCH_AXES  # sums < 2**24: exact
+        m10[at], m01[at] = moments[:, 0], moments[:, 1]
     return [
         float(round(math.degrees(math.atan2(b, a))) % 360)
         for a, b in zip(m10.tolist(), m01.tolist(), strict=True)
@@ -249,7 +253,13 @@ def _spread_out(found: Sequence[cv2.KeyPoint], w: int, h: int, n_features: int) 
     return [int(i) for i in order[kept]]
 
 
-def _from_grey(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
+def _from_grey(
+    grey: npt.NDArray[np.uint8], n_features: int, *, as_browser: bool = True
+) -> KeypointSet:
+    """``as_browser``: descriptors exactly as OpenCV.js computes them (cv2's scalar code,
+    one thread at a time; what enrolment stores). A query's sets are never compared with a
+    browser's query, so they use cv2's vectorised blur (a descriptor bit now and then, see
+    :func:`_without_simd`; about half the time of the descriptors, and no lock)."""
     h, w = grey.shape
     orb = _orb(_OVERDETECT * n_features)
     found = orb.detect(grey, None)
@@ -259,7 +269,7 @@ def _from_grey(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
     kept = [found[i] for i in _spread_out(found, w, h, n_features)]
     for kp, angle in zip(kept, _angles(_pyramid(grey), kept), strict=True):
         kp.angle = angle
-    with _without_simd():
+    with _without_simd() if as_browser else contextlib.nullcontext():
         computed, descriptors = orb.compute(grey, kept)  # grouped by level: put back in order
     row = {(kp.octave, kp.pt): i for i, kp in enumerate(computed)}
     order = [row[(kp.octave, kp.pt)] for kp in kept]  # every kept point is inside ORB's border
@@ -271,6 +281,10 @@ def _from_grey(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
 def extract_keypoints(image: Image.Image, n_features: int = N_FEATURES) -> KeypointSet:
     """The ``ss-kp-1`` keypoints of one decoded image (what enrolment stores)."""
     return _from_grey(_grey_working_copy(image), n_features)
+
+
+def _query_set(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
+    return _from_grey(grey, n_features, as_browser=False)
 
 
 def query_keypoint_sets(
@@ -294,16 +308,16 @@ def query_keypoint_sets(
     full = shared.grey
     grey = _scaled(full)
     mirrored = np.ascontiguousarray(grey[:, ::-1])
-    sets = [_from_grey(grey, n_features), _from_grey(mirrored, n_features)]
-    box = content_box(shared.image, shared.small)  # one border luma for both block finders
+    sets = [_query_set(grey, n_features), _query_set(mirrored, n_features)]
+    box = shared.content  # the content variant's box, one border luma for both finders
     if box is not None:
         left, upper, right, lower = box
         if (right - left) * (lower - upper) > CONTENT_BLOCK_MAX_SHARE * size[0] * size[1]:
             box = None
         else:
-            sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
+            sets.append(_query_set(_scaled(full[upper:lower, left:right]), n_features))
     if photo_block_limit > 0:
         blocks = photo_blocks(shared.image, photo_block_limit, besides=box, small=shared.small)
         for left, upper, right, lower in blocks:
-            sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
+            sets.append(_query_set(_scaled(full[upper:lower, left:right]), n_features))
     return sets

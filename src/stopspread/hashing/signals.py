@@ -260,9 +260,10 @@ def _region(shared: SharedImage, variant: Variant) -> _regions.Box | Pixels | No
         return (0, 0, *rgb.size)
     if kind is VariantKind.SMOOTH:
         return np.asarray(shared.smooth)
-    if kind is VariantKind.TRIMMED or kind is VariantKind.CONTENT:
-        find = _regions.trim_box if kind is VariantKind.TRIMMED else _regions.content_box
-        return find(rgb, shared.small)
+    if kind is VariantKind.TRIMMED:
+        return shared.trim
+    if kind is VariantKind.CONTENT:
+        return shared.content
     if kind is VariantKind.CROP:
         return _regions.crop_window(rgb.size, variant.keep, variant.anchor.xy)
     if variant.rotation is Rotation.STRAIGHTEN:
