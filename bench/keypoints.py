@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import os
 import statistics
@@ -41,6 +42,7 @@ from PIL import Image
 import robust_edits_report
 import robust_transforms as rt
 from stopspread.hashing.keypoints import KeypointSet, extract_keypoints, query_keypoint_sets
+from stopspread.hashing.query import query_signals
 from stopspread.hashing.signals import SS_IMG_1, SignalHash, compute_variants
 from stopspread.matching.index import MihIndex
 from stopspread.matching.keypoint_verify import DEFAULT_VERIFY_RULE, Verification, measure
@@ -101,7 +103,29 @@ def _enrol(corpus: Path, sample: list[tuple[str, str]]) -> list[Enrolled]:
     return out
 
 
-def _query(img: Image.Image, photo: int, family: str) -> Query:
+@dataclass(frozen=True)
+class Upload:
+    """How a query image reaches the query signals: ``jpeg`` None, as the edit made it (in
+    memory, RGB); else saved as a JPEG of that quality and decoded from the file's bytes
+    either as RGB (``decode="rgb"``, the query path before issue 14's grey decode) or as
+    a server does (``decode="query"``: ``hashing.query.query_signals``, one decode straight
+    to grey)."""
+
+    jpeg: int | None = None
+    decode: str = "query"
+
+
+def _query(img: Image.Image, photo: int, family: str, upload: Upload = Upload()) -> Query:
+    if upload.jpeg is not None:
+        buffer = io.BytesIO()
+        img.convert("RGB").save(buffer, "JPEG", quality=upload.jpeg)
+        if upload.decode == "query":
+            t0 = time.perf_counter()
+            signals = query_signals(buffer.getvalue())
+            ms = (time.perf_counter() - t0) * 1000
+            q = _packed(signals.hashes, SS_IMG_1.min_query_quality)
+            return Query(photo, family, q, signals.keypoints, ms)
+        img = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
     pdq = compute_variants(img, SS_IMG_1.query, SS_IMG_1.min_query_quality)
     t0 = time.perf_counter()
     sets = query_keypoint_sets(img)
@@ -148,7 +172,20 @@ def main() -> int:
         default="design",
         help="design: robust_transforms.py; report: robust_edits_report.py (held out)",
     )
+    ap.add_argument(
+        "--upload-jpeg",
+        type=int,
+        metavar="Q",
+        help="save every query (originals and edits) as a JPEG of quality Q first",
+    )
+    ap.add_argument(
+        "--upload-decode",
+        choices=("query", "rgb"),
+        default="query",
+        help="with --upload-jpeg: decode as a server does (query) or as RGB (before)",
+    )
     args = ap.parse_args()
+    upload = Upload(args.upload_jpeg, args.upload_decode)
     families = rt.FAMILIES if args.generators == "design" else robust_edits_report.FAMILIES
     rng = np.random.default_rng(SEED)
     sample = _sample(args.corpus, args.enrolled, rng)
@@ -166,11 +203,12 @@ def main() -> int:
 
     queries: list[Query] = []
     for i, e in enumerate(bank):
-        queries.append(_query(Image.open(args.corpus / e.file).convert("RGB"), i, "original"))
+        img = Image.open(args.corpus / e.file).convert("RGB")
+        queries.append(_query(img, i, "original", upload))
     for i in range(args.queries):
         img = Image.open(args.corpus / bank[i].file).convert("RGB")
         for family, edit in families.items():
-            queries.append(_query(edit(img, rng), i, family))
+            queries.append(_query(edit(img, rng), i, family, upload))
     print(f"{len(queries)} queries hashed", file=sys.stderr)
 
     hits: dict[str, list[tuple[bool, bool]]] = defaultdict(list)  # family -> (pdq, pdq|kp)
@@ -232,6 +270,7 @@ def main() -> int:
             "mean": round(statistics.mean(len(e.keypoints.to_bytes()) for e in bank)),
             "max": max(len(e.keypoints.to_bytes()) for e in bank),
         },
+        "upload": {"jpeg quality": upload.jpeg, "decode": upload.decode} if upload.jpeg else None,
         "load average": [round(x, 1) for x in os.getloadavg()],
         "query extraction ms (every set)": {
             "p50": round(statistics.median(q.extract_ms for q in queries), 1),

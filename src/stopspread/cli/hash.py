@@ -28,8 +28,9 @@ from stopspread.hashing import (
     VideoSandbox,
     hash_many,
 )
-from stopspread.hashing.decode import open_source, read_capped
-from stopspread.hashing.keypoints import KeypointSet, query_keypoint_sets
+from stopspread.hashing.decode import read_capped
+from stopspread.hashing.keypoints import KeypointSet
+from stopspread.hashing.query import query_signals
 from stopspread.hashing.signals import (
     DEFAULT_SIGNAL_SET,
     SignalHash,
@@ -111,13 +112,6 @@ def format_match_body(
     return json.dumps(body, separators=(",", ":"))
 
 
-def _query_keypoints(source: ImageSource, limits: DecodeLimits) -> list[KeypointSet]:
-    """The upload's ss-kp-1 query sets (decoded once more, as the signal set is)."""
-    image, _ = open_source(source, limits)
-    with image:
-        return query_keypoint_sets(image)
-
-
 def _signals(source: ImageSource, role: str, limits: DecodeLimits) -> list[SignalHash]:
     """The signal-set hashes of one input (decoded a second time: simple, and cheap
     next to the ~30 PDQs of an enrolment)."""
@@ -167,12 +161,12 @@ def _emit_image(result: BatchItem, name: str, how: _ImageOutput, out: TextIO) ->
         return False
     if result.hashes is not None:
         h = result.hashes
-        role = "query" if how.match_body else how.signal_role
+        role = None if how.match_body else how.signal_role
         signals = _signals(result.source, role, how.limits) if role else []
-        if how.match_body:
+        if how.match_body:  # hashes and keypoints from one decode
             md5 = h.digests.md5 if h.digests is not None else None
-            keypoints = _query_keypoints(result.source, how.limits) if how.keypoints else []
-            out.write(format_match_body(signals, md5, keypoints) + "\n")
+            query = query_signals(result.source, limits=how.limits, keypoints=how.keypoints)
+            out.write(format_match_body(query.hashes, md5, query.keypoints) + "\n")
         elif how.tx:
             values = [
                 h.pdq.hex,

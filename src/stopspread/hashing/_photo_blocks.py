@@ -92,57 +92,76 @@ def _textured(luma: npt.NDArray[np.int16]) -> npt.NDArray[np.float64]:
     return np.asarray(cv2.integral(mask, sdepth=cv2.CV_32S), dtype=np.float64)
 
 
-def _sum(integral: npt.NDArray[np.float64], box: Box) -> tuple[float, int]:
-    """Textured pixels and pixels in ``box``, clipped to the image."""
+def _sums(
+    integral: npt.NDArray[np.float64],
+    left: npt.NDArray[np.int64],
+    top: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+    bottom: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Textured pixels and pixels in each box (arrays of edges), clipped to the image."""
     height, width = integral.shape[0] - 1, integral.shape[1] - 1
-    left, top = max(0, box[0]), max(0, box[1])
-    right, bottom = min(width, box[2]), min(height, box[3])
-    if right <= left or bottom <= top:
-        return 0.0, 0
+    left, top = np.maximum(left, 0), np.maximum(top, 0)
+    right, bottom = np.minimum(right, width), np.minimum(bottom, height)
+    inside = (right > left) & (bottom > top)
+    left, top = np.where(inside, left, 0), np.where(inside, top, 0)
+    right, bottom = np.where(inside, right, 0), np.where(inside, bottom, 0)
     total = (
         integral[bottom, right]
         - integral[top, right]
         - integral[bottom, left]
         + integral[top, left]
     )
-    return float(total), (right - left) * (bottom - top)
+    return total, (right - left) * (bottom - top)
 
 
-def _ring_share(integral: npt.NDArray[np.float64], box: Box) -> float:
-    """Share of textured pixels in the ring just outside ``box`` (0 when none is inside
-    the image)."""
-    left, top, right, bottom = box
+def _ring_shares(
+    integral: npt.NDArray[np.float64],
+    boxes: tuple[npt.NDArray[np.int64], ...],
+) -> npt.NDArray[np.float64]:
+    """Share of textured pixels in the ring just outside each box (0 when none of the ring
+    is inside the image)."""
+    left, top, right, bottom = boxes
     near, far = _RING_GAP_PX, _RING_PX
     parts = [
-        _sum(integral, (left, top - far, right, top - near)),
-        _sum(integral, (left, bottom + near, right, bottom + far)),
-        _sum(integral, (left - far, top, left - near, bottom)),
-        _sum(integral, (right + near, top, right + far, bottom)),
+        _sums(integral, left, top - far, right, top - near),
+        _sums(integral, left, bottom + near, right, bottom + far),
+        _sums(integral, left - far, top, left - near, bottom),
+        _sums(integral, right + near, top, right + far, bottom),
     ]
+    textured = sum(t for t, _ in parts)  # whole numbers of pixels: exact in any order
     pixels = sum(n for _, n in parts)
-    return sum(t for t, _ in parts) / pixels if pixels else 0.0
+    out: npt.NDArray[np.float64] = np.divide(
+        textured, pixels, out=np.zeros(left.size), where=pixels > 0
+    )
+    return out
 
 
 def _ranked(luma: npt.NDArray[np.int16]) -> list[tuple[float, Box]]:
+    """Every pair of edge runs that bounds a candidate, with its score, best first (ties
+    in the order the pairs are enumerated: top run, then bottom run)."""
     height, width = luma.shape
-    runs = _edge_runs(luma)
+    runs = np.array(_edge_runs(luma), dtype=np.int64).reshape(-1, 3)
     integral = _textured(luma)
+    i, j = np.triu_indices(len(runs), 1)  # every pair, top run first, in loop order
+    (top, a0, a1), (bottom, b0, b1) = runs[i].T, runs[j].T
     tolerance = END_TOLERANCE * width
-    area_of = float(width * height)
+    left, right = np.maximum(a0, b0), np.minimum(a1, b1)
+    w, h = right - left, bottom - top
+    share = w * h / float(width * height)
+    ok = (np.abs(a0 - b0) <= tolerance) & (np.abs(a1 - b1) <= tolerance)
+    ok &= (h >= MIN_ASPECT * w) & (share >= MIN_SHARE) & (share <= MAX_SHARE)
+    boxes = (left[ok], top[ok], right[ok], bottom[ok])
+    ring_ok = _ring_shares(integral, boxes) <= MAX_RING_TEXTURE
+    boxes = tuple(edge[ring_ok] for edge in boxes)
+    textured, _ = _sums(integral, *boxes)
     out: list[tuple[float, Box]] = []
-    for i, (top, a0, a1) in enumerate(runs):
-        for bottom, b0, b1 in runs[i + 1 :]:
-            if abs(a0 - b0) > tolerance or abs(a1 - b1) > tolerance:
-                continue
-            left, right = max(a0, b0), min(a1, b1)
-            w, h = right - left, bottom - top
-            if h < MIN_ASPECT * w or not MIN_SHARE <= w * h / area_of <= MAX_SHARE:
-                continue
-            box = (left, top, right, bottom)
-            if _ring_share(integral, box) > MAX_RING_TEXTURE:
-                continue
-            inside = _sum(integral, box)[0] / (w * h)
-            out.append((w * h * inside**2, box))
+    for box, inside_px in zip(
+        zip(*(edge.tolist() for edge in boxes), strict=True), textured.tolist(), strict=True
+    ):
+        area = (box[2] - box[0]) * (box[3] - box[1])
+        inside = inside_px / area
+        out.append((area * inside**2, box))
     out.sort(key=lambda c: -c[0])
     return out
 

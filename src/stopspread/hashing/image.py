@@ -22,7 +22,14 @@ from PIL import Image
 from stopspread.hashing.decode import load, to_rgb
 from stopspread.hashing.pdq import Dct16, Pixels, dct_from_pixels
 
-__all__ = ["FAST_DRAFT_SIDE", "PREDOWNSAMPLE_SIDE", "Pipeline", "dct_for_image", "pixels_for_pdq"]
+__all__ = [
+    "FAST_DRAFT_SIDE",
+    "PREDOWNSAMPLE_SIDE",
+    "Pipeline",
+    "dct_for_image",
+    "draft_size",
+    "pixels_for_pdq",
+]
 
 PREDOWNSAMPLE_SIDE: Final = 512  # reference C++/WASM: nearest-neighbour to 512x512 above this
 # Fast pipeline: let libjpeg scale down (by 2, 4 or 8) while the short side stays at least
@@ -54,14 +61,22 @@ def nearest_512(image: Image.Image) -> Image.Image:
     return image.transform(size, Image.Transform.AFFINE, coefficients, Image.Resampling.NEAREST)
 
 
+def draft_size(size: tuple[int, int]) -> tuple[int, int] | None:
+    """The size the fast pipeline asks libjpeg for (``None``: decode fully)."""
+    width, height = size
+    short = min(width, height)
+    if short < FAST_MIN_SHORT_SIDE:
+        return None
+    scale = short / FAST_DRAFT_SIDE
+    return (max(1, int(width / scale)), max(1, int(height / scale)))
+
+
 def prepare(image: Image.Image, pipeline: Pipeline) -> None:
     """Before decoding: ask libjpeg for a reduced size when the fast pipeline allows it."""
     if pipeline is Pipeline.FAST and image.format in ("JPEG", "MPO"):
-        width, height = image.size
-        short = min(width, height)
-        if short >= FAST_MIN_SHORT_SIDE:
-            scale = short / FAST_DRAFT_SIDE
-            image.draft("RGB", (max(1, int(width / scale)), max(1, int(height / scale))))
+        size = draft_size(image.size)
+        if size is not None:
+            image.draft("RGB", size)
 
 
 def pixels_for_pdq(image: Image.Image, pipeline: Pipeline = Pipeline.REFERENCE) -> Pixels:

@@ -21,6 +21,7 @@ stored for it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import struct
 import threading
@@ -35,7 +36,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from stopspread.hashing._photo_blocks import photo_blocks
-from stopspread.hashing._regions import content_box, small_array
+from stopspread.hashing._shared_image import SharedImage, decode_query
 from stopspread.hashing.decode import load, to_rgb
 
 __all__ = [
@@ -154,12 +155,6 @@ def _without_simd() -> Iterator[None]:
             cv2.setUseOptimized(was)
 
 
-def _strength(kp: cv2.KeyPoint) -> tuple[float, int, float, float]:
-    """Strongest first; ties by level and position, never by the order ORB lists them in
-    (OpenCV.js lists the same points in another order)."""
-    return (-kp.response, kp.octave, kp.pt[1], kp.pt[0])
-
-
 def _patch_offsets() -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """ORB's circular patch (radius 15: ``umax`` of ``features2d/src/orb.cpp``): rows, columns."""
     half = _PATCH // 2
@@ -179,6 +174,7 @@ def _patch_offsets() -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
 
 
 _PATCH_ROWS, _PATCH_COLS = _patch_offsets()
+_PATCH_AXES: Final = np.stack([_PATCH_COLS, _PATCH_ROWS], axis=1).astype(np.float32)
 
 
 def _pyramid(grey: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
@@ -195,44 +191,75 @@ def _pyramid(grey: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
     return levels
 
 
-def _angle(levels: Sequence[npt.NDArray[np.uint8]], kp: cv2.KeyPoint) -> float:
-    """ORB's orientation (intensity centroid of the circular patch), in whole degrees.
+def _angles(levels: Sequence[npt.NDArray[np.uint8]], kept: Sequence[cv2.KeyPoint]) -> list[float]:
+    """ORB's orientation (intensity centroid of the circular patch) of each kept point, in
+    whole degrees.
 
     OpenCV computes it with ``fastAtan2``, whose native (polynomial) and OpenCV.js results
     differ by up to 0.01 degrees, which flips descriptor bits; integer moments and a whole
     degree are the same in Python and in the browser (measured: 400 points x 360 degrees,
     identical descriptors with :func:`_without_simd`; ``bench/keypoints_js.py``,
-    ``tests/web/test_js_keypoints.py``)."""
-    scale = float(np.float32(_SCALES[kp.octave]))
-    x, y = round(kp.pt[0] / scale), round(kp.pt[1] / scale)
-    patch = levels[kp.octave][y + _PATCH_ROWS, x + _PATCH_COLS].astype(np.int64)
-    m10, m01 = int(patch @ _PATCH_COLS), int(patch @ _PATCH_ROWS)
-    return float(round(math.degrees(math.atan2(m01, m10))) % 360)
+    ``tests/web/test_js_keypoints.py``). The moments of all points of one level are one
+    matrix product (whole numbers under 2**24: exact); ``atan2`` stays Python's."""
+    octaves = np.array([kp.octave for kp in kept], dtype=np.intp)
+    xy = np.array([kp.pt for kp in kept], dtype=np.float64).reshape(-1, 2)
+    m10 = np.zeros(len(kept), dtype=np.int64)
+    m01 = np.zeros(len(kept), dtype=np.int64)
+    for octave in np.unique(octaves).tolist():
+        at = np.flatnonzero(octaves == octave)
+        scale = float(np.float32(_SCALES[octave]))
+        x = np.round(xy[at, 0] / scale).astype(np.intp)  # half to even, as round()
+        y = np.round(xy[at, 1] / scale).astype(np.intp)
+        level = levels[octave]
+        width = level.shape[1]  # the patch's pixels as offsets into the flat level
+        flat = (y * width + x)[:, None] + (_PATCH_ROWS * width + _PATCH_COLS)[None, :]
+        patches = np.take(level.reshape(-1), flat)
+        moments = patches.astype(np.float32) @ _PATCH_AXES  # sums < 2**24: exact
+        m10[at], m01[at] = moments[:, 0], moments[:, 1]
+    return [
+        float(round(math.degrees(math.atan2(b, a))) % 360)
+        for a, b in zip(m10.tolist(), m01.tolist(), strict=True)
+    ]
 
 
 def _spread_out(found: Sequence[cv2.KeyPoint], w: int, h: int, n_features: int) -> list[int]:
     """Indices of the keypoints kept, strongest first, at most 2/16 of them in one cell of a
     4 x 4 grid (then the strongest of the rest): a sticker, a caption or a screenshot's
-    frame cannot take every anchor, and a crop keeps some wherever it falls."""
-    order = sorted(range(len(found)), key=lambda i: _strength(found[i]))
+    frame cannot take every anchor, and a crop keeps some wherever it falls.
+
+    Strongest first: by response, ties by level and position (a stable sort on those keys),
+    never by the order ORB lists them in (OpenCV.js lists the same points in another
+    order). A point is kept by the cap when fewer than ``cap`` points of its cell come
+    before it in that order."""
+    xy = np.array([kp.pt for kp in found], dtype=np.float64).reshape(-1, 2)
+    response = np.array([kp.response for kp in found], dtype=np.float64)
+    octave = np.array([kp.octave for kp in found], dtype=np.int64)
+    order = np.lexsort((xy[:, 0], xy[:, 1], octave, -response))
     cap = max(1, 2 * n_features // _CELLS**2)
-    per_cell: dict[tuple[int, int], int] = {}
-    kept: list[int] = []
-    for i in order:
-        x, y = found[i].pt
-        cell = (min(int(x / w * _CELLS), _CELLS - 1), min(int(y / h * _CELLS), _CELLS - 1))
-        if per_cell.get(cell, 0) < cap:
-            per_cell[cell] = per_cell.get(cell, 0) + 1
-            kept.append(i)
-            if len(kept) == n_features:
-                break
-    if len(kept) < n_features:
-        chosen = set(kept)
-        kept += [i for i in order if i not in chosen][: n_features - len(kept)]
-    return sorted(kept, key=lambda i: _strength(found[i]))
+    cx = np.minimum((xy[:, 0] / w * _CELLS).astype(np.int64), _CELLS - 1)
+    cy = np.minimum((xy[:, 1] / h * _CELLS).astype(np.int64), _CELLS - 1)
+    cell = (cy * _CELLS + cx)[order]
+    by_cell = np.argsort(cell, kind="stable")
+    grouped = cell[by_cell]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, grouped.size]))
+    rank = np.empty(cell.size, dtype=np.int64)
+    rank[by_cell] = np.arange(cell.size) - first  # points of the same cell before this one
+    capped = rank < cap
+    kept = np.flatnonzero(capped)[:n_features]  # positions in ``order``
+    if kept.size < n_features:
+        rest = np.flatnonzero(~capped)[: n_features - kept.size]
+        kept = np.sort(np.concatenate([kept, rest]))
+    return [int(i) for i in order[kept]]
 
 
-def _from_grey(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
+def _from_grey(
+    grey: npt.NDArray[np.uint8], n_features: int, *, as_browser: bool = True
+) -> KeypointSet:
+    """``as_browser``: descriptors exactly as OpenCV.js computes them (cv2's scalar code,
+    one thread at a time; what enrolment stores). A query's sets are never compared with a
+    browser's query, so they use cv2's vectorised blur (a descriptor bit now and then, see
+    :func:`_without_simd`; about half the time of the descriptors, and no lock)."""
     h, w = grey.shape
     orb = _orb(_OVERDETECT * n_features)
     found = orb.detect(grey, None)
@@ -240,10 +267,9 @@ def _from_grey(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
         empty = np.zeros((0, 2), np.uint8)
         return KeypointSet(w, h, empty, np.zeros((0, DESCRIPTOR_BYTES), np.uint8))
     kept = [found[i] for i in _spread_out(found, w, h, n_features)]
-    levels = _pyramid(grey)
-    for kp in kept:
-        kp.angle = _angle(levels, kp)
-    with _without_simd():
+    for kp, angle in zip(kept, _angles(_pyramid(grey), kept), strict=True):
+        kp.angle = angle
+    with _without_simd() if as_browser else contextlib.nullcontext():
         computed, descriptors = orb.compute(grey, kept)  # grouped by level: put back in order
     row = {(kp.octave, kp.pt): i for i, kp in enumerate(computed)}
     order = [row[(kp.octave, kp.pt)] for kp in kept]  # every kept point is inside ORB's border
@@ -257,8 +283,14 @@ def extract_keypoints(image: Image.Image, n_features: int = N_FEATURES) -> Keypo
     return _from_grey(_grey_working_copy(image), n_features)
 
 
+def _query_set(grey: npt.NDArray[np.uint8], n_features: int) -> KeypointSet:
+    return _from_grey(grey, n_features, as_browser=False)
+
+
 def query_keypoint_sets(
-    image: Image.Image, n_features: int = N_FEATURES, photo_block_limit: int = PHOTO_BLOCKS
+    image: Image.Image | SharedImage,
+    n_features: int = N_FEATURES,
+    photo_block_limit: int = PHOTO_BLOCKS,
 ) -> list[KeypointSet]:
     """The keypoints a query looks up: the image's, then its mirrored copy's, then, when the
     image has flat bands around a block of content (a screenshot, a post with a caption),
@@ -266,22 +298,26 @@ def query_keypoint_sets(
     is at most :data:`CONTENT_BLOCK_MAX_SHARE` of the area), then the sets of up to
     ``photo_block_limit`` rectangles edged like a photo in the frame
     (``_photo_blocks.photo_blocks``): a photo that is a small part of a busy frame gets its
-    own 640 px copy and all its anchors. Nothing more is stored."""
-    rgb = to_rgb(load(image))
-    full = np.asarray(rgb.convert("L"), dtype=np.uint8)
+    own 640 px copy and all its anchors. Nothing more is stored.
+
+    ``image`` is decoded as ``_shared_image.decode_query`` says (a colour JPEG straight to
+    grey); a :class:`SharedImage` shares its grey array and border luma with the PDQ
+    variants computed from it."""
+    shared = decode_query(image)
+    size = shared.image.size
+    full = shared.grey
     grey = _scaled(full)
     mirrored = np.ascontiguousarray(grey[:, ::-1])
-    sets = [_from_grey(grey, n_features), _from_grey(mirrored, n_features)]
-    small = small_array(rgb)  # one border-detection copy for both block finders
-    box = content_box(rgb, small)
+    sets = [_query_set(grey, n_features), _query_set(mirrored, n_features)]
+    box = shared.content  # the content variant's box, one border luma for both finders
     if box is not None:
         left, upper, right, lower = box
-        if (right - left) * (lower - upper) > CONTENT_BLOCK_MAX_SHARE * rgb.width * rgb.height:
+        if (right - left) * (lower - upper) > CONTENT_BLOCK_MAX_SHARE * size[0] * size[1]:
             box = None
         else:
-            sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
+            sets.append(_query_set(_scaled(full[upper:lower, left:right]), n_features))
     if photo_block_limit > 0:
-        blocks = photo_blocks(rgb, photo_block_limit, besides=box, small=small)
+        blocks = photo_blocks(shared.image, photo_block_limit, besides=box, small=shared.small)
         for left, upper, right, lower in blocks:
-            sets.append(_from_grey(_scaled(full[upper:lower, left:right]), n_features))
+            sets.append(_query_set(_scaled(full[upper:lower, left:right]), n_features))
     return sets

@@ -19,10 +19,10 @@ from enum import Enum
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 from PIL import Image
 
 from stopspread.hashing import _regions
+from stopspread.hashing._shared_image import SharedImage, decode_query
 from stopspread.hashing.decode import (
     DEFAULT_LIMITS,
     DecodeLimits,
@@ -32,7 +32,6 @@ from stopspread.hashing.decode import (
     to_rgb,
 )
 from stopspread.hashing.dihedral import Dihedral, dihedral_hashes
-from stopspread.hashing.image import PREDOWNSAMPLE_SIDE
 from stopspread.hashing.pdq import (
     PDQ_MIN_QUALITY,
     PdqHash,
@@ -253,61 +252,18 @@ SS_IMG_1: Final = SignalSet(
 DEFAULT_SIGNAL_SET: Final = SS_IMG_1
 
 
-class _Shared:
-    """Reduced copies of one decoded image, made once and shared by its variants.
-
-    The full-size pixel array is only made for variants that need every pixel (the
-    enrolment's really turned copies); every other variant reads the rows and columns it
-    samples straight from the decoded image (:func:`_regions.sample_box`), and the border
-    detection reuses the smoothed copy, so a large upload is resized once."""
-
-    def __init__(self, rgb: Image.Image) -> None:
-        self.rgb = rgb
-        self._small: npt.NDArray[np.int16] | None = None
-        self._work: Image.Image | None = None
-        self._smooth: Image.Image | None = None
-        self._pixels: Pixels | None = None
-
-    @property
-    def small(self) -> npt.NDArray[np.int16]:
-        if self._small is None:
-            if _regions.DETECT_SIDE_PX == PREDOWNSAMPLE_SIDE:  # the same box resize
-                self._small = _regions.small_from_copy(self.smooth)
-            else:
-                self._small = _regions.small_array(self.rgb)
-        return self._small
-
-    @property
-    def pixels(self) -> Pixels:
-        if self._pixels is None:
-            self._pixels = np.asarray(self.rgb, dtype=np.uint8)
-        return self._pixels
-
-    @property
-    def smooth(self) -> Image.Image:
-        if self._smooth is None:
-            self._smooth = _regions.working_copy(self.rgb, PREDOWNSAMPLE_SIDE)
-        return self._smooth
-
-    @property
-    def work(self) -> Image.Image:
-        if self._work is None:
-            same = _regions.WORK_SIDE_PX == PREDOWNSAMPLE_SIDE  # one resize serves both
-            self._work = self.smooth if same else _regions.working_copy(self.rgb)
-        return self._work
-
-
-def _region(shared: _Shared, variant: Variant) -> _regions.Box | Pixels | None:
+def _region(shared: SharedImage, variant: Variant) -> _regions.Box | Pixels | None:
     """The box of the decoded image that ``variant`` hashes, or the pixels it hashes when
     they are not a box of it, or ``None`` when it does not apply to this image."""
-    kind, rgb = variant.kind, shared.rgb
+    kind, rgb = variant.kind, shared.image
     if kind is VariantKind.FULL:
         return (0, 0, *rgb.size)
     if kind is VariantKind.SMOOTH:
         return np.asarray(shared.smooth)
-    if kind is VariantKind.TRIMMED or kind is VariantKind.CONTENT:
-        find = _regions.trim_box if kind is VariantKind.TRIMMED else _regions.content_box
-        return find(rgb, shared.small)
+    if kind is VariantKind.TRIMMED:
+        return shared.trim
+    if kind is VariantKind.CONTENT:
+        return shared.content
     if kind is VariantKind.CROP:
         return _regions.crop_window(rgb.size, variant.keep, variant.anchor.xy)
     if variant.rotation is Rotation.STRAIGHTEN:
@@ -324,10 +280,10 @@ def _min_side(region: _regions.Box | Pixels) -> int:
 
 
 def _hash_region(
-    shared: _Shared, region: _regions.Box | Pixels, variant: Variant
+    shared: SharedImage, region: _regions.Box | Pixels, variant: Variant
 ) -> tuple[dict[Dihedral, PdqHash], int]:
     if isinstance(region, tuple):
-        sampled = _regions.sample_box(shared.rgb, region)
+        sampled = _regions.sample_box(shared.image, region)
     else:
         sampled = _regions.pdq_pixels(region)
     dct, quality = dct_from_pixels(sampled)
@@ -342,7 +298,7 @@ def _hash_region(
     return hashes, quality
 
 
-def _box_pixels(shared: _Shared, region: _regions.Box | Pixels) -> Pixels:
+def _box_pixels(shared: SharedImage, region: _regions.Box | Pixels) -> Pixels:
     """The pixels of ``region`` as an array (a view of the full-size array for a box)."""
     if not isinstance(region, tuple):
         return region
@@ -351,14 +307,18 @@ def _box_pixels(shared: _Shared, region: _regions.Box | Pixels) -> Pixels:
 
 
 def compute_variants(
-    image: Image.Image, variants: tuple[Variant, ...], min_quality: int = PDQ_MIN_QUALITY
+    image: Image.Image | SharedImage,
+    variants: tuple[Variant, ...],
+    min_quality: int = PDQ_MIN_QUALITY,
 ) -> list[SignalHash]:
     """Hash every variant of one decoded image; duplicates (same hash) are kept once.
 
     Variants other than the whole image are dropped when their quality is under
-    ``min_quality``, and rotations also when the whole image's quality is.
+    ``min_quality``, and rotations also when the whole image's quality is. A Pillow image
+    is decoded and converted to RGB; a :class:`SharedImage` (e.g. a query's
+    ``_shared_image.decode_query``) is hashed as it is and keeps the copies made.
     """
-    shared = _Shared(to_rgb(load(image)))
+    shared = image if isinstance(image, SharedImage) else SharedImage(to_rgb(load(image)))
     out: list[SignalHash] = []
     seen: set[bytes] = set()
     full_quality = PDQ_MAX_QUALITY
@@ -398,13 +358,14 @@ def enrolment_hashes(
 
 
 def query_hashes(
-    source: ImageSource,
+    source: ImageSource | SharedImage,
     signal_set: SignalSet = DEFAULT_SIGNAL_SET,
     *,
     limits: DecodeLimits = DEFAULT_LIMITS,
 ) -> list[SignalHash]:
-    """The hashes to look up for one image (decoded once). The first is plain PDQ."""
-    image = _decode(source, limits)
+    """The hashes to look up for one image (decoded once; a colour JPEG straight to grey,
+    see ``_shared_image``). The first is plain PDQ."""
+    image = source if isinstance(source, SharedImage) else decode_query(_decode(source, limits))
     return compute_variants(image, signal_set.query, signal_set.min_query_quality)
 
 

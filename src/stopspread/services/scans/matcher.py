@@ -54,7 +54,6 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image
 
 from stopspread.hashing import (
     FrameHash,
@@ -67,13 +66,13 @@ from stopspread.hashing import (
     query_hashes,
 )
 from stopspread.hashing.decode import open_image
-from stopspread.hashing.image import prepare
 from stopspread.hashing.keypoints import (
     DESCRIPTOR_BYTES,
     KEYPOINT_VERSION,
     KeypointSet,
     query_keypoint_sets,
 )
+from stopspread.hashing.query import SharedImage, decode_query
 from stopspread.matching import BruteForceIndex, Match, MihIndex, as_hash_array
 from stopspread.matching.keypoint_verify import DEFAULT_VERIFY_RULE, verify_any
 from stopspread.matching.policy import MatchPolicy
@@ -167,8 +166,9 @@ class CaseMatcher:
         if exact is not None:
             return exact
         rule = self._policy.pdq
-        image = open_image(body)  # header and pixel caps; not decoded yet
-        prepare(image, Pipeline.FAST)  # a large JPEG is decoded at a reduced size
+        # header and pixel caps, then one decode for every signal: a large JPEG at a
+        # reduced size, a colour JPEG straight to grey (hashing/_shared_image.py)
+        image = decode_query(open_image(body), Pipeline.FAST)
         hashes = [h.hash for h in query_hashes(image) if rule.query_ok(h.quality)]
         hits = self._image.search_batch(as_hash_array(hashes), rule.radius) if hashes else []
         best = _nearest(hits)
@@ -176,7 +176,7 @@ class CaseMatcher:
             return self._shape_points(image)
         return Hit(MatchKind.IMAGE, PDQ.name, self._image_ids[best.id], best.distance)
 
-    def _shape_points(self, image: Image.Image) -> Hit | None:
+    def _shape_points(self, image: SharedImage) -> Hit | None:
         """The first enrolled photo whose keypoints verify against the download's (or its
         mirror's); None when the case has none or none verifies."""
         if not self._keypoints:

@@ -21,10 +21,10 @@ from stopspread.hashing import (
     DecodeLimits,
     SignalHash,
     digest_bytes,
-    query_hashes,
 )
 from stopspread.hashing.decode import open_source
-from stopspread.hashing.keypoints import KeypointSet, query_keypoint_sets
+from stopspread.hashing.keypoints import KeypointSet
+from stopspread.hashing.query import query_signals
 from stopspread.services import platform
 from stopspread.services.keypoint_bank import KeypointBank
 from stopspread.services.keypoint_records import decode_record
@@ -268,6 +268,5 @@ def _hash_upload(
     image, _ = open_source(data, limits)  # header checked, pixels not decoded yet
     width, height = image.size
     with budget.hold(width * height):
-        query = query_hashes(image, limits=limits)
-        keypoints = query_keypoint_sets(image)
-    return query, keypoints, digest_bytes(data).md5
+        signals = query_signals(image, limits=limits)
+    return signals.hashes, signals.keypoints, digest_bytes(data).md5
