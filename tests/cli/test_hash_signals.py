@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,14 @@ def test_match_format_prints_the_v1_match_body(image_file: Path, tmp_path: Path)
     video = write_video(tmp_path / "clip.mp4", seed=1)
     refused = CliRunner().invoke(cli, ["hash", "--format", "match", str(video)])
     assert refused.exit_code == 1 and "for images" in refused.stderr
+
+
+def test_hashing_leaves_no_pool_thread_behind(image_file: Path, tmp_path: Path) -> None:
+    """The CLI closes its batch when done, so no hashing thread outlives the command (a pool
+    left to the garbage collector once hung the test process; tests/hashing/test_api.py)."""
+    second = tmp_path / "second.png"
+    Image.open(image_file).rotate(90, expand=True).save(second)
+    result = CliRunner().invoke(cli, ["hash", "--jobs", "2", str(image_file), str(second)])
+    assert result.exit_code == 0, result.output
+    alive = [t for t in threading.enumerate() if t.name.startswith("stopspread-hash")]
+    assert not alive

@@ -93,3 +93,19 @@ def test_digests_match_hashlib_and_streaming(tmp_path) -> None:  # type: ignore[
 def test_fast_pipeline_is_reported() -> None:
     h = hash_image(encode(synthetic_rgb(100, 100)), pipeline=Pipeline.FAST)
     assert h.pipeline is Pipeline.FAST
+
+
+def _hash_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("stopspread-hash")]
+
+
+def test_a_batch_closed_early_leaves_no_thread_for_the_garbage_collector() -> None:
+    """A batch left before its end (the CLI reads exactly one result per image) must not keep
+    its pool until the garbage collector finalises it: a pool shut down from inside the
+    collector, which can run while a new thread is starting, joined its threads while holding
+    the lock thread start-up holds, and the whole process hung (seen in the test suite)."""
+    images = [encode(synthetic_rgb(64, 48, seed=n), "PNG") for n in range(6)]
+    results = hash_many(images, workers=2)
+    assert next(results).hashes is not None
+    results.close()
+    assert not any(t.is_alive() for t in _hash_threads())

@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -293,13 +294,14 @@ def hash_command(
         sys.exit(ExitCode.FAILED)
     videos = [_is_video(item) for item in inputs]
     images = [src for src, video in zip(sources, videos, strict=True) if not video]
-    results = hash_many(images, workers=jobs, pipeline=pipeline, dihedral=dihedral, limits=limits)
+    batch = hash_many(images, workers=jobs, pipeline=pipeline, dihedral=dihedral, limits=limits)
     mode, video_seconds = _video_sampling(fast, signal_role, seconds_per_hash)
     # A header names each video unless one file was named: then the output is a hash file.
     header = not tx and (len(inputs) > 1 or any(Path(p).is_dir() for p in paths))
     bar_file = sys.stderr if show_bar else io.StringIO()
     # One warm decoder process serves every video of the run (started on first use).
     with (
+        closing(batch) as results,  # its pool ends here, never in the garbage collector
         VideoSandbox() as sandbox,
         click.progressbar(length=len(inputs), label="hashing", file=bar_file) as bar,
     ):

@@ -118,7 +118,10 @@ def hash_many(
     """Hash many images on ``workers`` threads (default: every core), in input order.
 
     At most ``2 * workers`` images are in flight, so an endless or very large
-    iterable is consumed lazily and memory stays bounded.
+    iterable is consumed lazily and memory stays bounded. A caller that stops before the
+    end closes the iterator (``contextlib.closing``): that ends the pool's threads at once.
+    Left to the garbage collector, the pool is shut down wherever the collector happens to
+    run — once inside a new thread's start-up, which hung the process.
     """
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n < 1:
