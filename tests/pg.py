@@ -72,6 +72,9 @@ class PgCluster:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def close(self) -> None:
+        if self._template is not None:  # a configured server keeps no template behind
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self._template}" WITH (FORCE)')
         self._engine.dispose()
         if self._stop:
             subprocess.run(self._stop, capture_output=True, check=False, timeout=60)
