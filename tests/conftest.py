@@ -73,17 +73,29 @@ def jpeg_bytes() -> bytes:
 # --- the service: databases (SQLite and PostgreSQL), settings ---------------------------
 
 from tests.browser import browser  # noqa: E402, F401  (one headless Chromium per session)
+from tests.dbtemplate import seed  # noqa: E402
 from tests.pg import pg_cluster  # noqa: E402, F401  (the session-wide PostgreSQL fixture)
+
+
+@pytest.fixture
+def migrated_database() -> None:
+    """Asked for (by a test, a fixture or ``usefixtures``): ``database_url`` is then a copy of
+    a database migrated once per session, not an empty one (tests/dbtemplate.py)."""
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a new database on the test cluster."""
+    """A fresh database of the test's own: a SQLite file, or a new database on the test
+    cluster; empty, or already migrated when the test uses ``migrated_database``."""
+    migrated = "migrated_database" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        if migrated:
+            seed(url)
+        yield url
         return
     cluster = request.getfixturevalue("pg_cluster")
-    url = cluster.new_database()
+    url = cluster.new_database(migrated=migrated)
     yield url
     cluster.drop_database(url)
 
@@ -117,7 +129,7 @@ def flip_bits(hex_value: str, n: int, rng: np.random.Generator) -> str:
 
 
 @pytest.fixture
-def services(database_url: str, tmp_path: Path) -> Iterator[Services]:
+def services(database_url: str, tmp_path: Path, migrated_database: None) -> Iterator[Services]:
     """Migrated database + use-case services with a loaded (empty) index."""
     svc = make_services(database_url, tmp_path)
     yield svc
@@ -128,6 +140,7 @@ def make_services(url: str, tmp_path: Path, **changes: object) -> Services:
     """Services as production builds them: hash values sealed (the default) unless
     ``seal_hashes=False`` is among ``changes``."""
     settings = fast_settings(url, tmp_path, **changes)
+    seed(url)  # a copy of a database migrated once per session (tests/dbtemplate.py)
     db = Database.from_settings(settings)
     upgrade(db)
     svc = build_services(settings, db)

@@ -44,12 +44,27 @@ class PgCluster:
         self.admin_url, self._stop = admin_url, stop
         self.data_dir = data_dir  # the cluster's files (None: a configured server elsewhere)
         self._engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self._template: str | None = None  # a database migrated once, copied (tests/dbtemplate.py)
 
-    def new_database(self) -> str:
+    def new_database(self, migrated: bool = False) -> str:
+        """A new database: empty, or (``migrated``) a copy of one migrated once per session."""
         name = "t_" + uuid.uuid4().hex[:12]
+        template = f' TEMPLATE "{self._migrated_template()}"' if migrated else ""
         with self._engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{template}')
         return sa.engine.make_url(self.admin_url).set(database=name).render_as_string(False)
+
+    def _migrated_template(self) -> str:
+        if self._template is None:
+            from stopspread.storage import Database, upgrade
+
+            url = self.new_database()
+            db = Database(url)
+            upgrade(db)
+            db.dispose()  # CREATE DATABASE ... TEMPLATE needs no one connected to it
+            self._template = sa.engine.make_url(url).database
+        assert self._template is not None
+        return self._template
 
     def drop_database(self, url: str) -> None:
         name = sa.engine.make_url(url).database
@@ -57,6 +72,9 @@ class PgCluster:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def close(self) -> None:
+        if self._template is not None:  # a configured server keeps no template behind
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self._template}" WITH (FORCE)')
         self._engine.dispose()
         if self._stop:
             subprocess.run(self._stop, capture_output=True, check=False, timeout=60)

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import func, select
 
 from stopspread.config import JournalSync
@@ -27,6 +28,9 @@ from stopspread.services.journal import (
 from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import AuditEvent, Meta, ReviewItem, ReviewKind, Signal
 from tests.conftest import make_services, random_pdq
+
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
 
 
 def test_records_are_fixed_size_and_hold_no_hash(tmp_path: Path) -> None:

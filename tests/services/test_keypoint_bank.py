@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from sqlalchemy import select, update
 
@@ -26,6 +27,9 @@ from stopspread.storage.models import Bank, Signal
 from stopspread.storage.models_keypoints import KeypointRecord
 from tests.conftest import make_services, random_pdq
 from tests.hashing.test_keypoints import scene
+
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
 
 
 def _enrol(svc: Services, photo: Image.Image, seed: int, with_pdq: bool = True) -> int:

@@ -26,6 +26,9 @@ from stopspread.storage.models import Signal, SignalStatus, SignalType
 from tests.conftest import make_services, random_pdq
 from tests.security.disk_scan import forms
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 Contents = tuple[set[tuple[int, str]], set[tuple[int, str]]]
 
 

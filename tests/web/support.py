@@ -19,11 +19,13 @@ from stopspread.config import Settings
 from stopspread.services import platform
 from stopspread.storage import Database, upgrade
 from stopspread.web import create_app
+from tests.dbtemplate import seed
 
 __all__ = ["api_client", "auth", "live_server", "new_client_key", "pdq_body", "serve"]
 
 
 def new_client_key(settings: Settings, name: str = "platform", can_hash: bool = False) -> str:
+    seed(settings.url)  # migrated once per session, copied (tests/dbtemplate.py)
     db = Database(settings.url)
     upgrade(db)
     _client, key = platform.create_client(db, name, can_hash)
@@ -49,6 +51,7 @@ def api_client(settings: Settings) -> Iterator[httpx.Client]:
 @contextlib.contextmanager
 def live_server(settings: Settings) -> Iterator[str]:
     """The service on a migrated database, on 127.0.0.1 port 0; yields the base URL."""
+    seed(settings.url)
     db = Database(settings.url)
     upgrade(db)
     db.dispose()

@@ -13,6 +13,9 @@ from stopspread.hashing.pdq import PdqHash
 from tests.conftest import fast_settings, flip_bits, random_pdq
 from tests.web.support import api_client, auth, new_client_key, pdq_body
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 
 def _eventually_matches(client, key: str, value: str, expected: bool) -> bool:  # type: ignore[no-untyped-def]
     """Ask until the answer is ``expected``: the other process's poller runs every 0.25 s;

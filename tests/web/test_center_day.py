@@ -55,6 +55,9 @@ from tests.sources.site import LocalSite, local_site
 from tests.web.support import auth, live_server, pdq_body
 from tests.web.test_worker_pages import _token, login
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 COPIES = ("border", "reencoded", "resized")
 Numbers = tuple[int, int, int, int, int, int]  # found, review, confirmed, sent, removed, re-up
 

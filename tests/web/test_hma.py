@@ -7,9 +7,13 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 
 from tests.conftest import fast_settings, flip_bits, random_pdq
 from tests.web.support import api_client, auth, new_client_key
+
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
 
 
 def _lookup(http: httpx.Client, key: str, signal_type: str, signal: str) -> httpx.Response:

@@ -72,7 +72,7 @@ def fill(svc: Services, tmp_path: Path) -> Stored:
 
 
 @pytest.fixture
-def stored(database_url: str, tmp_path: Path) -> Iterator[Stored]:
+def stored(database_url: str, tmp_path: Path, migrated_database: None) -> Iterator[Stored]:
     svc = make_services(database_url, tmp_path)
     yield fill(svc, tmp_path)
     svc.db.dispose()

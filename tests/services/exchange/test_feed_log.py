@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import select, update
 
 from stopspread.services import cases, platform
@@ -19,6 +20,9 @@ from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import ChainHead
 from stopspread.storage.models_exchange import FeedRecord
 from tests.conftest import make_services, random_pdq
+
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
 
 
 def _records(svc: Services) -> dict[str, tuple[str, int, int]]:

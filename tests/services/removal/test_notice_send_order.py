@@ -27,6 +27,9 @@ from tests.conftest import make_services
 from tests.services.removal.notice_seed import notice_world, url_on
 from tests.smtpsink import SmtpSink
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 T0 = datetime(2026, 11, 25, 0, 0, 27, tzinfo=UTC)
 SENDER = "takedown@center.example"
 

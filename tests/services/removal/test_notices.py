@@ -26,6 +26,9 @@ from stopspread.takedown.requests import RequestStatus
 from tests.conftest import make_services
 from tests.services.removal.notice_seed import PROFILE, notice_world, url_on
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 T0 = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 
 

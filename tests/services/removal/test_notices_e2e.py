@@ -29,6 +29,9 @@ from tests.conftest import make_services
 from tests.services.removal.notice_seed import PROFILE, notice_world, url_on
 from tests.smtpsink import SmtpSink
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 T0 = datetime(2026, 11, 25, 0, 0, 27, tzinfo=UTC)
 SECONDS = re.compile(r"\d{2}:\d{2}:\d{2}")
 

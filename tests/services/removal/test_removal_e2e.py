@@ -53,6 +53,9 @@ from tests.scankit import edited_copies, enrol, original
 from tests.smtpsink import SmtpSink
 from tests.sources.site import LocalSite, local_site
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 T0 = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "report"
 

@@ -29,6 +29,9 @@ from tests.conftest import make_services
 from tests.scankit import edited_copies, enrol, original, plant_site
 from tests.sources.site import LocalSite, local_site
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 SEEDS = (1, 2)
 
 

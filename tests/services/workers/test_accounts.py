@@ -26,6 +26,9 @@ from stopspread.storage.models import AuditEvent
 from stopspread.storage.models_worker import WorkerRole, WorkerSession
 from tests.conftest import make_services
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 PASSWORD = "correct horse battery"
 
 

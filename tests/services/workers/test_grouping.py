@@ -21,6 +21,9 @@ from tests.conftest import make_services
 from tests.services.review_groups_seed import COPY_DISTANCES, Copies, add_copies
 from tests.services.review_seed import PASSWORD, World, build_world
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[tuple[World, Copies]]:

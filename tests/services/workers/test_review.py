@@ -22,6 +22,9 @@ from stopspread.storage.models_scan import ReviewState, Sighting
 from tests.conftest import make_services
 from tests.services.review_seed import PASSWORD, World, build_world
 
+# every database here is used through services: a migrated copy (tests/dbtemplate.py)
+pytestmark = pytest.mark.usefixtures("migrated_database")
+
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
