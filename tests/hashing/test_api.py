@@ -39,7 +39,7 @@ def test_batch_consumes_its_input_lazily() -> None:
     for _ in range(3):
         next(stream)
     assert produced <= 3 + 2 * 2 + 1
-    stream.close()  # type: ignore[attr-defined]
+    stream.close()
 
 
 def test_batch_rejects_zero_workers() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -114,7 +114,7 @@ def hash_many(
     pipeline: Pipeline = Pipeline.REFERENCE,
     dihedral: bool = False,
     limits: DecodeLimits = DEFAULT_LIMITS,
-) -> Iterator[BatchItem]:
+) -> Generator[BatchItem, None, None]:
     """Hash many images on ``workers`` threads (default: every core), in input order.
 
     At most ``2 * workers`` images are in flight, so an endless or very large
