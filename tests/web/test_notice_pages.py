@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,6 +161,23 @@ def _digest(page: str) -> str:
     return found.group(1)
 
 
+@contextmanager
+def _lossy_mail_server(url: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, SmtpSink]]:
+    """The service on ``url`` with an SMTP sink that keeps the first message but answers 421
+    (its answer lost), and a client logged in as hana."""
+    with SmtpSink(lose_answers=1) as sink:
+        settings = fast_settings(
+            url, tmp_path, smtp_host="127.0.0.1", smtp_port=sink.port,
+            smtp_security=SmtpSecurity.NONE, smtp_from="takedown@seoul.test",
+        )  # fmt: skip
+        with (
+            live_server(settings) as base_url,
+            httpx.Client(base_url=base_url, timeout=60, follow_redirects=True) as client,
+        ):
+            login(client, "hana")
+            yield client, sink
+
+
 def test_an_interrupted_send_is_said_plainly_and_goes_again_unchanged(tmp_path: Path) -> None:
     """Issue 18: the SMTP server kept the notice but its answer was lost (421): the pages say
     it may have arrived and that sending again uses the same message ID; no edit is offered;
@@ -171,29 +189,20 @@ def test_an_interrupted_send_is_said_plainly_and_goes_again_unchanged(tmp_path: 
     (notice_id,) = notices.draft_case_notices(svc, world.who, world.case_id).notice_ids
     svc.db.dispose()
     page_url = f"/worker/takedown/notices/{notice_id}"
-    with SmtpSink(lose_answers=1) as sink:
-        settings = fast_settings(
-            url, tmp_path, smtp_host="127.0.0.1", smtp_port=sink.port,
-            smtp_security=SmtpSecurity.NONE, smtp_from="takedown@seoul.test",
-        )  # fmt: skip
-        with (
-            live_server(settings) as base_url,
-            httpx.Client(base_url=base_url, timeout=60, follow_redirects=True) as client,
-        ):
-            login(client, "hana")
-            confirm = client.get(f"{page_url}/confirm")
-            data = {"csrf_token": _token(confirm.text), "digest": _digest(confirm.text)}
-            lost = client.post(f"{page_url}/send", data=data)
-            assert lost.status_code == 422
-            page = client.get(page_url)
-            assert "보내는 중 끊김" in page.text and "같은 메일 고유번호로" in page.text
-            assert 'id="notice-text"' not in page.text  # no edit: the same text goes again
-            english = client.get(f"{page_url}/confirm?lang=en")
-            assert "the same message ID" in english.text and f"{page_url}#edit" not in english.text
-            again = client.get(f"{page_url}/confirm")
-            data = {"csrf_token": _token(again.text), "digest": _digest(again.text)}
-            sent = client.post(f"{page_url}/send", data=data)
-            assert sent.status_code == 200 and "notice-sending" not in sent.text
+    with _lossy_mail_server(url, tmp_path) as (client, sink):
+        confirm = client.get(f"{page_url}/confirm")
+        data = {"csrf_token": _token(confirm.text), "digest": _digest(confirm.text)}
+        lost = client.post(f"{page_url}/send", data=data)
+        assert lost.status_code == 422
+        page = client.get(page_url)
+        assert "보내는 중 끊김" in page.text and "같은 메일 고유번호로" in page.text
+        assert 'id="notice-text"' not in page.text  # no edit: the same text goes again
+        english = client.get(f"{page_url}/confirm?lang=en")
+        assert "the same message ID" in english.text and f"{page_url}#edit" not in english.text
+        again = client.get(f"{page_url}/confirm")
+        data = {"csrf_token": _token(again.text), "digest": _digest(again.text)}
+        sent = client.post(f"{page_url}/send", data=data)
+        assert sent.status_code == 200 and "notice-sending" not in sent.text
     ids = [str(m["Message-ID"]).strip() for m in sink.messages]
     assert len(ids) == 2 and ids[0] == ids[1]
 
@@ -206,24 +215,15 @@ def test_an_interrupted_single_request_says_so_and_goes_again_unchanged(tmp_path
     request_id = draft_request(svc, world.who, world.sighting_ids[0])
     svc.db.dispose()
     page_url = f"/worker/takedown/requests/{request_id}"
-    with SmtpSink(lose_answers=1) as sink:
-        settings = fast_settings(
-            url, tmp_path, smtp_host="127.0.0.1", smtp_port=sink.port,
-            smtp_security=SmtpSecurity.NONE, smtp_from="takedown@seoul.test",
-        )  # fmt: skip
-        with (
-            live_server(settings) as base_url,
-            httpx.Client(base_url=base_url, timeout=60, follow_redirects=True) as client,
-        ):
-            login(client, "hana")
-            page = client.get(page_url)
-            lost = client.post(f"{page_url}/send", data={"csrf_token": _token(page.text)})
-            assert lost.status_code == 422
-            page = client.get(page_url)
-            assert "보내는 중 끊김" in page.text and "같은 메일 고유번호로" in page.text
-            english = client.get(f"{page_url}?lang=en")
-            assert "the same message ID" in english.text
-            sent = client.post(f"{page_url}/send", data={"csrf_token": _token(page.text)})
-            assert sent.status_code == 200 and "request-sending" not in sent.text
+    with _lossy_mail_server(url, tmp_path) as (client, sink):
+        page = client.get(page_url)
+        lost = client.post(f"{page_url}/send", data={"csrf_token": _token(page.text)})
+        assert lost.status_code == 422
+        page = client.get(page_url)
+        assert "보내는 중 끊김" in page.text and "같은 메일 고유번호로" in page.text
+        english = client.get(f"{page_url}?lang=en")
+        assert "the same message ID" in english.text
+        sent = client.post(f"{page_url}/send", data={"csrf_token": _token(page.text)})
+        assert sent.status_code == 200 and "request-sending" not in sent.text
     ids = [str(m["Message-ID"]).strip() for m in sink.messages]
     assert len(ids) == 2 and ids[0] == ids[1]

@@ -255,27 +255,34 @@ class IndexReplica:
     def lookup(self, signal: SignalIn) -> list[int]:
         """Ids of the stored signals that match under the policy, closest first (ties: lowest
         id); none for a query hash under the policy's query quality floor."""
-        rule = self.policy.rule(signal.type)
-        if not rule.query_ok(signal.quality):
+        query = self._query(signal)
+        if query is None:
             return []
-        index = self._indexes[signal.type]
-        value = signal.value if self.cloak is None else self.cloak.value(signal.type, signal.value)
+        index, value, radius = query
         with contextlib.nullcontext() if index.lock_free else self._lock:
-            return index.query(value, rule.radius)
+            return index.query(value, radius)
 
     def lookup_near(self, signal: SignalIn) -> list[tuple[int, int]]:
         """As :meth:`lookup`, with each id's distance in bits (the same one search; ``-1``
         for an exact type such as MD5, which has no edge to walk)."""
+        query = self._query(signal)
+        if query is None:
+            return []
+        index, value, radius = query
+        with contextlib.nullcontext() if index.lock_free else self._lock:
+            near = pdq_query_near(index, value, radius)
+            if near is None:
+                return [(signal_id, -1) for signal_id in index.query(value, radius)]
+            return near
+
+    def _query(self, signal: SignalIn) -> tuple[SignalIndex, str, int] | None:
+        """The index, the (cloaked) value and the radius a query uses; None under the
+        policy's query quality floor."""
         rule = self.policy.rule(signal.type)
         if not rule.query_ok(signal.quality):
-            return []
-        index = self._indexes[signal.type]
+            return None
         value = signal.value if self.cloak is None else self.cloak.value(signal.type, signal.value)
-        with contextlib.nullcontext() if index.lock_free else self._lock:
-            near = pdq_query_near(index, value, rule.radius)
-            if near is None:
-                return [(signal_id, -1) for signal_id in index.query(value, rule.radius)]
-            return near
+        return self._indexes[signal.type], value, rule.radius
 
     def forget(self, signal_ids: list[int]) -> None:
         """Drop signals at once in this process (withdrawal); other processes poll."""
