@@ -146,7 +146,7 @@ async def _watch_edge(
     alarm = detector.edge_hits(client.id, near, svc.replica.policy.pdq.radius)
     if alarm is not None:
         signals = [alarm.signal_id] if alarm.open_review else []
-        await run_in_threadpool(suspend_for_probing, svc.db, alarm.client_ids, signals, True)
+        await run_in_threadpool(suspend_for_probing, svc.db, alarm.client_ids, signals, edge=True)
 
 
 def _signals_of(body: MatchIn) -> list[SignalIn]:
