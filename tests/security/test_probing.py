@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from stopspread.storage import Database
 from stopspread.storage.models import AuditEvent, ReviewItem, ReviewKind
+from stopspread.storage.models_probing import EdgeWatch
 from tests.conftest import fast_settings, random_pdq
 from tests.services.test_limits_shared import redis_url as redis_url  # a fixture
 from tests.web.support import api_client, auth, new_client_key, pdq_body
@@ -266,9 +267,11 @@ def test_edge_hits_of_real_traffic_from_40_platforms_pass(tmp_path: Path) -> Non
     with db.read() as session:
         kinds = set(session.scalars(select(ReviewItem.kind)))
         audit = set(session.scalars(select(AuditEvent.kind)))
+        under_attack = session.scalars(select(EdgeWatch)).all()
     db.dispose()
     assert statuses == {200}
     assert ReviewKind.PROBING not in kinds and "client_suspended" not in audit
+    assert under_attack == []  # no blurred edge: her true copies lose nothing
 
 
 def test_a_blurred_edge_answers_each_query_alike_and_the_inside_always(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ simulated clock and the answer computed by distance. ``tests/security/test_probi
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,10 +14,20 @@ from typing import Protocol
 
 import numpy as np
 
-from stopspread.services.probing import THROTTLE_S, WINDOW, EdgeAlarm, ProbeDetector, Verdict
+from stopspread.services.probing import (
+    THROTTLE_S,
+    WINDOW,
+    EdgeAlarm,
+    EdgeMark,
+    ProbeDetector,
+    Verdict,
+    blurred,
+)
 
 RADIUS = 29  # the platform policy radius (services/match_policy.py)
 SIGNAL = 1  # the enrolled signal's id
+SECRET = "walks server key"  # keys the blurred edge's draws
+WALL_START = 1_800_000_000.0  # the simulated wall clock at time 0
 
 
 def flip(value: int, *bits: int) -> int:
@@ -50,27 +59,57 @@ class Ledger:
         return first
 
 
+class Store:
+    """The ``edge_watch`` table as services/probing_state.py keeps it, in memory."""
+
+    def __init__(self) -> None:
+        self.marks: dict[int, EdgeMark] = {}
+
+    def save(self, marks: Sequence[EdgeMark]) -> None:
+        for mark in marks:
+            held = self.marks.get(mark.signal_id)
+            if held is not None:
+                mark = EdgeMark(
+                    mark.signal_id, max(mark.until, held.until), mark.alarmed or held.alarmed
+                )
+            self.marks[mark.signal_id] = mark
+
+    def load(self) -> list[EdgeMark]:
+        return list(self.marks.values())
+
+
 @dataclass
 class Server:
     """``processes`` serving processes (requests go round-robin), one enrolled hash; keys
-    suspended in one are refused by all (the database's ``active`` flag)."""
+    suspended in one are refused by all (the database's ``active`` flag), signals under
+    attack are read by all (the ``edge_watch`` table, polled here before every request)."""
 
     target: int
     processes: int = 1
     shared: bool = False  # the processes share their edge hits (``limits_url``)
-    blur: int = 0  # a blurred edge this many bits wide (bench/probing.py; not shipped)
+    blur: int = 0  # match_edge_blur_bits: a blurred edge for every signal, per key
+    adaptive: bool = True  # a signal under attack gets a blurred edge (False: as before)
     now: float = 0.0
     served: int = 0
     suspended: set[int] = field(default_factory=set)
     alarms: int = 0  # probing review items opened
     detectors: list[ProbeDetector] = field(default_factory=list)
+    store: Store = field(default_factory=Store)
+    ledger: Ledger = field(default_factory=Ledger)
 
     def __post_init__(self) -> None:
-        self.detectors = [ProbeDetector(clock=lambda: self.now) for _ in range(self.processes)]
+        self.restart()
+
+    def restart(self) -> None:
+        """Every process starts afresh: its counts are gone, the store and ledger stay."""
+        self.detectors = [self._started() for _ in range(self.processes)]
+
+    def _started(self) -> ProbeDetector:
+        detector = ProbeDetector(clock=lambda: self.now, wall=lambda: WALL_START + self.now)
+        detector.keep_state(self.store)
         if self.shared:
-            ledger = Ledger()
-            for detector in self.detectors:
-                detector.share_edges(ledger, self._alarmed, background=False)
+            detector.share_edges(self.ledger, self._alarmed, background=False)
+        return detector
 
     def _alarmed(self, alarm: EdgeAlarm) -> None:
         self.suspended.update(alarm.client_ids)
@@ -88,16 +127,22 @@ class Server:
             return 403
         if verdict is Verdict.THROTTLE:
             return 429
+        for each in self.detectors:  # the poll
+            each.reload()
         distance = (value ^ self.target).bit_count()
         if distance > RADIUS:
             return False
+        if self.adaptive:  # as the match route decides
+            hit = (SIGNAL, distance)
+            answer = not detector.hides(SECRET, key, hex64(value), hit, RADIUS, self.blur)
+        else:
+            answer = not blurred(SECRET, key, hex64(value), distance, RADIUS, self.blur)
         alarm = detector.edge_hits(key, [(hex64(value), SIGNAL, distance)], RADIUS)
         if alarm is not None:
             self._alarmed(alarm)
         detector.flush_shares()
-        return distance <= RADIUS - self.blur or _coin(key, value) < (RADIUS - distance + 1) / (
-            self.blur + 1
-        )
+        detector.save_marks()
+        return answer
 
 
 class Asked(Protocol):
@@ -106,12 +151,6 @@ class Asked(Protocol):
     now: float
 
     def ask(self, key: int, value: int) -> int | bool: ...
-
-
-def _coin(key: int, value: int) -> float:
-    """A number in [0, 1) fixed per (key, query): a repeat gets the same answer."""
-    digest = hashlib.blake2b(f"{key}:{value}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
 
 
 @dataclass
@@ -165,11 +204,13 @@ class Attacker:
                 return bool(answer)
 
 
-def _to_edge(attacker: Attacker, target: int, rng: np.random.Generator) -> tuple[int, set[int]]:
-    """From an edited copy 12 bits off, flip bits away from her hash until the answer turns:
-    the edge point and the bits flipped (each one in which it now differs from hers)."""
+def _to_edge(
+    attacker: Attacker, target: int, rng: np.random.Generator, start: int = 12
+) -> tuple[int, set[int]]:
+    """From an edited copy ``start`` bits off, flip bits away from her hash until the answer
+    turns: the edge point and the bits flipped (each one in which it now differs from hers)."""
     edge = target
-    for bit in rng.choice(256, 12, replace=False):
+    for bit in rng.choice(256, start, replace=False):
         edge = flip(edge, int(bit))
     flipped: set[int] = set()
     for bit in (int(b) for b in rng.permutation(256)):
@@ -188,11 +229,11 @@ class _StoppedError(Exception):
     pass
 
 
-def review_walk(attacker: Attacker, target: int, seed: int) -> Outcome:
+def review_walk(attacker: Attacker, target: int, seed: int, start: int = 12) -> Outcome:
     """The review's walk: to the edge, then each of the 256 single-bit flips of the edge."""
     rng = np.random.default_rng(seed)
     try:
-        edge, _ = _to_edge(attacker, target, rng)
+        edge, _ = _to_edge(attacker, target, rng, start)
         differs = 0
         for bit in range(256):
             answer = attacker.ask(flip(edge, bit))
@@ -206,15 +247,17 @@ def review_walk(attacker: Attacker, target: int, seed: int) -> Outcome:
 
 
 def padded_walk(
-    attacker: Attacker, target: int, seed: int, pairs: int = 2, repeats: int = 0
+    attacker: Attacker, target: int, seed: int, pairs: int = 2, repeats: int = 0, start: int = 12
 ) -> Outcome:
     """A smarter walk: each bit is tested from the edge with ``pairs`` known pairs flipped
     too (a bit it knows the edge shares with her hash and one it knows differs: the distance
     moves by 0), chosen so that every query is at least ``NEAR_BITS + 1`` bits from all
-    earlier ones: no query is a step for the per-key detector, no hit an edge step."""
+    earlier ones: no query is a step for the per-key detector, no hit an edge step.
+    ``repeats``: a "no" asked again that many times with fresh pads (against a blurred
+    edge, where a test at radius + 1 never matches and one "match" proves a bit)."""
     rng = np.random.default_rng(seed)
     try:
-        edge, differs = _to_edge(attacker, target, rng)
+        edge, differs = _to_edge(attacker, target, rng, start)
         same: set[int] = set()
         asked: list[int] = []
         for bit in (int(b) for b in rng.permutation(256)):

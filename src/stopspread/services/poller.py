@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from stopspread.services.keypoint_bank import KeypointBank
 from stopspread.services.platform import ClientDirectory
+from stopspread.services.probing import ProbeDetector
 from stopspread.services.replica import IndexReplica
 
 __all__ = ["Poller"]
@@ -19,7 +20,7 @@ log = logging.getLogger("stopspread.poller")
 
 class Poller:
     """Every ``interval_s``: apply the change log to the index (and keypoint records to the
-    keypoint bank), reload the API clients."""
+    keypoint bank), reload the API clients and the signals under attack (``detector``)."""
 
     def __init__(
         self,
@@ -27,8 +28,10 @@ class Poller:
         clients: ClientDirectory,
         interval_s: float,
         keypoints: KeypointBank | None = None,
+        detector: ProbeDetector | None = None,
     ) -> None:
         self._replica, self._clients, self._interval = replica, clients, interval_s
+        self._detector = detector  # another process's (or a restart's) blurred edges, alarms
         self._keypoints = keypoints  # ss-kp-1 enrolments and withdrawals, on the same clock
         self._stop = threading.Event()
         self.last_ok = time.monotonic()  # when the change log was last applied without error
@@ -51,6 +54,8 @@ class Poller:
         if self._keypoints is not None:
             self._keypoints.sync()
         self._clients.refresh()
+        if self._detector is not None:
+            self._detector.reload()
         self.last_ok = time.monotonic()
 
     def _run(self) -> None:

@@ -47,6 +47,19 @@ for the case, and from then on suspend any key at its first new edge hit on that
 for every other key: the hash is not muted or quarantined. Queries are kept in memory
 only, never written.
 
+**A signal under attack gets a blurred edge** (:meth:`ProbeDetector.edge_blur`). From the
+moment its edge evidence reaches the throttle level until a quiet ``EDGE_WINDOW_S``, its hits
+in the ``EDGE_BLUR_BITS`` band just inside the radius answer "match" only with a probability
+falling towards the radius (:func:`blurred`), drawn per query for every key alike: a walk's
+answers stop telling it the bit it tests, and each new draw is a new edge hit. Once its
+alarm goes off the band is closed (:meth:`ProbeDetector.edge_closed`): hits there answer
+"no match" for every key until the quiet week is over, so a walker's keys that survive the
+alarm read nothing more at the edge. Signals not under attack lose nothing. That state
+(and the alarm) is what outlives the process: the detector hands each change to an
+:class:`EdgeStore` (services/probing_state.py: the database, which every process reloads at
+start-up and on each poll) as an :class:`EdgeMark` — a signal id, a moment and a flag,
+never a query.
+
 Each query costs the same small work however full the window is (issue 17): the earlier
 queries within ``NEAR_BITS`` are found through exact-match tables of 64-bit chunks, and the
 touched positions are counted as queries enter and leave the window (``_KeyState``).
@@ -83,6 +96,7 @@ from stopspread.storage.models import (
 
 __all__ = [
     "EDGE_BAND",
+    "EDGE_BLUR_BITS",
     "EDGE_STEP_SUSPEND",
     "EDGE_STEP_THROTTLE",
     "EDGE_SUSPEND",
@@ -93,6 +107,8 @@ __all__ = [
     "WINDOW",
     "EdgeAlarm",
     "EdgeLedger",
+    "EdgeMark",
+    "EdgeStore",
     "ProbeDetector",
     "Verdict",
     "blurred",
@@ -114,6 +130,10 @@ EDGE_STEP_SUSPEND: Final = 18  # ... and suspended
 EDGE_KEY_HITS: Final = 2  # edge hits on an alarmed signal that suspend a key
 CLUSTER_BITS: Final = 8  # an edge hit this close to an earlier one is in its cluster
 EDGE_WINDOW_S: Final = 7 * 86_400.0  # a signal's edge evidence is forgotten after a quiet week
+# the blurred edge of a signal under attack: no wider than EDGE_BAND, so that every answer
+# the blur decides is an edge hit (a wider blur would answer unwatched queries at random)
+EDGE_BLUR_BITS: Final = EDGE_BAND
+MARK_STEP_S: Final = 3_600.0  # a signal under attack: its stored end moves on at most hourly
 MAX_SIGNALS: Final = 10_000
 
 
@@ -245,6 +265,26 @@ class _SignalEdge:
 
 
 @dataclass(frozen=True, slots=True)
+class EdgeMark:
+    """A signal under attack, as stored: its edge blurred until ``until`` (wall clock, UTC),
+    and whether its alarm went off (every key's next new edge hit on it is suspended)."""
+
+    signal_id: int
+    until: datetime
+    alarmed: bool
+
+
+class EdgeStore(Protocol):
+    """Where signals under attack outlive the process (services/probing_state.py)."""
+
+    def save(self, marks: Sequence[EdgeMark]) -> None: ...
+
+    def load(self) -> list[EdgeMark]:
+        """The signals under attack now."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class EdgeAlarm:
     """Keys that walked the edge of one signal: to suspend, with a review item for it."""
 
@@ -272,8 +312,10 @@ log = logging.getLogger("stopspread.probing")
 class ProbeDetector:
     """Observe each PDQ query of a key before it is matched; see the module docstring."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time
+    ) -> None:
+        self._clock, self._wall = clock, wall
         self._lock = threading.Lock()
         self._keys: OrderedDict[int, _KeyState] = OrderedDict()
         self._edges: OrderedDict[int, _SignalEdge] = OrderedDict()
@@ -282,6 +324,11 @@ class ProbeDetector:
         self._shared: queue.SimpleQueue[tuple[int, int, int] | None] = queue.SimpleQueue()
         self._sharer: threading.Thread | None = None
         self._pending_shares: list[tuple[int, int, int]] = []
+        self.blurring: dict[int, float] = {}  # signal under attack -> until (clock): read lock-free
+        self.closed: set[int] = set()  # signals under attack whose alarm went off
+        self._store: EdgeStore | None = None
+        self._marks: dict[int, EdgeMark] = {}  # not yet saved
+        self._saved: dict[int, EdgeMark] = {}  # as last saved or loaded
 
     def share_edges(
         self, ledger: EdgeLedger, on_alarm: Callable[[EdgeAlarm], None], background: bool = True
@@ -306,6 +353,7 @@ class ProbeDetector:
         while (item := self._shared.get()) is not None:
             try:
                 self.share_one(*item)
+                self.save_marks()
             except Exception as exc:  # the ledger or the database is away: counted locally
                 log.warning("edge ledger: %s", type(exc).__name__)
 
@@ -313,7 +361,7 @@ class ProbeDetector:
         """One edge hit through the ledger: the signal's shared edge hits recounted."""
         if self._ledger is None:
             return
-        edge, alarmed = _SignalEdge(), False
+        edge, alarmed, attacked = _SignalEdge(), False, False
         for key, value in self._ledger.share(signal_id, client_id, query):
             if alarmed:  # the edge hits after the alarm: each suspends its key
                 edge.keys.pop(key, None)
@@ -321,6 +369,10 @@ class ProbeDetector:
             if evidence is not None:
                 positions, clusters = evidence
                 alarmed = alarmed or positions >= EDGE_STEP_SUSPEND or clusters >= EDGE_SUSPEND
+                attacked = attacked or positions >= EDGE_STEP_THROTTLE or clusters >= EDGE_THROTTLE
+        if attacked and not alarmed:
+            with self._lock:
+                self._under_attack(signal_id, self._clock(), alarmed=False)
         if not alarmed:
             return
         walkers = edge.walkers(client_id)
@@ -330,6 +382,7 @@ class ProbeDetector:
             local = self._edges.get(signal_id)
             if local is not None:
                 local.alarmed = True
+            self._under_attack(signal_id, self._clock(), alarmed=True)
         first = self._ledger.first_alarm(signal_id)
         self._on_alarm(EdgeAlarm(signal_id, walkers, first))
 
@@ -397,6 +450,8 @@ class ProbeDetector:
         self._edges[signal_id] = edge
         if len(self._edges) > MAX_SIGNALS:
             self._edges.popitem(last=False)
+        if signal_id in self.blurring:  # under attack: a quiet week from its last edge hit
+            self._under_attack(signal_id, now, edge.alarmed)
         evidence = edge.add(client_id, query)
         if evidence is None:
             return None
@@ -411,13 +466,113 @@ class ProbeDetector:
             for key in walkers:
                 self._key(key).suspended = True
             first, edge.alarmed = not edge.alarmed, True
+            self._under_attack(signal_id, now, alarmed=True)
             return EdgeAlarm(signal_id, walkers, first)
         if positions >= EDGE_STEP_THROTTLE or clusters >= EDGE_THROTTLE:
+            self._under_attack(signal_id, now, alarmed=False)
             until = now + THROTTLE_S
             for key in edge.keys:
                 state = self._key(key)
                 state.throttled_until = max(state.throttled_until, until)
         return None
+
+    def _under_attack(self, signal_id: int, now: float, alarmed: bool) -> None:
+        """The signal's edge is blurred until a quiet week from ``now``; the change is queued
+        for the store when it is new, alarms, or moves the stored end by an hour or more.
+        The caller holds the lock."""
+        until = now + EDGE_WINDOW_S
+        self.blurring[signal_id] = max(self.blurring.get(signal_id, 0.0), until)
+        if alarmed:
+            self.closed.add(signal_id)
+        saved = self._marks.get(signal_id) or self._saved.get(signal_id)
+        wall = datetime.fromtimestamp(self._wall() + (until - self._clock()), UTC)
+        if saved is not None:
+            alarmed = alarmed or saved.alarmed
+            if alarmed == saved.alarmed and (wall - saved.until).total_seconds() < MARK_STEP_S:
+                return
+        self._marks[signal_id] = EdgeMark(signal_id, wall, alarmed)
+
+    def edge_blur(self, signal_id: int) -> int:
+        """The blurred edge's width in bits for the signal's answers: ``EDGE_BLUR_BITS`` while
+        it is under attack, else 0 (a dict look-up; the match route asks only when
+        :attr:`blurring` holds any signal)."""
+        until = self.blurring.get(signal_id)
+        return EDGE_BLUR_BITS if until is not None and until > self._clock() else 0
+
+    def edge_closed(self, signal_id: int) -> bool:
+        """Whether the signal's alarm went off: its blurred band answers "no match" outright
+        (asked only when :meth:`edge_blur` is not 0)."""
+        return signal_id in self.closed
+
+    def hides(
+        self,
+        secret: str,
+        client_id: int,
+        value_hex: str,
+        hit: tuple[int, int],
+        radius: int,
+        band: int = 0,
+    ) -> bool:
+        """Whether a hit (signal id, distance) is answered as a miss: under its signal's own
+        blurred edge while it is under attack (one draw per query for every key; once
+        alarmed, the whole band), else under ``band`` (``match_edge_blur_bits``, per key)."""
+        signal_id, distance = hit
+        attacked = self.edge_blur(signal_id)
+        if attacked and signal_id in self.closed:
+            return distance > radius - attacked
+        if attacked:
+            return blurred(secret, None, value_hex, distance, radius, max(band, attacked))
+        return bool(band) and blurred(secret, client_id, value_hex, distance, radius, band)
+
+    def keep_state(self, store: EdgeStore) -> None:
+        """Save signals under attack to ``store`` and load the ones it holds (start-up)."""
+        self._store = store
+        self.reload()
+
+    def reload(self) -> None:
+        """The signals under attack that the store holds (this or another process marked
+        them, before a restart too): their edges blurred, their alarms on (the poller)."""
+        if self._store is None:
+            return
+        marks = self._store.load()
+        with self._lock:
+            now, wall_now = self._clock(), self._wall()
+            for signal_id, until in list(self.blurring.items()):
+                if until <= now:
+                    del self.blurring[signal_id]
+                    self.closed.discard(signal_id)
+                    self._saved.pop(signal_id, None)
+            for mark in marks:
+                self._restore(mark, now + (mark.until.timestamp() - wall_now))
+
+    def _restore(self, mark: EdgeMark, until: float) -> None:
+        if until <= self._clock():
+            return
+        self.blurring[mark.signal_id] = max(self.blurring.get(mark.signal_id, 0.0), until)
+        held = self._saved.get(mark.signal_id)
+        if held is None or mark.until > held.until or (mark.alarmed and not held.alarmed):
+            self._saved[mark.signal_id] = mark
+        if mark.alarmed:
+            self.closed.add(mark.signal_id)
+            edge = self._edges.get(mark.signal_id)
+            if edge is None:
+                edge = self._edges[mark.signal_id] = _SignalEdge()
+            edge.alarmed = True
+            edge.last = max(edge.last, until - EDGE_WINDOW_S)
+
+    def has_marks(self) -> bool:
+        return bool(self._marks) and self._store is not None
+
+    def save_marks(self) -> None:
+        """Hand the queued changes to the store (a database write: off the event loop)."""
+        with self._lock:
+            marks, self._marks = list(self._marks.values()), {}
+        if self._store is None or not marks:
+            return
+        self._store.save(marks)
+        with self._lock:
+            for mark in marks:
+                self._saved[mark.signal_id] = mark
 
     def _key(self, client_id: int) -> _KeyState:
         """The key's state (made if new); the caller holds the lock."""
@@ -457,16 +612,18 @@ def _step(query: int, earlier: Sequence[int]) -> tuple[int, bool]:
 
 
 def blurred(
-    secret: str, client_id: int, value_hex: str, distance: int, radius: int, band: int
+    secret: str, client_id: int | None, value_hex: str, distance: int, radius: int, band: int
 ) -> bool:
     """Whether a hit at ``distance`` is answered as a miss under a blurred edge ``band`` bits
     wide: in (radius - band, radius] it answers "match" with probability
     (radius - distance + 1) / (band + 1), decided by a keyed hash of the key and the query, so
     a repeat gets the same answer and only a new query is a new draw (``match_edge_blur_bits``;
-    off by default: it loses true copies at the edge, docs/security.md)."""
+    off by default: it loses true copies at the edge, docs/security.md). ``client_id`` None:
+    one draw per query for every key (a signal under attack: another key asking the same
+    query gets the same answer, not a fresh draw)."""
     if distance <= radius - band:
         return False
-    message = f"{client_id}:{value_hex}".encode()
+    message = f"{'any' if client_id is None else client_id}:{value_hex}".encode()
     digest = hmac.new(secret.encode(), b"edge blur " + message, hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 >= (radius - distance + 1) / (band + 1)
 

@@ -20,6 +20,7 @@ from stopspread.services.keypoint_bank import build_keypoint_bank
 from stopspread.services.platform import ClientDirectory, MatchJournal
 from stopspread.services.poller import Poller
 from stopspread.services.probing import ProbeDetector, share_edges
+from stopspread.services.probing_state import DatabaseEdgeStore
 from stopspread.services.removal.rechecks import FollowUpScheduler
 from stopspread.services.scans.run import ScanDeps
 from stopspread.services.scans.scheduler import ScanScheduler
@@ -78,9 +79,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.state.match_journal = match_journal
         keypoint_bank = await run_in_threadpool(build_keypoint_bank, svc)
         app.state.keypoint_bank = keypoint_bank
-        poller = Poller(svc.replica, clients, settings.index_poll_interval_s, keypoint_bank)
-        app.state.services, app.state.clients, app.state.poller = svc, clients, poller
         detector: ProbeDetector = app.state.probe_detector
+        # signals under attack, before a restart or in another process: blurred, alarmed
+        await run_in_threadpool(detector.keep_state, DatabaseEdgeStore(svc.db))
+        poller = Poller(
+            svc.replica, clients, settings.index_poll_interval_s, keypoint_bank, detector
+        )
+        app.state.services, app.state.clients, app.state.poller = svc, clients, poller
         if settings.limits_url:  # several processes: a walk's edge hits are counted whole
             share_edges(detector, svc)
         poller.start()

@@ -29,7 +29,7 @@ from stopspread.services import platform
 from stopspread.services.keypoint_bank import KeypointBank
 from stopspread.services.keypoint_records import decode_record
 from stopspread.services.platform import ReviewStatus
-from stopspread.services.probing import ProbeDetector, Verdict, blurred, suspend_for_probing
+from stopspread.services.probing import ProbeDetector, Verdict, suspend_for_probing
 from stopspread.services.signal_input import SignalIn, SignalType, parse_signal
 from stopspread.web.deps import Client, Svc, current_client, json_body, parse_json
 from stopspread.web.schemas import (
@@ -71,14 +71,19 @@ async def decide_watched(
     if pdq:
         await _watch(svc, detector, client, pdq)
     blur = svc.settings.match_edge_blur_bits
+    attacked = detector.blurring  # signals under attack: usually none
     found: dict[int, None] = {}
     near: list[tuple[str, int, int]] = []  # PDQ hits: (query, nearest signal, distance)
     for signal in signals:  # in memory, microseconds each: no thread hop
         hits = svc.replica.lookup_near(signal)
         if hits and signal.type is SignalType.PDQ:
             near.append((signal.value, *hits[0]))
-            if blur:  # a blurred edge: the detector above still sees the hit
-                hits = [(i, d) for i, d in hits if not _blurred(svc, client, signal.value, d)]
+            if blur or attacked:  # a blurred edge: the detector below still sees the hit
+                hides = partial(
+                    detector.hides, svc.server_key, client.id, signal.value,
+                    radius=svc.replica.policy.pdq.radius, band=blur,
+                )  # fmt: skip
+                hits = [hit for hit in hits if not hides(hit)]
         found.update(dict.fromkeys(signal_id for signal_id, _ in hits))
     bank: KeypointBank | None = request.app.state.keypoint_bank
     shape_only: frozenset[int] = frozenset()
@@ -92,11 +97,6 @@ async def decide_watched(
     if near:
         await _watch_edge(svc, detector, client, near)
     return platform.decide(svc, client, ids, shape_only)
-
-
-def _blurred(svc: Svc, client: platform.ClientInfo, value: str, distance: int) -> bool:
-    radius, band = svc.replica.policy.pdq.radius, svc.settings.match_edge_blur_bits
-    return blurred(svc.server_key, client.id, value, distance, radius, band)
 
 
 async def answer(
@@ -144,6 +144,8 @@ async def _watch_edge(
     """Hits at the edge of one signal's radius, counted across keys (services/probing.py);
     the keys of a walk are suspended, this request is answered as any other."""
     alarm = detector.edge_hits(client.id, near, svc.replica.policy.pdq.radius)
+    if detector.has_marks():  # a signal newly under attack, alarmed, or its end moved on
+        await run_in_threadpool(detector.save_marks)
     if alarm is not None:
         signals = [alarm.signal_id] if alarm.open_review else []
         await run_in_threadpool(suspend_for_probing, svc.db, alarm.client_ids, signals, edge=True)
