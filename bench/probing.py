@@ -1,9 +1,10 @@
 """Queries and keys a walk needs to read an enrolled hash back, with the probing detector on
 (issue 18, finding 2; services/probing.py). Runs the walks of ``tests/security/walks.py``
 against the real detector as the match route drives it (simulated clock, answers by
-distance), over 3 seeds each, and prints a table; then the false alarms of the viral-meme
-traffic model and the cost of a blurred edge (answer "match" with a probability falling
-from 1 to 0 over the band) to true copies and to the walk.
+distance), over 3 seeds each, and prints a table: each walk with the detector as shipped
+(a signal under attack gets a blurred edge, closed once alarmed) and, in the last column,
+without that adaptive blur (as before it); then the walks against the blur setting
+(``match_edge_blur_bits=4``: every signal's edge blurred, per key).
 
     .venv/bin/python bench/probing.py
 """
@@ -43,6 +44,8 @@ WALKS = [
     ("review walk from 3 bits off, 1 key", partial(review_walk, start=3), 1, 0, 1, False),
     ("padded walk from 3 bits off, 1 key", partial(padded_walk, start=3), 1, 0, 1, False),
     ("padded walk from 3 bits off, 16 keys", partial(padded_walk, start=3), 16, 0, 1, False),
+    ("padded walk from 6 bits off, 1 key", partial(padded_walk, start=6), 1, 0, 1, False),
+    ("padded walk from 6 bits off, 16 keys", partial(padded_walk, start=6), 16, 0, 1, False),
     ("padded walk from 26 bits off, 1 key", partial(padded_walk, start=26), 1, 0, 1, False),
     ("padded walk from 26 bits off, 16 keys", partial(padded_walk, start=26), 16, 0, 1, False),
 ]
