@@ -40,6 +40,31 @@ WALKS = [
     ("padded walk asking again, 16 keys", partial(padded_walk, repeats=4), 16, 0, 1, False),
     ("padded walk asking again, 32 keys", partial(padded_walk, repeats=4), 32, 0, 1, False),
     ("padded walk asking again, 64 keys", partial(padded_walk, repeats=4), 64, 0, 1, False),
+    # ... and reads its own suspension: a key refused after a "no" made an edge hit
+    (
+        "padded walk reading its suspensions, 16 keys",
+        partial(padded_walk, repeats=4, oracle=True),
+        16,
+        0,
+        1,
+        False,
+    ),
+    (
+        "padded walk reading its suspensions, 32 keys",
+        partial(padded_walk, repeats=4, oracle=True),
+        32,
+        0,
+        1,
+        False,
+    ),
+    (
+        "padded walk reading its suspensions, 64 keys",
+        partial(padded_walk, repeats=4, oracle=True),
+        64,
+        0,
+        1,
+        False,
+    ),
     # a start only a few bits off her hash
     ("review walk from 3 bits off, 1 key", partial(review_walk, start=3), 1, 0, 1, False),
     ("padded walk from 3 bits off, 1 key", partial(padded_walk, start=3), 1, 0, 1, False),

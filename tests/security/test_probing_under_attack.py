@@ -33,11 +33,18 @@ from tests.web.support import auth, live_server, new_client_key, pdq_body, serve
 SEEDS = (2, 3, 4)
 
 
-def _walk(keys: int, seed: int, adaptive: bool = True, repeats: int = 0) -> walks.Outcome:
+def _walk(
+    keys: int,
+    seed: int,
+    adaptive: bool = True,
+    repeats: int = 0,
+    oracle: bool = False,
+    near: bool = True,
+) -> walks.Outcome:
     target = int(random_pdq(np.random.default_rng(seed)), 16)
-    server = walks.Server(target, adaptive=adaptive)
+    server = walks.Server(target, adaptive=adaptive, near=near)
     attacker = walks.Attacker(server, range(1, keys + 1), 0, seed)
-    return walks.padded_walk(attacker, target, seed, repeats=repeats)
+    return walks.padded_walk(attacker, target, seed, repeats=repeats, oracle=oracle)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -51,6 +58,16 @@ def test_a_padded_walk_over_many_keys_no_longer_reads_the_hash(keys: int, repeat
     """16 or 32 keys, taking the first answer or asking each "no" again with fresh pads."""
     for seed in SEEDS:
         assert not _walk(keys, seed, repeats=repeats).recovered
+
+
+def test_a_walker_reading_its_own_suspensions_no_longer_reads_the_hash() -> None:
+    """After the alarm a key's first edge hit suspends it, so a refusal after a "no" told
+    the walker its test was in the band: with 16 keys it read the hash (the negative
+    control, near misses not watched). Near misses of an alarmed signal now suspend alike."""
+    for seed in SEEDS:
+        assert _walk(16, seed, repeats=4, oracle=True, near=False).recovered
+        assert not _walk(16, seed, repeats=4, oracle=True).recovered
+        assert not _walk(32, seed, repeats=4, oracle=True).recovered
 
 
 def _to(target: int, distance: int, rng: np.random.Generator) -> int:
@@ -207,7 +224,7 @@ def test_a_signal_under_attack_is_blurred_from_start_up_and_the_others_are_not(
     with db.read() as session:
         ids = list(session.scalars(select(Signal.id).order_by(Signal.id)))
     until = datetime.now(UTC) + timedelta(days=7)
-    DatabaseEdgeStore(db).save([EdgeMark(ids[0], until, alarmed=False)])
+    DatabaseEdgeStore(db, None).save([EdgeMark(ids[0], until, alarmed=False)])
     db.dispose()
     at = partial(_to, rng=rng)
     her_edge = [walks.hex64(at(int(hers, 16), 29)) for _ in range(6)]  # 6 clusters: < 8

@@ -64,6 +64,7 @@ class Store:
 
     def __init__(self) -> None:
         self.marks: dict[int, EdgeMark] = {}
+        self.hashes: dict[int, str] = {}  # signal id -> value (no cloak here)
 
     def save(self, marks: Sequence[EdgeMark]) -> None:
         for mark in marks:
@@ -77,6 +78,12 @@ class Store:
     def load(self) -> list[EdgeMark]:
         return list(self.marks.values())
 
+    def values(self, signal_ids: Sequence[int]) -> dict[int, str]:
+        return {s: self.hashes[s] for s in signal_ids if s in self.hashes}
+
+    def query_value(self, value_hex: str) -> str:
+        return value_hex
+
 
 @dataclass
 class Server:
@@ -89,6 +96,7 @@ class Server:
     shared: bool = False  # the processes share their edge hits (``limits_url``)
     blur: int = 0  # match_edge_blur_bits: a blurred edge for every signal, per key
     adaptive: bool = True  # a signal under attack gets a blurred edge (False: as before)
+    near: bool = True  # after an alarm, near misses suspend keys (False: a negative control)
     now: float = 0.0
     served: int = 0
     suspended: set[int] = field(default_factory=set)
@@ -98,6 +106,7 @@ class Server:
     ledger: Ledger = field(default_factory=Ledger)
 
     def __post_init__(self) -> None:
+        self.store.hashes[SIGNAL] = hex64(self.target)
         self.restart()
 
     def restart(self) -> None:
@@ -129,6 +138,10 @@ class Server:
             return 429
         for each in self.detectors:  # the poll
             each.reload()
+        if self.adaptive and self.near:
+            missed = detector.near_misses(key, [hex64(value)], RADIUS)
+            if missed is not None:
+                self._alarmed(missed)
         distance = (value ^ self.target).bit_count()
         if distance > RADIUS:
             return False
@@ -176,6 +189,18 @@ class Attacker:
         self.lost: set[int] = set()
         self.out = Outcome()
         self.used: set[int] = set()
+        self.last_key = -1  # the key that got the last answer
+
+    def suspended_since(self) -> bool:
+        """Whether the key of the last answer is suspended now: one unrelated query through
+        it (a walker reading its own suspension, docs/security.md "What is left")."""
+        key = self.last_key
+        if key in self.lost:
+            return True
+        if self.server.ask(key, int.from_bytes(self.rng.bytes(32), "big")) == 403:
+            self.lost.add(key)
+            return True
+        return False
 
     def ask(self, value: int) -> bool | None:
         """The answer, or None once every key is suspended."""
@@ -201,6 +226,7 @@ class Attacker:
                 self.server.now += THROTTLE_S
             else:
                 self.out.answered += 1
+                self.last_key = key
                 return bool(answer)
 
 
@@ -247,14 +273,23 @@ def review_walk(attacker: Attacker, target: int, seed: int, start: int = 12) -> 
 
 
 def padded_walk(
-    attacker: Attacker, target: int, seed: int, pairs: int = 2, repeats: int = 0, start: int = 12
+    attacker: Attacker,
+    target: int,
+    seed: int,
+    pairs: int = 2,
+    repeats: int = 0,
+    start: int = 12,
+    oracle: bool = False,
 ) -> Outcome:
     """A smarter walk: each bit is tested from the edge with ``pairs`` known pairs flipped
     too (a bit it knows the edge shares with her hash and one it knows differs: the distance
     moves by 0), chosen so that every query is at least ``NEAR_BITS + 1`` bits from all
     earlier ones: no query is a step for the per-key detector, no hit an edge step.
     ``repeats``: a "no" asked again that many times with fresh pads (against a blurred
-    edge, where a test at radius + 1 never matches and one "match" proves a bit)."""
+    edge, where a test at radius + 1 never matches and one "match" proves a bit).
+    ``oracle``: after each "no", the walker checks whether that query's key was suspended
+    since (a key's first edge hit after an alarm suspends it): then the test was in the
+    band, and the bit is one in which the edge differs from her hash."""
     rng = np.random.default_rng(seed)
     try:
         edge, differs = _to_edge(attacker, target, rng, start)
@@ -269,6 +304,8 @@ def padded_walk(
                 if answer is None:
                     raise _StoppedError
                 asked.append(query)
+                if not answer and oracle and attacker.suspended_since():
+                    answer = True  # refused after it: the query was an edge hit
                 if answer:
                     break
             (differs if answer else same).add(bit)

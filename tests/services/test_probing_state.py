@@ -15,11 +15,11 @@ from stopspread.services.probing_state import DatabaseEdgeStore
 from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import Signal
 from stopspread.storage.models_probing import EdgeWatch
-from tests.conftest import random_pdq
+from tests.conftest import flip_bits, random_pdq
 
 
-def _signal(services: Services, rng: np.random.Generator) -> tuple[int, int]:
-    new = cases.create_case(services, [parse_signal("pdq", random_pdq(rng), 90)])
+def _signal(services: Services, rng: np.random.Generator, value: str = "") -> tuple[int, int]:
+    new = cases.create_case(services, [parse_signal("pdq", value or random_pdq(rng), 90)])
     case_id = cases.authenticate(services, new.code, new.secret, "1.2.3.4")
     with services.db.read() as session:
         return case_id, max(session.scalars(select(Signal.id)))
@@ -28,7 +28,7 @@ def _signal(services: Services, rng: np.random.Generator) -> tuple[int, int]:
 def test_marks_are_kept_never_moved_back_and_go_with_the_signal(services: Services) -> None:
     rng = np.random.default_rng(1)
     case_id, signal_id = _signal(services, rng)
-    store = DatabaseEdgeStore(services.db)
+    store = DatabaseEdgeStore(services.db, services.replica.cloak)
     now = datetime.now(UTC)
     store.save([EdgeMark(signal_id, now + timedelta(days=7), alarmed=True)])
     store.save([EdgeMark(signal_id, now + timedelta(days=2), alarmed=False)])  # older news
@@ -47,8 +47,9 @@ def test_a_restarted_detector_keeps_the_blur_and_the_alarm(services: Services) -
     alarm; a second one (the process after a restart) loads both from the database: its
     edge is blurred and closed, and a new key's first edge hit there is suspended."""
     rng = np.random.default_rng(2)
-    _case, signal_id = _signal(services, rng)
-    store = DatabaseEdgeStore(services.db)
+    hers = random_pdq(rng)
+    _case, signal_id = _signal(services, rng, hers)
+    store = DatabaseEdgeStore(services.db, services.replica.cloak)
     first = ProbeDetector(clock=lambda: 0.0)
     first.keep_state(store)
     for n in range(12):  # 12 far-apart edge hits: 12 clusters, the alarm level
@@ -64,3 +65,8 @@ def test_a_restarted_detector_keeps_the_blur_and_the_alarm(services: Services) -
     assert not second.hides("key", 3, "00" * 32, (signal_id, 25), 29)  # inside: a match
     alarm = second.edge_hits(3, [(f"{int(random_pdq(rng), 16):064x}", signal_id, 28)], 29)
     assert alarm is not None and alarm.client_ids == (3,) and not alarm.open_review
+    assert list(second.closed_values) == [signal_id]  # her value, cloaked as the index has it
+    assert second.near_misses(4, [flip_bits(hers, 20, rng)], 29) is None  # a match: no
+    assert second.near_misses(5, [flip_bits(hers, 40, rng)], 29) is None  # far: no
+    missed = second.near_misses(6, [flip_bits(hers, 31, rng)], 29)  # just outside: yes
+    assert missed is not None and missed.client_ids == (6,)

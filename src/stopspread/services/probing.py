@@ -54,11 +54,13 @@ falling towards the radius (:func:`blurred`), drawn per query for every key alik
 answers stop telling it the bit it tests, and each new draw is a new edge hit. Once its
 alarm goes off the band is closed (:meth:`ProbeDetector.edge_closed`): hits there answer
 "no match" for every key until the quiet week is over, so a walker's keys that survive the
-alarm read nothing more at the edge. Signals not under attack lose nothing. That state
-(and the alarm) is what outlives the process: the detector hands each change to an
-:class:`EdgeStore` (services/probing_state.py: the database, which every process reloads at
-start-up and on each poll) as an :class:`EdgeMark` — a signal id, a moment and a flag,
-never a query.
+alarm read nothing more at the edge; and a query just outside its radius (up to
+``EDGE_BAND`` bits beyond) suspends its key as an edge hit does (:meth:`near_misses`), so a
+walker that reads its keys' suspensions learns nothing either. Signals not under attack
+lose nothing. That state (and the alarm) is what outlives the process: the detector hands
+each change to an :class:`EdgeStore` (services/probing_state.py: the database, which every
+process reloads at start-up and on each poll) as an :class:`EdgeMark` — a signal id, a
+moment and a flag, never a query.
 
 Each query costs the same small work however full the window is (issue 17): the earlier
 queries within ``NEAR_BITS`` are found through exact-match tables of 64-bit chunks, and the
@@ -283,6 +285,14 @@ class EdgeStore(Protocol):
         """The signals under attack now."""
         ...
 
+    def values(self, signal_ids: Sequence[int]) -> dict[int, str]:
+        """These PDQ signals' values as the index holds them (cloaked with a hash key)."""
+        ...
+
+    def query_value(self, value_hex: str) -> str:
+        """A PDQ query as the index compares it (cloaked alike: distances are kept)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class EdgeAlarm:
@@ -326,6 +336,9 @@ class ProbeDetector:
         self._pending_shares: list[tuple[int, int, int]] = []
         self.blurring: dict[int, float] = {}  # signal under attack -> until (clock): read lock-free
         self.closed: set[int] = set()  # signals under attack whose alarm went off
+        # the closed signals' values (cloaked, as the index holds them): near misses watched;
+        # replaced whole on change, so the match route reads it without the lock
+        self.closed_values: dict[int, int] = {}
         self._store: EdgeStore | None = None
         self._marks: dict[int, EdgeMark] = {}  # not yet saved
         self._saved: dict[int, EdgeMark] = {}  # as last saved or loaded
@@ -544,6 +557,39 @@ class ProbeDetector:
                     self._saved.pop(signal_id, None)
             for mark in marks:
                 self._restore(mark, now + (mark.until.timestamp() - wall_now))
+        self._fetch_values()
+
+    def _fetch_values(self) -> None:
+        """The values of newly closed signals, for :meth:`near_misses` (a database read)."""
+        with self._lock:
+            missing = [s for s in self.closed if s not in self.closed_values]
+            stale = [s for s in self.closed_values if s not in self.closed]
+        if (not missing and not stale) or self._store is None:
+            return
+        found = self._store.values(missing) if missing else {}
+        with self._lock:
+            values = {s: v for s, v in self.closed_values.items() if s in self.closed}
+            values.update((s, int(v, 16)) for s, v in found.items() if s in self.closed)
+            self.closed_values = values
+
+    def near_misses(
+        self, client_id: int, values_hex: Sequence[str], radius: int
+    ) -> EdgeAlarm | None:
+        """After a signal's alarm, a query just outside its radius (radius < d <= radius +
+        ``EDGE_BAND``) suspends its key as an edge hit there does: a walker can then no
+        longer tell from its key's suspension on which side of the radius a test fell
+        (only asked while :attr:`closed_values` holds a signal)."""
+        closed, store = self.closed_values, self._store
+        if not closed or store is None:
+            return None
+        for value_hex in values_hex:
+            query = int(store.query_value(value_hex), 16)
+            for signal_id, value in closed.items():
+                if radius < (query ^ value).bit_count() <= radius + EDGE_BAND:
+                    with self._lock:
+                        self._key(client_id).suspended = True
+                    return EdgeAlarm(signal_id, (client_id,), open_review=False)
+        return None
 
     def _restore(self, mark: EdgeMark, until: float) -> None:
         if until <= self._clock():
@@ -573,6 +619,8 @@ class ProbeDetector:
         with self._lock:
             for mark in marks:
                 self._saved[mark.signal_id] = mark
+        if any(mark.alarmed for mark in marks):
+            self._fetch_values()
 
     def _key(self, client_id: int) -> _KeyState:
         """The key's state (made if new); the caller holds the lock."""

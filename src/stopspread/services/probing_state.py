@@ -12,22 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Final
 
 from sqlalchemy import select
 
+from stopspread.matching.cloak import IndexCloak
 from stopspread.services.probing import EdgeMark
 from stopspread.storage.db import Database
-from stopspread.storage.models import Signal
+from stopspread.storage.models import Signal, SignalType
 from stopspread.storage.models_probing import EdgeWatch
 
 __all__ = ["DatabaseEdgeStore"]
 
+PDQ_KIND: Final = SignalType.PDQ.value
+
 
 class DatabaseEdgeStore:
-    """An :class:`~stopspread.services.probing.EdgeStore` in the ``edge_watch`` table."""
+    """An :class:`~stopspread.services.probing.EdgeStore` in the ``edge_watch`` table; an
+    alarmed signal's value is read (unsealed) and cloaked as the index replica holds it."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, db: Database, cloak: IndexCloak | None) -> None:
+        self._db, self._cloak = db, cloak
 
     def save(self, marks: Sequence[EdgeMark]) -> None:
         """Each mark's end and alarm, never moving either back; a withdrawn signal is skipped."""
@@ -42,6 +47,18 @@ class DatabaseEdgeStore:
                     continue
                 row.until = max(row.until, mark.until)
                 row.alarmed = row.alarmed or mark.alarmed
+
+    def query_value(self, value_hex: str) -> str:
+        return value_hex if self._cloak is None else self._cloak.value(PDQ_KIND, value_hex)
+
+    def values(self, signal_ids: Sequence[int]) -> dict[int, str]:
+        with self._db.read() as session:
+            rows = session.execute(
+                select(Signal.id, Signal.value).where(
+                    Signal.id.in_(signal_ids), Signal.type == SignalType.PDQ
+                )
+            ).all()
+        return {signal_id: self.query_value(value) for signal_id, value in rows}
 
     def load(self) -> list[EdgeMark]:
         now = datetime.now(UTC)

@@ -81,7 +81,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.state.keypoint_bank = keypoint_bank
         detector: ProbeDetector = app.state.probe_detector
         # signals under attack, before a restart or in another process: blurred, alarmed
-        await run_in_threadpool(detector.keep_state, DatabaseEdgeStore(svc.db))
+        edge_store = DatabaseEdgeStore(svc.db, svc.replica.cloak)
+        await run_in_threadpool(detector.keep_state, edge_store)
         poller = Poller(
             svc.replica, clients, settings.index_poll_interval_s, keypoint_bank, detector
         )

@@ -96,6 +96,10 @@ async def decide_watched(
         detector.matched(client.id, ids)
     if near:
         await _watch_edge(svc, detector, client, near)
+    if pdq and detector.closed_values:  # a signal's alarm is on: its near misses count too
+        missed = detector.near_misses(client.id, pdq, svc.replica.policy.pdq.radius)
+        if missed is not None:
+            await run_in_threadpool(suspend_for_probing, svc.db, missed.client_ids, [], edge=True)
     return platform.decide(svc, client, ids, shape_only)
 
 
