@@ -242,3 +242,36 @@ def test_a_signal_under_attack_is_blurred_from_start_up_and_the_others_are_not(
         assert answers(client, two, other_edge) == [True] * 6
         assert answers(client, two, inside) == [True] * 20
     assert not all(first)  # 1 in 5 match at the radius: all six would be 1 in 15,625
+
+
+def test_after_an_alarm_the_band_answers_no_and_near_misses_suspend_alike(
+    tmp_path: Path,
+) -> None:
+    """Her signal alarmed in the database before the server starts: a copy 27 bits off
+    answers "no" and its key is refused next; a query 31 bits off (outside the radius)
+    costs its key the same, so a refusal tells no walker which side it fell on; a copy 20
+    bits off still matches and its key goes on."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    settings = fast_settings(url, tmp_path, client_burst=100_000, quarantine_min_matches=100_000)
+    keys = [new_client_key(settings, f"platform {n}") for n in range(3)]
+    rng = np.random.default_rng(13)
+    hers = random_pdq(rng)
+    with live_server(settings) as base, httpx.Client(base_url=base, timeout=30) as client:
+        _enrol(client, keys[2], hers)
+    db = Database(url)
+    with db.read() as session:
+        signal_id = session.scalars(select(Signal.id)).one()
+    until = datetime.now(UTC) + timedelta(days=7)
+    DatabaseEdgeStore(db, None).save([EdgeMark(signal_id, until, alarmed=True)])
+    db.dispose()
+    target = int(hers, 16)
+    with live_server(settings) as base, httpx.Client(base_url=base, timeout=30) as client:
+
+        def ask(key: str, value: int) -> int | bool:
+            got = client.post("/v1/match", json=pdq_body(walks.hex64(value)), headers=auth(key))
+            return bool(got.json()["match"]) if got.status_code == 200 else got.status_code
+
+        assert ask(keys[0], _to(target, 27, rng)) is False  # the band, closed
+        assert ask(keys[1], _to(target, 31, rng)) is False  # just outside the radius
+        assert ask(keys[2], _to(target, 20, rng)) is True  # well inside: a match
+        assert [ask(k, target) for k in keys] == [403, 403, True]  # refused at once
