@@ -1,7 +1,8 @@
 """Walks that read an enrolled PDQ hash back through yes/no answers (issue 18, finding 2),
 run against the real :class:`~stopspread.services.probing.ProbeDetector` driven exactly as the
-match route drives it (``observe_upload`` before the lookup, ``edge_hits`` after a hit), with a
-simulated clock and the answer computed by distance. ``tests/security/test_probing.py`` and
+match route drives it (``observe_upload`` before the lookup, ``hides`` for a hit's answer,
+``edge_hits`` after a hit, ``near_misses`` while a signal is alarmed), with a simulated clock
+and the answer computed by distance. ``tests/security/test_probing.py`` and
 ``bench/probing.py`` use them; the HTTP tests there run the same walks against a real server.
 """
 
