@@ -275,3 +275,36 @@ def test_after_an_alarm_the_band_answers_no_and_near_misses_suspend_alike(
         assert ask(keys[1], _to(target, 31, rng)) is False  # just outside the radius
         assert ask(keys[2], _to(target, 20, rng)) is True  # well inside: a match
         assert [ask(k, target) for k in keys] == [403, 403, True]  # refused at once
+
+
+def test_a_signal_under_attack_in_one_process_is_blurred_in_the_other(tmp_path: Path) -> None:
+    """Two servers on one database, no ``limits_url``: 8 far-apart edge hits on her signal
+    through the first (the throttle level) mark it; the second, which saw none of them,
+    blurs its edge within a poll."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    settings = fast_settings(url, tmp_path, client_burst=100_000, quarantine_min_matches=100_000)
+    keys = [new_client_key(settings, f"platform {n}") for n in range(9)]
+    rng = np.random.default_rng(14)
+    hers = random_pdq(rng)
+    target = int(hers, 16)
+    with live_server(settings) as base, httpx.Client(base_url=base, timeout=30) as client:
+        _enrol(client, keys[8], hers)
+    one, two = create_app(settings), create_app(settings)
+    with serve(one) as base_one, serve(two) as base_two, httpx.Client(timeout=30) as client:
+        for n in range(8):  # one edge hit per key: 8 clusters
+            value = walks.hex64(_to(target, 29, rng))
+            got = client.post(f"{base_one}/v1/match", json=pdq_body(value), headers=auth(keys[n]))
+            assert got.status_code == 200
+        watched = _watched(settings)
+        deadline = time.monotonic() + 10  # the second process's poll (every 0.05 s)
+        while not two.state.probe_detector.blurring:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        edge = [walks.hex64(_to(target, 29, rng)) for _ in range(6)]
+        answers = [
+            client.post(f"{base_two}/v1/match", json=pdq_body(v), headers=auth(keys[8])).json()
+            for v in edge
+        ]
+    assert [alarmed for _, alarmed in watched] == [False]  # under attack, not alarmed
+    assert set(two.state.probe_detector.blurring) == {watched[0][0]}
+    assert not all(a["match"] for a in answers)  # 1 in 5 at the radius: 6 of 6 is 1 in 15,625
