@@ -3,10 +3,12 @@ moved back, gone with a withdrawn signal; a fresh detector loads them (a restart
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from stopspread.services import cases
 from stopspread.services.context import Services
@@ -70,3 +72,29 @@ def test_a_restarted_detector_keeps_the_blur_and_the_alarm(services: Services) -
     assert second.near_misses(5, [flip_bits(hers, 40, rng)], 29) is None  # far: no
     missed = second.near_misses(6, [flip_bits(hers, 31, rng)], 29)  # just outside: yes
     assert missed is not None and missed.client_ids == (6,)
+
+
+def test_marks_the_database_refused_are_saved_on_the_next_try(services: Services) -> None:
+    """A store that cannot write once (the database away): the detector keeps the mark and
+    saves it with the next change, instead of losing it."""
+    rng = np.random.default_rng(3)
+    _case, signal_id = _signal(services, rng)
+
+    class Flaky(DatabaseEdgeStore):
+        failures = 1
+
+        def save(self, marks: Sequence[EdgeMark]) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise OperationalError("INSERT", {}, Exception("database is away"))
+            super().save(marks)
+
+    store = Flaky(services.db, services.replica.cloak)
+    detector = ProbeDetector(clock=lambda: 0.0)
+    detector.keep_state(store)
+    for _ in range(8):  # 8 far-apart edge hits: the throttle level, under attack
+        detector.edge_hits(1, [(f"{int(random_pdq(rng), 16):064x}", signal_id, 29)], 29)
+    detector.save_marks()
+    assert store.load() == [] and detector.has_marks()
+    detector.save_marks()
+    assert [m.signal_id for m in store.load()] == [signal_id]

@@ -615,7 +615,14 @@ class ProbeDetector:
             marks, self._marks = list(self._marks.values()), {}
         if self._store is None or not marks:
             return
-        self._store.save(marks)
+        try:
+            self._store.save(marks)
+        except Exception as exc:  # the database is away: kept for the next try, served alike
+            log.warning("signals under attack not saved: %s", type(exc).__name__)
+            with self._lock:
+                for mark in marks:
+                    self._marks.setdefault(mark.signal_id, mark)
+            return
         with self._lock:
             for mark in marks:
                 self._saved[mark.signal_id] = mark
