@@ -1,4 +1,4 @@
-"""Migration 0013_probe3 creates exactly the ``edge_watch`` table the model describes."""
+"""Migration 0013 creates exactly the ``edge_watch`` table the model describes."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 its edge answers are blurred and whether its alarm went off; every process reloads it at
 start-up and on each poll (services/probing_state.py). No hash value is stored.
 
-Revision ID: 0013_probe3
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-08
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_probe3"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
