@@ -13,6 +13,7 @@ from stopspread.errors import ForbiddenError, InvalidRequestError, NotFoundError
 from stopspread.services import cases, platform
 from stopspread.services.context import Services
 from stopspread.services.poller import Poller
+from stopspread.services.probing import suspend_for_probing
 from stopspread.services.signal_input import parse_signal
 from stopspread.storage.models import ReviewItem, ReviewKind, ReviewStatus, Signal, SignalStatus
 from tests.conftest import flip_bits, make_services, random_pdq
@@ -137,6 +138,24 @@ def test_client_keys(services: Services) -> None:
     with pytest.raises(ForbiddenError):
         clients.authenticate(key)
     assert client.can_hash is False
+
+
+def test_a_suspended_key_is_refused_before_the_next_refresh(services: Services) -> None:
+    """A walk's keys are suspended in the database and forgotten by this process at once: the
+    cache refreshed on the poller's clock must not let them ask on until then."""
+    walker, walker_key = platform.create_client(services.db, "walker")
+    _, other_key = platform.create_client(services.db, "other")
+    clients = platform.ClientDirectory(services.db)
+    clients.refresh()
+    suspend_for_probing(services.db, [walker.id], [], edge=True)
+    assert clients.authenticate(walker_key).id == walker.id  # the stale cache
+    clients.forget([walker.id])
+    with pytest.raises(ForbiddenError):
+        clients.authenticate(walker_key)
+    assert clients.authenticate(other_key).name == "other"
+    clients.refresh()  # the database agrees: it stays refused
+    with pytest.raises(ForbiddenError):
+        clients.authenticate(walker_key)
 
 
 @pytest.mark.parametrize("kind", ["brute", "mih"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -142,6 +143,12 @@ class ClientDirectory:
         table = {r[0]: ClientInfo(r[1], r[2], r[3]) for r in rows}
         with self._lock:
             self._by_hash = table
+
+    def forget(self, client_ids: Sequence[int]) -> None:
+        """Drop suspended or revoked clients now, before the next refresh."""
+        gone = set(client_ids)
+        with self._lock:
+            self._by_hash = {h: c for h, c in self._by_hash.items() if c.id not in gone}
 
     def authenticate(self, key: str | None) -> ClientInfo:
         if not key:

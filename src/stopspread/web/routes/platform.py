@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from functools import partial
 from typing import Any, Final
 
@@ -69,7 +70,7 @@ async def decide_watched(
     detector: ProbeDetector = request.app.state.probe_detector
     pdq = [s.value for s in signals if s.type is SignalType.PDQ]
     if pdq:
-        await _watch(svc, detector, client, pdq)
+        await _watch(request, svc, detector, client, pdq)
     blur = svc.settings.match_edge_blur_bits
     attacked = detector.blurring  # signals under attack: usually none
     found: dict[int, None] = {}
@@ -95,11 +96,11 @@ async def decide_watched(
     if ids:
         detector.matched(client.id, ids)
     if near:
-        await _watch_edge(svc, detector, client, near)
+        await _watch_edge(request, svc, detector, client, near)
     if pdq and detector.closed_values:  # a signal's alarm is on: its near misses count too
         missed = detector.near_misses(client.id, pdq, svc.replica.policy.pdq.radius)
         if missed is not None:
-            await run_in_threadpool(suspend_for_probing, svc.db, missed.client_ids, [], edge=True)
+            await _suspend(request, svc, missed.client_ids, [], edge=True)
     return platform.decide(svc, client, ids, shape_only)
 
 
@@ -128,8 +129,22 @@ async def _match(
     return await answer(request, await decide_watched(request, svc, client, signals, keypoints))
 
 
+async def _suspend(
+    request: Request, svc: Svc, client_ids: Sequence[int], signals: list[int], edge: bool
+) -> None:
+    """Suspend the keys of a walk in the database, and in this process at once: the key
+    cache would otherwise let them ask on until the next poll."""
+    await run_in_threadpool(suspend_for_probing, svc.db, client_ids, signals, edge=edge)
+    clients: platform.ClientDirectory = request.app.state.clients
+    clients.forget(client_ids)
+
+
 async def _watch(
-    svc: Svc, detector: ProbeDetector, client: platform.ClientInfo, values: list[str]
+    request: Request,
+    svc: Svc,
+    detector: ProbeDetector,
+    client: platform.ClientInfo,
+    values: list[str],
 ) -> None:
     """The probing detector's verdict on this key's query (services/probing.py)."""
     verdict = detector.observe_upload(client.id, values)
@@ -138,12 +153,16 @@ async def _watch(
         raise RateLimitedError("this key's queries look like a walk; slow down", wait)
     if verdict is Verdict.SUSPEND:
         signals = detector.matched_signals(client.id)
-        await run_in_threadpool(suspend_for_probing, svc.db, [client.id], signals)
+        await _suspend(request, svc, [client.id], signals, edge=False)
         raise ForbiddenError("the API key is not valid")
 
 
 async def _watch_edge(
-    svc: Svc, detector: ProbeDetector, client: platform.ClientInfo, near: list[tuple[str, int, int]]
+    request: Request,
+    svc: Svc,
+    detector: ProbeDetector,
+    client: platform.ClientInfo,
+    near: list[tuple[str, int, int]],
 ) -> None:
     """Hits at the edge of one signal's radius, counted across keys (services/probing.py);
     the keys of a walk are suspended, this request is answered as any other."""
@@ -152,7 +171,7 @@ async def _watch_edge(
         await run_in_threadpool(detector.save_marks)
     if alarm is not None:
         signals = [alarm.signal_id] if alarm.open_review else []
-        await run_in_threadpool(suspend_for_probing, svc.db, alarm.client_ids, signals, edge=True)
+        await _suspend(request, svc, alarm.client_ids, signals, edge=True)
 
 
 def _signals_of(body: MatchIn) -> list[SignalIn]:
