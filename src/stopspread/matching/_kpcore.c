@@ -95,14 +95,16 @@ INLINE int ahead(float sa, int64_t pa, float sb, int64_t pb) {
     return sa > sb || (sa == sb && pa < pb);
 }
 
-/* Adds every posting of photos below `end` (cursor[j] onwards, advanced past them). */
-static void accumulate(const int64_t *offsets, const uint32_t *postings, const uint16_t *weights,
-                       size_t end, const int64_t *words, const float *qweights, size_t n_words,
+/* Adds every posting of photos below `end` (cursor[j] onwards, advanced past them; a list
+ * ends at limit[j]). A list already walked to its end costs one comparison. */
+static void accumulate(const uint32_t *postings, const uint16_t *weights, size_t end,
+                       const int64_t *limit, const float *qweights, size_t n_words,
                        int64_t *cursor, float *scores) {
     for (size_t j = 0; j < n_words; j++) {
-        const int64_t hi = offsets[words[j] + 1];
-        const float q = qweights[j];
+        const int64_t hi = limit[j];
         int64_t p = cursor[j];
+        if (p >= hi) continue;
+        const float q = qweights[j];
         for (; p < hi && postings[p] < end; p++) {
             if (p + PREFETCH_AHEAD < hi) __builtin_prefetch(scores + postings[p + PREFETCH_AHEAD], 1);
             scores[postings[p]] += q * half_to_float(weights[p]);
@@ -139,10 +141,14 @@ static size_t score_blocks(const int64_t *offsets, const uint32_t *postings,
                            size_t n_words, int64_t *cursor, float *scores, size_t n_photos,
                            size_t block, size_t top, best_t *best) {
     size_t k = 0;
-    for (size_t j = 0; j < n_words; j++) cursor[j] = offsets[words[j]];
+    int64_t *limit = cursor + n_words;
+    for (size_t j = 0; j < n_words; j++) {
+        cursor[j] = offsets[words[j]];
+        limit[j] = offsets[words[j] + 1];
+    }
     for (size_t start = 0; start < n_photos; start += block) {
         size_t end = n_photos - start > block ? start + block : n_photos;
-        accumulate(offsets, postings, weights, end, words, qweights, n_words, cursor, scores);
+        accumulate(postings, weights, end, limit, qweights, n_words, cursor, scores);
         k = select_top(scores, start, end, top, best, k);
     }
     return k;
@@ -217,7 +223,7 @@ static PyObject *py_score(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "score: arrays do not fit together");
     }
     best_t *best = ok ? PyMem_Malloc((size_t)top * sizeof(best_t)) : NULL;
-    int64_t *cursor = ok ? PyMem_Malloc((n_words ? n_words : 1) * sizeof(int64_t)) : NULL;
+    int64_t *cursor = ok ? PyMem_Malloc((n_words ? 2 * n_words : 1) * sizeof(int64_t)) : NULL;
     if (ok && (best == NULL || cursor == NULL)) {
         PyErr_NoMemory();
     } else if (ok) {
