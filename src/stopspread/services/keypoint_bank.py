@@ -99,15 +99,15 @@ class _Photo:
 
     signal_id: int
     words: npt.NDArray[np.unsignedinteger[Any]]  # its indexed descriptors' words
+    signatures: npt.NDArray[np.unsignedinteger[Any]] | None = None  # with signature bits
 
     def __repr__(self) -> str:
         return f"_Photo(signal_id={self.signal_id})"
 
 
 def _empty(vocabulary: Vocabulary) -> KeypointIndex:
-    return KeypointIndex.from_words(
-        vocabulary, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    )
+    none = np.zeros(0, np.int64)
+    return KeypointIndex.from_words(vocabulary, none, none, none, signatures=none)
 
 
 def _index(vocabulary: Vocabulary, photos: dict[int, _Photo]) -> KeypointIndex:
@@ -117,7 +117,12 @@ def _index(vocabulary: Vocabulary, photos: dict[int, _Photo]) -> KeypointIndex:
     lengths = [len(p.words) for p in photos.values()]
     owners = np.repeat(np.arange(len(ids), dtype=np.int64), lengths)
     words = np.concatenate([p.words for p in photos.values()]).astype(np.int64)
-    return KeypointIndex.from_words(vocabulary, ids, owners, words)
+    signatures = None
+    if vocabulary.signature_bits:
+        signatures = np.concatenate(
+            [p.signatures for p in photos.values() if p.signatures is not None]
+        ).astype(np.int64)
+    return KeypointIndex.from_words(vocabulary, ids, owners, words, signatures=signatures)
 
 
 class KeypointBank:
@@ -210,9 +215,16 @@ class KeypointBank:
     def _photo(self, record: EnrolledKeypoints) -> _Photo | None:
         if record.signal_id is None or len(record.keypoints) == 0:
             return None
-        words = self._vocabulary.quantise(record.keypoints.descriptors[:INDEXED_PER_PHOTO])
+        rows = record.keypoints.descriptors[:INDEXED_PER_PHOTO]
+        words = self._vocabulary.quantise(rows)
         small = np.uint16 if self._vocabulary.words <= 2**16 else np.uint32
-        return _Photo(record.signal_id, words.astype(small))
+        signatures: npt.NDArray[np.unsignedinteger[Any]] | None = None
+        if self._vocabulary.signature_bits:  # 1 byte each up to 8 bits
+            sigs = self._vocabulary.signatures(rows, words)
+            signatures = sigs.astype(
+                np.uint8 if self._vocabulary.signature_bits <= 8 else np.uint16
+            )
+        return _Photo(record.signal_id, words.astype(small), signatures)
 
     def _read_removed(self) -> set[int]:
         with self._db.read() as session:
