@@ -69,6 +69,7 @@ from stopspread.matching.keypoint_index import (
     Kernel,
     KeypointIndex,
     Vocabulary,
+    load_vocabulary,
     train_signature_bits,
     train_vocabulary,
 )
@@ -116,8 +117,8 @@ def _vocabulary(args: argparse.Namespace, train_files: list[str]) -> Vocabulary:
 
 
 def _tree(args: argparse.Namespace, train_files: list[str]) -> Vocabulary:
-    if args.vocab_dir:  # an index folder: the shipped ss-kp-vocab-1, or one built like it
-        return KeypointIndex.load(args.vocab_dir, mmap=False).vocabulary
+    if args.vocab_dir:  # the shipped ss-kp-vocab-1 or -2, or one built like them
+        return load_vocabulary(args.vocab_dir)
     if args.vocab and args.vocab.exists():
         saved = np.load(args.vocab)
         return Vocabulary(args.branching, args.depth, saved["centres"], saved["idf"])
@@ -417,7 +418,7 @@ def main() -> int:
         "--signature-bits", type=int, default=0, help="vocabulary: sub-lists by signature"
     )
     ap.add_argument("--global-bits", action="store_true", help="the same bits for every word")
-    ap.add_argument("--probe-radius", type=int, nargs="+", default=[2], help="signature bits")
+    ap.add_argument("--probe-radius", type=int, nargs="+", default=[1], help="signature bits")
     ap.add_argument("--train-cache", type=Path, help="dev training descriptors (.npz)")
     ap.add_argument("--profile", action="store_true", help="vocabulary: time each phase")
     ap.add_argument("--cache-only", action="store_true", help="write --cache, measure nothing")

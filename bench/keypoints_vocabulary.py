@@ -32,7 +32,8 @@ from PIL import Image
 
 from stopspread.hashing.keypoints import extract_keypoints
 from stopspread.matching.keypoint_index import (
-    KeypointIndex,
+    load_vocabulary,
+    save_vocabulary,
     train_signature_bits,
     train_vocabulary,
 )
@@ -68,14 +69,13 @@ def main() -> None:
             photos.append(extract_keypoints(image, args.features).descriptors)
     extracted = time.perf_counter()
     if args.tree:
-        vocab = KeypointIndex.load(args.tree, mmap=False).vocabulary
+        vocab = load_vocabulary(args.tree)
     else:
         vocab = train_vocabulary(photos, BRANCHING, args.depth, seed=0)
     if args.signature_bits:
         vocab = train_signature_bits(vocab, photos, args.signature_bits)
     trained = time.perf_counter()
-    empty = KeypointIndex.build(vocab, [], [])
-    empty.save(args.out)
+    save_vocabulary(vocab, args.out)
     digest = hashlib.sha256(
         np.ascontiguousarray(vocab.centres).tobytes()
         + np.ascontiguousarray(vocab.idf).tobytes()

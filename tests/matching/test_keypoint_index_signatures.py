@@ -16,10 +16,13 @@ from tests.matching.test_keypoint_index import jpeg_crop
 
 from stopspread.errors import IndexFormatError
 from stopspread.hashing.keypoints import extract_keypoints, query_keypoint_sets
+from stopspread.matching import _kpcore
 from stopspread.matching.keypoint_index import (
     Kernel,
     KeypointIndex,
     Vocabulary,
+    load_vocabulary,
+    save_vocabulary,
     train_signature_bits,
     train_vocabulary,
 )
@@ -192,3 +195,48 @@ def test_rows_without_their_signatures_are_refused(vocabulary: Vocabulary) -> No
             vocabulary.idf,
             np.zeros((vocabulary.words, 13), np.uint8),
         )
+
+
+def test_the_c_probe_refuses_arrays_that_do_not_fit(index: KeypointIndex) -> None:
+    bits = index.vocabulary.bits
+    assert bits is not None
+    rows = np.zeros((2, 32), np.uint8)
+    masks = np.array([0, 1], np.int64)
+    out = np.empty(4, np.int64)
+
+    def probe(words: list[int], m: np.ndarray = masks, b: np.ndarray = bits) -> int:
+        w = np.array(words, np.int64)
+        return _kpcore.probe(b, BITS, rows, w, w.copy(), m, index.offsets, out, out.copy())
+
+    assert 0 <= probe([0, 1]) <= 4
+    for bad in ([1, 0], [0, index.vocabulary.words]):  # unsorted, no such word
+        with pytest.raises(ValueError, match="do not fit"):
+            probe(bad)
+    with pytest.raises(ValueError, match="do not fit"):
+        probe([0, 1], m=np.array([0, 1 << BITS], np.int64))  # a mask wider than the bits
+    assert probe([0, 1], b=np.full_like(bits, 255)) >= 0  # the last bit is a bit
+    with pytest.raises(ValueError, match="do not fit"):
+        probe([0, 1], b=np.ascontiguousarray(bits[:-1]))  # one word short of the offsets
+
+
+def test_a_vocabulary_folder_holds_the_vocabulary_alone_and_reads_back(
+    vocabulary: Vocabulary, index: KeypointIndex, tmp_path: Path
+) -> None:
+    save_vocabulary(vocabulary, tmp_path / "v")
+    assert sorted(p.name for p in (tmp_path / "v").iterdir()) == [
+        "bits.npy",
+        "centres.npy",
+        "idf.npy",
+        "vocabulary.json",
+    ]  # no per-list offsets of an empty index
+    loaded = load_vocabulary(tmp_path / "v")
+    assert loaded.bits is not None and np.array_equal(loaded.bits, vocabulary.bits)  # type: ignore[arg-type]
+    assert np.array_equal(loaded.centres, vocabulary.centres)
+    index.save(tmp_path / "i")  # an index folder is a vocabulary folder too
+    assert load_vocabulary(tmp_path / "i").signature_bits == BITS
+    np.save(tmp_path / "v" / "bits.npy", vocabulary.bits.astype(np.int64))  # type: ignore[union-attr]
+    with pytest.raises(IndexFormatError):
+        load_vocabulary(tmp_path / "v")
+    (tmp_path / "v" / "vocabulary.json").write_text('{"format": "other"}', encoding="utf-8")
+    with pytest.raises(IndexFormatError):
+        load_vocabulary(tmp_path / "v")

@@ -54,6 +54,8 @@ __all__ = [
     "KeypointIndex",
     "Shortlist",
     "Vocabulary",
+    "load_vocabulary",
+    "save_vocabulary",
     "train_signature_bits",
     "train_vocabulary",
 ]
@@ -63,10 +65,11 @@ DEFAULT_DEPTH: Final = 5
 DESCRIPTOR_BYTES: Final = 32  # ORB: 256 bits, four 64-bit words
 _WORDS64: Final = DESCRIPTOR_BYTES // 8
 _FORMAT: Final = "ss-kp-index-2"
+_VOCAB_FORMAT: Final = "ss-kp-vocab"  # a vocabulary folder without an index
 _OLD_FORMATS: Final = ("ss-kp-index-1",)  # no signature bits: one list a word
 MAX_SIGNATURE_BITS: Final = 12
 DEFAULT_SIGNATURE_BITS: Final = 8
-DEFAULT_RADIUS: Final = 2  # a query descriptor probes the sub-lists within 2 bits of its own
+DEFAULT_RADIUS: Final = 1  # a query descriptor probes the sub-lists within 1 bit of its own
 _BIT_PRIOR: Final = 16.0
 _ITERATIONS: Final = 6  # k-majority rounds per node (assignments settle after a few)
 _NATIVE_TOP: Final = 4096  # the C core's longest shortlist; longer ones use numpy
@@ -211,6 +214,42 @@ class Vocabulary:
             dist = np.bitwise_count(rows[:, None, :] ^ self.centres[children]).sum(axis=2)
             node = children[np.arange(len(rows)), dist.argmin(axis=1)]
         return node - self.first_leaf
+
+
+def save_vocabulary(vocabulary: Vocabulary, folder: Path) -> None:
+    """``centres.npy``, ``idf.npy``, ``bits.npy`` (with signature bits) and
+    ``vocabulary.json`` in ``folder`` (made if missing): the vocabulary alone, without an
+    empty index's per-list offsets (8 bytes a list: 20 MB with 10^4 words and 8 bits)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {"centres": vocabulary.centres, "idf": vocabulary.idf}
+    if vocabulary.bits is not None:
+        arrays["bits"] = vocabulary.bits
+    for name, array in arrays.items():
+        np.save(folder / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+    header = {
+        "format": _VOCAB_FORMAT,
+        "branching": vocabulary.branching,
+        "depth": vocabulary.depth,
+        "signature_bits": vocabulary.signature_bits,
+    }
+    (folder / "vocabulary.json").write_text(json.dumps(header), encoding="utf-8")
+
+
+def load_vocabulary(folder: Path) -> Vocabulary:
+    """The vocabulary :func:`save_vocabulary` wrote in ``folder``, or the one of an index
+    folder :meth:`KeypointIndex.save` wrote (``ss-kp-vocab-1`` is one). Checked as an index
+    is: a damaged folder raises :class:`~stopspread.errors.IndexFormatError`."""
+    if not (folder / "vocabulary.json").exists():
+        return KeypointIndex.load(folder, mmap=False).vocabulary
+    try:
+        header = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+        if not isinstance(header, dict) or header.get("format") != _VOCAB_FORMAT:
+            raise IndexFormatError("not a keypoint vocabulary of this version")
+        names = ["centres", "idf"] + (["bits"] if header.get("signature_bits") else [])
+        arrays = {n: np.load(folder / f"{n}.npy", allow_pickle=False) for n in names}
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(f"not a keypoint vocabulary: {exc}") from exc
+    return _checked_vocabulary(header, arrays)
 
 
 def train_vocabulary(
@@ -608,24 +647,30 @@ _DTYPES: Final[dict[str, type[np.generic]]] = {
 }
 
 
-def _checked(header: object, arrays: dict[str, npt.NDArray[np.generic]]) -> KeypointIndex:
-    if not isinstance(header, dict) or header.get("format") not in (_FORMAT, *_OLD_FORMATS):
-        raise IndexFormatError("not a keypoint index of this version")
+def _checked_vocabulary(
+    header: dict[str, object], arrays: dict[str, npt.NDArray[np.generic]]
+) -> Vocabulary:
     for name, dtype in {**_DTYPES, "bits": np.uint8}.items():
         if name in arrays and arrays[name].dtype != np.dtype(dtype):
             raise IndexFormatError(f"{name}: wrong dtype")
     try:
-        branching, depth = int(header["branching"]), int(header["depth"])
+        branching, depth = int(header["branching"]), int(header["depth"])  # type: ignore[call-overload]
         bits = arrays.get("bits")
         if bits is not None and (
             bits.ndim != 2
-            or bits.shape[1] != int(header["signature_bits"])
+            or bits.shape[1] != int(header["signature_bits"])  # type: ignore[call-overload]
             or (bits.size and int(bits.max()) >= DESCRIPTOR_BYTES * 8)
         ):
             raise ValueError("signature bits do not fit the header")
-        vocab = Vocabulary(branching, depth, arrays["centres"], arrays["idf"], bits)  # type: ignore[arg-type]
+        return Vocabulary(branching, depth, arrays["centres"], arrays["idf"], bits)  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexFormatError(f"vocabulary: {exc}") from exc
+
+
+def _checked(header: object, arrays: dict[str, npt.NDArray[np.generic]]) -> KeypointIndex:
+    if not isinstance(header, dict) or header.get("format") not in (_FORMAT, *_OLD_FORMATS):
+        raise IndexFormatError("not a keypoint index of this version")
+    vocab = _checked_vocabulary(header, arrays)
     ids, offsets, postings = arrays["ids"], arrays["offsets"], arrays["postings"]
     n_post = len(postings)
     if (
