@@ -13,6 +13,9 @@ the vocabulary, 2-15 minutes), on one core. The figures in ``docs/robustness.md`
     ... --depth 5 --vocab bench/out/kp-vocab.npz --min-idf 4.0  (10^5 words, stop words)
     ... --design faiss-ivf --per-photo 32 --nlist 1024 --radius 40  (pip install faiss-cpu)
     ... --design votes --per-photo 8
+    ... --vocab-dir src/stopspread/matching/vocab/ss-kp-vocab-1 --depth 4 --signature-bits 8 \
+        --probe-radius 1 2 --train-cache bench/out/kp-train-dev.npz  (Hamming-embedding
+        sub-lists: each word's bits trained on the DEV training photos, as ss-kp-vocab-2's)
 
 Designs:
 
