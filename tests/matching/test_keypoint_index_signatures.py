@@ -181,6 +181,11 @@ def test_a_folder_of_the_earlier_format_loads_with_one_list_a_word(
     assert loaded.search(sets, 3).ids.tolist() == plain.search(sets, 3).ids.tolist()
 
 
+def test_a_negative_radius_is_refused(index: KeypointIndex) -> None:
+    with pytest.raises(ValueError, match="radius"):
+        index.search(queries()[0], 3, radius=-1)
+
+
 def test_rows_without_their_signatures_are_refused(vocabulary: Vocabulary) -> None:
     one = np.zeros(1, np.int64)
     with pytest.raises(ValueError, match="signature"):

@@ -535,6 +535,8 @@ class KeypointIndex:
         words whose list is longer are skipped: the bank's own stop words, at lookup time.
         With signature bits, only postings whose signature is within ``radius`` bits of a
         query descriptor of the same word are walked (Hamming embedding as partitioning)."""
+        if radius < 0:
+            raise ValueError("the probe radius is 0 or more bits")
         parts_w, parts_q = [], []
         for descriptors in query_sets:
             if len(descriptors):
