@@ -22,7 +22,8 @@
  * are taken while it is still in cache.  Every photo still adds its words in
  * the query's order, so the sums are bitwise the same for any block size.
  * A list that is not sorted (a damaged file) can only lose postings, never
- * read or write outside the arrays.
+ * read or write outside the arrays.  With signature sub-lists (probe, below)
+ * a lookup walks thousands of short lists: the caller then passes one block.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

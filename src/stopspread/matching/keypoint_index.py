@@ -16,9 +16,18 @@ The standard retrieval design instead quantises each 256-bit ORB descriptor to a
   its words and returns the ``top`` photos by score: a *shortlist* for the geometric check
   (``matching.keypoint_verify``), not a match.
 
+- *Signature sub-lists* (Hamming embedding as partitioning, optional): a vocabulary with
+  signature ``bits`` (per word, the positions that split its training descriptors most
+  evenly: :func:`train_signature_bits`) posts each descriptor under its word and its
+  signature (those bits), and a lookup walks, for each query descriptor, only its word's
+  sub-lists within ``radius`` bits of its own signature — a fraction of the word's list,
+  where a true copy's descriptors still mostly land (the shipped ``ss-kp-vocab-2``: 8 bits,
+  radius 1).
+
 The cost of a lookup is the length of the posting lists hit, not a Hamming search. Both
 hot loops — descending the tree and adding up the posting lists, then the top few — run in
-C (``_kpcore.c``, :attr:`Kernel.NATIVE`); the numpy code they replace stays as the
+C (``_kpcore.c``, :attr:`Kernel.NATIVE`; with signature bits also the probes); the numpy
+code they replace stays as the
 reference (:attr:`Kernel.NUMPY`) the tests compare them with.
 :func:`KeypointIndex.save` writes plain ``.npy`` arrays and a JSON header into a folder;
 :func:`KeypointIndex.load` maps them read-only (``mmap``), checking every size and bound.
@@ -306,7 +315,7 @@ def train_signature_bits(
         raise ValueError(f"1 ... {MAX_SIGNATURE_BITS} signature bits")
     rows = np.concatenate([_packed(p) for p in photos if len(p)])
     words = vocabulary.quantise(rows.view(np.uint8))
-    bits = np.unpackbits(rows.view(np.uint8), axis=1).astype(np.float64)  # (n, 256)
+    bits = np.unpackbits(rows.view(np.uint8), axis=1)  # (n, 256) uint8: 256 bytes a row
     held = np.bincount(words, minlength=vocabulary.words).astype(np.float64)
     ones = np.zeros((vocabulary.words, bits.shape[1]))
     np.add.at(ones, words, bits)
