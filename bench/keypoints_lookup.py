@@ -13,6 +13,9 @@ the vocabulary, 2-15 minutes), on one core. The figures in ``docs/robustness.md`
     ... --depth 5 --vocab bench/out/kp-vocab.npz --min-idf 4.0  (10^5 words, stop words)
     ... --design faiss-ivf --per-photo 32 --nlist 1024 --radius 40  (pip install faiss-cpu)
     ... --design votes --per-photo 8
+    ... --vocab-dir src/stopspread/matching/vocab/ss-kp-vocab-1 --depth 4 --signature-bits 8 \
+        --probe-radius 1 2 --train-cache bench/out/kp-train-dev.npz  (Hamming-embedding
+        sub-lists: each word's bits trained on the DEV training photos, as ss-kp-vocab-2's)
 
 Designs:
 
@@ -69,6 +72,8 @@ from stopspread.matching.keypoint_index import (
     Kernel,
     KeypointIndex,
     Vocabulary,
+    load_vocabulary,
+    train_signature_bits,
     train_vocabulary,
 )
 
@@ -97,8 +102,26 @@ def _keypoints(corpus: Path, files: list[str], n_features: int = 400) -> list[np
 
 
 def _vocabulary(args: argparse.Namespace, train_files: list[str]) -> Vocabulary:
-    if args.vocab_dir:  # an index folder: the shipped ss-kp-vocab-1, or one built like it
-        return KeypointIndex.load(args.vocab_dir, mmap=False).vocabulary
+    vocab = _tree(args, train_files)
+    if not args.signature_bits:
+        return vocab
+    if args.train_cache and args.train_cache.exists():
+        c = np.load(args.train_cache)
+        train = _split(c["rows"], c["counts"])
+    else:
+        train = _keypoints(args.corpus, train_files, args.train_features)
+        if args.train_cache:
+            np.savez(
+                args.train_cache,
+                rows=np.concatenate(train),
+                counts=np.array([len(t) for t in train]),
+            )
+    return train_signature_bits(vocab, train, args.signature_bits, not args.global_bits)
+
+
+def _tree(args: argparse.Namespace, train_files: list[str]) -> Vocabulary:
+    if args.vocab_dir:  # the shipped ss-kp-vocab-1 or -2, or one built like them
+        return load_vocabulary(args.vocab_dir)
     if args.vocab and args.vocab.exists():
         saved = np.load(args.vocab)
         return Vocabulary(args.branching, args.depth, saved["centres"], saved["idf"])
@@ -122,16 +145,22 @@ def _quantised(vocab: Vocabulary, rows: np.ndarray) -> np.ndarray:
 def _vocabulary_lookup(args, vocab, pool, true, n_photos, rng) -> tuple[Lookup, int]:
     noisy = _flip(pool[rng.integers(0, len(pool), args.word_pool)], args.flip, rng)
     word_pool = _quantised(vocab, noisy)
+    sig_pool = vocab.signatures(noisy, word_pool).astype(np.uint8)
     n_rows = n_photos * args.per_photo
-    words = np.concatenate(
-        [word_pool[rng.integers(0, len(word_pool), n_rows)]] + [_quantised(vocab, t) for t in true]
+    drawn = rng.integers(0, len(word_pool), n_rows)
+    true_words = [_quantised(vocab, t) for t in true]
+    words = np.concatenate([word_pool[drawn], *true_words])
+    sigs = np.concatenate(
+        [sig_pool[drawn]] + [vocab.signatures(t, w) for t, w in zip(true, true_words, strict=True)]
     )
+    del drawn
     owners = np.concatenate(
         [np.repeat(np.arange(len(true), n_photos + len(true)), args.per_photo)]
         + [np.full(len(t), i) for i, t in enumerate(true)]
     )
     ids = np.arange(n_photos + len(true), dtype=np.int64)
-    index = KeypointIndex.from_words(vocab, ids, owners, words, args.min_idf)
+    index = KeypointIndex.from_words(vocab, ids, owners, words, args.min_idf, sigs)
+    del words, sigs, owners
 
     def lookup(sets: list[np.ndarray]) -> list[int]:
         found = index.search(
@@ -140,6 +169,7 @@ def _vocabulary_lookup(args, vocab, pool, true, n_photos, rng) -> tuple[Lookup, 
             args.words_now,
             kernel=args.kernel_now,
             max_postings=args.postings_now,
+            radius=args.radius_now,
         )
         return found.ids.tolist()
 
@@ -166,7 +196,7 @@ def _profile(index: KeypointIndex, args: argparse.Namespace) -> None:
         words_c = [index.vocabulary.quantise(s) for s in sets]
         lap("quantise (C)")
         assert all(np.array_equal(a, b) for a, b in zip(words, words_c, strict=True))
-        vecs = [index._query_vector(s, Kernel.NATIVE) for s in sets]
+        vecs = [index._query_lists(s, Kernel.NATIVE, args.radius_now, None, None) for s in sets]
         w = np.concatenate([v[0] for v in vecs])
         q = np.concatenate([v[1] for v in vecs])
         lap("query vectors")
@@ -252,7 +282,7 @@ DESIGNS = {"vocabulary": _vocabulary_lookup, "votes": _votes_lookup, "faiss-ivf"
 
 
 Query = tuple[int, str, list[np.ndarray]]
-Variant = tuple[Kernel, int | None]  # a lookup measured: kernel, --max-postings
+Variant = tuple[Kernel, int | None, int]  # a lookup: kernel, --max-postings, --probe-radius
 
 
 def _split(rows: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
@@ -301,16 +331,21 @@ def _measure(
     """One row per ``--kernels`` x ``--max-postings`` variant; with several, each query runs
     on every variant in turn (the order rotating), so that all of them see the same load: a
     same-run anchor."""
-    variants = [(Kernel(k), p or None) for k in args.kernels for p in (args.max_postings or [None])]
+    variants = [
+        (Kernel(k), p or None, r)
+        for k in args.kernels
+        for p in (args.max_postings or [None])
+        for r in args.probe_radius
+    ]
     times: dict[Variant, list[float]] = defaultdict(list)
     cpu: dict[Variant, list[float]] = defaultdict(list)
     found: dict[Variant, dict[str, list[bool]]] = {v: defaultdict(list) for v in variants}
     found4: dict[Variant, int] = defaultdict(int)
-    for args.kernel_now, args.postings_now in variants:
+    for args.kernel_now, args.postings_now, args.radius_now in variants:
         lookup(queries[0][2])  # warm
     for n, (photo, family, sets) in enumerate(queries):
         for v in variants[n % len(variants) :] + variants[: n % len(variants)]:
-            args.kernel_now, args.postings_now = v
+            args.kernel_now, args.postings_now, args.radius_now = v
             t0, c0 = time.perf_counter(), time.thread_time()
             top = lookup(sets)
             times[v].append((time.perf_counter() - t0) * 1000)
@@ -322,12 +357,15 @@ def _measure(
 
 
 def _row(args, n_photos, per, variant, times, cpu, found, found4, n_queries) -> None:
-    kernel, max_postings = variant
+    kernel, max_postings, radius = variant
     total = sum(sum(v) for v in found.values())
     per_family = " | ".join(f"{sum(found[f])}/{len(found[f])}" for f in args.families)
     words = f" ({args.words_now} words)" if getattr(args, "words_now", None) else ""
     if max_postings:
         words += f" (lists ≤ {max_postings:,})"
+    if args.signature_bits:
+        kind = "global" if args.global_bits else "per-word"
+        words += f" ({args.signature_bits} {kind} bits, r={radius})"
     design = f"{args.design} {kernel.value}" if args.design == "vocabulary" else args.design
     print(
         f"| {design}{words} | {args.per_photo} | {n_photos:,} | {per:,.0f} | "
@@ -379,6 +417,12 @@ def main() -> int:
         default=[Kernel.NATIVE.value],
         help="vocabulary: the C core and/or the numpy reference, alternating per query",
     )
+    ap.add_argument(
+        "--signature-bits", type=int, default=0, help="vocabulary: sub-lists by signature"
+    )
+    ap.add_argument("--global-bits", action="store_true", help="the same bits for every word")
+    ap.add_argument("--probe-radius", type=int, nargs="+", default=[1], help="signature bits")
+    ap.add_argument("--train-cache", type=Path, help="dev training descriptors (.npz)")
     ap.add_argument("--profile", action="store_true", help="vocabulary: time each phase")
     ap.add_argument("--cache-only", action="store_true", help="write --cache, measure nothing")
     args = ap.parse_args()
@@ -408,6 +452,7 @@ def main() -> int:
     args.query_list = queries
     args.words_now = None
     args.postings_now = None
+    args.radius_now = args.probe_radius[0]
     if args.design != "vocabulary":
         args.kernels = [Kernel.NATIVE.value]
     print(

@@ -8,9 +8,15 @@ row whose position is not a multiple of 4 (the multiples of 4 are left for
 (10,000 words), seed 0. Same corpus and code: the same bytes; the script prints the SHA-256
 of the arrays, recorded in ``docs/api.md``. ``--depth 5`` / ``--depth 6 --features 1200``
 build the 10^5- and 10^6-word vocabularies ``bench/keypoints_lookup.py --vocab-dir`` compares.
+``--signature-bits 8`` adds each word's signature bits, trained on the same DEV descriptors
+(``matching.keypoint_index.train_signature_bits``): the shipped ``ss-kp-vocab-2`` is
+``ss-kp-vocab-1``'s tree (``--tree``, not retrained) with 8 bits a word.
 
     .venv/bin/python bench/keypoints_vocabulary.py --corpus corpus/dev \
         --out src/stopspread/matching/vocab/ss-kp-vocab-1
+    .venv/bin/python bench/keypoints_vocabulary.py --corpus corpus/dev \
+        --tree src/stopspread/matching/vocab/ss-kp-vocab-1 --signature-bits 8 \
+        --out src/stopspread/matching/vocab/ss-kp-vocab-2
 """
 
 from __future__ import annotations
@@ -25,7 +31,12 @@ import numpy as np
 from PIL import Image
 
 from stopspread.hashing.keypoints import extract_keypoints
-from stopspread.matching.keypoint_index import KeypointIndex, train_vocabulary
+from stopspread.matching.keypoint_index import (
+    load_vocabulary,
+    save_vocabulary,
+    train_signature_bits,
+    train_vocabulary,
+)
 
 BRANCHING = 10
 DEPTH = 4
@@ -48,6 +59,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("src/stopspread/matching/vocab/ss-kp-vocab-1"))
     ap.add_argument("--depth", type=int, default=DEPTH, help="10^depth words (shipped: 4)")
     ap.add_argument("--features", type=int, default=400, help="descriptors a training photo")
+    ap.add_argument("--tree", type=Path, help="reuse this vocabulary folder's tree (no training)")
+    ap.add_argument("--signature-bits", type=int, default=0, help="signature bits a word")
     args = ap.parse_args()
     started = time.perf_counter()
     photos = []
@@ -55,12 +68,18 @@ def main() -> None:
         with Image.open(path) as image:
             photos.append(extract_keypoints(image, args.features).descriptors)
     extracted = time.perf_counter()
-    vocab = train_vocabulary(photos, BRANCHING, args.depth, seed=0)
+    if args.tree:
+        vocab = load_vocabulary(args.tree)
+    else:
+        vocab = train_vocabulary(photos, BRANCHING, args.depth, seed=0)
+    if args.signature_bits:
+        vocab = train_signature_bits(vocab, photos, args.signature_bits)
     trained = time.perf_counter()
-    empty = KeypointIndex.build(vocab, [], [])
-    empty.save(args.out)
+    save_vocabulary(vocab, args.out)
     digest = hashlib.sha256(
-        np.ascontiguousarray(vocab.centres).tobytes() + np.ascontiguousarray(vocab.idf).tobytes()
+        np.ascontiguousarray(vocab.centres).tobytes()
+        + np.ascontiguousarray(vocab.idf).tobytes()
+        + (b"" if vocab.bits is None else np.ascontiguousarray(vocab.bits).tobytes())
     ).hexdigest()
     print(
         f"{len(photos)} photos, {sum(len(p) for p in photos)} descriptors; extract "

@@ -117,7 +117,7 @@ class Settings:
     journal_apply_interval_s: float = 0.05  # how often journalled hits reach the database
     max_signals_per_request: int = 1000
     # /v1/match with ss-kp-1 keypoints (issue 14): the vocabulary (None: the shipped
-    # ss-kp-vocab-1) and the photos verified per query; 0 turns the keypoint path off
+    # ss-kp-vocab-2) and the photos verified per query; 0 turns the keypoint path off
     keypoint_vocabulary_dir: Path | None = None
     keypoint_shortlist: int = 4
     enrol_signals_per_address_per_hour: float = 5000.0  # anonymous enrolment, per process

@@ -95,6 +95,10 @@ def test_the_bank_keeps_words_not_records(database_url: str, tmp_path: Path) -> 
     held = list(bank._photos.values())
     assert len(held) == 1 and not hasattr(held[0], "keypoints")
     assert held[0].words.dtype == np.uint16 and len(held[0].words) <= 200  # 10^4 words
+    signatures = held[0].signatures  # ss-kp-vocab-2: 8 signature bits a word, 1 byte each
+    assert signatures is not None and signatures.dtype == np.uint8
+    assert len(signatures) == len(held[0].words)
+    assert bank._static.vocabulary.signature_bits == 8
     assert bank.find(_crop(photo)) == _signal_of(svc, case_id)  # read back from the database
     svc.db.dispose()
 

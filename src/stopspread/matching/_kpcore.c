@@ -22,7 +22,8 @@
  * are taken while it is still in cache.  Every photo still adds its words in
  * the query's order, so the sums are bitwise the same for any block size.
  * A list that is not sorted (a damaged file) can only lose postings, never
- * read or write outside the arrays.
+ * read or write outside the arrays.  With signature sub-lists (probe, below)
+ * a lookup walks thousands of short lists: the caller then passes one block.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -95,14 +96,16 @@ INLINE int ahead(float sa, int64_t pa, float sb, int64_t pb) {
     return sa > sb || (sa == sb && pa < pb);
 }
 
-/* Adds every posting of photos below `end` (cursor[j] onwards, advanced past them). */
-static void accumulate(const int64_t *offsets, const uint32_t *postings, const uint16_t *weights,
-                       size_t end, const int64_t *words, const float *qweights, size_t n_words,
+/* Adds every posting of photos below `end` (cursor[j] onwards, advanced past them; a list
+ * ends at limit[j]). A list already walked to its end costs one comparison. */
+static void accumulate(const uint32_t *postings, const uint16_t *weights, size_t end,
+                       const int64_t *limit, const float *qweights, size_t n_words,
                        int64_t *cursor, float *scores) {
     for (size_t j = 0; j < n_words; j++) {
-        const int64_t hi = offsets[words[j] + 1];
-        const float q = qweights[j];
+        const int64_t hi = limit[j];
         int64_t p = cursor[j];
+        if (p >= hi) continue;
+        const float q = qweights[j];
         for (; p < hi && postings[p] < end; p++) {
             if (p + PREFETCH_AHEAD < hi) __builtin_prefetch(scores + postings[p + PREFETCH_AHEAD], 1);
             scores[postings[p]] += q * half_to_float(weights[p]);
@@ -139,13 +142,101 @@ static size_t score_blocks(const int64_t *offsets, const uint32_t *postings,
                            size_t n_words, int64_t *cursor, float *scores, size_t n_photos,
                            size_t block, size_t top, best_t *best) {
     size_t k = 0;
-    for (size_t j = 0; j < n_words; j++) cursor[j] = offsets[words[j]];
+    int64_t *limit = cursor + n_words;
+    for (size_t j = 0; j < n_words; j++) {
+        cursor[j] = offsets[words[j]];
+        limit[j] = offsets[words[j] + 1];
+    }
     for (size_t start = 0; start < n_photos; start += block) {
         size_t end = n_photos - start > block ? start + block : n_photos;
-        accumulate(offsets, postings, weights, end, words, qweights, n_words, cursor, scores);
+        accumulate(postings, weights, end, limit, qweights, n_words, cursor, scores);
         k = select_top(scores, start, end, top, best, k);
     }
     return k;
+}
+
+/* The sub-lists a query set walks (keypoint_index.KeypointIndex._query_lists): rows sorted by
+ * word; each row's signature is its bits at its word's positions (bit i of the signature from
+ * position bits[word * n_bits + i], most significant bit of a byte first, as np.unpackbits),
+ * and it probes every list (word << n_bits) | (signature ^ mask) whose list is not empty, once
+ * per word (a stamp a signature, no clearing). Writes the lists and each one's owner[row];
+ * returns how many. */
+static size_t probe_rows(const uint8_t *bits, size_t n_bits, const uint8_t *rows,
+                         const int64_t *words, const int64_t *owner, size_t n,
+                         const int64_t *masks, size_t n_masks, const int64_t *offsets,
+                         uint32_t *stamp, int64_t *out_lists, int64_t *out_owner) {
+    size_t k = 0;
+    uint32_t group = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || words[i] != words[i - 1]) group++;
+        const uint8_t *row = rows + i * ROW_BYTES, *at = bits + (size_t)words[i] * n_bits;
+        int64_t sig = 0;
+        for (size_t b = 0; b < n_bits; b++)
+            sig |= (int64_t)((row[at[b] >> 3] >> (7 - (at[b] & 7))) & 1) << b;
+        for (size_t m = 0; m < n_masks; m++) {
+            int64_t s = sig ^ masks[m];
+            if (stamp[s] == group) continue;
+            stamp[s] = group;
+            int64_t list = (words[i] << n_bits) | s;
+            if (offsets[list + 1] > offsets[list]) {
+                out_lists[k] = list;
+                out_owner[k++] = owner[i];
+            }
+        }
+    }
+    return k;
+}
+
+PyDoc_STRVAR(probe_doc,
+"probe(bits, n_bits, rows, words, owner, masks, offsets, out_lists, out_owner) -> int\n\n"
+"The non-empty sub-lists within the masks of each row's signature, once per word (rows\n"
+"sorted by word), and each one's owner; returns how many.");
+
+static PyObject *py_probe(PyObject *self, PyObject *args) {
+    Py_buffer bits, rows, words, owner, masks, offsets, out_lists, out_owner;
+    Py_ssize_t n_bits;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*y*w*w*", &bits, &n_bits, &rows, &words, &owner,
+                          &masks, &offsets, &out_lists, &out_owner))
+        return NULL;
+    PyObject *result = NULL;
+    size_t n = (size_t)words.len / sizeof(int64_t), n_masks = (size_t)masks.len / sizeof(int64_t);
+    size_t n_lists = (size_t)offsets.len / sizeof(int64_t);
+    const int64_t *w = words.buf, *mk = masks.buf;
+    int ok = n_bits >= 1 && n_bits <= 12 && bits.len % n_bits == 0 &&
+             rows.len == (Py_ssize_t)(n * ROW_BYTES) && owner.len == words.len &&
+             masks.len % sizeof(int64_t) == 0 && offsets.len % sizeof(int64_t) == 0 &&
+             n_lists == (size_t)bits.len / (size_t)n_bits * ((size_t)1 << n_bits) + 1 &&
+             out_lists.len == (Py_ssize_t)(n * n_masks * sizeof(int64_t)) &&
+             out_owner.len == out_lists.len;
+    const uint8_t *bt = bits.buf;
+    for (Py_ssize_t j = 0; ok && j < bits.len; j++) ok = bt[j] < 8 * ROW_BYTES;
+    for (size_t j = 0; ok && j < n; j++)
+        ok = w[j] >= 0 && (size_t)w[j] < (size_t)bits.len / (size_t)n_bits && (j == 0 || w[j] >= w[j - 1]);
+    for (size_t j = 0; ok && j < n_masks; j++) ok = mk[j] >= 0 && mk[j] < ((int64_t)1 << n_bits);
+    uint32_t *stamp = ok ? PyMem_Calloc((size_t)1 << n_bits, sizeof(uint32_t)) : NULL;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "probe: arrays do not fit together");
+    } else if (stamp == NULL) {
+        PyErr_NoMemory();
+    } else {
+        size_t k;
+        Py_BEGIN_ALLOW_THREADS
+        k = probe_rows(bt, (size_t)n_bits, rows.buf, w, owner.buf, n, mk, n_masks, offsets.buf,
+                       stamp, out_lists.buf, out_owner.buf);
+        Py_END_ALLOW_THREADS
+        result = PyLong_FromSize_t(k);
+    }
+    PyMem_Free(stamp);
+    PyBuffer_Release(&bits);
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&words);
+    PyBuffer_Release(&owner);
+    PyBuffer_Release(&masks);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&out_lists);
+    PyBuffer_Release(&out_owner);
+    return result;
 }
 
 PyDoc_STRVAR(quantise_doc,
@@ -217,7 +308,7 @@ static PyObject *py_score(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "score: arrays do not fit together");
     }
     best_t *best = ok ? PyMem_Malloc((size_t)top * sizeof(best_t)) : NULL;
-    int64_t *cursor = ok ? PyMem_Malloc((n_words ? n_words : 1) * sizeof(int64_t)) : NULL;
+    int64_t *cursor = ok ? PyMem_Malloc((n_words ? 2 * n_words : 1) * sizeof(int64_t)) : NULL;
     if (ok && (best == NULL || cursor == NULL)) {
         PyErr_NoMemory();
     } else if (ok) {
@@ -250,6 +341,7 @@ static PyObject *py_score(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"quantise", py_quantise, METH_VARARGS, quantise_doc},
     {"score", py_score, METH_VARARGS, score_doc},
+    {"probe", py_probe, METH_VARARGS, probe_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -21,3 +21,17 @@ def score(
     /,
 ) -> int:
     """Scores over the posting lists of words into scratch (left all 0), the top into the outs."""
+
+def probe(
+    bits: Buffer,
+    n_bits: int,
+    rows: Buffer,
+    words: Buffer,
+    owner: Buffer,
+    masks: Buffer,
+    offsets: Buffer,
+    out_lists: Buffer,
+    out_owner: Buffer,
+    /,
+) -> int:
+    """The non-empty sub-lists a query set's rows (sorted by word) probe, and their owners."""

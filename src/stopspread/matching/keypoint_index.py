@@ -16,9 +16,18 @@ The standard retrieval design instead quantises each 256-bit ORB descriptor to a
   its words and returns the ``top`` photos by score: a *shortlist* for the geometric check
   (``matching.keypoint_verify``), not a match.
 
+- *Signature sub-lists* (Hamming embedding as partitioning, optional): a vocabulary with
+  signature ``bits`` (per word, the positions that split its training descriptors most
+  evenly: :func:`train_signature_bits`) posts each descriptor under its word and its
+  signature (those bits), and a lookup walks, for each query descriptor, only its word's
+  sub-lists within ``radius`` bits of its own signature — a fraction of the word's list,
+  where a true copy's descriptors still mostly land (the shipped ``ss-kp-vocab-2``: 8 bits,
+  radius 1).
+
 The cost of a lookup is the length of the posting lists hit, not a Hamming search. Both
 hot loops — descending the tree and adding up the posting lists, then the top few — run in
-C (``_kpcore.c``, :attr:`Kernel.NATIVE`); the numpy code they replace stays as the
+C (``_kpcore.c``, :attr:`Kernel.NATIVE`; with signature bits also the probes); the numpy
+code they replace stays as the
 reference (:attr:`Kernel.NUMPY`) the tests compare them with.
 :func:`KeypointIndex.save` writes plain ``.npy`` arrays and a JSON header into a folder;
 :func:`KeypointIndex.load` maps them read-only (``mmap``), checking every size and bound.
@@ -27,6 +36,8 @@ A pure module: arrays in, photo ids out.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import math
 import threading
@@ -45,10 +56,16 @@ from stopspread.matching import _kpcore
 __all__ = [
     "DEFAULT_BRANCHING",
     "DEFAULT_DEPTH",
+    "DEFAULT_RADIUS",
+    "DEFAULT_SIGNATURE_BITS",
+    "MAX_SIGNATURE_BITS",
     "Kernel",
     "KeypointIndex",
     "Shortlist",
     "Vocabulary",
+    "load_vocabulary",
+    "save_vocabulary",
+    "train_signature_bits",
     "train_vocabulary",
 ]
 
@@ -56,10 +73,20 @@ DEFAULT_BRANCHING: Final = 10
 DEFAULT_DEPTH: Final = 5
 DESCRIPTOR_BYTES: Final = 32  # ORB: 256 bits, four 64-bit words
 _WORDS64: Final = DESCRIPTOR_BYTES // 8
-_FORMAT: Final = "ss-kp-index-1"
+_FORMAT: Final = "ss-kp-index-2"
+_VOCAB_FORMAT: Final = "ss-kp-vocab"  # a vocabulary folder without an index
+_OLD_FORMATS: Final = ("ss-kp-index-1",)  # no signature bits: one list a word
+MAX_SIGNATURE_BITS: Final = 12
+DEFAULT_SIGNATURE_BITS: Final = 8
+DEFAULT_RADIUS: Final = 1  # a query descriptor probes the sub-lists within 1 bit of its own
+_BIT_PRIOR: Final = 16.0
 _ITERATIONS: Final = 6  # k-majority rounds per node (assignments settle after a few)
 _NATIVE_TOP: Final = 4096  # the C core's longest shortlist; longer ones use numpy
 _SCORE_BLOCK: Final = 1 << 16  # photos scored at a time by the C core: 256 KB of float32
+# With signature sub-lists a lookup walks thousands of short lists: revisiting each one block
+# after block costs more than scattering its few postings over the whole score array (1 M
+# photos, 8 bits, radius 1: 38.8 ms CPU in 64 K-photo blocks, 20.5 in 256 K, 16.6 in one).
+_SUBLIST_BLOCK: Final = 0  # 0: every photo in one block
 
 Descriptors = npt.NDArray[np.uint8]  # (n, 32)
 Packed = npt.NDArray[np.uint64]  # (n, 4)
@@ -129,12 +156,42 @@ class Vocabulary:
     depth: int
     centres: Packed
     idf: npt.NDArray[np.float32]
+    bits: npt.NDArray[np.uint8] | None = None
 
     def __post_init__(self) -> None:
         if self.branching < 2 or self.depth < 1:
             raise ValueError("branching >= 2 and depth >= 1")
         if self.centres.shape != (self.nodes, _WORDS64) or self.idf.shape != (self.words,):
             raise ValueError("centres and idf do not fit branching and depth")
+        if self.bits is not None and (
+            self.bits.dtype != np.uint8
+            or self.bits.ndim != 2
+            or self.bits.shape[0] != self.words
+            or not 1 <= self.bits.shape[1] <= MAX_SIGNATURE_BITS
+        ):
+            raise ValueError(f"bits: (words, 1 ... {MAX_SIGNATURE_BITS}) uint8 bit positions")
+
+    @property
+    def signature_bits(self) -> int:
+        """Bits of a descriptor's signature (0: no sub-lists, one list a word)."""
+        return 0 if self.bits is None else int(self.bits.shape[1])
+
+    @property
+    def lists(self) -> int:
+        """Posting lists of an index: one per word and signature."""
+        return self.words << self.signature_bits
+
+    def signatures(
+        self, descriptors: Descriptors, words: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.int64]:
+        """Each descriptor's signature: its bits at its word's positions (``bits[word]``, bit
+        ``i`` of the signature from position ``bits[word, i]``, numbered as ``np.unpackbits``
+        numbers them); all 0 without ``bits``."""
+        if self.bits is None or not len(words):
+            return np.zeros(len(words), np.int64)
+        every = np.unpackbits(np.ascontiguousarray(descriptors, dtype=np.uint8), axis=1)
+        bit = np.take_along_axis(every, self.bits[words].astype(np.intp), axis=1)  # (n, b)
+        return bit.astype(np.int64) @ (np.int64(1) << np.arange(bit.shape[1], dtype=np.int64))
 
     @property
     def words(self) -> int:
@@ -166,6 +223,42 @@ class Vocabulary:
             dist = np.bitwise_count(rows[:, None, :] ^ self.centres[children]).sum(axis=2)
             node = children[np.arange(len(rows)), dist.argmin(axis=1)]
         return node - self.first_leaf
+
+
+def save_vocabulary(vocabulary: Vocabulary, folder: Path) -> None:
+    """``centres.npy``, ``idf.npy``, ``bits.npy`` (with signature bits) and
+    ``vocabulary.json`` in ``folder`` (made if missing): the vocabulary alone, without an
+    empty index's per-list offsets (8 bytes a list: 20 MB with 10^4 words and 8 bits)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {"centres": vocabulary.centres, "idf": vocabulary.idf}
+    if vocabulary.bits is not None:
+        arrays["bits"] = vocabulary.bits
+    for name, array in arrays.items():
+        np.save(folder / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+    header = {
+        "format": _VOCAB_FORMAT,
+        "branching": vocabulary.branching,
+        "depth": vocabulary.depth,
+        "signature_bits": vocabulary.signature_bits,
+    }
+    (folder / "vocabulary.json").write_text(json.dumps(header), encoding="utf-8")
+
+
+def load_vocabulary(folder: Path) -> Vocabulary:
+    """The vocabulary :func:`save_vocabulary` wrote in ``folder``, or the one of an index
+    folder :meth:`KeypointIndex.save` wrote (``ss-kp-vocab-1`` is one). Checked as an index
+    is: a damaged folder raises :class:`~stopspread.errors.IndexFormatError`."""
+    if not (folder / "vocabulary.json").exists():
+        return KeypointIndex.load(folder, mmap=False).vocabulary
+    try:
+        header = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+        if not isinstance(header, dict) or header.get("format") != _VOCAB_FORMAT:
+            raise IndexFormatError("not a keypoint vocabulary of this version")
+        names = ["centres", "idf"] + (["bits"] if header.get("signature_bits") else [])
+        arrays = {n: np.load(folder / f"{n}.npy", allow_pickle=False) for n in names}
+    except (OSError, ValueError) as exc:
+        raise IndexFormatError(f"not a keypoint vocabulary: {exc}") from exc
+    return _checked_vocabulary(header, arrays)
 
 
 def train_vocabulary(
@@ -206,6 +299,36 @@ def train_vocabulary(
     return Vocabulary(branching, depth, centres, idf)
 
 
+def train_signature_bits(
+    vocabulary: Vocabulary,
+    photos: Sequence[Descriptors],
+    n_bits: int = DEFAULT_SIGNATURE_BITS,
+    per_word: bool = True,
+    prior: float = _BIT_PRIOR,
+) -> Vocabulary:
+    """``vocabulary`` with signature bits trained on ``photos`` (training descriptors, never
+    the enrolled ones): for each word the ``n_bits`` positions whose bit is closest to an even
+    split among the word's training descriptors (so its sub-lists are about equally long;
+    a rare word's split is pulled towards the split over all words, ``prior`` descriptors'
+    worth). ``per_word=False``: the same positions for every word, the most even on average."""
+    if not 1 <= n_bits <= MAX_SIGNATURE_BITS:
+        raise ValueError(f"1 ... {MAX_SIGNATURE_BITS} signature bits")
+    rows = np.concatenate([_packed(p) for p in photos if len(p)])
+    words = vocabulary.quantise(rows.view(np.uint8))
+    bits = np.unpackbits(rows.view(np.uint8), axis=1)  # (n, 256) uint8: 256 bytes a row
+    held = np.bincount(words, minlength=vocabulary.words).astype(np.float64)
+    ones = np.zeros((vocabulary.words, bits.shape[1]))
+    np.add.at(ones, words, bits)
+    overall = ones.sum(axis=0) / max(len(rows), 1)
+    share = (ones + prior * overall) / (held + prior)[:, None]  # (words, 256)
+    balance = share * (1 - share)
+    if not per_word:
+        balance = np.broadcast_to((balance * held[:, None]).sum(axis=0), balance.shape)
+    # the most even positions, ties to the lower position; each word's own order
+    best = np.argsort(-balance, axis=1, kind="stable")[:, :n_bits]
+    return dataclasses.replace(vocabulary, bits=np.sort(best, axis=1).astype(np.uint8))
+
+
 # Each thread's float32 score array, as long as the largest index it looked up in: the C core
 # leaves it all 0, so every lookup of that thread (any index) reuses it without clearing.
 _SCRATCH: Final = threading.local()
@@ -217,6 +340,14 @@ def _scratch(n: int) -> npt.NDArray[np.float32]:
         held = np.zeros(n, np.float32)
         _SCRATCH.scores = held
     return held[:n]
+
+
+@functools.cache
+def _probes(bits: int, radius: int) -> npt.NDArray[np.int64]:
+    """Every ``bits``-bit mask with at most ``radius`` bits set, fewest first."""
+    masks = np.arange(1 << bits, dtype=np.int64)
+    ones = np.bitwise_count(masks)
+    return masks[np.argsort(ones, kind="stable")][: int((ones <= radius).sum())]
 
 
 def _nodes(branching: int, depth: int) -> int:
@@ -257,9 +388,13 @@ class KeypointIndex:
         if len(ids) != len(photos):
             raise ValueError("one id per photo")
         words = [vocabulary.quantise(p) if len(p) else np.zeros(0, np.int64) for p in photos]
+        sigs = [vocabulary.signatures(p, w) for p, w in zip(photos, words, strict=True)]
         owners = np.repeat(np.arange(len(photos), dtype=np.int64), [len(w) for w in words])
         flat = np.concatenate(words) if words else np.zeros(0, np.int64)
-        return cls.from_words(vocabulary, np.asarray(ids, np.int64), owners, flat, min_idf)
+        flat_sigs = np.concatenate(sigs) if sigs else np.zeros(0, np.int64)
+        return cls.from_words(
+            vocabulary, np.asarray(ids, np.int64), owners, flat, min_idf, flat_sigs
+        )
 
     @classmethod
     def from_words(
@@ -269,30 +404,43 @@ class KeypointIndex:
         owners: npt.NDArray[np.int64],
         words: npt.NDArray[np.int64],
         min_idf: float = 0.0,
+        signatures: npt.NDArray[np.int64] | None = None,
     ) -> KeypointIndex:
         """An index from quantised rows: ``owners[i]`` (a position in ``ids``) holds
-        ``words[i]``. Repeats of a word in one photo add up (term frequency). Words whose
-        idf is below ``min_idf`` are *stop words*: common in the training photos, they
-        separate photos least and make the longest lists, so they are not indexed."""
-        n = len(ids)
+        ``words[i]`` with signature ``signatures[i]`` (:meth:`Vocabulary.signatures`; needed
+        when the vocabulary has signature bits). Each row is posted in the list of its word
+        and signature. Repeats of a (word, signature) in one photo add up (term frequency).
+        Words whose idf is below ``min_idf`` are *stop words*: common in the training photos,
+        they separate photos least and make the longest lists, so they are not indexed."""
+        n, b = len(ids), vocabulary.signature_bits
         if len(owners) != len(words) or (len(owners) and (owners.min() < 0 or owners.max() >= n)):
             raise ValueError("owners are positions in ids, one per word")
         if n >= 2**32:
             raise ValueError("at most 2**32 - 1 photos")
+        if b and (signatures is None or len(signatures) != len(words)):
+            raise ValueError("one signature per word: the vocabulary has signature bits")
+        key = np.array(words, np.int64)  # becomes (list, photo) keys, in place: the memory peak
+        if b and len(key):
+            assert signatures is not None
+            if signatures.min() < 0 or signatures.max() >= 1 << b:
+                raise ValueError(f"signatures are {b}-bit")
+            key <<= b
+            key |= signatures
         if min_idf > 0:
             kept = vocabulary.idf[words] >= min_idf
-            owners, words = owners[kept], words[kept]
-        key = words * n + owners
-        key.sort()  # by word, then photo; in place (a bank's rows are the memory peak)
+            owners, key = owners[kept], key[kept]
+        key *= n
+        key += owners
+        key.sort()  # by list, then photo; in place (a bank's rows are the memory peak)
         first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else key
         tf = np.diff(np.append(first, len(key)))
-        pair_word, pair_owner = np.divmod(key[first], max(n, 1))
+        pair_list, pair_owner = np.divmod(key[first], max(n, 1))
         del key
-        weight = tf * vocabulary.idf[pair_word].astype(np.float64)
+        weight = tf * vocabulary.idf[pair_list >> b].astype(np.float64)
         norm = np.sqrt(np.bincount(pair_owner, weight**2, minlength=n))
         weight /= np.where(norm > 0, norm, 1.0)[pair_owner]
-        per_word = np.bincount(pair_word, minlength=vocabulary.words)
-        offsets = np.concatenate([[0], np.cumsum(per_word)]).astype(np.int64)
+        per_list = np.bincount(pair_list, minlength=vocabulary.lists)
+        offsets = np.concatenate([[0], np.cumsum(per_list)]).astype(np.int64)
         return cls(
             vocabulary,
             np.ascontiguousarray(ids, np.int64),
@@ -311,13 +459,71 @@ class KeypointIndex:
             self.ids.nbytes + self.offsets.nbytes + self.postings.nbytes + self.weights.nbytes
         )
 
-    def _query_vector(
-        self, descriptors: Descriptors, kernel: Kernel
+    def _query_lists(
+        self,
+        descriptors: Descriptors,
+        kernel: Kernel,
+        radius: int,
+        max_words: int | None,
+        max_postings: int | None,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        words, tf = np.unique(self.vocabulary.quantise(descriptors, kernel), return_counts=True)
-        weight = np.asarray(tf * self.vocabulary.idf[words], np.float64)
-        norm = float(np.sqrt((weight**2).sum()))
-        return words, weight / (norm or 1.0)
+        """One query set's lists to walk and their weights: its words' tf-idf vector (length
+        1); with signature bits, each descriptor probes its word's sub-lists whose signature
+        is within ``radius`` bits of its own (a list probed by several descriptors, once)."""
+        vocab, b = self.vocabulary, self.vocabulary.signature_bits
+        all_words = vocab.quantise(descriptors, kernel)
+        words, inverse, tf = np.unique(all_words, return_inverse=True, return_counts=True)
+        weight = np.asarray(tf * vocab.idf[words], np.float64)
+        weight /= float(np.sqrt((weight**2).sum())) or 1.0
+        lengths = self.offsets[(words + 1) << b] - self.offsets[words << b]
+        held = lengths > 0  # words no enrolled photo holds cost nothing: left out
+        if max_postings is not None:
+            held &= lengths <= max_postings
+        if max_words is not None and held.sum() > max_words:
+            rarest = np.flatnonzero(held)[np.argpartition(lengths[held], max_words - 1)[:max_words]]
+            held = np.zeros_like(held)
+            held[rarest] = True
+        if not b:
+            return words[held], weight[held]
+        rows = held[inverse]  # the descriptors of the words kept
+        if kernel is Kernel.NATIVE:
+            return self._probe_native(descriptors, all_words, inverse, rows, weight, radius)
+        sigs = vocab.signatures(np.asarray(descriptors)[rows], all_words[rows])
+        lists = (all_words[rows, None] << b) | (sigs[:, None] ^ _probes(b, radius)[None, :])
+        lists = np.unique(lists)
+        lists = lists[self.offsets[lists + 1] > self.offsets[lists]]
+        return lists, weight[np.searchsorted(words, lists >> b)]
+
+    def _probe_native(
+        self,
+        descriptors: Descriptors,
+        all_words: npt.NDArray[np.int64],
+        inverse: npt.NDArray[np.intp],
+        rows: npt.NDArray[np.bool_],
+        weight: npt.NDArray[np.float64],
+        radius: int,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """:meth:`_query_lists`' signatures and probes in the C core (same lists, same order
+        of words; within a word, in probe order rather than ascending)."""
+        b, bits = self.vocabulary.signature_bits, self.vocabulary.bits
+        assert bits is not None
+        at = np.flatnonzero(rows)
+        at = at[np.argsort(all_words[at], kind="stable")]
+        masks = _probes(b, radius)
+        lists = np.empty(len(at) * len(masks), np.int64)
+        owner = np.empty_like(lists)
+        k = _kpcore.probe(
+            np.ascontiguousarray(bits),
+            b,
+            np.ascontiguousarray(np.asarray(descriptors, np.uint8)[at]),
+            np.ascontiguousarray(all_words[at]),
+            np.ascontiguousarray(inverse[at], np.int64),
+            masks,
+            self.offsets,
+            lists,
+            owner,
+        )
+        return lists[:k], weight[owner[:k]]
 
     def search(
         self,
@@ -327,6 +533,7 @@ class KeypointIndex:
         *,
         kernel: Kernel = Kernel.NATIVE,
         max_postings: int | None = None,
+        radius: int = DEFAULT_RADIUS,
     ) -> Shortlist:
         """The ``top`` photos by tf-idf score, summed over ``query_sets`` (the upload and its
         mirror: a true copy scores high on one of them, the other adds chance). With
@@ -334,20 +541,18 @@ class KeypointIndex:
         posting lists (the rarest in the bank): the cost of a lookup is then bounded.
         ``kernel``: the C core (float32 sums, ties to the earlier photo) or the numpy
         reference (float64 sums); they agree up to float rounding. With ``max_postings``,
-        words whose list is longer are skipped: the bank's own stop words, at lookup time."""
+        words whose list is longer are skipped: the bank's own stop words, at lookup time.
+        With signature bits, only postings whose signature is within ``radius`` bits of a
+        query descriptor of the same word are walked (Hamming embedding as partitioning)."""
+        if radius < 0:
+            raise ValueError("the probe radius is 0 or more bits")
         parts_w, parts_q = [], []
         for descriptors in query_sets:
             if len(descriptors):
-                words, weight = self._query_vector(descriptors, kernel)
-                lengths = self.offsets[words + 1] - self.offsets[words]
-                held = lengths > 0  # words no enrolled photo holds cost nothing: left out
-                if max_postings is not None:
-                    held &= lengths <= max_postings
-                words, weight, lengths = words[held], weight[held], lengths[held]
-                if max_words is not None and len(words) > max_words:
-                    keep = np.argpartition(lengths, max_words - 1)[:max_words]
-                    words, weight = words[keep], weight[keep]
-                parts_w.append(words)
+                lists, weight = self._query_lists(
+                    descriptors, kernel, radius, max_words, max_postings
+                )
+                parts_w.append(lists)
                 parts_q.append(weight)
         if not parts_w or not len(self.ids) or top < 1:
             return Shortlist(np.zeros(0, np.int64), np.zeros(0, np.float32))
@@ -385,7 +590,7 @@ class KeypointIndex:
             unique,
             q,
             _scratch(len(self.ids)),
-            _SCORE_BLOCK,
+            _SUBLIST_BLOCK if self.vocabulary.signature_bits else _SCORE_BLOCK,
             top,
             positions,
             scores,
@@ -401,13 +606,14 @@ class KeypointIndex:
             "format": _FORMAT,
             "branching": self.vocabulary.branching,
             "depth": self.vocabulary.depth,
+            "signature_bits": self.vocabulary.signature_bits,
             "photos": len(self.ids),
             "postings": len(self.postings),
         }
         (folder / "index.json").write_text(json.dumps(header), encoding="utf-8")
 
     def _arrays(self) -> dict[str, npt.NDArray[np.generic]]:
-        return {
+        arrays: dict[str, npt.NDArray[np.generic]] = {
             "centres": self.vocabulary.centres,
             "idf": self.vocabulary.idf,
             "ids": self.ids,
@@ -415,19 +621,27 @@ class KeypointIndex:
             "postings": self.postings,
             "weights": self.weights,
         }
+        if self.vocabulary.bits is not None:
+            arrays["bits"] = self.vocabulary.bits
+        return arrays
 
     @classmethod
     def load(cls, folder: Path, mmap: bool = True) -> KeypointIndex:
         """The index :meth:`save` wrote, its arrays mapped read-only (``mmap``) or read.
         Every dtype, size and bound is checked: a damaged folder raises
-        :class:`~stopspread.errors.IndexFormatError`, never an out-of-bounds read."""
+        :class:`~stopspread.errors.IndexFormatError`, never an out-of-bounds read. A folder of
+        the earlier format (``ss-kp-index-1``, no signature bits) loads as an index with one
+        list a word."""
         try:
             header = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+            names = list(_DTYPES)
+            if isinstance(header, dict) and header.get("signature_bits"):
+                names.append("bits")
             arrays = {
                 name: np.load(
                     folder / f"{name}.npy", mmap_mode="r" if mmap else None, allow_pickle=False
                 )
-                for name in ("centres", "idf", "ids", "offsets", "postings", "weights")
+                for name in names
             }
         except (OSError, ValueError) as exc:
             raise IndexFormatError(f"not a keypoint index: {exc}") from exc
@@ -444,22 +658,35 @@ _DTYPES: Final[dict[str, type[np.generic]]] = {
 }
 
 
-def _checked(header: object, arrays: dict[str, npt.NDArray[np.generic]]) -> KeypointIndex:
-    if not isinstance(header, dict) or header.get("format") != _FORMAT:
-        raise IndexFormatError("not a keypoint index of this version")
-    for name, dtype in _DTYPES.items():
-        if arrays[name].dtype != np.dtype(dtype):
+def _checked_vocabulary(
+    header: dict[str, object], arrays: dict[str, npt.NDArray[np.generic]]
+) -> Vocabulary:
+    for name, dtype in {**_DTYPES, "bits": np.uint8}.items():
+        if name in arrays and arrays[name].dtype != np.dtype(dtype):
             raise IndexFormatError(f"{name}: wrong dtype")
     try:
-        branching, depth = int(header["branching"]), int(header["depth"])
-        vocab = Vocabulary(branching, depth, arrays["centres"], arrays["idf"])  # type: ignore[arg-type]
+        branching, depth = int(header["branching"]), int(header["depth"])  # type: ignore[call-overload]
+        bits = arrays.get("bits")
+        if bits is not None and (
+            bits.ndim != 2
+            or bits.shape[1] != int(header["signature_bits"])  # type: ignore[call-overload]
+            or (bits.size and int(bits.max()) >= DESCRIPTOR_BYTES * 8)
+        ):
+            raise ValueError("signature bits do not fit the header")
+        return Vocabulary(branching, depth, arrays["centres"], arrays["idf"], bits)  # type: ignore[arg-type]
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexFormatError(f"vocabulary: {exc}") from exc
+
+
+def _checked(header: object, arrays: dict[str, npt.NDArray[np.generic]]) -> KeypointIndex:
+    if not isinstance(header, dict) or header.get("format") not in (_FORMAT, *_OLD_FORMATS):
+        raise IndexFormatError("not a keypoint index of this version")
+    vocab = _checked_vocabulary(header, arrays)
     ids, offsets, postings = arrays["ids"], arrays["offsets"], arrays["postings"]
     n_post = len(postings)
     if (
         ids.ndim != 1
-        or offsets.shape != (vocab.words + 1,)
+        or offsets.shape != (vocab.lists + 1,)
         or arrays["weights"].shape != postings.shape
         or offsets[0] != 0
         or offsets[-1] != n_post

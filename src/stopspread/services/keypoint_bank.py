@@ -17,13 +17,17 @@ its photo's PDQ signal — the records themselves stay in the database, sealed. 
 4. the answer: the PDQ signal of the first (best scored) verified photo, or none.
 
 Memory: a photo costs its words (its indexed descriptors' vocabulary words, 2 bytes each
-with up to 65,536 words, to rebuild the index) and its postings: 1.0-1.7 KB a photo measured
-with the shipped vocabulary, instead of the ~16 KB (its opened record) an earlier version
-kept (``bench/keypoints_bank.py``, ``docs/robustness.md``). No opened record is cached
+with up to 65,536 words, to rebuild the index), their signatures (1 byte each with
+``ss-kp-vocab-2``'s 8 bits) and its postings: 1.0-1.7 KB a photo measured with
+``ss-kp-vocab-1``, instead of the ~16 KB (its opened record) an earlier version kept
+(``bench/keypoints_bank.py``, ``docs/robustness.md``); each index also holds one offset a
+sub-list (20 MB with 10^4 words and 8 bits). No opened record is cached
 between lookups: reading 4 rows costs little next to verifying them, and a cache would
 outlive a withdrawal until the next poll.
 
-The vocabulary is ``ss-kp-vocab-1``, shipped in the package (``matching/vocab``, built
+The vocabulary is ``ss-kp-vocab-2`` (``ss-kp-vocab-1``'s 10^4 words and 8 signature bits a
+word: a lookup walks only the sub-lists within 1 bit of each query descriptor's signature),
+shipped in the package (``matching/vocab``, built
 reproducibly by ``bench/keypoints_vocabulary.py`` from DEV photos only); the setting
 ``keypoint_vocabulary_dir`` names another one. Its idf is fixed, so new photos never reweight
 the others: the index built at start-up stays, enrolments since then go into a small *delta*
@@ -46,6 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from stopspread.hashing.keypoints import KeypointSet
+from stopspread.matching import keypoint_index
 from stopspread.matching.keypoint_index import KeypointIndex, Vocabulary
 from stopspread.matching.keypoint_verify import DEFAULT_VERIFY_RULE, VerifyRule, measure
 from stopspread.services.context import Services
@@ -70,7 +75,7 @@ __all__ = [
     "shipped_vocabulary_dir",
 ]
 
-VOCABULARY_NAME: Final = "ss-kp-vocab-1"
+VOCABULARY_NAME: Final = "ss-kp-vocab-2"
 INDEXED_PER_PHOTO: Final = 200  # strongest descriptors of a photo in the inverted file
 DEFAULT_SHORTLIST: Final = 4  # photos verified per query (3-5 ms each)
 MAX_QUERY_SETS: Final = 3  # the upload, its mirror, its content block
@@ -88,9 +93,10 @@ def shipped_vocabulary_dir() -> Path:
 
 
 def load_vocabulary(folder: Path | None = None) -> Vocabulary:
-    """The vocabulary saved in ``folder`` (an index folder; ``None``: the shipped one).
+    """The vocabulary saved in ``folder`` (a vocabulary or an index folder; ``None``: the
+    shipped one).
     :class:`~stopspread.errors.IndexFormatError` when it is not one."""
-    return KeypointIndex.load(folder or shipped_vocabulary_dir(), mmap=False).vocabulary
+    return keypoint_index.load_vocabulary(folder or shipped_vocabulary_dir())
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -99,15 +105,15 @@ class _Photo:
 
     signal_id: int
     words: npt.NDArray[np.unsignedinteger[Any]]  # its indexed descriptors' words
+    signatures: npt.NDArray[np.unsignedinteger[Any]] | None = None  # with signature bits
 
     def __repr__(self) -> str:
         return f"_Photo(signal_id={self.signal_id})"
 
 
 def _empty(vocabulary: Vocabulary) -> KeypointIndex:
-    return KeypointIndex.from_words(
-        vocabulary, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    )
+    none = np.zeros(0, np.int64)
+    return KeypointIndex.from_words(vocabulary, none, none, none, signatures=none)
 
 
 def _index(vocabulary: Vocabulary, photos: dict[int, _Photo]) -> KeypointIndex:
@@ -117,7 +123,12 @@ def _index(vocabulary: Vocabulary, photos: dict[int, _Photo]) -> KeypointIndex:
     lengths = [len(p.words) for p in photos.values()]
     owners = np.repeat(np.arange(len(ids), dtype=np.int64), lengths)
     words = np.concatenate([p.words for p in photos.values()]).astype(np.int64)
-    return KeypointIndex.from_words(vocabulary, ids, owners, words)
+    signatures = None
+    if vocabulary.signature_bits:
+        signatures = np.concatenate(
+            [p.signatures for p in photos.values() if p.signatures is not None]
+        ).astype(np.int64)
+    return KeypointIndex.from_words(vocabulary, ids, owners, words, signatures=signatures)
 
 
 class KeypointBank:
@@ -210,9 +221,16 @@ class KeypointBank:
     def _photo(self, record: EnrolledKeypoints) -> _Photo | None:
         if record.signal_id is None or len(record.keypoints) == 0:
             return None
-        words = self._vocabulary.quantise(record.keypoints.descriptors[:INDEXED_PER_PHOTO])
+        rows = record.keypoints.descriptors[:INDEXED_PER_PHOTO]
+        words = self._vocabulary.quantise(rows)
         small = np.uint16 if self._vocabulary.words <= 2**16 else np.uint32
-        return _Photo(record.signal_id, words.astype(small))
+        signatures: npt.NDArray[np.unsignedinteger[Any]] | None = None
+        if self._vocabulary.signature_bits:  # 1 byte each up to 8 bits
+            sigs = self._vocabulary.signatures(rows, words)
+            signatures = sigs.astype(
+                np.uint8 if self._vocabulary.signature_bits <= 8 else np.uint16
+            )
+        return _Photo(record.signal_id, words.astype(small), signatures)
 
     def _read_removed(self) -> set[int]:
         with self._db.read() as session:
