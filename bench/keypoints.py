@@ -32,6 +32,7 @@ import os
 import statistics
 import sys
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ from PIL import Image
 
 import robust_edits_report
 import robust_transforms as rt
+from stopspread.hashing._shared_image import decode_query
 from stopspread.hashing.keypoints import KeypointSet, extract_keypoints, query_keypoint_sets
 from stopspread.hashing.query import query_signals
 from stopspread.hashing.signals import SS_IMG_1, SignalHash, compute_variants
@@ -113,15 +115,33 @@ class Upload:
 
     jpeg: int | None = None
     decode: str = "query"
+    short: int | None = None  # first resized (bicubic, grain added) to this short side
+
+
+def _phone_sized(img: Image.Image, short: int, photo: int, family: str) -> Image.Image:
+    """``img`` resized so its short side is ``short`` px, with seeded sensor-like grain
+    (uniform +-5 levels) so that the large copy is not a smooth upscale."""
+    scale = short / min(img.size)
+    size = (round(img.width * scale), round(img.height * scale))
+    big = np.asarray(img.convert("RGB").resize(size, Image.Resampling.BICUBIC))
+    rng = np.random.default_rng([photo, zlib.crc32(family.encode())])
+    grain = rng.integers(-5, 6, (size[1], size[0], 1), dtype=np.int16)
+    return Image.fromarray(np.clip(big + grain, 0, 255).astype(np.uint8))
 
 
 def _query(img: Image.Image, photo: int, family: str, upload: Upload = Upload()) -> Query:
+    if upload.short is not None:
+        img = _phone_sized(img, upload.short, photo, family)
     if upload.jpeg is not None:
         buffer = io.BytesIO()
         img.convert("RGB").save(buffer, "JPEG", quality=upload.jpeg)
-        if upload.decode == "query":
+        if upload.decode in ("query", "query-full"):
             t0 = time.perf_counter()
-            signals = query_signals(buffer.getvalue())
+            data = buffer.getvalue()
+            if upload.decode == "query":
+                signals = query_signals(data)
+            else:  # the full-size grey decode (before the reduced decode of large JPEGs)
+                signals = query_signals(decode_query(Image.open(io.BytesIO(data)), draft_side=None))
             ms = (time.perf_counter() - t0) * 1000
             q = _packed(signals.hashes, SS_IMG_1.min_query_quality)
             return Query(photo, family, q, signals.keypoints, ms)
@@ -180,12 +200,20 @@ def main() -> int:
     )
     ap.add_argument(
         "--upload-decode",
-        choices=("query", "rgb"),
+        choices=("query", "query-full", "rgb"),
         default="query",
-        help="with --upload-jpeg: decode as a server does (query) or as RGB (before)",
+        help="with --upload-jpeg: decode as a server does (query), as it did before large"
+        " JPEGs were decoded reduced (query-full), or as RGB (before the grey decode)",
+    )
+    ap.add_argument(
+        "--upload-short",
+        type=int,
+        metavar="PX",
+        help="with --upload-jpeg: resize every query to this short side first (3024: a 12 MP"
+        " phone photo), with grain",
     )
     args = ap.parse_args()
-    upload = Upload(args.upload_jpeg, args.upload_decode)
+    upload = Upload(args.upload_jpeg, args.upload_decode, args.upload_short)
     families = rt.FAMILIES if args.generators == "design" else robust_edits_report.FAMILIES
     rng = np.random.default_rng(SEED)
     sample = _sample(args.corpus, args.enrolled, rng)
@@ -270,7 +298,9 @@ def main() -> int:
             "mean": round(statistics.mean(len(e.keypoints.to_bytes()) for e in bank)),
             "max": max(len(e.keypoints.to_bytes()) for e in bank),
         },
-        "upload": {"jpeg quality": upload.jpeg, "decode": upload.decode} if upload.jpeg else None,
+        "upload": {"jpeg quality": upload.jpeg, "decode": upload.decode, "short side": upload.short}
+        if upload.jpeg
+        else None,
         "load average": [round(x, 1) for x in os.getloadavg()],
         "query extraction ms (every set)": {
             "p50": round(statistics.median(q.extract_ms for q in queries), 1),

@@ -11,7 +11,14 @@ asked for Y alone and skips the chroma's inverse DCT, upsampling and colour conv
 (a 12 MP JPEG: about a third of the CPU time of the RGB decode). The hashes then differ
 from those of the RGB decode by rounding only (``docs/hashing.md``, *Query signal set
 speed*, has the bits measured). A grey image stays grey for queries too; enrolment keeps
-RGB."""
+RGB.
+
+**A large JPEG is decoded at a reduced size** (libjpeg's DCT scaling, ``Image.draft``):
+every query signal is made from at most 640 px (the keypoints' copy) or 512 px (PDQ's
+sampling, the border luma), so a 12 MP photo is decoded at 1/2 scale, its short side kept
+at least :data:`QUERY_DRAFT_SIDE`; a scan (``Pipeline.FAST``) goes down to the fast
+pipeline's 512. Bits and inliers moved are measured in ``docs/hashing.md`` (*Query
+signal set speed*, "Reduced decode")."""
 
 from __future__ import annotations
 
@@ -23,12 +30,18 @@ from PIL import Image
 
 from stopspread.hashing import _regions
 from stopspread.hashing.decode import load, to_rgb
-from stopspread.hashing.image import PREDOWNSAMPLE_SIDE, Pipeline, draft_size
+from stopspread.hashing.image import FAST_DRAFT_SIDE, PREDOWNSAMPLE_SIDE, Pipeline, draft_size
 from stopspread.hashing.pdq import Pixels
 
-__all__ = ["SharedImage", "decode_query"]
+__all__ = ["QUERY_DRAFT_SIDE", "SharedImage", "decode_query"]
 
 _JPEG_FORMATS: Final = ("JPEG", "MPO")
+# A query JPEG is decoded reduced while its short side stays at least this: twice the
+# keypoints' 640 px working copy, so that copy is still an area average of several decoded
+# pixels and PDQ's 512 px sampling still only drops pixels (measured on 200 DEV photos as
+# 12 MP JPEGs, bench/query_draft_decode.py). Only JPEGs of 2560 px a side or more shrink.
+QUERY_DRAFT_SIDE: Final = 1280
+_DRAFT_MODES: Final = ("RGB", "L")
 
 
 class SharedImage:
@@ -106,15 +119,22 @@ class SharedImage:
 
 
 def decode_query(
-    image: Image.Image | SharedImage, pipeline: Pipeline = Pipeline.REFERENCE
+    image: Image.Image | SharedImage,
+    pipeline: Pipeline = Pipeline.REFERENCE,
+    *,
+    draft_side: int | None = QUERY_DRAFT_SIDE,
 ) -> SharedImage:
     """``image`` decoded for the query signals: a colour JPEG not yet decoded is decoded
-    straight to grey (at a reduced size where ``pipeline`` is the fast one and the image
-    large, as ``image.prepare`` does), a grey image stays grey, any other becomes RGB. A
+    straight to grey, and at a reduced size when it is large (short side kept at least
+    ``draft_side``, or the fast pipeline's 512 px when ``pipeline`` is the fast one;
+    ``draft_side=None``: full size), a grey image stays grey, any other becomes RGB. A
     :class:`SharedImage` is returned as it is."""
     if isinstance(image, SharedImage):
         return image
-    if getattr(image, "tile", None) and image.format in _JPEG_FORMATS and image.mode == "RGB":
-        image.draft("L", draft_size(image.size) if pipeline is Pipeline.FAST else None)
+    if getattr(image, "tile", None) and image.format in _JPEG_FORMATS:
+        side = FAST_DRAFT_SIDE if pipeline is Pipeline.FAST else draft_side
+        size = draft_size(image.size, side) if side is not None else None
+        if image.mode in _DRAFT_MODES and (size is not None or image.mode == "RGB"):
+            image.draft("L", size)
     loaded = load(image)
     return SharedImage(loaded if loaded.mode == "L" else to_rgb(loaded))

@@ -61,13 +61,15 @@ def nearest_512(image: Image.Image) -> Image.Image:
     return image.transform(size, Image.Transform.AFFINE, coefficients, Image.Resampling.NEAREST)
 
 
-def draft_size(size: tuple[int, int]) -> tuple[int, int] | None:
-    """The size the fast pipeline asks libjpeg for (``None``: decode fully)."""
+def draft_size(size: tuple[int, int], short_side: int = FAST_DRAFT_SIDE) -> tuple[int, int] | None:
+    """The size to ask libjpeg for so that its short side stays at least ``short_side``
+    (the fast pipeline's by default; ``None``: decode fully, as libjpeg can only halve
+    a side that is at least twice ``short_side``)."""
     width, height = size
     short = min(width, height)
-    if short < FAST_MIN_SHORT_SIDE:
+    if short < 2 * short_side:
         return None
-    scale = short / FAST_DRAFT_SIDE
+    scale = short / short_side
     return (max(1, int(width / scale)), max(1, int(height / scale)))
 
 

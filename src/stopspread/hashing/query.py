@@ -3,10 +3,10 @@
 A platform's ``/v1/hash``, the CLI's ``/v1/match`` body and a scan look an image up with
 the default signal set's query hashes and the ``ss-kp-1`` query keypoint sets. Both are
 computed here from one :class:`SharedImage`: one decode (a colour JPEG straight to grey,
-``_shared_image.decode_query``), one 512 px box resize (PDQ's smoothed variant and the
-border detection of the content block and the photo blocks), one full-size grey array
-(the keypoints' 640 px copies). ``docs/hashing.md`` (*Query signal set speed*) has the
-figures."""
+and a JPEG of 2560 px or more a side at 1/2 scale, ``_shared_image.decode_query``), one
+512 px box resize (PDQ's smoothed variant and the border detection of the content block
+and the photo blocks), one grey array of the decoded size (the keypoints' 640 px
+copies). ``docs/hashing.md`` (*Query signal set speed*) has the figures."""
 
 from __future__ import annotations
 
