@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from stopspread.hashing import _regions, signals
+from stopspread.hashing import _regions, _shared_image, signals
 from stopspread.hashing.signals import SS_IMG_1
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +140,7 @@ def instrumented(timer: StageTimer) -> Iterator[None]:
         if hasattr(module, name):
             saved.append((module, name, getattr(module, name)))
             setattr(module, name, timer.wrap(stage, getattr(module, name)))
-    shared = signals._Shared  # the full-size array, where a version makes one
+    shared = _shared_image.SharedImage  # the full-size array, made once an upload
     prop = shared.__dict__["pixels"]
     shared.pixels = property(timer.wrap("full-size array", prop.fget))  # type: ignore[method-assign,assignment]
     try:
