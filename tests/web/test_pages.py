@@ -14,7 +14,7 @@ from stopspread.web import create_app
 from stopspread.web.deps import PagesDep
 from stopspread.web.pages import TEMPLATES_DIR, Pages
 from stopspread.web.security import CSP
-from tests.browser import PHONE, axe_violations, new_page, screenshot
+from tests.browser import PHONE, axe_violations, new_page, save_screenshot
 from tests.conftest import fast_settings
 from tests.web.support import serve
 
@@ -76,7 +76,7 @@ def test_base_layout_is_accessible_in_both_languages(site: str, browser: object)
         page = new_page(browser, viewport=PHONE)
         page.goto(f"{site}/demo?lang={lang}")
         assert axe_violations(page) == []
-        path = screenshot(page, f"skeleton/base-{lang}-phone")
+        path = save_screenshot(page, f"skeleton/base-{lang}-phone")
         assert path.stat().st_size > 0
         page.keyboard.press("Tab")
         expect(page.locator(".skip-link")).to_be_focused()
