@@ -83,6 +83,26 @@ def test_base_layout_is_accessible_in_both_languages(site: str, browser: object)
         page.context.close()
 
 
+def test_axe_finds_violations_once_loaded_and_again_after_a_navigation(
+    site: str, browser: object
+) -> None:
+    """``axe_violations`` loads axe-core once per document and returns only violations: a
+    missing alt text and a nameless button are found, twice on the same document; after a
+    navigation (axe-core gone with the old document) the clean page has none."""
+    page = new_page(browser, viewport=PHONE)
+    page.goto(f"{site}/demo?lang=ko")
+    page.set_content(
+        '<html lang="en"><head><title>t</title></head><body><main><h1>t</h1>'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><button></button></main></body></html>'
+    )
+    for _ in range(2):
+        found = {v["id"] for v in axe_violations(page)}
+        assert {"image-alt", "button-name"} <= found, found
+    page.goto(f"{site}/demo?lang=en")
+    assert axe_violations(page) == []
+    page.context.close()
+
+
 def test_screenshots_folder_is_ignored_by_git() -> None:
     ignore = (Path(__file__).resolve().parents[2] / ".gitignore").read_text()
     assert "/test-artifacts/" in ignore
