@@ -1,8 +1,14 @@
 """Real headless Chromium (Debian's ``/usr/bin/chromium``) driven by Playwright, for page tests.
 
 ``browser`` is one browser for the whole session; ``new_page`` opens a fresh context (no shared
-cookies or storage) at a given viewport; ``screenshot`` keeps PNGs under
-``test-artifacts/screenshots/``; ``axe_violations`` runs axe-core on the page as it is now.
+cookies or storage) at a given viewport; ``axe_violations`` runs axe-core on the page as it is now.
+
+Screenshots are artifacts for people, never asserted, and a full-page PNG costs about a second
+on a loaded machine: ``screenshot`` names the step a page is at and writes nothing, unless
+``STOPSPREAD_TEST_SCREENSHOTS=1`` asks for every step (``test-artifacts/screenshots/<name>.png``).
+When a test fails, every page still open is saved as it stands then, under the name of its
+last step: ``test-artifacts/screenshots/failed/<name>.png``. ``save_screenshot`` always writes
+(for a test that reads the file).
 Tests that use these fail with a clear message when Chromium is not installed (``make test``
 installs it).
 
@@ -16,6 +22,7 @@ the DevTools call, which Chromium allows; keep those to what no locator can read
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +35,7 @@ ARTIFACTS: Final = Path(__file__).resolve().parent.parent / "test-artifacts"
 SCREENSHOTS: Final = ARTIFACTS / "screenshots"
 DESKTOP: Final = {"width": 1280, "height": 800}
 PHONE: Final = {"width": 360, "height": 740}
+SCREENSHOTS_ENV: Final = "STOPSPREAD_TEST_SCREENSHOTS"
 AXE_TAGS: Final = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 # As root in a sandbox without a network: no zygote sandbox, no background connections.
 CHROMIUM_ARGS: Final = [
@@ -49,8 +57,14 @@ __all__ = [
     "browser",
     "images_loaded",
     "new_page",
+    "pytest_runtest_makereport",
+    "pytest_runtest_setup",
+    "save_screenshot",
     "screenshot",
 ]
+
+# The last step named on each page of the running test: (page, name) by the page's id.
+_last_step: dict[int, tuple[Any, str]] = {}
 
 
 @pytest.fixture(scope="session")
@@ -76,19 +90,65 @@ def new_page(
 
 
 def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
-    """Save a PNG as ``test-artifacts/screenshots/<name>.png`` (folders in ``name`` allowed)."""
+    """``page`` is at the step ``name`` (folders in it allowed): saved only if the test fails
+    (``failed/<name>.png``) or ``STOPSPREAD_TEST_SCREENSHOTS=1``; where that PNG goes."""
+    _last_step[id(page)] = (page, name)
+    if os.environ.get(SCREENSHOTS_ENV) == "1":
+        return save_screenshot(page, name, full_page)
+    return SCREENSHOTS / f"{name}.png"
+
+
+def save_screenshot(page: Any, name: str, full_page: bool = True) -> Path:
+    """Save a PNG as ``test-artifacts/screenshots/<name>.png`` now."""
     path = SCREENSHOTS / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Each test starts with no step named (a module's shared page included)."""
+    _last_step.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test: each page still open, as it stands now, under its last step's name."""
+    report = yield
+    if report.when == "call" and report.failed:
+        _save_failed_pages()
+    return report
+
+
+def _save_failed_pages() -> None:
+    from playwright.sync_api import Error
+
+    for page, name in list(_last_step.values()):
+        if page.is_closed():
+            continue
+        try:
+            path = SCREENSHOTS / "failed" / f"{name}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(path), full_page=True, timeout=15_000)
+        except Error:  # a crashed or hung page: the failure itself is already reported
+            continue
+
+
+# axe-core is injected once per document (a navigation drops it); only violations are
+# collected and sent back: the passes' nodes were most of the time of a run (about 3.7 s on a
+# loaded machine for a worker page) and nothing reads them.
+_AXE_LOADED: Final = "() => typeof window.axe === 'object' && typeof window.axe.run === 'function'"
+_AXE_RUN: Final = "(options) => window.axe.run(document, options).then((r) => r.violations)"
+
+
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """axe-core's violations on the page as rendered now (id, impact, help, nodes)."""
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.base import AXE_SCRIPT
 
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    violations: list[dict[str, Any]] = results.response["violations"]
+    if not page.evaluate(_AXE_LOADED):
+        page.evaluate(AXE_SCRIPT)
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    violations: list[dict[str, Any]] = page.evaluate(_AXE_RUN, options)
     return violations
 
 

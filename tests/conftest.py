@@ -17,8 +17,9 @@ from stopspread.services.context import Services, build_services
 from stopspread.storage import Database, upgrade
 
 # pytester runs pytest on small test files (tests/test_skipguard.py); skipguard makes every
-# skip a failure unless the test is marked platform_dependent (see tests/skipguard.py).
-pytest_plugins = ("pytester", "tests.skipguard")
+# skip a failure unless the test is marked platform_dependent (see tests/skipguard.py);
+# tests.browser gives the session's Chromium and saves a failed test's pages (tests/browser.py).
+pytest_plugins = ("pytester", "tests.skipguard", "tests.browser")
 # The tests never touch the real per-user data folder: settings without a data_dir (and every
 # `stopspread` subprocess) land in this throwaway XDG data home instead. test_config checks it.
 TEST_DATA_HOME = Path(tempfile.mkdtemp(prefix="stopspread-xdg-"))
@@ -72,7 +73,6 @@ def jpeg_bytes() -> bytes:
 
 # --- the service: databases (SQLite and PostgreSQL), settings ---------------------------
 
-from tests.browser import browser  # noqa: E402, F401  (one headless Chromium per session)
 from tests.dbtemplate import seed  # noqa: E402
 from tests.pg import pg_cluster  # noqa: E402, F401  (the session-wide PostgreSQL fixture)
 

@@ -3,6 +3,12 @@
 The page is served by the app itself (with its strict CSP) from a route added for the tests;
 the scripts come from ``/static/survivor/hashing/``. Files reach the page through a file
 input, exactly as a survivor's files do. Helpers return plain Python values.
+
+Each reference image is hashed in the page once a session, as a survivor's enrolment hashes it
+(keypoints asked for, so the PDQ signal set and ss-kp-1 come from one call), by
+``reference_result`` into the session's ``reference_results`` (tests/web/conftest.py):
+``test_js_hashing`` compares its hashes with Python's and ``test_js_keypoints`` its ss-kp-1
+record; the first to ask pays, in either module.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from tests.browser import new_page
 from tests.conftest import fast_settings
 from tests.web.support import serve
 
-__all__ = ["TEST_PAGE", "HashingPage", "hashing_page"]
+__all__ = ["TEST_PAGE", "HashingPage", "hashing_page", "reference_result"]
 
 TEST_PAGE: Final = "/__test__/hashing"
 _READY_JS: Final = "/__test__/hashing-ready.js"
@@ -104,6 +110,22 @@ class HashingPage:
 
     def evaluate(self, script: str, arg: Any = None) -> Any:
         return self.page.evaluate(script, arg)
+
+
+def reference_result(
+    page: HashingPage, results: dict[Path, dict[str, Any]], path: Path
+) -> dict[str, Any]:
+    """``{result, progress, console_errors}`` of ``hashFile`` with keypoints and details on the
+    reference image ``path``: hashed on ``page`` unless a test already had it this session.
+    ``path`` is left chosen in ``page``'s file input either way."""
+    page.choose(path)
+    if path not in results:
+        errors_before = len(page.console_errors)
+        out = page.hash(keypoints=True, _details=True)
+        assert "result" in out, (path.name, out)
+        out["console_errors"] = page.console_errors[errors_before:]
+        results[path] = out
+    return results[path]
 
 
 @pytest.fixture(scope="module")

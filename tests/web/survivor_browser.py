@@ -48,7 +48,8 @@ FITS = """() => document.documentElement.scrollWidth <= window.innerWidth &&
 
 
 class Steps:
-    """Screenshots (and axe-core where asked) of each step, numbered in order."""
+    """Each step numbered in order for its screenshot (tests/browser.py: written when the test
+    fails), checked to fit the screen, and by axe-core where asked."""
 
     def __init__(self, page: Any, lang: str, view: str, axe: bool, first: int = 1) -> None:
         self.page, self.prefix, self.axe = page, f"survivor/{lang}-{view}", axe

@@ -27,7 +27,7 @@ from stopspread.hashing.decode import load, open_image, to_rgb
 from stopspread.hashing.pdq import PDQ_MIN_QUALITY, PdqHash
 from stopspread.hashing.signals import enrolment_hashes
 from tests.conftest import synthetic_rgb
-from tests.web.js_harness import HashingPage, hashing_page
+from tests.web.js_harness import HashingPage, hashing_page, reference_result
 from tests.web.js_media import (
     FORMATS,
     audio_only_mp4,
@@ -68,13 +68,15 @@ def python_side_of(data: bytes) -> tuple[npt.NDArray[np.uint8], ImageHashes, dic
 
 
 def compare_image(
-    page: HashingPage, images: Path, path: Path, pool: ThreadPoolExecutor
+    page: HashingPage,
+    results: dict[Path, dict[str, Any]],
+    images: Path,
+    path: Path,
+    pool: ThreadPoolExecutor,
 ) -> dict[str, Any]:
     """One row of the table: how the browser's pixels and hashes compare with Python's."""
     python = pool.submit(python_side, path)  # meanwhile, Chromium hashes the same file
-    page.choose(path)
-    out = page.hash(_details=True)
-    assert "result" in out, (path.name, out)
+    out = reference_result(page, results, path)  # as her enrolment does: keypoints asked for
     result, details = out["result"], out["result"]["_details"]
     rgb, ref, py_set = python.result()
     differing = 0
@@ -115,10 +117,15 @@ def print_image_table(rows: list[dict[str, Any]]) -> None:
         )
 
 
-def test_reference_images_hash_as_in_python(hashing_page: HashingPage, testdata: Path) -> None:
+def test_reference_images_hash_as_in_python(
+    hashing_page: HashingPage, reference_results: dict[Path, dict[str, Any]], testdata: Path
+) -> None:
     images = testdata / "pdq" / "images"
     with ThreadPoolExecutor(max_workers=1) as pool:
-        rows = [compare_image(hashing_page, images, p, pool) for p in reference_images(testdata)]
+        rows = [
+            compare_image(hashing_page, reference_results, images, p, pool)
+            for p in reference_images(testdata)
+        ]
     print_image_table(rows)
     for r in rows:
         result = r["result"]

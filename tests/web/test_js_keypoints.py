@@ -19,7 +19,7 @@ from PIL import Image
 from stopspread.hashing.decode import load, open_image, to_rgb
 from stopspread.hashing.keypoints import KeypointSet, extract_keypoints
 from tests.browser import new_page
-from tests.web.js_harness import HashingPage, hashing_page
+from tests.web.js_harness import HashingPage, hashing_page, reference_result
 from tests.web.test_js_hashing import reference_images
 
 __all__ = ["hashing_page"]
@@ -43,17 +43,27 @@ def browser_record(page: HashingPage, path: Path) -> tuple[dict[str, Any], bytes
     page.choose(path)
     out = page.hash(keypoints=True, _details=True)
     assert "result" in out, (path.name, out)
-    result: dict[str, Any] = out["result"]
+    return record_of(out["result"])
+
+
+def record_of(result: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """The page's result and its ss-kp-1 record's bytes."""
     assert "data" in result["keypoints"], result["keypoints"]
     assert result["keypoints"]["version"] == "ss-kp-1"
     return result, base64.b64decode(result["keypoints"]["data"])
 
 
-def test_reference_images_give_pythons_records(hashing_page: HashingPage, testdata: Path) -> None:
+def test_reference_images_give_pythons_records(
+    hashing_page: HashingPage, reference_results: dict[Path, dict[str, Any]], testdata: Path
+) -> None:
+    """The page's answers of the session (test_js_hashing's, when it ran first: the same
+    call, keypoints and details asked for), each compared with Python's record here."""
     images = testdata / "pdq" / "images"
-    rows = []
+    rows, console_errors = [], []
     for path in reference_images(testdata):
-        result, js = browser_record(hashing_page, path)
+        out = reference_result(hashing_page, reference_results, path)
+        result, js = record_of(out["result"])
+        console_errors += out["console_errors"]
         rgb_sha, py = python_record(path.read_bytes())
         same_pixels = result["_details"]["rgbSha256"] == rgb_sha
         a, b = KeypointSet.from_bytes(js), KeypointSet.from_bytes(py)
@@ -67,7 +77,7 @@ def test_reference_images_give_pythons_records(hashing_page: HashingPage, testda
     for name, same, identical, count, differing in rows:
         print(f"| {name} | {same} | {identical} | {count} | {differing} |")
     assert sum(r[1] for r in rows) >= len(rows) // 2  # most decode as Pillow does
-    assert not hashing_page.console_errors
+    assert not console_errors and not hashing_page.console_errors
 
 
 def test_a_large_photo_gives_pythons_record(hashing_page: HashingPage, tmp_path: Path) -> None:

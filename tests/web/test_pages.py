@@ -14,7 +14,7 @@ from stopspread.web import create_app
 from stopspread.web.deps import PagesDep
 from stopspread.web.pages import TEMPLATES_DIR, Pages
 from stopspread.web.security import CSP
-from tests.browser import PHONE, axe_violations, new_page, screenshot
+from tests.browser import PHONE, axe_violations, new_page, save_screenshot
 from tests.conftest import fast_settings
 from tests.web.support import serve
 
@@ -76,11 +76,31 @@ def test_base_layout_is_accessible_in_both_languages(site: str, browser: object)
         page = new_page(browser, viewport=PHONE)
         page.goto(f"{site}/demo?lang={lang}")
         assert axe_violations(page) == []
-        path = screenshot(page, f"skeleton/base-{lang}-phone")
+        path = save_screenshot(page, f"skeleton/base-{lang}-phone")
         assert path.stat().st_size > 0
         page.keyboard.press("Tab")
         expect(page.locator(".skip-link")).to_be_focused()
         page.context.close()
+
+
+def test_axe_finds_violations_once_loaded_and_again_after_a_navigation(
+    site: str, browser: object
+) -> None:
+    """``axe_violations`` loads axe-core once per document and returns only violations: a
+    missing alt text and a nameless button are found, twice on the same document; after a
+    navigation (axe-core gone with the old document) the clean page has none."""
+    page = new_page(browser, viewport=PHONE)
+    page.goto(f"{site}/demo?lang=ko")
+    page.set_content(
+        '<html lang="en"><head><title>t</title></head><body><main><h1>t</h1>'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><button></button></main></body></html>'
+    )
+    for _ in range(2):
+        found = {v["id"] for v in axe_violations(page)}
+        assert {"image-alt", "button-name"} <= found, found
+    page.goto(f"{site}/demo?lang=en")
+    assert axe_violations(page) == []
+    page.context.close()
 
 
 def test_screenshots_folder_is_ignored_by_git() -> None:

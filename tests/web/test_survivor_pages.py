@@ -3,8 +3,8 @@
 One server for the module. Each flow test drives the whole path (start, age question, files,
 hashing, confirm, code and secret, status, withdrawal) in one language at one screen size,
 records every request the browser makes and proves no file bytes left it, runs axe-core on
-every step (desktop, both languages) and saves a screenshot of every step under
-``test-artifacts/screenshots/survivor/``.
+every step (desktop, both languages) and names every step for its screenshot under
+``test-artifacts/screenshots/survivor/`` (written when a test fails; see tests/browser.py).
 """
 
 from __future__ import annotations
