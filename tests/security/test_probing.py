@@ -10,6 +10,7 @@ and one upload's query set from another key pass untouched.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -183,7 +184,12 @@ class _HttpServers:
 def _enrol(client: httpx.Client, hers: str, key: str) -> None:
     made = client.post("/v1/cases", json={"signals": [pdq_body(hers)]})
     assert made.status_code == 201
-    deadline = time.monotonic() + 5  # the index applies the enrolment within a second
+    _until_matched(client, hers, key)
+
+
+def _until_matched(client: httpx.Client, hers: str, key: str) -> None:
+    """Wait until the server's index holds her hash (applied on its next poll)."""
+    deadline = time.monotonic() + 60  # a hang guard, not a timing claim
     while not client.post("/v1/match", json=pdq_body(hers), headers=auth(key)).json()["match"]:
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -198,19 +204,26 @@ def test_a_walk_over_two_processes_and_four_keys_is_counted_whole(
 
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     settings = fast_settings(
-        url, tmp_path, client_burst=100_000, quarantine_min_matches=100_000, limits_url=redis_url
+        url,
+        tmp_path,
+        client_burst=100_000,
+        quarantine_min_matches=100_000,
+        limits_url=redis_url,
+        secret_key="probing-tests",  # the blurred edge's draws: the same walk every run
     )
     keys = [new_client_key(settings, f"walker {n}") for n in range(4)]
     hers = random_pdq(np.random.default_rng(3))
     with api_client(settings) as one, api_client(settings) as two:
-        _enrol(one, hers, keys[0])
-        _enrol(two, hers, keys[0])
+        _enrol(one, hers, keys[0])  # one case, seen by both processes
+        _until_matched(two, hers, keys[0])
         servers = _HttpServers([one, two], keys)
         attacker = walks.Attacker(servers, range(4), filler=0, seed=3, patient=False)
         outcome = walks.review_walk(attacker, int(hers, 16), seed=3)
-        time.sleep(0.5)  # the last alarm's suspension reaches both processes' key lists
-        refused = {c.post("/v1/match", json=pdq_body(hers), headers=auth(k)).status_code
-                   for c in (one, two) for k in keys}  # fmt: skip
+        # the last alarm's suspension reaches the other process's key list on its next poll
+        deadline = time.monotonic() + 60  # a hang guard, not a timing claim
+        while (refused := _statuses((one, two), keys, hers)) != {403}:
+            assert time.monotonic() < deadline, refused
+            time.sleep(0.05)
     assert not outcome.recovered and outcome.answered < 256
     assert refused == {403}  # every key suspended, in both processes
     db = Database(url)
@@ -218,6 +231,15 @@ def test_a_walk_over_two_processes_and_four_keys_is_counted_whole(
         kinds = list(session.scalars(select(ReviewItem.kind)))
     db.dispose()
     assert kinds.count(ReviewKind.PROBING) == 1
+
+
+def _statuses(clients: Sequence[httpx.Client], keys: Sequence[str], value: str) -> set[int]:
+    """The statuses every key gets for ``value`` from every server."""
+    return {
+        c.post("/v1/match", json=pdq_body(value), headers=auth(k)).status_code
+        for c in clients
+        for k in keys
+    }
 
 
 def test_edge_hits_of_real_traffic_from_40_platforms_pass(tmp_path: Path) -> None:

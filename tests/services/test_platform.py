@@ -158,6 +158,27 @@ def test_a_suspended_key_is_refused_before_the_next_refresh(services: Services) 
         clients.authenticate(walker_key)
 
 
+def test_the_owners_are_told_of_a_walk_whose_keys_were_already_suspended(
+    services: Services,
+) -> None:
+    """An edge alarm names keys that another path (a near miss, the other process) has
+    already suspended: the ``probing`` item for her case still opens, once while it is open."""
+    cases.create_case(services, [parse_signal("pdq", random_pdq(np.random.default_rng(5)))])
+    with services.db.read() as session:
+        signal_id = session.scalars(select(Signal.id)).one()
+    walker, _ = platform.create_client(services.db, "walker")
+    suspend_for_probing(services.db, [walker.id], [], edge=True)  # a near miss: no item
+    for _ in range(2):  # the alarm, then the other process's alarm for the same walk
+        suspend_for_probing(services.db, [walker.id], [signal_id], edge=True)
+    with services.db.read() as session:
+        items = list(
+            session.scalars(select(ReviewItem).where(ReviewItem.kind == ReviewKind.PROBING))
+        )
+    assert [(i.signal_id, i.client_id, i.status) for i in items] == [
+        (signal_id, walker.id, ReviewStatus.OPEN)
+    ]
+
+
 @pytest.mark.parametrize("kind", ["brute", "mih"])
 def test_every_index_kind_serves_the_same_answers(
     sqlite_url: str, tmp_path: Path, kind: str

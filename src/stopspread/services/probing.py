@@ -83,6 +83,7 @@ from datetime import UTC, datetime
 from typing import Final, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from stopspread.services import audit
 from stopspread.services.context import Services
@@ -687,38 +688,18 @@ def suspend_for_probing(
     db: Database, client_ids: Sequence[int], signal_ids: list[int], edge: bool = False
 ) -> None:
     """Revoke the keys and open a ``probing`` review item for each case they came near (a
-    walk at one signal's edge: ``edge``, one item for its case, naming the first key)."""
+    walk at one signal's edge: ``edge``, one item for its case, naming the first key). The
+    item is opened even when every key was already suspended by another path (a near miss,
+    the other process): the bank's owners are told once per case while one is open."""
     now = datetime.now(UTC)
     with db.write() as (session, head):
-        clients = [session.get(PlatformClient, c) for c in client_ids]
-        active = [c for c in clients if c is not None and c.active]
-        if not active:
+        clients = [c for c in (session.get(PlatformClient, i) for i in client_ids) if c]
+        if not clients:
             return
+        active = [c for c in clients if c.active]
         for client in active:
             client.active = False
-        cases = set()
-        if signal_ids:
-            rows = session.execute(
-                select(Signal.id, Bank.case_id)
-                .join(Bank, Bank.id == Signal.bank_id)
-                .where(Signal.id.in_(signal_ids))
-            ).all()
-            for signal_id, case_id in rows:
-                if case_id in cases:
-                    continue
-                cases.add(case_id)
-                session.add(
-                    ReviewItem(
-                        kind=ReviewKind.PROBING,
-                        status=ReviewStatus.OPEN,
-                        case_id=case_id,
-                        signal_id=signal_id,
-                        client_id=active[0].id,
-                        hits=0,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+        cases = _open_probing_items(session, signal_ids, (active or clients)[0].id, now)
         for client in active:
             payload = {
                 "client": client.id,
@@ -726,6 +707,47 @@ def suspend_for_probing(
                 "cases": len(cases),
             }
             audit.append(session, head, audit.AuditKind.CLIENT_SUSPENDED, payload)
+
+
+def _open_probing_items(
+    session: Session, signal_ids: list[int], client_id: int, now: datetime
+) -> set[int | None]:
+    """One open ``probing`` item for each case of ``signal_ids`` that has none yet; returns
+    the cases the signals belong to."""
+    if not signal_ids:
+        return set()
+    rows = session.execute(
+        select(Signal.id, Bank.case_id)
+        .join(Bank, Bank.id == Signal.bank_id)
+        .where(Signal.id.in_(signal_ids))
+    ).all()
+    cases = {case_id for _signal, case_id in rows}
+    told = set(
+        session.scalars(
+            select(ReviewItem.case_id).where(
+                ReviewItem.kind == ReviewKind.PROBING,
+                ReviewItem.status == ReviewStatus.OPEN,
+                ReviewItem.case_id.in_(cases),
+            )
+        )
+    )
+    for signal_id, case_id in rows:
+        if case_id in told:
+            continue
+        told.add(case_id)
+        session.add(
+            ReviewItem(
+                kind=ReviewKind.PROBING,
+                status=ReviewStatus.OPEN,
+                case_id=case_id,
+                signal_id=signal_id,
+                client_id=client_id,
+                hits=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return cases
 
 
 def share_edges(detector: ProbeDetector, svc: Services) -> None:
