@@ -21,6 +21,7 @@ from stopspread.storage import Database
 from stopspread.storage.models import AuditEvent, ReviewItem, ReviewKind
 from stopspread.storage.models_probing import EdgeWatch
 from tests.conftest import fast_settings, random_pdq
+from tests.security import walks
 from tests.services.test_limits_shared import redis_url as redis_url  # a fixture
 from tests.web.support import api_client, auth, new_client_key, pdq_body
 
@@ -65,7 +66,7 @@ def _walk(client: httpx.Client, key: str, target: int, rng: np.random.Generator)
 
 def test_a_bit_walk_is_stopped_and_reported(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    settings = fast_settings(url, tmp_path, client_burst=100_000, quarantine_min_matches=100_000)
+    settings = walks.walk_settings(url, tmp_path)
     walker = new_client_key(settings, "walker")
     rng = np.random.default_rng(2)
     hers = random_pdq(rng)
@@ -139,8 +140,6 @@ def test_one_uploads_signal_set_is_one_observation_and_a_walk_in_sets_is_caught(
 
 
 def _walk_outcome(walk: str, keys: int, filler: int = 0, processes: int = 1, seed: int = 2):
-    from tests.security import walks
-
     target = int(random_pdq(np.random.default_rng(seed)), 16)
     server = walks.Server(target, processes)
     attacker = walks.Attacker(server, range(1, keys + 1), filler, seed)
@@ -200,17 +199,8 @@ def test_a_walk_over_two_processes_and_four_keys_is_counted_whole(
 ) -> None:
     """Two servers on one database (two processes' detectors), sharing ``limits_url``; the
     walk alternates servers and 4 keys, so each process sees half of every key's queries."""
-    from tests.security import walks
-
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    settings = fast_settings(
-        url,
-        tmp_path,
-        client_burst=100_000,
-        quarantine_min_matches=100_000,
-        limits_url=redis_url,
-        secret_key="probing-tests",  # the blurred edge's draws: the same walk every run
-    )
+    settings = walks.walk_settings(url, tmp_path, limits_url=redis_url)
     keys = [new_client_key(settings, f"walker {n}") for n in range(4)]
     hers = random_pdq(np.random.default_rng(3))
     with api_client(settings) as one, api_client(settings) as two:
@@ -248,7 +238,7 @@ def test_edge_hits_of_real_traffic_from_40_platforms_pass(tmp_path: Path) -> Non
     the edge (26-29 bits off, random directions), each re-encoded 15 times (0-2 of its 12
     unstable bits), and 20 uploads' query sets of 8: nothing refused, nothing flagged."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    settings = fast_settings(url, tmp_path, client_burst=100_000, quarantine_min_matches=100_000)
+    settings = walks.walk_settings(url, tmp_path)
     keys = [new_client_key(settings, f"platform {n}") for n in range(40)]
     rng = np.random.default_rng(7)
     hers = random_pdq(rng)
@@ -301,13 +291,7 @@ def test_a_blurred_edge_answers_each_query_alike_and_the_inside_always(tmp_path:
     falling towards the radius, the same answer for a repeated query; 25 bits off and closer
     always match. Off (the default), every hit within the radius matches (the tests above)."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    settings = fast_settings(
-        url,
-        tmp_path,
-        client_burst=100_000,
-        quarantine_min_matches=100_000,
-        match_edge_blur_bits=4,
-    )
+    settings = walks.walk_settings(url, tmp_path, match_edge_blur_bits=4)
     key = new_client_key(settings, "platform")
     rng = np.random.default_rng(11)
     hers = random_pdq(rng)
@@ -337,8 +321,6 @@ def test_a_blurred_edge_answers_each_query_alike_and_the_inside_always(tmp_path:
 
 
 def test_a_platform_with_one_copy_at_the_edge_is_not_suspended_by_anothers_walk() -> None:
-    from tests.security import walks
-
     rng = np.random.default_rng(2)
     target = int(random_pdq(rng), 16)
     server = walks.Server(target)

@@ -26,7 +26,7 @@ from stopspread.storage import Database
 from stopspread.storage.models import Signal
 from stopspread.storage.models_probing import EdgeWatch
 from stopspread.web.app import create_app
-from tests.conftest import fast_settings, random_pdq
+from tests.conftest import random_pdq
 from tests.security import walks
 from tests.web.support import auth, live_server, new_client_key, pdq_body, serve
 
@@ -110,19 +110,6 @@ def test_other_signals_answer_as_before_while_one_is_under_attack() -> None:
 # --- over HTTP: real servers, a restart in the middle of the walk ---
 
 
-def _settings(url: str, tmp_path: Path) -> Settings:
-    """No rate limit or quarantine in the walk's way, and a fixed server key: the blurred
-    edge's draws are an HMAC of each query under that key, so with it fixed every run asks
-    and is answered exactly alike (a fresh random key made each run a different walk)."""
-    return fast_settings(
-        url,
-        tmp_path,
-        client_burst=100_000,
-        quarantine_min_matches=100_000,
-        secret_key="probing-under-attack-tests",
-    )
-
-
 class _Clock:
     """The detector's clock, moved on by the walker's waits (no test sleeps a minute)."""
 
@@ -201,7 +188,7 @@ def test_a_walk_stays_blurred_and_stopped_across_a_restart(tmp_path: Path) -> No
     under attack, the server restarts on the same database: the new process has the edge
     blurred before its first query, and the walk does not read the hash."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    settings = _settings(url, tmp_path)
+    settings = walks.walk_settings(url, tmp_path)
     keys = [new_client_key(settings, f"walker {n}") for n in range(17)]
     hers = random_pdq(np.random.default_rng(2))
     with live_server(settings) as base, httpx.Client(base_url=base, timeout=30) as client:
@@ -227,7 +214,7 @@ def test_a_signal_under_attack_is_blurred_from_start_up_and_the_others_are_not(
     answers are blurred for a fresh key, one draw per query (a second key gets the same
     answers); another signal's edge copies and every copy inside the band all match."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    settings = _settings(url, tmp_path)
+    settings = walks.walk_settings(url, tmp_path)
     one, two = new_client_key(settings, "platform 1"), new_client_key(settings, "platform 2")
     rng = np.random.default_rng(12)
     hers, other = random_pdq(rng), random_pdq(rng)
@@ -265,7 +252,7 @@ def test_after_an_alarm_the_band_answers_no_and_near_misses_suspend_alike(
     costs its key the same, so a refusal tells no walker which side it fell on; a copy 20
     bits off still matches and its key goes on."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    settings = _settings(url, tmp_path)
+    settings = walks.walk_settings(url, tmp_path)
     keys = [new_client_key(settings, f"platform {n}") for n in range(3)]
     rng = np.random.default_rng(13)
     hers = random_pdq(rng)
@@ -295,7 +282,7 @@ def test_a_signal_under_attack_in_one_process_is_blurred_in_the_other(tmp_path: 
     through the first (the throttle level) mark it; the second, which saw none of them,
     blurs its edge within a poll."""
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    settings = _settings(url, tmp_path)
+    settings = walks.walk_settings(url, tmp_path)
     keys = [new_client_key(settings, f"platform {n}") for n in range(9)]
     rng = np.random.default_rng(14)
     hers = random_pdq(rng)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from stopspread.config import Settings
 from stopspread.services.probing import (
     THROTTLE_S,
     WINDOW,
@@ -336,3 +338,17 @@ def _padded(
         if far(query):
             return query
     return query
+
+
+def walk_settings(url: str, tmp_path: Path, **changes: object) -> Settings:
+    """A live server for walks: no rate limit or quarantine in the walk's way, and a fixed
+    server key, so the blurred edge's draws (an HMAC of each query under that key) are the
+    same every run and each run is the same walk."""
+    from tests.conftest import fast_settings
+
+    base = {
+        "client_burst": 100_000,
+        "quarantine_min_matches": 100_000,
+        "secret_key": "probing-tests",
+    }
+    return fast_settings(url, tmp_path, **{**base, **changes})
